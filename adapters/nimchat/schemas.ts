@@ -1,0 +1,137 @@
+/**
+ * zod schemas of what Nimchat (Chatwoot API) sends to an agent bot and answers to it: the single
+ * source of truth for those payloads. Loose objects: new fields from newer servers pass through.
+ */
+import { z } from 'zod';
+
+const id = z.number().int().nonnegative();
+const nullableString = z.string().nullable().optional();
+
+export const NimchatAccountSchema = z.looseObject({ id, name: nullableString });
+
+export const NimchatSenderSchema = z.looseObject({
+  id,
+  name: nullableString,
+  email: nullableString,
+  phone_number: nullableString,
+  identifier: nullableString,
+  /** `agent_bot`, `user`, `captain_assistant`; absent for a contact. */
+  type: z.string().optional(),
+  additional_attributes: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+export const NimchatConversationSchema = z.looseObject({
+  id,
+  inbox_id: id.optional(),
+  status: z.string(),
+  priority: z.string().nullable().optional(),
+  labels: z.array(z.string()).optional(),
+  custom_attributes: z.record(z.string(), z.unknown()).nullable().optional(),
+  additional_attributes: z.record(z.string(), z.unknown()).nullable().optional(),
+  updated_at: z.number().optional(),
+  meta: z
+    .looseObject({
+      sender: z.looseObject({ id: id.optional(), name: nullableString, email: nullableString, type: z.string().optional() }).nullable().optional(),
+      assignee: z.looseObject({ id: id.optional(), name: nullableString }).nullable().optional(),
+      assignee_type: z.string().nullable().optional(),
+      team: z.looseObject({ id: id.optional(), name: nullableString }).nullable().optional(),
+    })
+    .optional(),
+});
+
+export const NimchatAttachmentSchema = z.looseObject({
+  id: id.optional(),
+  file_type: z.string(),
+  data_url: nullableString,
+  thumb_url: nullableString,
+  file_size: z.number().nullable().optional(),
+  extension: nullableString,
+  fallback_title: nullableString,
+  coordinates_lat: z.number().nullable().optional(),
+  coordinates_long: z.number().nullable().optional(),
+});
+
+const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
+
+export const NimchatMessageEventSchema = z.looseObject({
+  event: z.enum(['message_created', 'message_updated']),
+  id,
+  content: z.string().nullable().optional(),
+  content_type: z.string().nullable().optional(),
+  content_attributes: z.record(z.string(), z.unknown()).nullable().optional(),
+  // The top level has a string; integers appear in nested copies and in some older servers.
+  message_type: z.union([z.enum(MESSAGE_TYPES), z.number().int().min(0).max(3).transform((n) => MESSAGE_TYPES[n]!)]),
+  private: z.boolean().nullable().optional().transform((v) => v === true),
+  created_at: z.union([z.string(), z.number()]).optional(),
+  sender: NimchatSenderSchema.nullable().optional(),
+  inbox: z.looseObject({ id, name: nullableString }).optional(),
+  account: NimchatAccountSchema,
+  conversation: NimchatConversationSchema,
+  attachments: z.array(NimchatAttachmentSchema).optional(),
+});
+
+export const CONVERSATION_EVENTS = [
+  'conversation_opened',
+  'conversation_resolved',
+  'conversation_status_changed',
+  'conversation_updated',
+] as const;
+
+export const NimchatConversationEventSchema = NimchatConversationSchema.extend({
+  event: z.enum(CONVERSATION_EVENTS),
+  account: NimchatAccountSchema,
+  changed_attributes: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).nullable().optional(),
+});
+
+export const NimchatWidgetTriggeredSchema = z.looseObject({
+  event: z.literal('webwidget_triggered'),
+  id: id.optional(),
+  source_id: nullableString,
+  contact: z.looseObject({ id, name: nullableString, email: nullableString }),
+  inbox: z.looseObject({ id, name: nullableString }),
+  account: NimchatAccountSchema,
+  current_conversation: z.looseObject({ id }).nullable().optional(),
+  event_info: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+/** Every webhook has an `event`; unknown events are acknowledged and ignored (forward compatible). */
+export const NimchatEnvelopeSchema = z.looseObject({ event: z.string().min(1) });
+
+export type NimchatSender = z.infer<typeof NimchatSenderSchema>;
+export type NimchatConversation = z.infer<typeof NimchatConversationSchema>;
+export type NimchatAttachment = z.infer<typeof NimchatAttachmentSchema>;
+export type NimchatMessageEvent = z.infer<typeof NimchatMessageEventSchema>;
+export type NimchatConversationEvent = z.infer<typeof NimchatConversationEventSchema>;
+export type NimchatWidgetTriggered = z.infer<typeof NimchatWidgetTriggeredSchema>;
+export type NimchatWebhook =
+  | NimchatMessageEvent
+  | NimchatConversationEvent
+  | NimchatWidgetTriggered
+  | { event: 'unknown'; name: string };
+
+/** Validates a parsed webhook body; throws a ZodError naming the problem. */
+export function parseNimchatWebhook(body: unknown): NimchatWebhook {
+  const { event } = NimchatEnvelopeSchema.parse(body);
+  if (event === 'message_created' || event === 'message_updated') return NimchatMessageEventSchema.parse(body);
+  if ((CONVERSATION_EVENTS as readonly string[]).includes(event)) return NimchatConversationEventSchema.parse(body);
+  if (event === 'webwidget_triggered') return NimchatWidgetTriggeredSchema.parse(body);
+  return { event: 'unknown', name: event };
+}
+
+// ---- API answers ----
+
+export const NimchatMessageSchema = z.looseObject({ id, content: z.string().nullable().optional() });
+export const NimchatToggleStatusSchema = z.looseObject({
+  payload: z.looseObject({ success: z.boolean().optional(), current_status: z.string().optional() }).optional(),
+});
+export const NimchatLabelsSchema = z.looseObject({ payload: z.array(z.string()) });
+export const NimchatAgentBotSchema = z.looseObject({
+  id,
+  name: z.string(),
+  description: nullableString,
+  outgoing_url: nullableString,
+  account_id: id.nullable().optional(),
+  access_token: z.union([z.string(), z.looseObject({ token: z.string() })]).nullable().optional(),
+  secret: nullableString,
+});
+export type NimchatAgentBot = z.infer<typeof NimchatAgentBotSchema>;

@@ -1,0 +1,26 @@
+/**
+ * The handoff gate: while a human (or a ticket) owns the conversation, customer messages do not reach
+ * the bot's logic, whatever dialog was running. Events (handoff.status, conversation updates) still
+ * pass, so the bot can learn that it owns the conversation again.
+ */
+import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder-core';
+import type { OwnershipStore } from '../src/ownership';
+
+export class HandoffGateMiddleware implements Middleware {
+  constructor(private readonly ownership: OwnershipStore) {}
+
+  async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    const { activity } = context;
+    if (activity.type === ActivityTypes.Message) {
+      const owner = await this.ownership.owner(activity.channelId, activity.conversation.id);
+      if (owner !== 'bot') {
+        context.turnState.set(HandoffGateMiddleware.silencedKey, owner);
+        return;
+      }
+    }
+    await next();
+  }
+
+  /** turnState key set when the gate kept a message from the bot (value: the owner). */
+  static readonly silencedKey = Symbol('handoffGateSilenced');
+}

@@ -1,0 +1,257 @@
+/**
+ * Configuration from the environment (DESIGN §5), validated with zod. Every problem is reported in
+ * one ConfigError; messages name variables, never their values.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const NIMCHAT_STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
+export type NimchatStatus = (typeof NIMCHAT_STATUSES)[number];
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const httpUrl = (name: string) =>
+  optionalText.refine((s) => s === undefined || /^https?:\/\/[^\s]+$/i.test(s), {
+    message: `${name} must be an http(s) URL`,
+  });
+
+const positiveInt = (name: string) =>
+  optionalText
+    .refine((s) => s === undefined || /^[1-9]\d*$/.test(s), { message: `${name} must be a positive whole number` })
+    .transform((s) => (s === undefined ? undefined : Number(s)));
+
+const bool = (name: string, fallback: boolean) =>
+  optionalText
+    .refine((s) => s === undefined || /^(true|false|1|0|yes|no)$/i.test(s), { message: `${name} must be true or false` })
+    .transform((s) => (s === undefined ? fallback : /^(true|1|yes)$/i.test(s)));
+
+/** The raw environment: every variable of the contract, each parsed on its own. */
+const EnvSchema = z.object({
+  NODE_ENV: optionalText,
+  PORT: optionalText
+    .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) < 65536), { message: 'PORT must be a port number (0-65535)' })
+    .transform((s) => (s === undefined ? 3978 : Number(s))),
+  HOST: optionalText.transform((s) => s ?? '0.0.0.0'),
+  LOG_LEVEL: optionalText
+    .refine((s) => s === undefined || ['debug', 'info', 'warn', 'error', 'silent'].includes(s), {
+      message: 'LOG_LEVEL must be one of debug, info, warn, error, silent',
+    })
+    .transform((s) => (s ?? 'info') as 'debug' | 'info' | 'warn' | 'error' | 'silent'),
+  STORAGE_URL: optionalText
+    .refine((s) => s === undefined || /^(memory:|sqlite:.+)$/.test(s), {
+      message: 'STORAGE_URL must be memory: or sqlite:<path>',
+    })
+    .transform((s) => s ?? 'sqlite:./data/handoff.sqlite'),
+
+  NIMCHAT_BASE_URL: httpUrl('NIMCHAT_BASE_URL'),
+  NIMCHAT_BOT_TOKEN: optionalText,
+  NIMCHAT_WEBHOOK_SECRET: optionalText,
+  NIMCHAT_URL_TOKEN_SECRET: optionalText.refine((s) => s === undefined || s.length >= 16, {
+    message: 'NIMCHAT_URL_TOKEN_SECRET must be at least 16 characters',
+  }),
+  NIMCHAT_BOT_STATUSES: optionalText
+    .transform((s) => (s ?? 'pending').split(',').map((x) => x.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every((x) => (NIMCHAT_STATUSES as readonly string[]).includes(x)), {
+      message: `NIMCHAT_BOT_STATUSES must be a comma-separated list of ${NIMCHAT_STATUSES.join(', ')}`,
+    })
+    .transform((list) => list as NimchatStatus[]),
+  NIMCHAT_HANDOFF_TEAM_ID: positiveInt('NIMCHAT_HANDOFF_TEAM_ID'),
+  NIMCHAT_HANDOFF_AGENT_ID: positiveInt('NIMCHAT_HANDOFF_AGENT_ID'),
+  NIMCHAT_RESOLVE_ON_TICKET: bool('NIMCHAT_RESOLVE_ON_TICKET', true),
+  NIMCHAT_ADMIN_TOKEN: optionalText,
+  NIMCHAT_ACCOUNT_ID: positiveInt('NIMCHAT_ACCOUNT_ID'),
+  NIMCHAT_INBOX_ID: positiveInt('NIMCHAT_INBOX_ID'),
+
+  WOZTELL_ACCESS_TOKEN: optionalText,
+  WOZTELL_CHANNEL_SECRET: optionalText,
+  WOZTELL_BOT_API_URL: httpUrl('WOZTELL_BOT_API_URL').transform((s) => s ?? 'https://bot.api.woztell.com'),
+  WOZTELL_OPEN_API_URL: httpUrl('WOZTELL_OPEN_API_URL').transform((s) => s ?? 'https://open.api.woztell.com/v3'),
+  WOZTELL_INBOX_API_URL: httpUrl('WOZTELL_INBOX_API_URL').transform(
+    (s) => s ?? 'https://api.inbox.woztell.sanuker.com/v1.0',
+  ),
+  WOZTELL_APP_ID: optionalText,
+  WOZTELL_APP_INTEGRATION_ID: optionalText,
+  WOZTELL_INBOX_SIGNATURE: optionalText,
+  WOZTELL_HANDOFF_FOLDER: optionalText.transform((s) => s ?? 'main'),
+  WOZTELL_BOT_FOLDER: optionalText,
+  WOZTELL_RESOLVED_FOLDER: optionalText,
+  WOZTELL_HANDOFF_AGENT_ID: optionalText,
+
+  INBENTA_API_KEY: optionalText,
+  INBENTA_API_SECRET: optionalText,
+  INBENTA_AUTH_URL: httpUrl('INBENTA_AUTH_URL').transform((s) => s ?? 'https://api.inbenta.io'),
+  INBENTA_TICKET_QUEUE: positiveInt('INBENTA_TICKET_QUEUE').transform((n) => n ?? 1),
+  INBENTA_TICKET_SOURCE: positiveInt('INBENTA_TICKET_SOURCE').transform((n) => n ?? 3),
+  INBENTA_WEBHOOK_SECRET: optionalText,
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface NimchatConfig {
+  baseUrl: string;
+  botToken: string;
+  webhookSecret?: string;
+  urlTokenSecret?: string;
+  botStatuses: NimchatStatus[];
+  handoffTeamId?: number;
+  handoffAgentId?: number;
+  resolveOnTicket: boolean;
+  adminToken?: string;
+  accountId?: number;
+  inboxId?: number;
+}
+
+export interface WoztellConfig {
+  accessToken: string;
+  channelSecret: string;
+  botApiUrl: string;
+  openApiUrl: string;
+  inboxApiUrl: string;
+  appId?: string;
+  appIntegrationId?: string;
+  inboxSignature?: string;
+  handoffFolder: string;
+  botFolder?: string;
+  resolvedFolder?: string;
+  handoffAgentId?: string;
+}
+
+export interface InbentaConfig {
+  apiKey: string;
+  apiSecret: string;
+  authUrl: string;
+  ticketQueue: number;
+  ticketSource: number;
+  webhookSecret?: string;
+}
+
+export interface Config {
+  env: Env;
+  production: boolean;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  storageUrl: string;
+  /** Present when Nimchat is fully configured. */
+  nimchat?: NimchatConfig;
+  woztell?: WoztellConfig;
+  inbenta?: InbentaConfig;
+  /** True when no platform is configured outside production: `serve` runs the sandbox. */
+  sandbox: boolean;
+  /** Every secret value, for the logger's redaction. */
+  secrets: string[];
+}
+
+function requireTogether(env: Env, names: Array<keyof Env>, platform: string, problems: string[]): boolean {
+  const set = names.filter((n) => env[n] !== undefined);
+  if (set.length === 0) return false;
+  for (const n of names) {
+    if (env[n] === undefined) problems.push(`${String(n)} is required to enable ${platform} (${set.join(', ')} is set)`);
+  }
+  return set.length === names.length;
+}
+
+/**
+ * Parses the environment. `purpose: 'serve'` also demands a complete configuration in production;
+ * the CLI's `register` and `doctor` use `'inspect'` so a half-configured machine can still be checked.
+ */
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  purpose: 'serve' | 'inspect' = 'serve',
+): Config {
+  const parsed = EnvSchema.safeParse(source);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      problems.push(issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+
+  const nimchatOn = requireTogether(env, ['NIMCHAT_BASE_URL', 'NIMCHAT_BOT_TOKEN'], 'Nimchat', purpose === 'serve' ? problems : []);
+  const woztellOn = requireTogether(env, ['WOZTELL_ACCESS_TOKEN', 'WOZTELL_CHANNEL_SECRET'], 'WOZTELL', problems);
+  const inbentaOn = requireTogether(env, ['INBENTA_API_KEY', 'INBENTA_API_SECRET'], 'Inbenta', problems);
+  const anyPlatform = nimchatOn || woztellOn;
+  if (purpose === 'serve' && production && !anyPlatform) {
+    problems.push('no platform is configured: set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN (or the WOZTELL variables)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const nimchat: NimchatConfig | undefined = nimchatOn
+    ? {
+        baseUrl: env.NIMCHAT_BASE_URL!.replace(/\/+$/, ''),
+        botToken: env.NIMCHAT_BOT_TOKEN!,
+        webhookSecret: env.NIMCHAT_WEBHOOK_SECRET,
+        urlTokenSecret: env.NIMCHAT_URL_TOKEN_SECRET,
+        botStatuses: env.NIMCHAT_BOT_STATUSES,
+        handoffTeamId: env.NIMCHAT_HANDOFF_TEAM_ID,
+        handoffAgentId: env.NIMCHAT_HANDOFF_AGENT_ID,
+        resolveOnTicket: env.NIMCHAT_RESOLVE_ON_TICKET,
+        adminToken: env.NIMCHAT_ADMIN_TOKEN,
+        accountId: env.NIMCHAT_ACCOUNT_ID,
+        inboxId: env.NIMCHAT_INBOX_ID,
+      }
+    : undefined;
+
+  const woztell: WoztellConfig | undefined = woztellOn
+    ? {
+        accessToken: env.WOZTELL_ACCESS_TOKEN!,
+        channelSecret: env.WOZTELL_CHANNEL_SECRET!,
+        botApiUrl: env.WOZTELL_BOT_API_URL,
+        openApiUrl: env.WOZTELL_OPEN_API_URL,
+        inboxApiUrl: env.WOZTELL_INBOX_API_URL,
+        appId: env.WOZTELL_APP_ID,
+        appIntegrationId: env.WOZTELL_APP_INTEGRATION_ID,
+        inboxSignature: env.WOZTELL_INBOX_SIGNATURE,
+        handoffFolder: env.WOZTELL_HANDOFF_FOLDER,
+        botFolder: env.WOZTELL_BOT_FOLDER,
+        resolvedFolder: env.WOZTELL_RESOLVED_FOLDER,
+        handoffAgentId: env.WOZTELL_HANDOFF_AGENT_ID,
+      }
+    : undefined;
+
+  const inbenta: InbentaConfig | undefined = inbentaOn
+    ? {
+        apiKey: env.INBENTA_API_KEY!,
+        apiSecret: env.INBENTA_API_SECRET!,
+        authUrl: env.INBENTA_AUTH_URL.replace(/\/+$/, ''),
+        ticketQueue: env.INBENTA_TICKET_QUEUE,
+        ticketSource: env.INBENTA_TICKET_SOURCE,
+        webhookSecret: env.INBENTA_WEBHOOK_SECRET,
+      }
+    : undefined;
+
+  const secrets = [
+    env.NIMCHAT_BOT_TOKEN,
+    env.NIMCHAT_WEBHOOK_SECRET,
+    env.NIMCHAT_URL_TOKEN_SECRET,
+    env.NIMCHAT_ADMIN_TOKEN,
+    env.WOZTELL_ACCESS_TOKEN,
+    env.WOZTELL_CHANNEL_SECRET,
+    env.WOZTELL_INBOX_SIGNATURE,
+    env.INBENTA_API_KEY,
+    env.INBENTA_API_SECRET,
+    env.INBENTA_WEBHOOK_SECRET,
+  ].filter((s): s is string => s !== undefined);
+
+  return {
+    env,
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    storageUrl: env.STORAGE_URL,
+    nimchat,
+    woztell,
+    inbenta,
+    sandbox: !production && !anyPlatform,
+    secrets,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * One error family per concern. Every error carries a string `code` callers can switch on
+ * (`nimchat_api_error`, `nimchat_signature_invalid`, …) and never the secrets used to produce it.
+ */
+
+/** Base class of every error this package throws on purpose. */
+export class HandoffError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The platform answered, and the answer was "no" (4xx/5xx after retries). */
+export class PlatformApiError extends HandoffError {
+  constructor(
+    readonly platform: string,
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    readonly platformMessage: string | undefined,
+    code = `${platform}_api_error`,
+  ) {
+    super(
+      code,
+      `${platform} ${method} ${path} failed with HTTP ${status}${platformMessage ? `: ${platformMessage}` : ''}`,
+    );
+  }
+}
+
+/** The platform could not be reached, or did not answer in time, after retries. */
+export class PlatformNetworkError extends HandoffError {
+  constructor(
+    readonly platform: string,
+    readonly method: string,
+    readonly path: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`${platform}_network_error`, `${platform} ${method} ${path} failed: ${reason}`, { cause });
+  }
+}
+
+/** The configuration is invalid; `problems` lists every problem found, without values. */
+export class ConfigError extends HandoffError {
+  constructor(readonly problems: string[]) {
+    super('config_invalid', `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** An operation the platform cannot perform (update/delete a message, an unknown event …). */
+export class NotSupportedError extends HandoffError {
+  constructor(platform: string, what: string) {
+    super(`${platform}_not_supported`, `${platform} does not support ${what}`);
+  }
+}
+
+/** A webhook that is refused; `status` is the HTTP status answered. */
+export class WebhookRejectedError extends HandoffError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Input from a bot or a caller that is not valid (an unsupported control field, a bad id …). */
+export class InvalidRequestError extends HandoffError {}

@@ -1,0 +1,175 @@
+/**
+ * The one HTTP client layer every platform client is built on (axios): keep-alive, a timeout on every
+ * call, retries on 429/5xx/network errors with exponential backoff and jitter honouring Retry-After,
+ * a bounded total retry time, and typed errors that keep the platform's own message.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import { PlatformApiError, PlatformNetworkError } from '../errors';
+import { systemClock, type Clock } from '../clock';
+import type { Metrics } from '../metrics';
+import { silentLogger, type Logger } from '../log';
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy';
+
+export interface PlatformHttpClientOptions {
+  platform: string;
+  baseUrl: string;
+  /** Sent with every request (credentials go here, never in logged paths). */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+  clock?: Clock;
+  metrics?: Metrics;
+  logger?: Logger;
+  /** Reads the platform's error message out of an error body. */
+  readErrorMessage?: (body: unknown) => string | undefined;
+}
+
+export interface PlatformRequest {
+  method: Method;
+  /** Path relative to the base URL; it appears in errors and logs, so it must not carry secrets. */
+  path: string;
+  data?: unknown;
+  params?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** Set false for calls that must not be repeated whatever happens. */
+  retry?: boolean;
+  /** Statuses handed back to the caller instead of thrown (e.g. 404 for a lookup). */
+  acceptStatuses?: number[];
+}
+
+export interface PlatformResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string>;
+}
+
+/** Reads the common shapes of platform error bodies. */
+export function readCommonErrorMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.trim().slice(0, 500) || undefined;
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  const pick = (v: unknown): string | undefined => {
+    if (typeof v === 'string' && v) return v;
+    if (Array.isArray(v) && v.length > 0) return pick(v[0]);
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      return pick(o.message) ?? pick(o.Message) ?? pick(o.error);
+    }
+    return undefined;
+  };
+  return pick(b.error) ?? pick(b.message) ?? pick(b.errors) ?? pick(b.Message) ?? pick(b.description);
+}
+
+const keepAliveHttp = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const keepAliveHttps = new https.Agent({ keepAlive: true, maxSockets: 64 });
+
+export class PlatformHttpClient {
+  readonly platform: string;
+  private readonly axios: AxiosInstance;
+  private readonly retry: RetryOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly readErrorMessage: (body: unknown) => string | undefined;
+
+  constructor(private readonly options: PlatformHttpClientOptions) {
+    this.platform = options.platform;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.readErrorMessage = options.readErrorMessage ?? readCommonErrorMessage;
+    this.axios = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      timeout: options.timeoutMs ?? 10_000,
+      headers: { 'User-Agent': 'botbuilder-handoff-adapters', ...options.headers },
+      httpAgent: keepAliveHttp,
+      httpsAgent: keepAliveHttps,
+      validateStatus: () => true,
+      maxRedirects: 5,
+      maxContentLength: 20 * 1024 * 1024,
+      transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
+    });
+  }
+
+  /** Sends a request; retries what is retryable; throws PlatformApiError / PlatformNetworkError. */
+  async request<T = unknown>(req: PlatformRequest): Promise<PlatformResponse<T>> {
+    const started = this.clock.now();
+    const method = req.method.toUpperCase();
+    const canRetry = req.retry !== false;
+    for (let attempt = 1; ; attempt++) {
+      let response: AxiosResponse | undefined;
+      let networkReason: string | undefined;
+      let networkCause: unknown;
+      const attemptStart = process.hrtime.bigint();
+      try {
+        response = await this.axios.request({
+          method: req.method,
+          url: req.path,
+          data: req.data,
+          params: req.params,
+          headers: req.headers,
+          timeout: req.timeoutMs ?? this.options.timeoutMs ?? 10_000,
+        });
+      } catch (error) {
+        networkCause = error;
+        networkReason = describeNetworkError(error, req.timeoutMs ?? this.options.timeoutMs ?? 10_000);
+      }
+      const seconds = Number(process.hrtime.bigint() - attemptStart) / 1e9;
+      this.options.metrics?.outgoingDuration.observe({ platform: this.platform }, seconds);
+      this.options.metrics?.outgoingCalls.inc({ platform: this.platform, status: response ? String(response.status) : 'network' });
+
+      if (response && ((response.status >= 200 && response.status < 300) || req.acceptStatuses?.includes(response.status))) {
+        return { status: response.status, data: response.data as T, headers: flattenHeaders(response.headers) };
+      }
+
+      const retryable = response ? isRetryableStatus(response.status) : true;
+      const elapsed = this.clock.now() - started;
+      let delay = backoffDelay(attempt, this.retry, this.clock.random());
+      const retryAfter = response ? parseRetryAfter(headerValue(response.headers, 'retry-after'), this.clock.now()) : undefined;
+      if (retryAfter !== undefined) delay = retryAfter;
+      const withinBudget = elapsed + delay <= this.retry.maxTotalMs;
+
+      if (!canRetry || !retryable || attempt >= this.retry.maxAttempts || !withinBudget) {
+        if (response) {
+          const message = this.readErrorMessage(response.data);
+          const code = response.status === 429 ? `${this.platform}_rate_limited` : undefined;
+          throw new PlatformApiError(this.platform, response.status, method, req.path, message, code);
+        }
+        throw new PlatformNetworkError(this.platform, method, req.path, networkReason ?? 'unknown error', networkCause);
+      }
+      this.logger.warn('platform call will be retried', {
+        platform: this.platform,
+        method,
+        path: req.path,
+        status: response?.status,
+        reason: networkReason,
+        attempt,
+        delayMs: delay,
+      });
+      await this.clock.sleep(delay);
+    }
+  }
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof AxiosError) {
+    if (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED') return `no answer within ${timeoutMs} ms`;
+    if (error.code) return error.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function headerValue(headers: AxiosResponse['headers'], name: string): string | undefined {
+  const v = (headers as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : v === undefined || v === null ? undefined : String(v);
+}
+
+function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+/** Pure retry decisions for the platform HTTP client. */
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** First backoff; doubles each attempt. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** No retry is started if it would end later than this after the first attempt began. */
+  maxTotalMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 10_000, maxTotalMs: 30_000 };
+
+/** Whether an HTTP status is worth another attempt. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/**
+ * Parses `Retry-After`: delta seconds or an HTTP date. Returns milliseconds from `now`, or undefined
+ * when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined | null, now: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const trimmed = String(value).trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/** Exponential backoff with full jitter; `random` is in [0, 1). */
+export function backoffDelay(attempt: number, options: RetryOptions, random: number): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+  // Half fixed, half jitter: never zero, still spreads a thundering herd.
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}

@@ -1,0 +1,67 @@
+/**
+ * The one thin seam between HTTP and the adapters' pipelines: adapters take a `WebhookInput` and
+ * return a `WebhookResult`, so they run with restify, plain Node http, or no server at all (tests).
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { WebhookRejectedError } from '../errors';
+
+export interface WebhookInput {
+  method: string;
+  headers: IncomingHttpHeaders;
+  /** The exact bytes received (signatures are computed over them). */
+  rawBody: Buffer;
+  query: URLSearchParams;
+}
+
+export interface WebhookResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** The error body every endpoint answers with. */
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+export function rejection(error: WebhookRejectedError): WebhookResult {
+  return { status: error.status, body: errorBody(error.code, error.message) };
+}
+
+/** Reads a request's raw body up to `limit` bytes (413 past it). */
+export async function readWebhookInput(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<WebhookInput> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume(); // drain so the connection can answer
+    throw new WebhookRejectedError(413, 'payload_too_large', `the body is larger than ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > limit) {
+      req.resume();
+      throw new WebhookRejectedError(413, 'payload_too_large', `the body is larger than ${limit} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return { method: req.method ?? 'POST', headers: req.headers, rawBody: Buffer.concat(chunks), query: url.searchParams };
+}
+
+/** Writes a result as JSON (works for restify's and Node's response objects). */
+export function writeWebhookResult(res: ServerResponse, result: WebhookResult): void {
+  const payload = typeof result.body === 'string' ? result.body : JSON.stringify(result.body ?? {});
+  const contentType = typeof result.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  res.writeHead(result.status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload), ...result.headers });
+  res.end(payload);
+}
+
+/** The value of a header as one string. */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

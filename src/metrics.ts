@@ -1,0 +1,67 @@
+/** Prometheus metrics of one running app (its own registry, so tests and several apps never mix). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly webhooksReceived = new Counter({
+    name: 'handoff_webhooks_received_total',
+    help: 'Webhook requests received, by platform',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+  readonly webhooksRejected = new Counter({
+    name: 'handoff_webhooks_rejected_total',
+    help: 'Webhook requests refused (4xx), by platform and reason code',
+    labelNames: ['platform', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly webhooksDeduplicated = new Counter({
+    name: 'handoff_webhooks_deduplicated_total',
+    help: 'Webhook deliveries dropped as duplicates, by platform',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+  readonly turns = new Counter({
+    name: 'handoff_turns_total',
+    help: 'Bot turns run, by platform and activity type',
+    labelNames: ['platform', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly turnErrors = new Counter({
+    name: 'handoff_turn_errors_total',
+    help: 'Bot turns that failed, by platform',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+  readonly outgoingCalls = new Counter({
+    name: 'handoff_outgoing_calls_total',
+    help: 'HTTP calls to platforms, by platform and status (HTTP status, or "network")',
+    labelNames: ['platform', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly outgoingDuration = new Histogram({
+    name: 'handoff_outgoing_call_duration_seconds',
+    help: 'Duration of single HTTP attempts to platforms',
+    labelNames: ['platform'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'handoff_queue_depth',
+    help: 'Turns waiting or running in the per-conversation queues',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'handoff_' });
+  }
+
+  /** The exposition text served at /metrics. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
