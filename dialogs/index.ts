@@ -1,0 +1,9 @@
+/** Platform-neutral dialogs and middleware for handoff and ticket escalation. */
+export * from './event-names';
+export * from './control-schemas';
+export * from './intents';
+export * from './transcript';
+export * from './handoff-gate';
+export * from './handoff-dialog';
+export * from './handoff-interruptible-dialog';
+export * from './ticket-dialog';

@@ -1,0 +1,107 @@
+/**
+ * Agent-bot webhook delivery as Nimchat does it (nimchat.md §2): from background workers (so not
+ * ordered), signed when the bot has a secret, one delivery id per event kept across retries, a 5 s
+ * timeout, 3 attempts 3 s apart on 429/500 only, every other failure final at once.
+ */
+import { randomUUID } from 'node:crypto';
+import axios from 'axios';
+import { signNimchatPayload } from '../../../adapters/nimchat/verify';
+
+export interface DeliveryOptions {
+  timeoutMs: number;
+  attempts: number;
+  retryDelayMs: number;
+  concurrency: number;
+  now: () => number;
+}
+
+export interface DeliveryJob {
+  url: string;
+  secret?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface DeliveryRecord {
+  deliveryId: string;
+  event: string;
+  url: string;
+  statuses: Array<number | string>;
+  outcome: 'pending' | 'delivered' | 'failed';
+}
+
+export class WebhookDeliverer {
+  readonly log: DeliveryRecord[] = [];
+  private readonly waiting: Array<{ job: DeliveryJob; record: DeliveryRecord; onFinalFailure?: () => void }> = [];
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  /** Queues a delivery; `onFinalFailure` runs when every attempt failed. */
+  deliver(job: DeliveryJob, onFinalFailure?: () => void): DeliveryRecord {
+    const record: DeliveryRecord = { deliveryId: randomUUID(), event: String(job.payload.event), url: job.url, statuses: [], outcome: 'pending' };
+    this.log.push(record);
+    this.waiting.push({ job, record, onFinalFailure });
+    this.pump();
+    return record;
+  }
+
+  get pending(): number {
+    return this.waiting.length + this.running;
+  }
+
+  /** Resolves when no delivery is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift()!;
+      this.running++;
+      void this.run(next.job, next.record)
+        .then((ok) => {
+          if (!ok) next.onFinalFailure?.();
+        })
+        .finally(() => {
+          this.running--;
+          this.pump();
+          if (this.pending === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const w of waiters) w();
+          }
+        });
+    }
+  }
+
+  private async run(job: DeliveryJob, record: DeliveryRecord): Promise<boolean> {
+    const body = JSON.stringify(job.payload);
+    for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
+      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Chatwoot-Delivery': record.deliveryId };
+      if (job.secret) {
+        const timestamp = String(Math.floor(this.options.now() / 1000));
+        headers['X-Chatwoot-Timestamp'] = timestamp;
+        headers['X-Chatwoot-Signature'] = signNimchatPayload(job.secret, timestamp, body);
+      }
+      let status: number | string;
+      try {
+        const res = await axios.post(job.url, body, { headers, timeout: this.options.timeoutMs, validateStatus: () => true, transformRequest: [(d: unknown) => d] });
+        status = res.status;
+      } catch (error) {
+        status = (error as { code?: string }).code ?? 'error';
+      }
+      record.statuses.push(status);
+      if (typeof status === 'number' && status >= 200 && status < 300) {
+        record.outcome = 'delivered';
+        return true;
+      }
+      const retryable = status === 429 || status === 500;
+      if (!retryable || attempt === this.options.attempts) break;
+      await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs));
+    }
+    record.outcome = 'failed';
+    return false;
+  }
+}
