@@ -55,6 +55,8 @@ export function createUrlToken(secret: string, claims: UrlTokenClaims): string {
   return jwt.sign({ account: claims.account, ...(claims.inbox !== undefined ? { inbox: claims.inbox } : {}) }, secret, {
     algorithm: 'HS256',
     issuer: 'botbuilder-handoff-adapters',
+    // No iat: the same claims give the same URL, so registering again changes nothing.
+    noTimestamp: true,
   });
 }
 

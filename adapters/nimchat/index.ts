@@ -1,0 +1,10 @@
+/** Public surface of the Nimchat adapter. */
+export { NimchatAdapter, type NimchatAdapterOptions, type BotLogic } from './nimchat-adapter';
+export { NimchatClient, NimchatAdminClient, type OutgoingMessage } from './client';
+export { NIMCHAT_CHANNEL_ID, toConversationId, parseConversationId } from './conversation-ref';
+export { planIncoming, type IncomingPlan } from './convert-incoming';
+export { toNimchatMessages } from './convert-outgoing';
+export { decideOwnership, type NimchatObservation } from './ownership-rules';
+export { parseNimchatWebhook } from './schemas';
+export { signNimchatPayload, verifyNimchatSignature, createUrlToken, verifyUrlToken } from './verify';
+export { registerAgentBot, buildOutgoingUrl, isPrivateHost, type RegisterResult } from './register';

@@ -1,0 +1,154 @@
+/**
+ * Builds the running product from a Config: stores, metrics, queue, adapters, the example bot, the
+ * server, and in sandbox mode the emulated platforms wired to the adapters.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import type { ActivityHandler, TurnContext } from 'botbuilder-core';
+import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
+import { NimchatAdminClient } from '../adapters/nimchat/client';
+import { registerAgentBot } from '../adapters/nimchat/register';
+import { StorageTranscriptStore } from '../dialogs/transcript';
+import type { Config, NimchatConfig } from './config';
+import { ConversationQueue } from './conversation-queue';
+import { Metrics } from './metrics';
+import { createLogger, type Logger } from './log';
+import { createServer, type WebhookRoute } from './server';
+import { createStores, type Stores } from './storage/create-stores';
+import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
+import { SupportBot } from './bot/support-bot';
+import type { HttpOptions } from '../adapters/nimchat/client';
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Builds the bot; the example support bot by default. */
+  createBot?: (deps: { stores: Stores; transcripts: StorageTranscriptStore; config: Config }) => ActivityHandler;
+  /** Sandbox Nimchat options (tests shorten its delivery timing). */
+  sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
+  /** Nimchat client HTTP options (tests stub time). */
+  nimchatHttp?: HttpOptions;
+  /** How long shutdown waits for queued turns. */
+  drainTimeoutMs?: number;
+}
+
+export class App {
+  readonly metrics = new Metrics({ processMetrics: true });
+  readonly queue: ConversationQueue;
+  readonly stores: Stores;
+  readonly transcripts: StorageTranscriptStore;
+  readonly logger: Logger;
+  readonly server: Server;
+  readonly bot: ActivityHandler;
+  nimchat?: NimchatAdapter;
+  sandbox?: NimchatSandbox;
+  private shuttingDown = false;
+  private started = false;
+
+  constructor(
+    readonly config: Config,
+    private readonly options: AppOptions = {},
+  ) {
+    this.logger = options.logger ?? createLogger({ level: config.logLevel, secrets: config.secrets });
+    this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
+    this.stores = createStores(config.storageUrl, this.logger);
+    this.transcripts = new StorageTranscriptStore(this.stores.storage);
+    this.bot = options.createBot
+      ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config })
+      : new SupportBot({ storage: this.stores.storage, transcripts: this.transcripts });
+    if (config.nimchat) this.nimchat = this.createNimchatAdapter(config.nimchat);
+    this.server = createServer({
+      metrics: this.metrics,
+      logger: this.logger,
+      routes: () => this.routes(),
+      notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : undefined),
+    });
+  }
+
+  private routes(): WebhookRoute[] {
+    const logic = (context: TurnContext) => this.bot.run(context);
+    const nimchat = this.nimchat;
+    return [
+      { method: 'POST', path: '/api/nimchat', platform: 'Nimchat', handle: nimchat ? (req, res) => nimchat.process(req, res, logic) : undefined },
+      { method: 'POST', path: '/api/woztell', platform: 'WOZTELL' },
+      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta' },
+      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta' },
+    ];
+  }
+
+  private createNimchatAdapter(nimchat: NimchatConfig): NimchatAdapter {
+    const adapter = new NimchatAdapter({
+      baseUrl: nimchat.baseUrl,
+      botToken: nimchat.botToken,
+      webhookSecret: nimchat.webhookSecret,
+      urlTokenSecret: nimchat.urlTokenSecret,
+      botStatuses: nimchat.botStatuses,
+      handoffTeamId: nimchat.handoffTeamId,
+      handoffAgentId: nimchat.handoffAgentId,
+      storage: this.stores.storage,
+      dedupe: this.stores.dedupe,
+      transcripts: this.transcripts,
+      queue: this.queue,
+      metrics: this.metrics,
+      logger: this.logger,
+      http: this.options.nimchatHttp,
+    });
+    adapter.onTurnError = async (context, error) => {
+      this.logger.error('the bot failed a turn', { conversationId: context.activity.conversation?.id, error });
+      if (context.activity.type !== 'message') return;
+      await context.sendActivity('Sorry, something went wrong on my side. Please try again.').catch(() => undefined);
+    };
+    return adapter;
+  }
+
+  /** The address the server listens on. */
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    if (this.config.sandbox) await this.startSandbox();
+    this.started = true;
+    this.logger.info('listening', {
+      url: this.url,
+      platforms: [this.nimchat ? 'nimchat' : undefined].filter(Boolean),
+      storage: this.stores.describe,
+      sandbox: this.config.sandbox,
+    });
+  }
+
+  /** Emulated Nimchat on loopback, with the bot registered exactly as `handoff nimchat register` does it. */
+  private async startSandbox(): Promise<void> {
+    const sandboxPort = this.options.sandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 1);
+    this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: sandboxPort });
+    const base = await this.sandbox.start();
+    const admin = new NimchatAdminClient(base, this.sandbox.adminToken);
+    const registered = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${this.url}/api/nimchat` });
+    this.nimchat = this.createNimchatAdapter({
+      baseUrl: base,
+      botToken: registered.accessToken!,
+      webhookSecret: registered.secret,
+      botStatuses: ['pending'],
+      resolveOnTicket: true,
+      handoffTeamId: 1,
+    });
+  }
+
+  /** Stops accepting, finishes queued turns (bounded wait), closes everything. */
+  async stop(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const drained = await this.queue.drain(this.options.drainTimeoutMs ?? 10_000);
+    if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
+    await this.sandbox?.close();
+    (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await closed;
+    await this.stores.close();
+  }
+}

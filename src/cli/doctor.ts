@@ -1,0 +1,95 @@
+/** `handoff doctor`: checks what is configured and says plainly what is wrong. */
+import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
+import { loadConfig, type Config } from '../config';
+import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
+
+type Verdict = 'ok' | 'warn' | 'fail';
+export interface Check {
+  verdict: Verdict;
+  text: string;
+}
+
+const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+
+export async function doctor(out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const checks = await runChecks(env);
+  for (const c of checks) out(`[${MARK[c.verdict]}] ${c.text}`);
+  const failed = checks.filter((c) => c.verdict === 'fail').length;
+  out('');
+  out(failed === 0 ? 'No problems found.' : `${failed} problem(s) found.`);
+  return failed === 0 ? 0 : 1;
+}
+
+export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  let config: Config;
+  try {
+    config = loadConfig(env, 'serve');
+    checks.push({ verdict: 'ok', text: 'configuration is valid' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const p of error.problems) checks.push({ verdict: 'fail', text: p });
+    try {
+      config = loadConfig(env, 'inspect');
+    } catch {
+      return checks;
+    }
+  }
+
+  if (config.sandbox) checks.push({ verdict: 'warn', text: 'no platform is configured: `npm start` runs the SANDBOX (emulated Nimchat)' });
+  if (config.storageUrl.startsWith('sqlite:')) {
+    checks.push({ verdict: 'warn', text: `STORAGE_URL=${config.storageUrl}: durable storage is not available in this version; state is kept in memory` });
+  } else {
+    checks.push({ verdict: 'warn', text: 'STORAGE_URL=memory: state is lost on restart (fine for tests and demos)' });
+  }
+
+  const n = config.nimchat;
+  if (n) {
+    checks.push(...(await checkNimchatBotToken(n.baseUrl, n.botToken)));
+    if (!n.webhookSecret && !n.urlTokenSecret) {
+      checks.push({ verdict: 'warn', text: 'neither NIMCHAT_WEBHOOK_SECRET nor NIMCHAT_URL_TOKEN_SECRET is set: anyone who learns the URL can post messages as customers' });
+    } else if (n.webhookSecret) {
+      checks.push({ verdict: 'ok', text: 'NIMCHAT_WEBHOOK_SECRET is set: unsigned webhooks are refused' });
+    } else {
+      checks.push({ verdict: 'ok', text: 'NIMCHAT_URL_TOKEN_SECRET is set: webhooks need the URL token' });
+    }
+    if (n.handoffAgentId === undefined && n.handoffTeamId === undefined) {
+      checks.push({ verdict: 'warn', text: "no NIMCHAT_HANDOFF_TEAM_ID / NIMCHAT_HANDOFF_AGENT_ID: handoffs rely on Nimchat's auto-assignment" });
+    }
+  }
+  if (config.env.NIMCHAT_ADMIN_TOKEN && config.env.NIMCHAT_BASE_URL) {
+    checks.push(...(await checkNimchatAdmin(config.env.NIMCHAT_BASE_URL, config.env.NIMCHAT_ADMIN_TOKEN, config.env.NIMCHAT_ACCOUNT_ID)));
+  }
+  if (config.woztell) checks.push({ verdict: 'fail', text: 'WOZTELL is configured, but this version does not serve WOZTELL yet' });
+  if (config.inbenta) checks.push({ verdict: 'warn', text: 'Inbenta is configured, but this version does not create tickets yet: the ticket dialog offers a human' });
+  return checks;
+}
+
+/** A bot token may not read the profile: the two 401 messages tell a valid bot token from a bad one. */
+async function checkNimchatBotToken(baseUrl: string, token: string): Promise<Check[]> {
+  const client = new NimchatClient(baseUrl, token, { timeoutMs: 5000, retry: { maxAttempts: 1 } });
+  try {
+    await client.http.request({ method: 'GET', path: '/api/v1/profile' });
+    return [{ verdict: 'fail', text: 'NIMCHAT_BOT_TOKEN is a user token, not an agent bot token: handoffs would not be recorded as bot handoffs' }];
+  } catch (error) {
+    if (error instanceof PlatformApiError && error.status === 401 && /not authorized for bots/i.test(error.platformMessage ?? '')) {
+      return [{ verdict: 'ok', text: `Nimchat at ${baseUrl} answers and NIMCHAT_BOT_TOKEN is an agent bot token` }];
+    }
+    if (error instanceof PlatformApiError && error.status === 401) {
+      return [{ verdict: 'fail', text: `Nimchat at ${baseUrl} refuses NIMCHAT_BOT_TOKEN (${error.platformMessage ?? 'HTTP 401'})` }];
+    }
+    if (error instanceof PlatformNetworkError) return [{ verdict: 'fail', text: `Nimchat at ${baseUrl} cannot be reached: ${error.reason}` }];
+    return [{ verdict: 'fail', text: `Nimchat at ${baseUrl}: ${(error as Error).message}` }];
+  }
+}
+
+async function checkNimchatAdmin(baseUrl: string, token: string, accountId?: number): Promise<Check[]> {
+  const admin = new NimchatAdminClient(baseUrl, token, { timeoutMs: 5000, retry: { maxAttempts: 1 } });
+  if (accountId === undefined) return [{ verdict: 'warn', text: 'NIMCHAT_ADMIN_TOKEN is set but NIMCHAT_ACCOUNT_ID is not: `register` will need --account' }];
+  try {
+    const bots = await admin.listAgentBots(accountId);
+    return [{ verdict: 'ok', text: `NIMCHAT_ADMIN_TOKEN can manage agent bots of account ${accountId} (${bots.length} registered: ${bots.map((b) => b.name).join(', ') || 'none'})` }];
+  } catch (error) {
+    return [{ verdict: 'fail', text: `NIMCHAT_ADMIN_TOKEN cannot list agent bots of account ${accountId}: ${(error as Error).message}` }];
+  }
+}

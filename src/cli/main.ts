@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/** The `handoff` command line. */
+import { parseArgs } from 'node:util';
+import { ConfigError, HandoffError } from '../errors';
+
+const HELP = `Usage: handoff <command>
+
+Commands:
+  serve                          run the bot endpoint with the example support bot (npm start);
+                                 with no platform configured outside production: the sandbox
+  nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S]
+                                 create or update the Nimchat agent bot (idempotent) and attach it
+                                 to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN
+  doctor                         check the configuration and the platforms it names
+  sandbox chat [--url U] [--inbox I] [--name S]
+                                 chat as a customer with a running sandbox (npm start)
+  help                           this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      url: { type: 'string' },
+      account: { type: 'string' },
+      inbox: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const out = (line: string) => process.stdout.write(line + '\n');
+  const [command = 'serve', sub] = positionals;
+  if (values.help || command === 'help') {
+    out(HELP);
+    return 0;
+  }
+  if (command === 'serve') return (await import('./serve')).serve();
+  if (command === 'doctor') return (await import('./doctor')).doctor(out);
+  if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
+  if (command === 'sandbox' && sub === 'chat') return (await import('./sandbox-chat')).sandboxChat(values, out);
+  process.stderr.write(`Unknown command: ${positionals.join(' ')}\n\n${HELP}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof HandoffError) {
+      process.stderr.write(`Error (${error.code}): ${error.message}\n`);
+      process.exitCode = 1;
+    } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${error.message}\n\n${HELP}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`Unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

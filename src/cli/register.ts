@@ -1,0 +1,49 @@
+/** `handoff nimchat register`: creates or updates the agent bot and attaches it to the inbox. */
+import { NimchatAdminClient } from '../../adapters/nimchat/client';
+import { registerAgentBot } from '../../adapters/nimchat/register';
+import { loadConfig } from '../config';
+import { ConfigError } from '../errors';
+
+export interface RegisterArgs {
+  url?: string;
+  account?: string;
+  inbox?: string;
+  name?: string;
+}
+
+export async function nimchatRegister(args: RegisterArgs, out: (line: string) => void): Promise<number> {
+  const config = loadConfig(process.env, 'inspect');
+  const env = config.env;
+  const problems: string[] = [];
+  if (!args.url) problems.push('--url <outgoing_url> is required (the public URL of POST /api/nimchat)');
+  if (!env.NIMCHAT_BASE_URL) problems.push('NIMCHAT_BASE_URL is required');
+  if (!env.NIMCHAT_ADMIN_TOKEN) problems.push("NIMCHAT_ADMIN_TOKEN is required (an administrator's access token, Profile settings → Access Token)");
+  const account = args.account !== undefined ? Number(args.account) : env.NIMCHAT_ACCOUNT_ID;
+  const inbox = args.inbox !== undefined ? Number(args.inbox) : env.NIMCHAT_INBOX_ID;
+  if (account === undefined || !Number.isInteger(account) || account <= 0) problems.push('--account N (or NIMCHAT_ACCOUNT_ID) must be a positive whole number');
+  if (inbox !== undefined && (!Number.isInteger(inbox) || inbox <= 0)) problems.push('--inbox N (or NIMCHAT_INBOX_ID) must be a positive whole number');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const admin = new NimchatAdminClient(env.NIMCHAT_BASE_URL!, env.NIMCHAT_ADMIN_TOKEN!);
+  const result = await registerAgentBot(admin, {
+    accountId: account!,
+    inboxId: inbox,
+    name: args.name ?? 'Handoff bot',
+    outgoingUrl: args.url!,
+    urlTokenSecret: env.NIMCHAT_URL_TOKEN_SECRET,
+  });
+  const what = result.created ? 'created' : result.updated ? 'updated' : 'already up to date';
+  out(`Agent bot "${result.bot.name}" (id ${result.bot.id}) ${what}.`);
+  if (inbox !== undefined) out(result.attached ? `Attached to inbox ${inbox}.` : `Inbox ${inbox} already uses this bot.`);
+  else out('No inbox given (--inbox N or NIMCHAT_INBOX_ID): attach the bot to an inbox in Settings → Inboxes → Bot.');
+  for (const warning of result.warnings) out(`warning: ${warning}`);
+  out('');
+  out('Set these variables where the bot endpoint runs:');
+  out(`NIMCHAT_BASE_URL=${env.NIMCHAT_BASE_URL}`);
+  out(`NIMCHAT_BOT_TOKEN=${result.accessToken ?? '<copy it from Settings → Bots>'}`);
+  if (result.secret) out(`NIMCHAT_WEBHOOK_SECRET=${result.secret}`);
+  if (env.NIMCHAT_URL_TOKEN_SECRET) out('NIMCHAT_URL_TOKEN_SECRET=<the same value you used here>');
+  return 0;
+}
+
+export { ConfigError };

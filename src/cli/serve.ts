@@ -1,0 +1,57 @@
+/** `handoff serve` (what `npm start` runs): the endpoint with the example support bot. */
+import { App } from '../app';
+import { loadConfig } from '../config';
+
+export async function serve(): Promise<number> {
+  const config = loadConfig(process.env, 'serve');
+  const app = new App(config);
+  await app.start();
+  if (config.sandbox) printSandboxBanner(app);
+  else process.stdout.write(`Bot endpoint listening on ${app.url} (POST /api/nimchat, GET /healthz, /readyz, /metrics)\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      app.logger.info('shutting down', { signal });
+      void app.stop().then(resolve, (error: unknown) => {
+        app.logger.error('shutdown failed', { error });
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+function printSandboxBanner(app: App): void {
+  const s = app.sandbox!;
+  const base = s.baseUrl;
+  const pub = `${base}/public/api/v1/inboxes/${s.inboxIdentifier}`;
+  const line = '='.repeat(78);
+  process.stdout.write(
+    [
+      line,
+      ' SANDBOX MODE: no platform is configured, so Nimchat is EMULATED on this machine.',
+      ' Nothing here talks to a real inbox. Set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN',
+      ' (see README) to serve a real Nimchat installation.',
+      line,
+      ` Bot endpoint:      ${app.url}/api/nimchat   (health: ${app.url}/healthz)`,
+      ` Sandbox Nimchat:   ${base}   (account 1, inbox 1, team 1 "Support")`,
+      ` Agent token:       ${s.agentToken}   (admin: ${s.adminToken})`,
+      '',
+      ' Chat as the customer from another terminal:',
+      `   npx handoff sandbox chat --url ${base}`,
+      '',
+      ' Or with curl (public client API):',
+      `   curl -s -X POST ${pub}/contacts -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
+      `   curl -s -X POST ${pub}/contacts/<source_id>/conversations`,
+      `   curl -s -X POST ${pub}/contacts/<source_id>/conversations/<id>/messages -H 'Content-Type: application/json' -d '{"content":"hi"}'`,
+      `   curl -s ${pub}/contacts/<source_id>/conversations/<id>/messages`,
+      ' Play the human agent (application API, user token):',
+      `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/messages -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"content":"Hi, Sam here"}'`,
+      `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/toggle_status -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"status":"pending"}'`,
+      line,
+      '',
+    ].join('\n'),
+  );
+}

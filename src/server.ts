@@ -1,0 +1,72 @@
+/**
+ * The restify server: the routes of DESIGN §5. Webhook bodies are read raw by the adapters (no body
+ * parser), and every error, restify's own included, is a JSON `{error: {code, message}}`.
+ */
+import restify, { type Request, type Response, type Server } from 'restify';
+import { writeWebhookResult, errorBody } from './http/webhook-io';
+import type { Metrics } from './metrics';
+import type { Logger } from './log';
+
+export interface WebhookRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Answers the request; undefined means the platform is not configured. */
+  handle?: (req: Request, res: Response) => Promise<void>;
+  platform: string;
+}
+
+export interface ServerDeps {
+  metrics: Metrics;
+  logger: Logger;
+  routes: () => WebhookRoute[];
+  /** Undefined when ready; otherwise why not. */
+  notReadyReason: () => string | undefined;
+}
+
+export function createServer(deps: ServerDeps): Server {
+  const server = restify.createServer({ name: 'botbuilder-handoff-adapters', handleUncaughtExceptions: false });
+
+  server.get('/healthz', async (_req: Request, res: Response) => {
+    writeWebhookResult(res, { status: 200, body: { status: 'ok' } });
+  });
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    const reason = deps.notReadyReason();
+    writeWebhookResult(res, reason ? { status: 503, body: { status: 'not ready', reason } } : { status: 200, body: { status: 'ready' } });
+  });
+  server.get('/metrics', async (_req: Request, res: Response) => {
+    const text = await deps.metrics.text();
+    res.writeHead(200, { 'Content-Type': deps.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+
+  const declared = new Set<string>();
+  for (const route of deps.routes()) {
+    const key = `${route.method} ${route.path}`;
+    if (declared.has(key)) continue;
+    declared.add(key);
+    const handler = async (req: Request, res: Response) => {
+      // Looked up per request: sandbox mode wires the adapters after the server listens.
+      const current = deps.routes().find((r) => r.method === route.method && r.path === route.path);
+      if (!current?.handle) {
+        writeWebhookResult(res, { status: 404, body: errorBody('platform_not_configured', `${route.platform} is not configured on this server`) });
+        return;
+      }
+      try {
+        await current.handle(req, res);
+      } catch (error) {
+        deps.logger.error('webhook handler failed', { path: route.path, error });
+        if (!res.headersSent) writeWebhookResult(res, { status: 500, body: errorBody('internal_error', 'the request could not be processed') });
+      }
+    };
+    if (route.method === 'GET') server.get(route.path, handler);
+    else server.post(route.path, handler);
+  }
+
+  // restify's own errors (404, 405, …) in our JSON shape.
+  server.on('restifyError', (_req: Request, _res: Response, err: { statusCode?: number; body?: { code?: string }; message: string; toJSON?: () => unknown }, callback: () => void) => {
+    const code = (err.body?.code ?? 'error').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    err.toJSON = () => errorBody(code, err.message || code);
+    callback();
+  });
+  return server;
+}
