@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+
+function problems(env: Record<string, string>, purpose: 'serve' | 'inspect' = 'serve'): string[] {
+  try {
+    loadConfig(env, purpose);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('defaults: sandbox outside production, port 3978, sqlite default URL, pending bot status', () => {
+    const c = loadConfig({});
+    expect(c.sandbox).toBe(true);
+    expect(c.port).toBe(3978);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.storageUrl).toBe('sqlite:./data/handoff.sqlite');
+    expect(c.nimchat).toBeUndefined();
+  });
+
+  it('enables Nimchat with its two variables and parses the optional ones', () => {
+    const c = loadConfig({
+      NIMCHAT_BASE_URL: 'https://chat.example.com/',
+      NIMCHAT_BOT_TOKEN: 'bot-token-123',
+      NIMCHAT_BOT_STATUSES: 'pending, snoozed',
+      NIMCHAT_HANDOFF_TEAM_ID: '3',
+      NIMCHAT_RESOLVE_ON_TICKET: 'false',
+    });
+    expect(c.sandbox).toBe(false);
+    expect(c.nimchat).toMatchObject({ baseUrl: 'https://chat.example.com', botStatuses: ['pending', 'snoozed'], handoffTeamId: 3, resolveOnTicket: false });
+  });
+
+  it('lists every problem in one error and never echoes a value', () => {
+    const env = {
+      PORT: 'eighty',
+      NIMCHAT_BASE_URL: 'ftp://nope',
+      NIMCHAT_BOT_STATUSES: 'pending,waiting',
+      NIMCHAT_HANDOFF_AGENT_ID: '-2',
+      NIMCHAT_URL_TOKEN_SECRET: 'short-secret',
+      STORAGE_URL: 'redis://x',
+    };
+    const list = problems(env);
+    expect(list).toHaveLength(6);
+    expect(list.join('\n')).toMatch(/PORT/);
+    expect(list.join('\n')).toMatch(/NIMCHAT_BOT_STATUSES/);
+    expect(list.join('\n')).not.toContain('short-secret');
+    expect(list.join('\n')).not.toContain('ftp://nope');
+  });
+
+  it('refuses a partial platform configuration, naming what is missing', () => {
+    expect(problems({ NIMCHAT_BASE_URL: 'https://chat.example.com' })).toEqual([
+      'NIMCHAT_BOT_TOKEN is required to enable Nimchat (NIMCHAT_BASE_URL is set)',
+    ]);
+    expect(problems({ WOZTELL_CHANNEL_SECRET: 'x' })[0]).toMatch(/WOZTELL_ACCESS_TOKEN is required/);
+    expect(problems({ INBENTA_API_KEY: 'k' })[0]).toMatch(/INBENTA_API_SECRET is required/);
+  });
+
+  it('in production, no platform is a start-up error; inspect mode tolerates a missing bot token', () => {
+    expect(problems({ NODE_ENV: 'production' })[0]).toMatch(/no platform is configured/);
+    expect(problems({ NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_ADMIN_TOKEN: 'a' }, 'inspect')).toEqual([]);
+  });
+
+  it('collects every secret for redaction', () => {
+    const c = loadConfig({ NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_BOT_TOKEN: 'tok-abcdef', NIMCHAT_WEBHOOK_SECRET: 'sec-abcdef' });
+    expect(c.secrets).toEqual(['tok-abcdef', 'sec-abcdef']);
+  });
+});
