@@ -13,6 +13,7 @@ import type { Config, NimchatConfig } from './config';
 import { ConversationQueue } from './conversation-queue';
 import { Metrics } from './metrics';
 import { createLogger, type Logger } from './log';
+import { unwrapTurnError } from './errors';
 import { createServer, type WebhookRoute } from './server';
 import { createStores, type Stores } from './storage/create-stores';
 import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
@@ -93,7 +94,7 @@ export class App {
       http: this.options.nimchatHttp,
     });
     adapter.onTurnError = async (context, error) => {
-      this.logger.error('the bot failed a turn', { conversationId: context.activity.conversation?.id, error });
+      this.logger.error('the bot failed a turn', { conversationId: context.activity.conversation?.id, error: unwrapTurnError(error) });
       if (context.activity.type !== 'message') return;
       await context.sendActivity('Sorry, something went wrong on my side. Please try again.').catch(() => undefined);
     };
@@ -139,16 +140,19 @@ export class App {
     });
   }
 
-  /** Stops accepting, finishes queued turns (bounded wait), closes everything. */
+  /**
+   * Graceful stop: /readyz turns 503 and new webhooks get 500 (Nimchat redelivers those) while the
+   * queued turns finish (bounded wait); then the listener closes.
+   */
   async stop(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = await this.queue.drain(this.options.drainTimeoutMs ?? 10_000);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
-    await this.sandbox?.close();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await closed;
+    await this.sandbox?.close();
     await this.stores.close();
   }
 }

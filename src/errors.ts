@@ -72,3 +72,17 @@ export class WebhookRejectedError extends HandoffError {
 
 /** Input from a bot or a caller that is not valid (an unsupported control field, a bad id …). */
 export class InvalidRequestError extends HandoffError {}
+
+/**
+ * The error a turn really failed with: botbuilder-dialogs wraps errors thrown inside a dialog in a
+ * DialogContextError whose `error` is the original (e.g. our PlatformApiError).
+ */
+export function unwrapTurnError(error: unknown): unknown {
+  let current = error;
+  for (let i = 0; i < 5 && current && typeof current === 'object'; i++) {
+    const inner = (current as { error?: unknown }).error;
+    if (current instanceof HandoffError || !(inner instanceof Error)) break;
+    current = inner;
+  }
+  return current;
+}

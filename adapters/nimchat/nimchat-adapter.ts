@@ -16,7 +16,7 @@ import {
 import { ZodError, z } from 'zod';
 import { systemClock, type Clock } from '../../src/clock';
 import { ConversationQueue } from '../../src/conversation-queue';
-import { HandoffError, InvalidRequestError, NotSupportedError, WebhookRejectedError } from '../../src/errors';
+import { HandoffError, InvalidRequestError, NotSupportedError, WebhookRejectedError, unwrapTurnError } from '../../src/errors';
 import { readWebhookInput, rejection, header, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Metrics } from '../../src/metrics';
 import { silentLogger, type Logger } from '../../src/log';
@@ -262,7 +262,7 @@ export class NimchatAdapter extends BotAdapter {
       this.logger.error('turn failed', {
         conversationId: context.activity.conversation?.id,
         activityType: context.activity.type,
-        error,
+        error: unwrapTurnError(error),
       });
       if (error instanceof Object) this.loggedErrors.add(error);
       throw error;
