@@ -41,7 +41,7 @@ for (let c = 0; c < conversations; c++) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const client = axios.create({ httpAgent: agent, validateStatus: () => true, transformRequest: [(d) => d] });
 const url = `${app.url}/api/nimchat`;
-global.gc?.();
+globalThis.gc?.();
 const rssBefore = process.memoryUsage().rss;
 
 const latencies = [];
@@ -64,7 +64,7 @@ const acked = performance.now();
 await app.queue.onIdle();
 const done = performance.now();
 const replies = [...sandbox.state.conversations.values()].reduce((n, c) => n + c.messages.filter((m) => m.sender.kind === 'agent_bot').length, 0);
-global.gc?.();
+globalThis.gc?.();
 const rssAfter = process.memoryUsage().rss;
 
 latencies.sort((a, b) => a - b);
