@@ -261,3 +261,22 @@ describe('sandbox Nimchat delivery rules', () => {
     }
   });
 });
+
+describe('example bot: leave a message without ticketing', () => {
+  it('says tickets are unavailable and offers a human, whose choice then hands off', async () => {
+    const h = await startHarness();
+    try {
+      const c = await h.customer();
+      await c.say('I would like to leave a message');
+      await h.settle();
+      const [offer] = (await c.messages()).filter((m) => m.message_type === 1);
+      expect(offer!.content).toMatch(/isn't available/);
+      expect(offer!.content_attributes).toEqual({ items: [{ title: 'Talk to a human', value: 'human' }] });
+      await c.say('human');
+      await h.settle();
+      expect(h.sandbox.state.conversation(c.conversationId).status).toBe('open');
+    } finally {
+      await h.close();
+    }
+  });
+});
