@@ -46,4 +46,3 @@ export async function nimchatRegister(args: RegisterArgs, out: (line: string) =>
   return 0;
 }
 
-export { ConfigError };
