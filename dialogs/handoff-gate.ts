@@ -4,7 +4,7 @@
  * pass, so the bot can learn that it owns the conversation again.
  */
 import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder-core';
-import type { OwnershipStore } from '../src/ownership';
+import type { Owner, OwnershipStore } from '../src/ownership';
 
 export class HandoffGateMiddleware implements Middleware {
   constructor(private readonly ownership: OwnershipStore) {}
@@ -12,7 +12,8 @@ export class HandoffGateMiddleware implements Middleware {
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     const { activity } = context;
     if (activity.type === ActivityTypes.Message) {
-      const owner = await this.ownership.owner(activity.channelId, activity.conversation.id);
+      const known = context.turnState.get(HandoffGateMiddleware.knownOwnerKey) as Owner | undefined;
+      const owner = known ?? (await this.ownership.owner(activity.channelId, activity.conversation.id));
       if (owner !== 'bot') {
         context.turnState.set(HandoffGateMiddleware.silencedKey, owner);
         return;
@@ -23,4 +24,7 @@ export class HandoffGateMiddleware implements Middleware {
 
   /** turnState key set when the gate kept a message from the bot (value: the owner). */
   static readonly silencedKey = Symbol('handoffGateSilenced');
+
+  /** turnState key an adapter sets when it has just decided the owner for this turn (no second read). */
+  static readonly knownOwnerKey = Symbol('handoffGateKnownOwner');
 }

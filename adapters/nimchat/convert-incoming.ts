@@ -27,10 +27,8 @@ export interface IncomingPlan {
   dedupeKeys: string[];
   /** What the payload tells about who owns the conversation. */
   observation?: NimchatObservation;
-  /** The activity to run a turn with, if any. */
-  activity?: Partial<Activity>;
-  /** Why nothing is run, when nothing is. */
-  ignored?: string;
+  /** The activity to run a turn with. */
+  activity: Partial<Activity>;
 }
 
 export const BOT_ACCOUNT: ChannelAccount = { id: 'nimchat-bot', name: 'Bot', role: 'bot' };

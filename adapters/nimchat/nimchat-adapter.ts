@@ -17,10 +17,10 @@ import { ZodError, z } from 'zod';
 import { systemClock, type Clock } from '../../src/clock';
 import { ConversationQueue } from '../../src/conversation-queue';
 import { HandoffError, InvalidRequestError, NotSupportedError, WebhookRejectedError, unwrapTurnError } from '../../src/errors';
-import { readWebhookInput, rejection, header, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
+import { readWebhookInput, header, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Metrics } from '../../src/metrics';
 import { silentLogger, type Logger } from '../../src/log';
-import { OwnershipStore } from '../../src/ownership';
+import { OwnershipStore, type Owner } from '../../src/ownership';
 import type { DedupeStore } from '../../src/storage/dedupe-store';
 import { currentTurnConversation, runInTurnScope } from '../../src/turn-scope';
 import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-names';
@@ -127,8 +127,7 @@ export class NimchatAdapter extends BotAdapter {
     } catch (error) {
       if (error instanceof WebhookRejectedError) {
         this.options.metrics?.webhooksReceived.inc({ platform: 'nimchat' });
-        this.options.metrics?.webhooksRejected.inc({ platform: 'nimchat', reason: error.code });
-        writeWebhookResult(res, rejection(error));
+        writeWebhookResult(res, this.reject(error.status, error.code, error.message));
         return;
       }
       throw error;
@@ -140,11 +139,7 @@ export class NimchatAdapter extends BotAdapter {
   async handleWebhook(input: WebhookInput, logic: BotLogic): Promise<WebhookResult> {
     const metrics = this.options.metrics;
     metrics?.webhooksReceived.inc({ platform: 'nimchat' });
-    const reject = (status: number, code: string, message: string): WebhookResult => {
-      metrics?.webhooksRejected.inc({ platform: 'nimchat', reason: code });
-      this.logger.warn('webhook rejected', { status, code, reason: message });
-      return { status, body: errorBody(code, message) };
-    };
+    const reject = this.reject.bind(this);
 
     if (this.options.webhookSecret) {
       const check = verifyNimchatSignature({
@@ -193,9 +188,6 @@ export class NimchatAdapter extends BotAdapter {
       this.logger.debug('webhook acknowledged without a turn', { reason: plan.ignored });
       return { status: 200, body: { ok: true, ignored: plan.ignored } };
     }
-    if (plan.activity === undefined && plan.observation === undefined) {
-      return { status: 200, body: { ok: true, ignored: plan.ignored ?? 'nothing to do' } };
-    }
     if (this.queue.isClosed) {
       await this.options.dedupe.forget(keys);
       // 500 is one of the two statuses Nimchat redelivers on.
@@ -207,24 +199,33 @@ export class NimchatAdapter extends BotAdapter {
     return { status: 200, body: { ok: true } };
   }
 
+  /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
+  private reject(status: number, code: string, message: string): WebhookResult {
+    this.options.metrics?.webhooksRejected.inc({ platform: 'nimchat', reason: code });
+    this.logger.warn('webhook rejected', { status, code, reason: message });
+    return { status, body: errorBody(code, message) };
+  }
+
   /** Runs inside the conversation's queue: ownership first, then the turn. */
   private async processPlan(plan: IncomingPlan, logic: BotLogic): Promise<void> {
     try {
-      if (plan.observation && plan.activity) {
-        const released = await this.observe(plan.conversationId, plan.observation);
+      let owner: Owner | undefined;
+      if (plan.observation) {
+        const { released, record } = await this.observe(plan.conversationId, plan.observation);
+        owner = record.owner;
         if (released) {
           const reference = TurnContext.getConversationReference(plan.activity);
-          await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), logic);
+          await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), logic, { owner });
         }
       }
-      if (plan.activity) await this.runTurn(plan.activity, logic);
+      await this.runTurn(plan.activity, logic, { owner });
     } catch (error) {
       this.logger.error('processing a webhook failed', { conversationId: plan.conversationId, error });
     }
   }
 
-  /** Applies an observation to the stored ownership; true when it returned the conversation to the bot. */
-  private async observe(conversationId: string, observation: NimchatObservation): Promise<boolean> {
+  /** Applies an observation to the stored ownership; says whether it returned the conversation to the bot. */
+  private async observe(conversationId: string, observation: NimchatObservation): Promise<{ released: boolean; record: { owner: Owner } }> {
     const current = await this.ownership.get(NIMCHAT_CHANNEL_ID, conversationId);
     const decision = decideOwnership(current, observation, this.botStatuses);
     if (decision.changed) await this.ownership.set(NIMCHAT_CHANNEL_ID, conversationId, decision.record);
@@ -235,13 +236,15 @@ export class NimchatAdapter extends BotAdapter {
         reason: decision.record.reason,
       });
     }
-    return decision.transition === 'released';
+    return { released: decision.transition === 'released', record: decision.record };
   }
 
   /** One turn through the middleware; a failure is logged and counted, never thrown. */
-  private async runTurn(activity: Partial<Activity>, logic: BotLogic, rethrow = false): Promise<void> {
+  private async runTurn(activity: Partial<Activity>, logic: BotLogic, options: { rethrow?: boolean; owner?: Owner } = {}): Promise<void> {
     const context = new TurnContext(this, activity);
     context.turnState.set(LOGIC_KEY, logic);
+    // Ownership was just decided in this queue slot: spare the gate a second read of the store.
+    if (options.owner) context.turnState.set(HandoffGateMiddleware.knownOwnerKey, options.owner);
     this.options.metrics?.turns.inc({ platform: 'nimchat', type: activity.type ?? 'unknown' });
     try {
       await runInTurnScope(activity.conversation!.id, () => this.runMiddleware(context, logic));
@@ -250,7 +253,7 @@ export class NimchatAdapter extends BotAdapter {
         this.options.metrics?.turnErrors.inc({ platform: 'nimchat' });
         this.logger.error('turn failed', { conversationId: activity.conversation?.id, error });
       }
-      if (rethrow) throw error;
+      if (options.rethrow) throw error;
     }
   }
 
@@ -419,8 +422,8 @@ export class NimchatAdapter extends BotAdapter {
   private runProactive(activity: Partial<Activity>, logic: BotLogic): Promise<void> {
     const conversationId = activity.conversation?.id;
     if (!conversationId) return Promise.reject(new InvalidRequestError('nimchat_conversation_missing', 'the reference has no conversation id'));
-    if (currentTurnConversation() === conversationId) return this.runTurn(activity, logic, true);
-    return this.queue.enqueue(conversationId, () => this.runTurn(activity, logic, true));
+    if (currentTurnConversation() === conversationId) return this.runTurn(activity, logic, { rethrow: true });
+    return this.queue.enqueue(conversationId, () => this.runTurn(activity, logic, { rethrow: true }));
   }
 }
 

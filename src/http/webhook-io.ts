@@ -26,10 +26,6 @@ export function errorBody(code: string, message: string): { error: { code: strin
   return { error: { code, message } };
 }
 
-export function rejection(error: WebhookRejectedError): WebhookResult {
-  return { status: error.status, body: errorBody(error.code, error.message) };
-}
-
 /** Reads a request's raw body up to `limit` bytes (413 past it). */
 export async function readWebhookInput(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<WebhookInput> {
   const url = new URL(req.url ?? '/', 'http://localhost');

@@ -43,7 +43,7 @@ describe('planIncoming: which events become turns (nimchat.md §4)', () => {
   ])('%s becomes nothing', (_n, payload, reason) => {
     const p = plan(payload);
     expect('activity' in p && p.activity).toBeFalsy();
-    expect(p.ignored).toBe(reason);
+    expect((p as { ignored?: string }).ignored).toBe(reason);
   });
 
   it('a human agent\'s public message is a takeover event, not a message turn', () => {
