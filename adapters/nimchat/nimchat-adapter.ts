@@ -2,36 +2,14 @@
  * NimchatAdapter: the pipeline only. Webhook in → authenticity → validation → dedupe → 200 at once →
  * the turn on the conversation's queue. Bot activities out → Nimchat API calls.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import axios from 'axios';
-import {
-  ActivityTypes,
-  BotAdapter,
-  TurnContext,
-  type Activity,
-  type ConversationReference,
-  type ResourceResponse,
-  type Storage,
-} from 'botbuilder-core';
+import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder-core';
 import { ZodError, z } from 'zod';
-import { systemClock, type Clock } from '../../src/clock';
-import { ConversationQueue } from '../../src/conversation-queue';
-import { HandoffError, InvalidRequestError, NotSupportedError, WebhookRejectedError, unwrapTurnError } from '../../src/errors';
-import { readWebhookInput, header, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
-import type { Metrics } from '../../src/metrics';
-import { silentLogger, type Logger } from '../../src/log';
-import { OwnershipStore, type Owner } from '../../src/ownership';
-import type { DedupeStore } from '../../src/storage/dedupe-store';
-import { currentTurnConversation, runInTurnScope } from '../../src/turn-scope';
+import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
+import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
+import type { Owner } from '../../src/ownership';
+import { PlatformAdapter, statusActivity, type BotLogic, type PlatformAdapterOptions } from '../../src/platform-adapter';
 import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-names';
-import { HandoffGateMiddleware } from '../../dialogs/handoff-gate';
-import {
-  StorageTranscriptStore,
-  TranscriptCaptureMiddleware,
-  formatTranscript,
-  formatTranscriptActivities,
-  type TranscriptStore,
-} from '../../dialogs/transcript';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { NimchatConversationActions, parseHandoffRequest, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId, type NimchatConversationKey } from './conversation-ref';
@@ -41,9 +19,9 @@ import { decideOwnership, type NimchatObservation } from './ownership-rules';
 import { parseNimchatWebhook } from './schemas';
 import { verifyNimchatSignature, verifyUrlToken, webhookScope } from './verify';
 
-export type BotLogic = (context: TurnContext) => Promise<void>;
+export type { BotLogic };
 
-export interface NimchatAdapterOptions {
+export interface NimchatAdapterOptions extends PlatformAdapterOptions {
   baseUrl: string;
   botToken: string;
   /** When set, unsigned or badly signed webhooks get 401. */
@@ -54,16 +32,6 @@ export interface NimchatAdapterOptions {
   botStatuses?: string[];
   handoffTeamId?: number;
   handoffAgentId?: number;
-  /** botbuilder Storage for ownership and transcripts (and the bot's own state). */
-  storage: Storage;
-  dedupe: DedupeStore;
-  transcripts?: TranscriptStore;
-  queue?: ConversationQueue;
-  metrics?: Metrics;
-  logger?: Logger;
-  clock?: Clock;
-  /** How long redeliveries are recognised (default 24 h). */
-  dedupeTtlMs?: number;
   /** HTTP options of the Nimchat client (timeouts, retries). */
   http?: HttpOptions;
   client?: NimchatClient;
@@ -71,74 +39,35 @@ export interface NimchatAdapterOptions {
   fetchFile?: (url: string) => Promise<{ data: Buffer; contentType?: string }>;
 }
 
-const LOGIC_KEY = Symbol('nimchatBotLogic');
 const MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024;
 
-export class NimchatAdapter extends BotAdapter {
+export class NimchatAdapter extends PlatformAdapter {
   readonly channelId = NIMCHAT_CHANNEL_ID;
   readonly client: NimchatClient;
-  readonly queue: ConversationQueue;
-  readonly ownership: OwnershipStore;
-  readonly transcripts: TranscriptStore;
   private readonly actions: NimchatConversationActions;
-  private readonly logger: Logger;
-  private readonly clock: Clock;
   private readonly botStatuses: string[];
-  private readonly loggedErrors = new WeakSet<object>();
-  /** The logic of the last webhook, used for turns the adapter starts itself (handoff.status). */
-  private defaultLogic?: BotLogic;
 
   constructor(private readonly options: NimchatAdapterOptions) {
-    super();
-    this.logger = (options.logger ?? silentLogger).child({ platform: 'nimchat' });
-    this.clock = options.clock ?? systemClock;
+    super('nimchat', options);
     this.botStatuses = options.botStatuses ?? ['pending'];
-    this.queue = options.queue ?? new ConversationQueue();
     this.client =
       options.client ??
       new NimchatClient(options.baseUrl, options.botToken, { metrics: options.metrics, logger: this.logger, clock: this.clock, ...options.http });
-    this.ownership = new OwnershipStore(options.storage);
-    this.transcripts = options.transcripts ?? new StorageTranscriptStore(options.storage);
     this.actions = new NimchatConversationActions(this.client, {
       handoffTeamId: options.handoffTeamId,
       handoffAgentId: options.handoffAgentId,
     });
-    // Order matters: count failures of everything, record the transcript before the gate can stop a turn.
-    this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
-    this.use(new TranscriptCaptureMiddleware(this.transcripts));
-    this.use(new HandoffGateMiddleware(this.ownership));
+  }
+
+  protected get serviceUrl(): string {
+    return this.options.baseUrl;
   }
 
   // ---------------------------------------------------------------- incoming
 
-  /** HTTP entry (botbuilder's `process(req, res, logic)` convention). */
-  async process(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, logic: BotLogic): Promise<void> {
-    let input: WebhookInput;
-    try {
-      input =
-        req.rawBody !== undefined
-          ? {
-              method: req.method ?? 'POST',
-              headers: req.headers,
-              rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.from(req.rawBody),
-              query: new URL(req.url ?? '/', 'http://localhost').searchParams,
-            }
-          : await readWebhookInput(req);
-    } catch (error) {
-      if (error instanceof WebhookRejectedError) {
-        this.options.metrics?.webhooksReceived.inc({ platform: 'nimchat' });
-        writeWebhookResult(res, this.reject(error.status, error.code, error.message));
-        return;
-      }
-      throw error;
-    }
-    writeWebhookResult(res, await this.handleWebhook(input, logic));
-  }
-
-  /** Transport-free entry: authenticity, validation, dedupe, then the turn is queued and 200 returned. */
+  /** Authenticity, validation, dedupe, then the turn is queued and 200 returned. */
   async handleWebhook(input: WebhookInput, logic: BotLogic): Promise<WebhookResult> {
-    const metrics = this.options.metrics;
-    metrics?.webhooksReceived.inc({ platform: 'nimchat' });
+    this.options.metrics?.webhooksReceived.inc({ platform: 'nimchat' });
     const reject = this.reject.bind(this);
 
     if (this.options.webhookSecret) {
@@ -178,50 +107,29 @@ export class NimchatAdapter extends BotAdapter {
 
     const delivery = header(input.headers, 'x-chatwoot-delivery');
     const keys = [...(delivery ? [`nimchat:delivery:${delivery}`] : []), ...('dedupeKeys' in plan ? plan.dedupeKeys.map((k) => `nimchat:${k}`) : [])];
-    if (keys.length > 0 && (await this.options.dedupe.checkAndRemember(keys, this.options.dedupeTtlMs ?? 24 * 3600 * 1000))) {
-      metrics?.webhooksDeduplicated.inc({ platform: 'nimchat' });
-      this.logger.debug('duplicate delivery dropped', { delivery });
-      return { status: 200, body: { ok: true, duplicate: true } };
-    }
+    if (await this.isDuplicate(keys)) return { status: 200, body: { ok: true, duplicate: true } };
 
     if (!('conversationId' in plan)) {
       this.logger.debug('webhook acknowledged without a turn', { reason: plan.ignored });
       return { status: 200, body: { ok: true, ignored: plan.ignored } };
     }
-    if (this.queue.isClosed) {
-      await this.options.dedupe.forget(keys);
-      // 500 is one of the two statuses Nimchat redelivers on.
-      return { status: 500, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
-    }
-    this.defaultLogic ??= logic;
     const queued = plan;
-    void this.queue.enqueue(queued.conversationId, () => this.processPlan(queued, logic));
-    return { status: 200, body: { ok: true } };
-  }
-
-  /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
-  private reject(status: number, code: string, message: string): WebhookResult {
-    this.options.metrics?.webhooksRejected.inc({ platform: 'nimchat', reason: code });
-    this.logger.warn('webhook rejected', { status, code, reason: message });
-    return { status, body: errorBody(code, message) };
+    // 500 is one of the two statuses Nimchat redelivers on.
+    return this.accept({ conversationId: plan.conversationId, dedupeKeys: keys, redeliverStatus: 500, run: () => this.processPlan(queued, logic) }, logic);
   }
 
   /** Runs inside the conversation's queue: ownership first, then the turn. */
   private async processPlan(plan: IncomingPlan, logic: BotLogic): Promise<void> {
-    try {
-      let owner: Owner | undefined;
-      if (plan.observation) {
-        const { released, record } = await this.observe(plan.conversationId, plan.observation);
-        owner = record.owner;
-        if (released) {
-          const reference = TurnContext.getConversationReference(plan.activity);
-          await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), logic, { owner });
-        }
+    let owner: Owner | undefined;
+    if (plan.observation) {
+      const { released, record } = await this.observe(plan.conversationId, plan.observation);
+      owner = record.owner;
+      if (released) {
+        const reference = TurnContext.getConversationReference(plan.activity);
+        await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), logic, { owner });
       }
-      await this.runTurn(plan.activity, logic, { owner });
-    } catch (error) {
-      this.logger.error('processing a webhook failed', { conversationId: plan.conversationId, error });
     }
+    await this.runTurn(plan.activity, logic, { owner });
   }
 
   /** Applies an observation to the stored ownership; says whether it returned the conversation to the bot. */
@@ -239,50 +147,9 @@ export class NimchatAdapter extends BotAdapter {
     return { released: decision.transition === 'released', record: decision.record };
   }
 
-  /** One turn through the middleware; a failure is logged and counted, never thrown. */
-  private async runTurn(activity: Partial<Activity>, logic: BotLogic, options: { rethrow?: boolean; owner?: Owner } = {}): Promise<void> {
-    const context = new TurnContext(this, activity);
-    context.turnState.set(LOGIC_KEY, logic);
-    // Ownership was just decided in this queue slot: spare the gate a second read of the store.
-    if (options.owner) context.turnState.set(HandoffGateMiddleware.knownOwnerKey, options.owner);
-    this.options.metrics?.turns.inc({ platform: 'nimchat', type: activity.type ?? 'unknown' });
-    try {
-      await runInTurnScope(activity.conversation!.id, () => this.runMiddleware(context, logic));
-    } catch (error) {
-      if (!(error instanceof Object && this.loggedErrors.has(error))) {
-        this.options.metrics?.turnErrors.inc({ platform: 'nimchat' });
-        this.logger.error('turn failed', { conversationId: activity.conversation?.id, error });
-      }
-      if (options.rethrow) throw error;
-    }
-  }
-
-  private async countTurnErrors(context: TurnContext, next: () => Promise<void>): Promise<void> {
-    try {
-      await next();
-    } catch (error) {
-      this.options.metrics?.turnErrors.inc({ platform: 'nimchat' });
-      this.logger.error('turn failed', {
-        conversationId: context.activity.conversation?.id,
-        activityType: context.activity.type,
-        error: unwrapTurnError(error),
-      });
-      if (error instanceof Object) this.loggedErrors.add(error);
-      throw error;
-    }
-  }
-
   // ---------------------------------------------------------------- outgoing
 
-  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
-    const responses: ResourceResponse[] = [];
-    for (const activity of activities) {
-      responses.push(await this.sendOne(context, activity));
-    }
-    return responses;
-  }
-
-  private async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+  protected async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
     switch (activity.type) {
       case ActivityTypes.Message:
         return this.sendMessage(this.keyOf(activity), activity);
@@ -347,7 +214,7 @@ export class NimchatAdapter extends BotAdapter {
     const transcript = await this.transcriptText(activity, conversationId);
     const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
     const reference = TurnContext.getConversationReference(context.activity);
-    const logic = (context.turnState.get(LOGIC_KEY) as BotLogic | undefined) ?? this.defaultLogic;
+    const logic = this.logicOf(context);
     let status: HandoffStatusValue;
     try {
       await this.actions.handoff(key, request, note);
@@ -365,19 +232,9 @@ export class NimchatAdapter extends BotAdapter {
       this.logger.error('handoff failed', { conversationId, error });
       status = { state: 'failed', message };
     }
-    if (logic) {
-      // Queued behind the current turn: the bot hears the outcome as its own turn.
-      void this.queue.enqueue(conversationId, () => this.runTurn(statusActivity(reference, status), logic));
-    }
+    // Queued behind the current turn: the bot hears the outcome as its own turn.
+    this.reportHandoffStatus(reference, status, logic);
     return { id: '' };
-  }
-
-  /** The transcript attached to the handoff (standard), or the stored one. */
-  private async transcriptText(activity: Partial<Activity>, conversationId: string): Promise<string> {
-    const attachment = activity.attachments?.find((a) => a.name === 'Transcript' || (a.content as { activities?: unknown })?.activities);
-    const activities = (attachment?.content as { activities?: Partial<Activity>[] } | undefined)?.activities;
-    if (Array.isArray(activities)) return formatTranscriptActivities(activities);
-    return formatTranscript(await this.transcripts.list(NIMCHAT_CHANNEL_ID, conversationId));
   }
 
   async updateActivity(): Promise<ResourceResponse | void> {
@@ -388,54 +245,6 @@ export class NimchatAdapter extends BotAdapter {
     throw new NotSupportedError('nimchat', 'deleting a sent message');
   }
 
-  // ---------------------------------------------------------------- proactive
-
-  /** Runs `logic` with a `ContinueConversation` event in the referenced conversation. */
-  async continueConversation(reference: Partial<ConversationReference>, logic: BotLogic): Promise<void> {
-    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
-    activity.channelId ??= NIMCHAT_CHANNEL_ID;
-    activity.serviceUrl ??= this.options.baseUrl;
-    activity.timestamp = new Date();
-    return this.runProactive(activity, logic);
-  }
-
-  /** botbuilder's three overloads: (appId, ref, logic), (claims, ref, logic), (claims, ref, audience, logic). */
-  override async continueConversationAsync(
-    _botAppIdOrClaims: unknown,
-    reference: Partial<ConversationReference>,
-    logicOrAudience: BotLogic | string,
-    maybeLogic?: BotLogic,
-  ): Promise<void> {
-    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
-    if (typeof logic !== 'function') throw new TypeError('continueConversationAsync needs a logic callback');
-    return this.continueConversation(reference, logic);
-  }
-
-  /** Sends `handoff.status` (or any event) into the bot, in the conversation's order. */
-  async emitToBot(reference: Partial<ConversationReference>, activity: Partial<Activity>, logic?: BotLogic): Promise<void> {
-    const run = logic ?? this.defaultLogic;
-    if (!run) throw new InvalidRequestError('nimchat_no_logic', 'no bot logic is known yet: pass it explicitly');
-    const full = TurnContext.applyConversationReference({ ...activity, timestamp: new Date() }, reference, true);
-    return this.runProactive(full, run);
-  }
-
-  private runProactive(activity: Partial<Activity>, logic: BotLogic): Promise<void> {
-    const conversationId = activity.conversation?.id;
-    if (!conversationId) return Promise.reject(new InvalidRequestError('nimchat_conversation_missing', 'the reference has no conversation id'));
-    if (currentTurnConversation() === conversationId) return this.runTurn(activity, logic, { rethrow: true });
-    return this.queue.enqueue(conversationId, () => this.runTurn(activity, logic, { rethrow: true }));
-  }
-}
-
-function statusActivity(reference: Partial<ConversationReference>, value: HandoffStatusValue): Partial<Activity> {
-  const activity = TurnContext.applyConversationReference(
-    { type: ActivityTypes.Event, name: HandoffEvents.Status, value, valueType: 'application/vnd.microsoft.handoff.status' },
-    reference,
-    true,
-  );
-  activity.id = `handoff-status:${Date.now()}`;
-  activity.timestamp = new Date();
-  return activity;
 }
 
 async function downloadFile(url: string): Promise<{ data: Buffer; contentType?: string }> {

@@ -1,0 +1,259 @@
+/**
+ * What every platform adapter shares, so each platform's class is its pipeline only: the HTTP entry,
+ * refusals, accepting an event (dedupe → queue), turns through the middleware (error counting,
+ * transcript capture, handoff gate), `handoff.status` back to the bot, and proactive turns.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  ActivityTypes,
+  BotAdapter,
+  TurnContext,
+  type Activity,
+  type ConversationReference,
+  type ResourceResponse,
+  type Storage,
+} from 'botbuilder-core';
+import { systemClock, type Clock } from './clock';
+import { ConversationQueue } from './conversation-queue';
+import { InvalidRequestError, WebhookRejectedError, unwrapTurnError } from './errors';
+import { readWebhookInput, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from './http/webhook-io';
+import type { Metrics } from './metrics';
+import { silentLogger, type Logger } from './log';
+import { OwnershipStore, type Owner } from './ownership';
+import type { DedupeStore } from './storage/dedupe-store';
+import { currentTurnConversation, runInTurnScope } from './turn-scope';
+import { HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
+import { HandoffGateMiddleware } from '../dialogs/handoff-gate';
+import { StorageTranscriptStore, TranscriptCaptureMiddleware, formatTranscript, formatTranscriptActivities, type TranscriptStore } from '../dialogs/transcript';
+
+export type BotLogic = (context: TurnContext) => Promise<void>;
+
+export interface PlatformAdapterOptions {
+  /** botbuilder Storage for ownership and transcripts (and the bot's own state). */
+  storage: Storage;
+  dedupe: DedupeStore;
+  transcripts?: TranscriptStore;
+  queue?: ConversationQueue;
+  metrics?: Metrics;
+  logger?: Logger;
+  clock?: Clock;
+  /** How long redeliveries are recognised (default 24 h). */
+  dedupeTtlMs?: number;
+}
+
+/** An accepted event: the queue key, its idempotency keys and the work of its turn(s). */
+export interface AcceptedEvent {
+  conversationId: string;
+  dedupeKeys: string[];
+  /** Status answered when the platform should deliver again (the adapter is shutting down). */
+  redeliverStatus?: number;
+  run: () => Promise<void>;
+}
+
+const LOGIC_KEY = Symbol('botLogic');
+
+export abstract class PlatformAdapter extends BotAdapter {
+  abstract readonly channelId: string;
+  readonly queue: ConversationQueue;
+  readonly ownership: OwnershipStore;
+  readonly transcripts: TranscriptStore;
+  protected readonly logger: Logger;
+  protected readonly clock: Clock;
+  private readonly loggedErrors = new WeakSet<object>();
+  /** The logic of the last webhook, used for turns the adapter starts itself (handoff.status). */
+  protected defaultLogic?: BotLogic;
+
+  protected constructor(
+    protected readonly platform: string,
+    protected readonly base: PlatformAdapterOptions,
+  ) {
+    super();
+    this.logger = (base.logger ?? silentLogger).child({ platform });
+    this.clock = base.clock ?? systemClock;
+    this.queue = base.queue ?? new ConversationQueue();
+    this.ownership = new OwnershipStore(base.storage);
+    this.transcripts = base.transcripts ?? new StorageTranscriptStore(base.storage);
+    // Order matters: count failures of everything, record the transcript before the gate can stop a turn.
+    this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
+    this.use(new TranscriptCaptureMiddleware(this.transcripts));
+    this.use(new HandoffGateMiddleware(this.ownership));
+  }
+
+  /** Transport-free entry: authenticity, validation, dedupe, then the turn is queued. */
+  abstract handleWebhook(input: WebhookInput, logic: BotLogic): Promise<WebhookResult>;
+
+  /** HTTP entry (botbuilder's `process(req, res, logic)` convention). */
+  async process(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, logic: BotLogic): Promise<void> {
+    let input: WebhookInput;
+    try {
+      input =
+        req.rawBody !== undefined
+          ? {
+              method: req.method ?? 'POST',
+              headers: req.headers,
+              rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.from(req.rawBody),
+              query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+            }
+          : await readWebhookInput(req);
+    } catch (error) {
+      if (error instanceof WebhookRejectedError) {
+        this.base.metrics?.webhooksReceived.inc({ platform: this.platform });
+        writeWebhookResult(res, this.reject(error.status, error.code, error.message));
+        return;
+      }
+      throw error;
+    }
+    writeWebhookResult(res, await this.handleWebhook(input, logic));
+  }
+
+  /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
+  protected reject(status: number, code: string, message: string): WebhookResult {
+    this.base.metrics?.webhooksRejected.inc({ platform: this.platform, reason: code });
+    this.logger.warn('webhook rejected', { status, code, reason: message });
+    return { status, body: errorBody(code, message) };
+  }
+
+  /** True (and counted) when any key was seen within the TTL; otherwise remembers them all. */
+  protected async isDuplicate(keys: string[]): Promise<boolean> {
+    if (keys.length === 0) return false;
+    if (await this.base.dedupe.checkAndRemember(keys, this.base.dedupeTtlMs ?? 24 * 3600 * 1000)) {
+      this.base.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
+      this.logger.debug('duplicate delivery dropped', { keys });
+      return true;
+    }
+    return false;
+  }
+
+  /** Queues an accepted event behind the conversation's earlier turns and answers 200 at once. */
+  protected async accept(event: AcceptedEvent, logic: BotLogic): Promise<WebhookResult> {
+    if (this.queue.isClosed) {
+      await this.base.dedupe.forget(event.dedupeKeys);
+      return { status: event.redeliverStatus ?? 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
+    }
+    this.defaultLogic ??= logic;
+    void this.queue.enqueue(event.conversationId, async () => {
+      try {
+        await event.run();
+      } catch (error) {
+        this.logger.error('processing a webhook failed', { conversationId: event.conversationId, error });
+      }
+    });
+    return { status: 200, body: { ok: true } };
+  }
+
+  /** One turn through the middleware; a failure is logged and counted, never thrown (unless asked). */
+  protected async runTurn(activity: Partial<Activity>, logic: BotLogic, options: { rethrow?: boolean; owner?: Owner } = {}): Promise<void> {
+    const context = new TurnContext(this, activity);
+    context.turnState.set(LOGIC_KEY, logic);
+    // Ownership was just decided in this queue slot: spare the gate a second read of the store.
+    if (options.owner) context.turnState.set(HandoffGateMiddleware.knownOwnerKey, options.owner);
+    this.base.metrics?.turns.inc({ platform: this.platform, type: activity.type ?? 'unknown' });
+    try {
+      await runInTurnScope(activity.conversation!.id, () => this.runMiddleware(context, logic));
+    } catch (error) {
+      if (!(error instanceof Object && this.loggedErrors.has(error))) {
+        this.base.metrics?.turnErrors.inc({ platform: this.platform });
+        this.logger.error('turn failed', { conversationId: activity.conversation?.id, error });
+      }
+      if (options.rethrow) throw error;
+    }
+  }
+
+  private async countTurnErrors(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      this.base.metrics?.turnErrors.inc({ platform: this.platform });
+      this.logger.error('turn failed', {
+        conversationId: context.activity.conversation?.id,
+        activityType: context.activity.type,
+        error: unwrapTurnError(error),
+      });
+      if (error instanceof Object) this.loggedErrors.add(error);
+      throw error;
+    }
+  }
+
+  /** The logic running the current turn (or the last webhook's). */
+  protected logicOf(context: TurnContext): BotLogic | undefined {
+    return (context.turnState.get(LOGIC_KEY) as BotLogic | undefined) ?? this.defaultLogic;
+  }
+
+  /** `handoff.status` to the bot as its own turn, queued behind the current one. */
+  protected reportHandoffStatus(reference: Partial<ConversationReference>, status: HandoffStatusValue, logic: BotLogic | undefined): void {
+    if (!logic) return;
+    const conversationId = reference.conversation?.id;
+    if (!conversationId) return;
+    void this.queue.enqueue(conversationId, () => this.runTurn(statusActivity(reference, status), logic));
+  }
+
+  /** The transcript attached to a handoff (standard), or the stored one. */
+  protected async transcriptText(activity: Partial<Activity>, conversationId: string): Promise<string> {
+    const attachment = activity.attachments?.find((a) => a.name === 'Transcript' || (a.content as { activities?: unknown })?.activities);
+    const activities = (attachment?.content as { activities?: Partial<Activity>[] } | undefined)?.activities;
+    if (Array.isArray(activities)) return formatTranscriptActivities(activities);
+    return formatTranscript(await this.transcripts.list(this.channelId, conversationId));
+  }
+
+  async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    for (const activity of activities) responses.push(await this.sendOne(context, activity));
+    return responses;
+  }
+
+  /** Carries out one outgoing activity. */
+  protected abstract sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse>;
+
+  /** The `serviceUrl` of proactive activities. */
+  protected abstract get serviceUrl(): string;
+
+  // ---------------------------------------------------------------- proactive
+
+  /** Runs `logic` with a `ContinueConversation` event in the referenced conversation. */
+  async continueConversation(reference: Partial<ConversationReference>, logic: BotLogic): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'ContinueConversation' }, reference, true);
+    activity.channelId ??= this.channelId;
+    activity.serviceUrl ??= this.serviceUrl;
+    activity.timestamp = new Date();
+    return this.runProactive(activity, logic);
+  }
+
+  /** botbuilder's three overloads: (appId, ref, logic), (claims, ref, logic), (claims, ref, audience, logic). */
+  override async continueConversationAsync(
+    _botAppIdOrClaims: unknown,
+    reference: Partial<ConversationReference>,
+    logicOrAudience: BotLogic | string,
+    maybeLogic?: BotLogic,
+  ): Promise<void> {
+    const logic = typeof logicOrAudience === 'function' ? logicOrAudience : maybeLogic;
+    if (typeof logic !== 'function') throw new TypeError('continueConversationAsync needs a logic callback');
+    return this.continueConversation(reference, logic);
+  }
+
+  /** Sends `handoff.status` (or any event) into the bot, in the conversation's order. */
+  async emitToBot(reference: Partial<ConversationReference>, activity: Partial<Activity>, logic?: BotLogic): Promise<void> {
+    const run = logic ?? this.defaultLogic;
+    if (!run) throw new InvalidRequestError(`${this.platform}_no_logic`, 'no bot logic is known yet: pass it explicitly');
+    const full = TurnContext.applyConversationReference({ ...activity, timestamp: new Date() }, reference, true);
+    return this.runProactive(full, run);
+  }
+
+  private runProactive(activity: Partial<Activity>, logic: BotLogic): Promise<void> {
+    const conversationId = activity.conversation?.id;
+    if (!conversationId) return Promise.reject(new InvalidRequestError(`${this.platform}_conversation_missing`, 'the reference has no conversation id'));
+    if (currentTurnConversation() === conversationId) return this.runTurn(activity, logic, { rethrow: true });
+    return this.queue.enqueue(conversationId, () => this.runTurn(activity, logic, { rethrow: true }));
+  }
+}
+
+/** A `handoff.status` event activity for a conversation. */
+export function statusActivity(reference: Partial<ConversationReference>, value: HandoffStatusValue): Partial<Activity> {
+  const activity = TurnContext.applyConversationReference(
+    { type: ActivityTypes.Event, name: HandoffEvents.Status, value, valueType: 'application/vnd.microsoft.handoff.status' },
+    reference,
+    true,
+  );
+  activity.id = `handoff-status:${Date.now()}`;
+  activity.timestamp = new Date();
+  return activity;
+}
