@@ -9,7 +9,7 @@ import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
 import { NimchatAdminClient } from '../adapters/nimchat/client';
 import { registerAgentBot } from '../adapters/nimchat/register';
 import { StorageTranscriptStore } from '../dialogs/transcript';
-import type { Config, NimchatConfig } from './config';
+import type { Config, NimchatConfig, WoztellConfig } from './config';
 import { ConversationQueue } from './conversation-queue';
 import { Metrics } from './metrics';
 import { createLogger, type Logger } from './log';
@@ -17,6 +17,10 @@ import { unwrapTurnError } from './errors';
 import { createServer, type WebhookRoute } from './server';
 import { createStores, type Stores } from './storage/create-stores';
 import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
+import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
+import { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
+import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
+import type { PlatformAdapter } from './platform-adapter';
 import { SupportBot } from './bot/support-bot';
 import type { HttpOptions } from '../adapters/nimchat/client';
 
@@ -28,6 +32,12 @@ export interface AppOptions {
   sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
   /** Nimchat client HTTP options (tests stub time). */
   nimchatHttp?: HttpOptions;
+  /** Sandbox WOZTELL options. */
+  woztellSandbox?: WoztellSandboxOptions;
+  /** WOZTELL clients' HTTP options. */
+  woztellHttp?: WoztellHttpOptions;
+  /** Extra WOZTELL adapter options (release cache, live-chat check …). */
+  woztellAdapter?: Partial<ConstructorParameters<typeof WoztellAdapter>[0]>;
   /** How long shutdown waits for queued turns. */
   drainTimeoutMs?: number;
 }
@@ -41,7 +51,9 @@ export class App {
   readonly server: Server;
   readonly bot: ActivityHandler;
   nimchat?: NimchatAdapter;
+  woztell?: WoztellAdapter;
   sandbox?: NimchatSandbox;
+  woztellSandbox?: WoztellSandbox;
   private shuttingDown = false;
   private started = false;
 
@@ -57,6 +69,7 @@ export class App {
       ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config })
       : new SupportBot({ storage: this.stores.storage, transcripts: this.transcripts });
     if (config.nimchat) this.nimchat = this.createNimchatAdapter(config.nimchat);
+    if (config.woztell) this.woztell = this.createWoztellAdapter(config.woztell);
     this.server = createServer({
       metrics: this.metrics,
       logger: this.logger,
@@ -68,9 +81,10 @@ export class App {
   private routes(): WebhookRoute[] {
     const logic = (context: TurnContext) => this.bot.run(context);
     const nimchat = this.nimchat;
+    const woztell = this.woztell;
     return [
       { method: 'POST', path: '/api/nimchat', platform: 'Nimchat', handle: nimchat ? (req, res) => nimchat.process(req, res, logic) : undefined },
-      { method: 'POST', path: '/api/woztell', platform: 'WOZTELL' },
+      { method: 'POST', path: '/api/woztell', platform: 'WOZTELL', handle: woztell ? (req, res) => woztell.process(req, res, logic) : undefined },
       { method: 'GET', path: '/api/inbenta', platform: 'Inbenta' },
       { method: 'POST', path: '/api/inbenta', platform: 'Inbenta' },
     ];
@@ -93,6 +107,26 @@ export class App {
       logger: this.logger,
       http: this.options.nimchatHttp,
     });
+    return this.withTurnErrorReply(adapter);
+  }
+
+  private createWoztellAdapter(woztell: WoztellConfig): WoztellAdapter {
+    const adapter = new WoztellAdapter({
+      ...woztell,
+      storage: this.stores.storage,
+      dedupe: this.stores.dedupe,
+      transcripts: this.transcripts,
+      queue: this.queue,
+      metrics: this.metrics,
+      logger: this.logger,
+      http: this.options.woztellHttp,
+      ...this.options.woztellAdapter,
+    });
+    return this.withTurnErrorReply(adapter);
+  }
+
+  /** A failed message turn gets an apology instead of silence. */
+  private withTurnErrorReply<T extends PlatformAdapter>(adapter: T): T {
     adapter.onTurnError = async (context, error) => {
       this.logger.error('the bot failed a turn', { conversationId: context.activity.conversation?.id, error: unwrapTurnError(error) });
       if (context.activity.type !== 'message') return;
@@ -117,14 +151,42 @@ export class App {
     this.started = true;
     this.logger.info('listening', {
       url: this.url,
-      platforms: [this.nimchat ? 'nimchat' : undefined].filter(Boolean),
+      platforms: [this.nimchat ? 'nimchat' : undefined, this.woztell ? 'woztell' : undefined].filter(Boolean),
       storage: this.stores.describe,
       sandbox: this.config.sandbox,
     });
   }
 
-  /** Emulated Nimchat on loopback, with the bot registered exactly as `handoff nimchat register` does it. */
+  /**
+   * Emulated Nimchat (PORT+1) with the bot registered exactly as `handoff nimchat register` does it,
+   * and emulated WOZTELL (PORT+2) with the channel webhook subscribed to /api/woztell.
+   */
   private async startSandbox(): Promise<void> {
+    await this.startNimchatSandbox();
+    await this.startWoztellSandbox();
+  }
+
+  private async startWoztellSandbox(): Promise<void> {
+    const port = this.options.woztellSandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 2);
+    const sandbox = new WoztellSandbox({ ...this.options.woztellSandbox, port });
+    this.woztellSandbox = sandbox;
+    await sandbox.start();
+    sandbox.subscribe(`${this.url}/api/woztell`);
+    // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
+    this.woztell = this.createWoztellAdapter({
+      accessToken: sandbox.accessToken,
+      channelSecret: sandbox.channelSecret,
+      botApiUrl: sandbox.botApiUrl,
+      openApiUrl: sandbox.openApiUrl,
+      inboxApiUrl: sandbox.inboxApiUrl,
+      handoffFolder: 'main',
+      botFolder: 'bot',
+      resolvedFolder: 'done',
+      handoffAgentId: sandbox.state.users[0]!.userId,
+    });
+  }
+
+  private async startNimchatSandbox(): Promise<void> {
     const sandboxPort = this.options.sandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 1);
     this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: sandboxPort });
     const base = await this.sandbox.start();
@@ -153,6 +215,7 @@ export class App {
     (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await closed;
     await this.sandbox?.close();
+    await this.woztellSandbox?.close();
     await this.stores.close();
   }
 }

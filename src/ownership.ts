@@ -14,6 +14,8 @@ export interface OwnershipRecord {
   platformStatus?: string;
   /** Platform time (ms) of the newest observation applied, to ignore stale out-of-order deliveries. */
   observedAt?: number;
+  /** Platform facts the release rules compare against (WOZTELL: the assignee or live-chat flag seen). */
+  details?: Record<string, string | number | boolean>;
   updatedAt: string;
 }
 

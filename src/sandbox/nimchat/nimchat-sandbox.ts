@@ -8,7 +8,8 @@ import { SandboxHttpError, SandboxRouter, type SandboxReply, type SandboxRequest
 import { ACCOUNT, type SandboxAgentBot, type SandboxUser } from './nimchat-model';
 import { contactPayload, conversationEventPayload, conversationPayload, listedMessagePayload, messageEventPayload } from './nimchat-payloads';
 import { NimchatSandboxState, type SandboxEvent } from './nimchat-state';
-import { WebhookDeliverer, type DeliveryRecord } from './webhook-delivery';
+import { WebhookDeliverer, type DeliveryRecord } from '../webhook-delivery';
+import { signNimchatPayload } from '../../../adapters/nimchat/verify';
 
 export interface NimchatSandboxOptions {
   host?: string;
@@ -149,7 +150,20 @@ export class NimchatSandbox {
             }
           }
         : undefined;
-    this.deliveries.deliver({ url: bot.outgoing_url, secret: bot.secret, payload }, onFinalFailure);
+    const body = JSON.stringify(payload);
+    const secret = bot.secret;
+    const now = this.options.now ?? (() => Date.now());
+    const headers = (deliveryId: string): Record<string, string> => {
+      const h: Record<string, string> = { 'X-Chatwoot-Delivery': deliveryId };
+      if (secret) {
+        const timestamp = String(Math.floor(now() / 1000));
+        h['X-Chatwoot-Timestamp'] = timestamp;
+        h['X-Chatwoot-Signature'] = signNimchatPayload(secret, timestamp, body);
+      }
+      return h;
+    };
+    // Nimchat retries 429 and 500 only (nimchat.md §2).
+    this.deliveries.deliver({ url: bot.outgoing_url, event: String(payload.event), body, headers, retryOn: (s) => s === 429 || s === 500 }, onFinalFailure);
   }
 
   /** The deliveries made so far (for tests). */

@@ -1,11 +1,10 @@
 /**
- * Agent-bot webhook delivery as Nimchat does it (nimchat.md §2): from background workers (so not
- * ordered), signed when the bot has a secret, one delivery id per event kept across retries, a 5 s
- * timeout, 3 attempts 3 s apart on 429/500 only, every other failure final at once.
+ * Webhook delivery the way the platforms do it: from background workers (so not ordered), one
+ * delivery id per event kept across retries, a timeout per attempt, a fixed number of attempts on the
+ * statuses the platform retries, every other failure final at once. Each emulation signs its own.
  */
 import { randomUUID } from 'node:crypto';
 import axios from 'axios';
-import { signNimchatPayload } from '../../../adapters/nimchat/verify';
 
 export interface DeliveryOptions {
   timeoutMs: number;
@@ -17,8 +16,13 @@ export interface DeliveryOptions {
 
 export interface DeliveryJob {
   url: string;
-  secret?: string;
-  payload: Record<string, unknown>;
+  /** What the record calls the event (e.g. `message_created`, `INBOUND`). */
+  event: string;
+  body: string;
+  /** Headers of one attempt (signatures are computed per attempt: timestamps change). */
+  headers: (deliveryId: string) => Record<string, string>;
+  /** Statuses that make the platform try again (Nimchat: 429 and 500). */
+  retryOn: (status: number) => boolean;
 }
 
 export interface DeliveryRecord {
@@ -39,7 +43,7 @@ export class WebhookDeliverer {
 
   /** Queues a delivery; `onFinalFailure` runs when every attempt failed. */
   deliver(job: DeliveryJob, onFinalFailure?: () => void): DeliveryRecord {
-    const record: DeliveryRecord = { deliveryId: randomUUID(), event: String(job.payload.event), url: job.url, statuses: [], outcome: 'pending' };
+    const record: DeliveryRecord = { deliveryId: randomUUID(), event: job.event, url: job.url, statuses: [], outcome: 'pending' };
     this.log.push(record);
     this.waiting.push({ job, record, onFinalFailure });
     this.pump();
@@ -77,14 +81,9 @@ export class WebhookDeliverer {
   }
 
   private async run(job: DeliveryJob, record: DeliveryRecord): Promise<boolean> {
-    const body = JSON.stringify(job.payload);
+    const body = job.body;
     for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
-      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Chatwoot-Delivery': record.deliveryId };
-      if (job.secret) {
-        const timestamp = String(Math.floor(this.options.now() / 1000));
-        headers['X-Chatwoot-Timestamp'] = timestamp;
-        headers['X-Chatwoot-Signature'] = signNimchatPayload(job.secret, timestamp, body);
-      }
+      const headers = { 'Content-Type': 'application/json', ...job.headers(record.deliveryId) };
       let status: number | string;
       try {
         const res = await axios.post(job.url, body, { headers, timeout: this.options.timeoutMs, validateStatus: () => true, transformRequest: [(d: unknown) => d] });
@@ -97,7 +96,7 @@ export class WebhookDeliverer {
         record.outcome = 'delivered';
         return true;
       }
-      const retryable = status === 429 || status === 500;
+      const retryable = typeof status === 'number' && job.retryOn(status);
       if (!retryable || attempt === this.options.attempts) break;
       await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs));
     }

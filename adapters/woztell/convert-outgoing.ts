@@ -1,0 +1,128 @@
+/**
+ * Pure conversion of outgoing bot activities into WOZTELL Bot API `response` items (woztell.md §2):
+ * text, media by URL, choices as reply buttons where the channel takes them (at most 3 short titles),
+ * otherwise numbered text, and `channelData.woztell.response` for anything channel specific.
+ */
+import type { Activity, Attachment, CardAction } from 'botbuilder-core';
+import { InvalidRequestError } from '../../src/errors';
+
+/** One item of `sendResponses.response` (free-form beyond `type`: WOZTELL's rich types vary by channel). */
+export type WoztellResponseItem = { type: string } & Record<string, unknown>;
+
+export interface Choice {
+  title: string;
+  value: string;
+}
+
+export interface OutgoingPlan {
+  items: WoztellResponseItem[];
+  /** Choices sent as numbered text: a reply "2" means the second one. */
+  numberedChoices?: Choice[];
+}
+
+export interface OutgoingOptions {
+  /** Send choices as WhatsApp reply buttons (≤3, titles ≤20 characters); numbered text otherwise. */
+  replyButtons: boolean;
+}
+
+export const MAX_REPLY_BUTTONS = 3;
+export const MAX_BUTTON_TITLE = 20;
+const CARD_TYPES = new Set(['application/vnd.microsoft.card.hero', 'application/vnd.microsoft.card.thumbnail']);
+
+interface HeroCard {
+  title?: string;
+  subtitle?: string;
+  text?: string;
+  buttons?: CardAction[];
+  images?: Array<{ url: string; alt?: string }>;
+}
+
+export function toWoztellResponses(activity: Partial<Activity>, options: OutgoingOptions): OutgoingPlan {
+  const custom = (activity.channelData as { woztell?: { response?: unknown } } | undefined)?.woztell?.response;
+  if (custom !== undefined) return { items: readCustomResponse(custom) };
+
+  const textParts: string[] = [];
+  if (activity.text) textParts.push(activity.text);
+  const choices: Choice[] = [];
+  const media: WoztellResponseItem[] = [];
+
+  for (const action of activity.suggestedActions?.actions ?? []) pushChoice(action, choices, textParts);
+  for (const attachment of activity.attachments ?? []) {
+    if (attachment.contentType && CARD_TYPES.has(attachment.contentType)) {
+      const card = (attachment.content ?? {}) as HeroCard;
+      const cardText = [card.title, card.subtitle, card.text].filter((x): x is string => !!x).join('\n');
+      if (cardText && !textParts.includes(cardText)) textParts.push(cardText);
+      for (const button of card.buttons ?? []) pushChoice(button, choices, textParts);
+      for (const image of card.images ?? []) media.push({ type: 'IMAGE', url: requireUrl(image.url, image.alt ?? 'image') });
+      continue;
+    }
+    if (attachment.contentType?.startsWith('application/vnd.microsoft.card')) {
+      throw new InvalidRequestError('woztell_card_unsupported', `WOZTELL cannot show ${attachment.contentType}; use a hero card, suggestedActions or channelData.woztell.response`);
+    }
+    media.push(mediaItem(attachment));
+  }
+
+  const text = textParts.join('\n\n');
+  const items: WoztellResponseItem[] = [];
+  let numberedChoices: Choice[] | undefined;
+  if (choices.length > 0) {
+    const fitsButtons = options.replyButtons && choices.length <= MAX_REPLY_BUTTONS && choices.every((c) => c.title.length <= MAX_BUTTON_TITLE);
+    if (fitsButtons) {
+      items.push({ type: 'WHATSAPP_REPLY_BUTTONS', text: text || 'Please choose:', buttons: choices.map((c) => ({ title: c.title, payload: c.value })) });
+    } else {
+      const lines = choices.map((c, i) => `${i + 1}. ${c.title}`);
+      items.push({ type: 'TEXT', text: [text, lines.join('\n')].filter(Boolean).join('\n\n') });
+      numberedChoices = choices;
+    }
+  } else if (text) {
+    items.push({ type: 'TEXT', text });
+  }
+  items.push(...media);
+  if (items.length === 0) throw new InvalidRequestError('woztell_message_empty', 'the message has no text, choices or attachments to send');
+  return { items, numberedChoices };
+}
+
+/** A numbered reply ("2", "2.", " 2 ") to the last numbered choices → that choice. */
+export function matchNumberedChoice(text: string | undefined, choices: Choice[] | undefined): Choice | undefined {
+  if (!text || !choices?.length) return undefined;
+  const m = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
+  if (!m) return undefined;
+  return choices[Number(m[1]) - 1];
+}
+
+function pushChoice(action: CardAction, choices: Choice[], textParts: string[]): void {
+  if (action.type === 'openUrl' || action.type === 'signin') {
+    textParts.push(`${action.title ?? 'Link'}: ${String(action.value)}`);
+    return;
+  }
+  const value = action.value ?? action.text ?? action.title;
+  const title = action.title ?? action.text ?? String(value ?? '');
+  if (value === undefined || value === null || title === '') return;
+  choices.push({ title, value: typeof value === 'string' ? value : JSON.stringify(value) });
+}
+
+function mediaItem(attachment: Attachment): WoztellResponseItem {
+  const name = attachment.name ?? 'file';
+  const url = requireUrl(attachment.contentUrl, name);
+  const type = attachment.contentType ?? '';
+  if (type.startsWith('image/')) return { type: 'IMAGE', url };
+  if (type.startsWith('video/')) return { type: 'VIDEO', url };
+  if (type.startsWith('audio/')) return { type: 'AUDIO', url };
+  return { type: 'FILE', url, ...(attachment.name ? { fileName: attachment.name } : {}) };
+}
+
+/** The Bot API takes media by public URL only. */
+function requireUrl(url: string | undefined, name: string): string {
+  if (!url || !/^https?:\/\//i.test(url)) {
+    throw new InvalidRequestError('woztell_attachment_invalid', `attachment "${name}" needs an http(s) contentUrl: WOZTELL sends media by URL`);
+  }
+  return url;
+}
+
+function readCustomResponse(custom: unknown): WoztellResponseItem[] {
+  const list = Array.isArray(custom) ? custom : [custom];
+  if (list.length === 0 || !list.every((x) => x && typeof x === 'object' && typeof (x as { type?: unknown }).type === 'string')) {
+    throw new InvalidRequestError('woztell_response_invalid', 'channelData.woztell.response must be a response item or a list of them, each with a "type"');
+  }
+  return list as WoztellResponseItem[];
+}
