@@ -1,5 +1,19 @@
 /** Public surface of botbuilder-handoff-adapters. */
 export * from '../adapters/nimchat';
+export {
+  WoztellAdapter,
+  type WoztellAdapterOptions,
+  WoztellBotClient,
+  WoztellOpenApiClient,
+  WoztellInboxClient,
+  signedContextHeaders,
+  verifyWoztellSignature,
+  signWoztellPayload,
+  WOZTELL_CHANNEL_ID,
+  type InboxCredentials,
+  type InboxPaths,
+} from '../adapters/woztell';
+export { PlatformAdapter, type PlatformAdapterOptions } from './platform-adapter';
 export * from '../dialogs';
 export { App, type AppOptions } from './app';
 export { loadConfig, type Config, type NimchatConfig } from './config';
@@ -13,3 +27,4 @@ export { Metrics } from './metrics';
 export { SupportBot } from './bot/support-bot';
 export { SupportDialog } from './bot/support-dialog';
 export { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
+export { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';

@@ -1,6 +1,7 @@
 /** `handoff doctor`: checks what is configured and says plainly what is wrong. */
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
-import { loadConfig, type Config } from '../config';
+import { WoztellInboxClient, WoztellOpenApiClient, type InboxCredentials } from '../../adapters/woztell/client';
+import { loadConfig, type Config, type WoztellConfig } from '../config';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
 
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -36,7 +37,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     }
   }
 
-  if (config.sandbox) checks.push({ verdict: 'warn', text: 'no platform is configured: `npm start` runs the SANDBOX (emulated Nimchat)' });
+  if (config.sandbox) checks.push({ verdict: 'warn', text: 'no platform is configured: `npm start` runs the SANDBOX (emulated Nimchat and WOZTELL)' });
   if (config.storageUrl.startsWith('sqlite:')) {
     checks.push({ verdict: 'warn', text: `STORAGE_URL=${config.storageUrl}: durable storage is not available in this version; state is kept in memory` });
   } else {
@@ -60,7 +61,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   if (config.env.NIMCHAT_ADMIN_TOKEN && config.env.NIMCHAT_BASE_URL) {
     checks.push(...(await checkNimchatAdmin(config.env.NIMCHAT_BASE_URL, config.env.NIMCHAT_ADMIN_TOKEN, config.env.NIMCHAT_ACCOUNT_ID)));
   }
-  if (config.woztell) checks.push({ verdict: 'fail', text: 'WOZTELL is configured, but this version does not serve WOZTELL yet' });
+  if (config.woztell) checks.push(...(await checkWoztell(config.woztell)));
   if (config.inbenta) checks.push({ verdict: 'warn', text: 'Inbenta is configured, but this version does not create tickets yet: the ticket dialog offers a human' });
   return checks;
 }
@@ -92,4 +93,37 @@ async function checkNimchatAdmin(baseUrl: string, token: string, accountId?: num
   } catch (error) {
     return [{ verdict: 'fail', text: `NIMCHAT_ADMIN_TOKEN cannot list agent bots of account ${accountId}: ${(error as Error).message}` }];
   }
+}
+
+/** Token (Open API), inbox credentials (configured or found), and one list-threads call with them. */
+export async function checkWoztell(w: WoztellConfig): Promise<Check[]> {
+  const checks: Check[] = [];
+  const http = { timeoutMs: 5000, retry: { maxAttempts: 1 } };
+  const open = new WoztellOpenApiClient(w.openApiUrl, w.accessToken, http);
+  let found: InboxCredentials | undefined;
+  try {
+    found = await open.findInboxCredentials(w.appId);
+    checks.push({ verdict: 'ok', text: `WOZTELL Open API at ${w.openApiUrl} accepts WOZTELL_ACCESS_TOKEN` });
+  } catch (error) {
+    const reason = error instanceof PlatformNetworkError ? `cannot be reached: ${error.reason}` : `refuses the call: ${(error as Error).message}`;
+    checks.push({ verdict: 'fail', text: `WOZTELL Open API at ${w.openApiUrl} ${reason}` });
+  }
+  const configured = w.appId && w.appIntegrationId && w.inboxSignature ? { appId: w.appId, appIntegrationId: w.appIntegrationId, signature: w.inboxSignature } : undefined;
+  const credentials = configured ?? found;
+  if (configured) checks.push({ verdict: 'ok', text: 'inbox integration credentials are configured (WOZTELL_APP_ID, WOZTELL_APP_INTEGRATION_ID, WOZTELL_INBOX_SIGNATURE)' });
+  else if (found) checks.push({ verdict: 'ok', text: `the installed inbox integration was found through the Open API (app ${found.appId})` });
+  else checks.push({ verdict: 'fail', text: 'no inbox integration credentials: install the WOZTELL Inbox, or set WOZTELL_APP_ID, WOZTELL_APP_INTEGRATION_ID and WOZTELL_INBOX_SIGNATURE' });
+  if (credentials) {
+    const inbox = new WoztellInboxClient(w.inboxApiUrl, async () => credentials, http);
+    try {
+      await inbox.listThreadsPage({ folderId: w.handoffFolder }, { limit: 1 });
+      checks.push({ verdict: 'ok', text: `WOZTELL Inbox API at ${w.inboxApiUrl} accepts the signed context (list-threads in folder "${w.handoffFolder}")` });
+    } catch (error) {
+      checks.push({ verdict: 'fail', text: `WOZTELL Inbox API at ${w.inboxApiUrl}: list-threads failed: ${(error as Error).message}` });
+    }
+  }
+  if (!w.botFolder) {
+    checks.push({ verdict: 'warn', text: 'no WOZTELL_BOT_FOLDER: a member returns to the bot only when the assignee is removed or live chat is turned off' });
+  }
+  return checks;
 }

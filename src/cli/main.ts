@@ -12,8 +12,9 @@ Commands:
                                  create or update the Nimchat agent bot (idempotent) and attach it
                                  to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN
   doctor                         check the configuration and the platforms it names
-  sandbox chat [--url U] [--inbox I] [--name S]
-                                 chat as a customer with a running sandbox (npm start)
+  sandbox chat [--platform nimchat|woztell] [--url U] [--inbox I] [--name S]
+                                 chat as a customer with a running sandbox (npm start);
+                                 --url is the emulated platform's URL the banner prints
   help                           this text
 `;
 
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       account: { type: 'string' },
       inbox: { type: 'string' },
       name: { type: 'string' },
+      platform: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -39,7 +41,15 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') return (await import('./serve')).serve();
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
-  if (command === 'sandbox' && sub === 'chat') return (await import('./sandbox-chat')).sandboxChat(values, out);
+  if (command === 'sandbox' && sub === 'chat') {
+    const chat = await import('./sandbox-chat');
+    if (values.platform === 'woztell') return chat.sandboxChatWoztell(values, out);
+    if (values.platform !== undefined && values.platform !== 'nimchat') {
+      process.stderr.write(`Unknown platform "${values.platform}": use nimchat or woztell\n`);
+      return 2;
+    }
+    return chat.sandboxChat(values, out);
+  }
   process.stderr.write(`Unknown command: ${positionals.join(' ')}\n\n${HELP}`);
   return 2;
 }

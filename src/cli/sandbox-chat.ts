@@ -49,3 +49,43 @@ export async function sandboxChat(args: { url?: string; inbox?: string; name?: s
   clearInterval(poll);
   return 0;
 }
+
+interface WoztellChatMessage {
+  messageId: string;
+  from: 'member' | 'bot' | 'agent';
+  text?: string;
+  item?: { buttons?: Array<{ title: string; payload: string }> };
+}
+
+/** The same, as a member of the sandbox WOZTELL channel (`/sandbox/*` of the emulation). */
+export async function sandboxChatWoztell(args: { url?: string; name?: string }, out: (line: string) => void): Promise<number> {
+  const base = (args.url ?? 'http://127.0.0.1:3980').replace(/\/+$/, '');
+  const http = axios.create({ timeout: 5000 });
+  const member = (await http.post(`${base}/sandbox/members`, { name: args.name ?? 'Terminal customer' })).data as { memberId: string };
+  const messagesUrl = `${base}/sandbox/members/${member.memberId}/messages`;
+  out(`WOZTELL member ${member.memberId} created. Type a message; a button's payload works too (Ctrl+C to leave).`);
+
+  const seen = new Set<string>();
+  const poll = setInterval(() => {
+    void http
+      .get(messagesUrl)
+      .then((res) => {
+        for (const m of res.data as WoztellChatMessage[]) {
+          if (seen.has(m.messageId)) continue;
+          seen.add(m.messageId);
+          if (m.from === 'member') continue;
+          out(`${m.from}: ${m.text ?? ''}`);
+          for (const b of m.item?.buttons ?? []) out(`   [${b.payload}] ${b.title}`);
+        }
+      })
+      .catch(() => undefined);
+  }, 700);
+
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    await http.post(messagesUrl, { text: line });
+  }
+  clearInterval(poll);
+  return 0;
+}

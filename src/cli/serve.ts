@@ -7,7 +7,10 @@ export async function serve(): Promise<number> {
   const app = new App(config);
   await app.start();
   if (config.sandbox) printSandboxBanner(app);
-  else process.stdout.write(`Bot endpoint listening on ${app.url} (POST /api/nimchat, GET /healthz, /readyz, /metrics)\n`);
+  else {
+    const routes = [app.nimchat ? 'POST /api/nimchat' : undefined, app.woztell ? 'POST /api/woztell' : undefined].filter(Boolean).join(', ');
+    process.stdout.write(`Bot endpoint listening on ${app.url} (${routes}, GET /healthz, /readyz, /metrics)\n`);
+  }
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -25,15 +28,17 @@ export async function serve(): Promise<number> {
 
 function printSandboxBanner(app: App): void {
   const s = app.sandbox!;
+  const w = app.woztellSandbox!;
   const base = s.baseUrl;
   const pub = `${base}/public/api/v1/inboxes/${s.inboxIdentifier}`;
   const line = '='.repeat(78);
   process.stdout.write(
     [
       line,
-      ' SANDBOX MODE: no platform is configured, so Nimchat is EMULATED on this machine.',
-      ' Nothing here talks to a real inbox. Set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN',
-      ' (see README) to serve a real Nimchat installation.',
+      ' SANDBOX MODE: no platform is configured, so Nimchat and WOZTELL are EMULATED on',
+      ' this machine. Nothing here talks to a real inbox. Set NIMCHAT_BASE_URL and',
+      ' NIMCHAT_BOT_TOKEN, or WOZTELL_ACCESS_TOKEN and WOZTELL_CHANNEL_SECRET (see README),',
+      ' to serve a real installation.',
       line,
       ` Bot endpoint:      ${app.url}/api/nimchat   (health: ${app.url}/healthz)`,
       ` Sandbox Nimchat:   ${base}   (account 1, inbox 1, team 1 "Support")`,
@@ -50,6 +55,20 @@ function printSandboxBanner(app: App): void {
       ' Play the human agent (application API, user token):',
       `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/messages -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"content":"Hi, Sam here"}'`,
       `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/toggle_status -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"status":"pending"}'`,
+      line,
+      ` WOZTELL bot endpoint: ${app.url}/api/woztell`,
+      ` Sandbox WOZTELL:      ${w.baseUrl}   (folders main, bot, done; handoff → main, release ← bot)`,
+      '',
+      ' Chat as a WOZTELL member from another terminal:',
+      `   npx handoff sandbox chat --platform woztell --url ${w.baseUrl}`,
+      ' Or with curl:',
+      `   curl -s -X POST ${w.baseUrl}/sandbox/members -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
+      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/messages -H 'Content-Type: application/json' -d '{"text":"hi"}'`,
+      `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/messages`,
+      ' Play the Inbox agent (answer, then move the thread back to the bot folder):',
+      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/agent-messages -H 'Content-Type: application/json' -d '{"text":"Hi, Anna here"}'`,
+      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/thread -H 'Content-Type: application/json' -d '{"folder":"bot"}'`,
+      `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/thread   (folder, assignee, internal notes)`,
       line,
       '',
     ].join('\n'),
