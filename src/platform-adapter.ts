@@ -13,6 +13,7 @@ import {
   type ResourceResponse,
   type Storage,
 } from 'botbuilder-core';
+import { ZodError, z } from 'zod';
 import { systemClock, type Clock } from './clock';
 import { ConversationQueue } from './conversation-queue';
 import { InvalidRequestError, WebhookRejectedError, unwrapTurnError } from './errors';
@@ -111,6 +112,27 @@ export abstract class PlatformAdapter extends BotAdapter {
     this.base.metrics?.webhooksRejected.inc({ platform: this.platform, reason: code });
     this.logger.warn('webhook rejected', { status, code, reason: message });
     return { status, body: errorBody(code, message) };
+  }
+
+  /** The body as JSON, or the 400 to answer. */
+  protected parseJson(input: WebhookInput): { body: unknown } | { refused: WebhookResult } {
+    try {
+      return { body: JSON.parse(input.rawBody.toString('utf8')) as unknown };
+    } catch {
+      return { refused: this.reject(400, 'invalid_json', 'the body is not valid JSON') };
+    }
+  }
+
+  /** Runs a payload parser; a zod failure becomes the 400 naming the problem. */
+  protected parsePayload<T>(what: string, parse: () => T): { value: T } | { refused: WebhookResult } {
+    try {
+      return { value: parse() };
+    } catch (error) {
+      if (error instanceof ZodError) {
+        return { refused: this.reject(400, 'payload_invalid', `the payload is not ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`) };
+      }
+      throw error;
+    }
   }
 
   /** True (and counted) when any key was seen within the TTL; otherwise remembers them all. */

@@ -3,7 +3,8 @@
  * (suggestedActions and hero-card buttons → `input_select`), attachments (multipart files),
  * and `channelData.nimchat` for anything Nimchat-specific (cards, forms, private messages).
  */
-import type { Activity, Attachment, CardAction } from 'botbuilder-core';
+import type { Activity, Attachment } from 'botbuilder-core';
+import { readOutgoingContent } from '../../src/outgoing-content';
 import { InvalidRequestError } from '../../src/errors';
 import type { OutgoingMessage } from './client';
 
@@ -21,16 +22,6 @@ export interface NimchatMessagePlan {
 }
 
 export const MAX_FILES_PER_MESSAGE = 15;
-const CARD_TYPES = new Set(['application/vnd.microsoft.card.hero', 'application/vnd.microsoft.card.thumbnail']);
-
-interface HeroCard {
-  title?: string;
-  subtitle?: string;
-  text?: string;
-  buttons?: CardAction[];
-  images?: Array<{ url: string; alt?: string }>;
-}
-
 /** `channelData.nimchat` lets a bot send what has no botbuilder equivalent. */
 interface NimchatChannelData {
   content_type?: string;
@@ -40,27 +31,11 @@ interface NimchatChannelData {
 
 /** One activity → one or more message requests (more when there are over 15 files). */
 export function toNimchatMessages(activity: Partial<Activity>): NimchatMessagePlan[] {
-  const textParts: string[] = [];
-  if (activity.text) textParts.push(activity.text);
-  const items: Array<{ title: string; value: string }> = [];
-  const files: FileSource[] = [];
-
-  for (const action of activity.suggestedActions?.actions ?? []) pushChoice(action, items, textParts);
-
-  for (const attachment of activity.attachments ?? []) {
-    if (attachment.contentType && CARD_TYPES.has(attachment.contentType)) {
-      const card = (attachment.content ?? {}) as HeroCard;
-      const cardText = [card.title, card.subtitle, card.text].filter((x): x is string => !!x).join('\n');
-      if (cardText && !textParts.includes(cardText)) textParts.push(cardText);
-      for (const button of card.buttons ?? []) pushChoice(button, items, textParts);
-      for (const image of card.images ?? []) files.push(fileFromUrl(image.url, image.alt));
-      continue;
-    }
-    if (attachment.contentType?.startsWith('application/vnd.microsoft.card')) {
-      throw new InvalidRequestError('nimchat_card_unsupported', `Nimchat cannot show ${attachment.contentType}; use a hero card, suggestedActions or channelData.nimchat`);
-    }
-    files.push(fileFromAttachment(attachment));
-  }
+  const { textParts, choices: items, cardImages, attachments } = readOutgoingContent(activity, 'nimchat', 'channelData.nimchat');
+  const files: FileSource[] = [
+    ...cardImages.map((image) => fileFromUrl(image.url, image.alt)),
+    ...attachments.map((attachment) => fileFromAttachment(attachment)),
+  ];
 
   const custom = (activity.channelData as { nimchat?: NimchatChannelData } | undefined)?.nimchat;
   const content = textParts.join('\n\n');
@@ -81,17 +56,6 @@ export function toNimchatMessages(activity: Partial<Activity>): NimchatMessagePl
     return [{ message, files: [] }, ...chunk(files).map((f) => ({ message: { message_type: 'outgoing' as const, private: message.private }, files: f }))];
   }
   return chunk(files).map((f, i) => ({ message: i === 0 ? message : { message_type: 'outgoing', private: message.private }, files: f }));
-}
-
-function pushChoice(action: CardAction, items: Array<{ title: string; value: string }>, textParts: string[]): void {
-  if (action.type === 'openUrl' || action.type === 'signin') {
-    textParts.push(`${action.title ?? 'Link'}: ${String(action.value)}`);
-    return;
-  }
-  const value = action.value ?? action.text ?? action.title;
-  const title = action.title ?? action.text ?? String(value ?? '');
-  if (value === undefined || value === null || title === '') return;
-  items.push({ title, value: typeof value === 'string' ? value : JSON.stringify(value) });
 }
 
 function fileFromAttachment(attachment: Attachment): FileSource {

@@ -4,7 +4,6 @@
  */
 import axios from 'axios';
 import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder-core';
-import { ZodError, z } from 'zod';
 import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner } from '../../src/ownership';
@@ -81,12 +80,9 @@ export class NimchatAdapter extends PlatformAdapter {
       if (!check.ok) return reject(401, check.code, check.message);
     }
 
-    let body: unknown;
-    try {
-      body = JSON.parse(input.rawBody.toString('utf8'));
-    } catch {
-      return reject(400, 'invalid_json', 'the body is not valid JSON');
-    }
+    const json = this.parseJson(input);
+    if ('refused' in json) return json.refused;
+    const body = json.body;
 
     if (this.options.urlTokenSecret) {
       const check = verifyUrlToken(this.options.urlTokenSecret, input.query.get('token') ?? undefined);
@@ -97,13 +93,9 @@ export class NimchatAdapter extends PlatformAdapter {
       }
     }
 
-    let plan: IncomingPlan | { ignored: string };
-    try {
-      plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl });
-    } catch (error) {
-      if (error instanceof ZodError) return reject(400, 'payload_invalid', `the payload is not a Nimchat webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}`);
-      throw error;
-    }
+    const parsed = this.parsePayload('a Nimchat webhook', () => planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl }));
+    if ('refused' in parsed) return parsed.refused;
+    const plan = parsed.value;
 
     const delivery = header(input.headers, 'x-chatwoot-delivery');
     const keys = [...(delivery ? [`nimchat:delivery:${delivery}`] : []), ...('dedupeKeys' in plan ? plan.dedupeKeys.map((k) => `nimchat:${k}`) : [])];

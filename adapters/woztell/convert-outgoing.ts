@@ -3,16 +3,14 @@
  * text, media by URL, choices as reply buttons where the channel takes them (at most 3 short titles),
  * otherwise numbered text, and `channelData.woztell.response` for anything channel specific.
  */
-import type { Activity, Attachment, CardAction } from 'botbuilder-core';
+import type { Activity, Attachment } from 'botbuilder-core';
+import { readOutgoingContent, type Choice } from '../../src/outgoing-content';
 import { InvalidRequestError } from '../../src/errors';
 
 /** One item of `sendResponses.response` (free-form beyond `type`: WOZTELL's rich types vary by channel). */
 export type WoztellResponseItem = { type: string } & Record<string, unknown>;
 
-export interface Choice {
-  title: string;
-  value: string;
-}
+export type { Choice };
 
 export interface OutgoingPlan {
   items: WoztellResponseItem[];
@@ -27,40 +25,15 @@ export interface OutgoingOptions {
 
 export const MAX_REPLY_BUTTONS = 3;
 export const MAX_BUTTON_TITLE = 20;
-const CARD_TYPES = new Set(['application/vnd.microsoft.card.hero', 'application/vnd.microsoft.card.thumbnail']);
-
-interface HeroCard {
-  title?: string;
-  subtitle?: string;
-  text?: string;
-  buttons?: CardAction[];
-  images?: Array<{ url: string; alt?: string }>;
-}
-
 export function toWoztellResponses(activity: Partial<Activity>, options: OutgoingOptions): OutgoingPlan {
   const custom = (activity.channelData as { woztell?: { response?: unknown } } | undefined)?.woztell?.response;
   if (custom !== undefined) return { items: readCustomResponse(custom) };
 
-  const textParts: string[] = [];
-  if (activity.text) textParts.push(activity.text);
-  const choices: Choice[] = [];
-  const media: WoztellResponseItem[] = [];
-
-  for (const action of activity.suggestedActions?.actions ?? []) pushChoice(action, choices, textParts);
-  for (const attachment of activity.attachments ?? []) {
-    if (attachment.contentType && CARD_TYPES.has(attachment.contentType)) {
-      const card = (attachment.content ?? {}) as HeroCard;
-      const cardText = [card.title, card.subtitle, card.text].filter((x): x is string => !!x).join('\n');
-      if (cardText && !textParts.includes(cardText)) textParts.push(cardText);
-      for (const button of card.buttons ?? []) pushChoice(button, choices, textParts);
-      for (const image of card.images ?? []) media.push({ type: 'IMAGE', url: requireUrl(image.url, image.alt ?? 'image') });
-      continue;
-    }
-    if (attachment.contentType?.startsWith('application/vnd.microsoft.card')) {
-      throw new InvalidRequestError('woztell_card_unsupported', `WOZTELL cannot show ${attachment.contentType}; use a hero card, suggestedActions or channelData.woztell.response`);
-    }
-    media.push(mediaItem(attachment));
-  }
+  const { textParts, choices, cardImages, attachments } = readOutgoingContent(activity, 'woztell', 'channelData.woztell.response');
+  const media: WoztellResponseItem[] = [
+    ...cardImages.map((image) => ({ type: 'IMAGE', url: requireUrl(image.url, image.alt ?? 'image') })),
+    ...attachments.map((attachment) => mediaItem(attachment)),
+  ];
 
   const text = textParts.join('\n\n');
   const items: WoztellResponseItem[] = [];
@@ -88,17 +61,6 @@ export function matchNumberedChoice(text: string | undefined, choices: Choice[] 
   const m = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
   if (!m) return undefined;
   return choices[Number(m[1]) - 1];
-}
-
-function pushChoice(action: CardAction, choices: Choice[], textParts: string[]): void {
-  if (action.type === 'openUrl' || action.type === 'signin') {
-    textParts.push(`${action.title ?? 'Link'}: ${String(action.value)}`);
-    return;
-  }
-  const value = action.value ?? action.text ?? action.title;
-  const title = action.title ?? action.text ?? String(value ?? '');
-  if (value === undefined || value === null || title === '') return;
-  choices.push({ title, value: typeof value === 'string' ? value : JSON.stringify(value) });
 }
 
 function mediaItem(attachment: Attachment): WoztellResponseItem {

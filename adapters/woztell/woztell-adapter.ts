@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ActivityTypes, TurnContext, type Activity, type ResourceResponse, type StoreItem } from 'botbuilder-core';
-import { ZodError, z } from 'zod';
+import { z } from 'zod';
 import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner, OwnershipRecord } from '../../src/ownership';
@@ -107,20 +107,12 @@ export class WoztellAdapter extends PlatformAdapter {
     const check = verifyWoztellSignature(this.options.channelSecret, input.rawBody, header(input.headers, 'x-woztell-signature'));
     if (!check.ok) return this.reject(401, check.code, check.message);
 
-    let body: unknown;
-    try {
-      body = JSON.parse(input.rawBody.toString('utf8'));
-    } catch {
-      return this.reject(400, 'invalid_json', 'the body is not valid JSON');
-    }
-    let plan: WoztellIncomingPlan | { ignored: string };
-    try {
-      const bodyHash = createHash('sha256').update(input.rawBody).digest('hex');
-      plan = planIncoming(parseWoztellWebhook(body), { botApiUrl: this.options.botApiUrl, bodyHash });
-    } catch (error) {
-      if (error instanceof ZodError) return this.reject(400, 'payload_invalid', `the payload is not a WOZTELL webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}`);
-      throw error;
-    }
+    const json = this.parseJson(input);
+    if ('refused' in json) return json.refused;
+    const bodyHash = createHash('sha256').update(input.rawBody).digest('hex');
+    const parsed = this.parsePayload('a WOZTELL webhook', () => planIncoming(parseWoztellWebhook(json.body), { botApiUrl: this.options.botApiUrl, bodyHash }));
+    if ('refused' in parsed) return parsed.refused;
+    const plan = parsed.value;
     if ('ignored' in plan) {
       this.logger.debug('webhook acknowledged without a turn', { reason: plan.ignored });
       return { status: 200, body: { ok: true, ignored: plan.ignored } };
