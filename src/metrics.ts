@@ -52,6 +52,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly outboxRetries = new Counter({
+    name: 'handoff_outbox_retries_total',
+    help: 'Platform actions (handoff, control) that failed an attempt and will be retried',
+    labelNames: ['platform', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxFailed = new Counter({
+    name: 'handoff_outbox_failed_total',
+    help: 'Platform actions that failed for good (reported to the bot as handoff.status failed)',
+    labelNames: ['platform', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly inboxRecovered = new Counter({
+    name: 'handoff_inbox_recovered_total',
+    help: 'Accepted webhook events processed again at start because the process stopped before their turn finished',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'handoff_' });
   }

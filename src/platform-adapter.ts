@@ -22,6 +22,9 @@ import type { Metrics } from './metrics';
 import { silentLogger, type Logger } from './log';
 import { OwnershipStore, type Owner } from './ownership';
 import type { DedupeStore } from './storage/dedupe-store';
+import { MemoryEventInbox, type EventInbox } from './storage/event-inbox';
+import { MemoryOutbox } from './storage/outbox';
+import { OutboxRunner, type OutboxExecutor, type OutboxOutcome } from './outbox-runner';
 import { currentTurnConversation, runInTurnScope } from './turn-scope';
 import { HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
 import { HandoffGateMiddleware } from '../dialogs/handoff-gate';
@@ -33,6 +36,10 @@ export interface PlatformAdapterOptions {
   /** botbuilder Storage for ownership and transcripts (and the bot's own state). */
   storage: Storage;
   dedupe: DedupeStore;
+  /** Where accepted events are kept until their turn is done (default: in memory, over `dedupe`). */
+  inbox?: EventInbox;
+  /** Runs handoff/control actions with retries (default: an in-memory outbox of its own). */
+  outbox?: OutboxRunner;
   transcripts?: TranscriptStore;
   queue?: ConversationQueue;
   metrics?: Metrics;
@@ -42,14 +49,18 @@ export interface PlatformAdapterOptions {
   dedupeTtlMs?: number;
 }
 
-/** An accepted event: the queue key, its idempotency keys and the work of its turn(s). */
+/** An event to accept: the queue key, its idempotency keys and what `processEvent` needs later. */
 export interface AcceptedEvent {
   conversationId: string;
   dedupeKeys: string[];
+  /** JSON-serialisable: kept in the inbox and handed to `processEvent` (now, or after a restart). */
+  payload: unknown;
   /** Status answered when the platform should deliver again (the adapter is shutting down). */
   redeliverStatus?: number;
-  run: () => Promise<void>;
 }
+
+/** An event whose processing started this many times without finishing is set aside. */
+const MAX_EVENT_ATTEMPTS = 3;
 
 const LOGIC_KEY = Symbol('botLogic');
 
@@ -58,6 +69,8 @@ export abstract class PlatformAdapter extends BotAdapter {
   readonly queue: ConversationQueue;
   readonly ownership: OwnershipStore;
   readonly transcripts: TranscriptStore;
+  readonly eventInbox: EventInbox;
+  readonly outboxRunner: OutboxRunner;
   protected readonly logger: Logger;
   protected readonly clock: Clock;
   private readonly loggedErrors = new WeakSet<object>();
@@ -74,6 +87,8 @@ export abstract class PlatformAdapter extends BotAdapter {
     this.queue = base.queue ?? new ConversationQueue();
     this.ownership = new OwnershipStore(base.storage);
     this.transcripts = base.transcripts ?? new StorageTranscriptStore(base.storage);
+    this.eventInbox = base.inbox ?? new MemoryEventInbox(base.dedupe, this.clock);
+    this.outboxRunner = base.outbox ?? new OutboxRunner(new MemoryOutbox(this.clock), this.queue, { clock: this.clock, logger: base.logger, metrics: base.metrics });
     // Order matters: count failures of everything, record the transcript before the gate can stop a turn.
     this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
     this.use(new TranscriptCaptureMiddleware(this.transcripts));
@@ -135,32 +150,80 @@ export abstract class PlatformAdapter extends BotAdapter {
     }
   }
 
-  /** True (and counted) when any key was seen within the TTL; otherwise remembers them all. */
-  protected async isDuplicate(keys: string[]): Promise<boolean> {
-    if (keys.length === 0) return false;
-    if (await this.base.dedupe.checkAndRemember(keys, this.base.dedupeTtlMs ?? 24 * 3600 * 1000)) {
-      this.base.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
-      this.logger.debug('duplicate delivery dropped', { keys });
-      return true;
-    }
-    return false;
-  }
-
-  /** Queues an accepted event behind the conversation's earlier turns and answers 200 at once. */
+  /**
+   * Stores the event (refusing a duplicate, atomically) before the 2xx, then queues its processing
+   * behind the conversation's earlier turns; it is marked done when its turn(s) finished.
+   */
   protected async accept(event: AcceptedEvent, logic: BotLogic): Promise<WebhookResult> {
     if (this.queue.isClosed) {
-      await this.base.dedupe.forget(event.dedupeKeys);
       return { status: event.redeliverStatus ?? 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
     }
-    this.defaultLogic ??= logic;
-    void this.queue.enqueue(event.conversationId, async () => {
-      try {
-        await event.run();
-      } catch (error) {
-        this.logger.error('processing a webhook failed', { conversationId: event.conversationId, error });
-      }
+    const accepted = await this.eventInbox.accept({
+      platform: this.platform,
+      conversationId: event.conversationId,
+      dedupeKeys: event.dedupeKeys,
+      ttlMs: this.base.dedupeTtlMs ?? 24 * 3600 * 1000,
+      payload: event.payload,
     });
+    if (accepted.duplicate) {
+      this.base.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
+      this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
+      return { status: 200, body: { ok: true, duplicate: true } };
+    }
+    this.defaultLogic ??= logic;
+    this.schedule(accepted.id, event.conversationId, event.payload, logic);
     return { status: 200, body: { ok: true } };
+  }
+
+  private schedule(id: number, conversationId: string, payload: unknown, logic: BotLogic): void {
+    void this.queue.enqueue(conversationId, async () => {
+      try {
+        await this.eventInbox.started(id);
+        await this.processEvent(payload, logic);
+      } catch (error) {
+        this.logger.error('processing a webhook failed', { conversationId, error });
+      }
+      await this.eventInbox.markDone(id).catch((error: unknown) => this.logger.error('could not mark an event done', { id, error }));
+    });
+  }
+
+  /** Processes one accepted event (its turn or turns); runs inside the conversation's queue. */
+  protected abstract processEvent(payload: unknown, logic: BotLogic): Promise<void>;
+
+  /** The logic used for turns the adapter starts itself (recovered events, outbox outcomes). */
+  useBotLogic(logic: BotLogic): void {
+    this.defaultLogic = logic;
+  }
+
+  /**
+   * Queues the events accepted before a stop whose turns did not finish, per conversation in their
+   * original order. Call once at start, before new webhooks are accepted. Returns how many.
+   */
+  async recover(logic: BotLogic): Promise<number> {
+    this.defaultLogic = logic;
+    let count = 0;
+    for (const event of await this.eventInbox.unfinished(this.platform)) {
+      if (event.attempts >= MAX_EVENT_ATTEMPTS) {
+        this.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts: event.attempts });
+        await this.eventInbox.markDone(event.id);
+        continue;
+      }
+      this.base.metrics?.inboxRecovered.inc({ platform: this.platform });
+      this.schedule(event.id, event.conversationId, event.payload, logic);
+      count++;
+    }
+    if (count > 0) this.logger.info('unfinished events queued again', { count });
+    return count;
+  }
+
+  /** Registers how one kind of platform action (handoff, control) is carried out. */
+  protected registerAction(kind: string, executor: OutboxExecutor): void {
+    this.outboxRunner.register(this.platform, kind, executor);
+  }
+
+  /** Writes the action to the outbox and makes its first attempt now. */
+  protected runAction(kind: string, conversationId: string, payload: unknown): Promise<OutboxOutcome> {
+    return this.outboxRunner.run({ platform: this.platform, conversationId, kind, payload });
   }
 
   /** One turn through the middleware; a failure is logged and counted, never thrown (unless asked). */

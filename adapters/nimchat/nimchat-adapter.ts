@@ -3,12 +3,13 @@
  * the turn on the conversation's queue. Bot activities out → Nimchat API calls.
  */
 import axios from 'axios';
-import { ActivityTypes, TurnContext, type Activity, type ResourceResponse } from 'botbuilder-core';
-import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
+import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder-core';
+import type { ConversationControlValue, HandoffRequestValue } from '../../dialogs/control-schemas';
+import { InvalidRequestError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner } from '../../src/ownership';
 import { PlatformAdapter, statusActivity, type BotLogic, type PlatformAdapterOptions } from '../../src/platform-adapter';
-import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-names';
+import { ConversationEvents, HandoffEvents } from '../../dialogs/event-names';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { NimchatConversationActions, parseHandoffRequest, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId, type NimchatConversationKey } from './conversation-ref';
@@ -38,6 +39,20 @@ export interface NimchatAdapterOptions extends PlatformAdapterOptions {
   fetchFile?: (url: string) => Promise<{ data: Buffer; contentType?: string }>;
 }
 
+/** What the outbox keeps of a handoff (JSON). */
+interface HandoffAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  request: HandoffRequestValue;
+  note: string;
+}
+
+interface ControlAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  control: ConversationControlValue;
+}
+
 const MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024;
 
 export class NimchatAdapter extends PlatformAdapter {
@@ -56,6 +71,7 @@ export class NimchatAdapter extends PlatformAdapter {
       handoffTeamId: options.handoffTeamId,
       handoffAgentId: options.handoffAgentId,
     });
+    this.registerActions();
   }
 
   protected get serviceUrl(): string {
@@ -98,16 +114,19 @@ export class NimchatAdapter extends PlatformAdapter {
     const plan = parsed.value;
 
     const delivery = header(input.headers, 'x-chatwoot-delivery');
-    const keys = [...(delivery ? [`nimchat:delivery:${delivery}`] : []), ...('dedupeKeys' in plan ? plan.dedupeKeys.map((k) => `nimchat:${k}`) : [])];
-    if (await this.isDuplicate(keys)) return { status: 200, body: { ok: true, duplicate: true } };
-
     if (!('conversationId' in plan)) {
       this.logger.debug('webhook acknowledged without a turn', { reason: plan.ignored });
       return { status: 200, body: { ok: true, ignored: plan.ignored } };
     }
-    const queued = plan;
+    const keys = [...(delivery ? [`nimchat:delivery:${delivery}`] : []), ...plan.dedupeKeys.map((k) => `nimchat:${k}`)];
     // 500 is one of the two statuses Nimchat redelivers on.
-    return this.accept({ conversationId: plan.conversationId, dedupeKeys: keys, redeliverStatus: 500, run: () => this.processPlan(queued, logic) }, logic);
+    return this.accept({ conversationId: plan.conversationId, dedupeKeys: keys, redeliverStatus: 500, payload: { body } }, logic);
+  }
+
+  /** A stored event: planned again from its body (pure), then processed. */
+  protected async processEvent(payload: unknown, logic: BotLogic): Promise<void> {
+    const plan = planIncoming(parseNimchatWebhook((payload as { body: unknown }).body), { baseUrl: this.options.baseUrl });
+    if ('conversationId' in plan) await this.processPlan(plan, logic);
   }
 
   /** Runs inside the conversation's queue: ownership first, then the turn. */
@@ -160,7 +179,12 @@ export class NimchatAdapter extends PlatformAdapter {
       case ActivityTypes.Event:
         if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
         if (activity.name === ConversationEvents.Control) {
-          await this.actions.control(this.keyOf(activity), parseNimchatControl(activity.value));
+          this.keyOf(activity);
+          const control = parseNimchatControl(activity.value);
+          const conversationId = activity.conversation!.id;
+          this.defaultLogic ??= this.logicOf(context);
+          const payload: ControlAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), control };
+          await this.runAction('control', conversationId, payload);
           return { id: '' };
         }
         throw new NotSupportedError('nimchat', `sending the event "${activity.name ?? ''}"`);
@@ -200,33 +224,49 @@ export class NimchatAdapter extends PlatformAdapter {
 
   /** `handoff.initiate` → the Nimchat handoff; the outcome reaches the bot as `handoff.status`. */
   private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    const key = this.keyOf(activity);
+    this.keyOf(activity);
     const request = parseHandoffRequest(activity.value);
     const conversationId = activity.conversation!.id;
     const transcript = await this.transcriptText(activity, conversationId);
     const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
-    const reference = TurnContext.getConversationReference(context.activity);
-    const logic = this.logicOf(context);
-    let status: HandoffStatusValue;
-    try {
-      await this.actions.handoff(key, request, note);
-      const current = await this.ownership.get(NIMCHAT_CHANNEL_ID, conversationId);
-      await this.ownership.set(NIMCHAT_CHANNEL_ID, conversationId, {
-        owner: 'human',
-        reason: 'handoff',
-        platformStatus: 'open',
-        observedAt: current?.observedAt,
-      });
-      status = { state: 'accepted', message: 'The conversation was handed to a human agent.' };
-      this.logger.info('handoff done', { conversationId });
-    } catch (error) {
-      const message = error instanceof HandoffError ? error.message : 'the handoff failed';
-      this.logger.error('handoff failed', { conversationId, error });
-      status = { state: 'failed', message };
-    }
-    // Queued behind the current turn: the bot hears the outcome as its own turn.
-    this.reportHandoffStatus(reference, status, logic);
+    const payload: HandoffAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), request, note };
+    this.defaultLogic ??= this.logicOf(context);
+    // Durable first, then the first attempt; the outcome reaches the bot as `handoff.status`.
+    await this.runAction('handoff', conversationId, payload);
     return { id: '' };
+  }
+
+  /** Handoff and control as outbox actions: retried across restarts, the outcome told to the bot. */
+  private registerActions(): void {
+    this.registerAction('handoff', {
+      execute: (payload) => {
+        const p = payload as HandoffAction;
+        return this.actions.handoff(parseConversationId(p.conversationId), parseHandoffRequest(p.request), p.note);
+      },
+      succeeded: async (payload) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        const current = await this.ownership.get(NIMCHAT_CHANNEL_ID, conversationId);
+        await this.ownership.set(NIMCHAT_CHANNEL_ID, conversationId, { owner: 'human', reason: 'handoff', platformStatus: 'open', observedAt: current?.observedAt });
+        this.logger.info('handoff done', { conversationId });
+        this.reportHandoffStatus(reference, { state: 'accepted', message: 'The conversation was handed to a human agent.' }, this.defaultLogic);
+      },
+      failed: async (payload, message) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        this.logger.error('handoff failed', { conversationId, reason: message });
+        this.reportHandoffStatus(reference, { state: 'failed', message }, this.defaultLogic);
+      },
+    });
+    this.registerAction('control', {
+      execute: (payload) => {
+        const p = payload as ControlAction;
+        return this.actions.control(parseConversationId(p.conversationId), parseNimchatControl(p.control));
+      },
+      succeeded: async () => undefined,
+      failed: async (payload, message) => {
+        const { reference } = payload as ControlAction;
+        this.reportHandoffStatus(reference, { state: 'failed', message: `conversation.control failed: ${message}` }, this.defaultLogic);
+      },
+    });
   }
 
   async updateActivity(): Promise<ResourceResponse | void> {

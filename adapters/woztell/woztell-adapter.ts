@@ -4,16 +4,16 @@
  * `sendResponses`; handoff and control → the Inbox integration API ("inbox logic").
  */
 import { createHash } from 'node:crypto';
-import { ActivityTypes, TurnContext, type Activity, type ResourceResponse, type StoreItem } from 'botbuilder-core';
+import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type ResourceResponse, type StoreItem } from 'botbuilder-core';
 import { z } from 'zod';
 import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner, OwnershipRecord } from '../../src/ownership';
 import { PlatformAdapter, statusActivity, type BotLogic, type PlatformAdapterOptions } from '../../src/platform-adapter';
-import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-names';
-import { HandoffRequestSchema } from '../../dialogs/control-schemas';
+import { ConversationEvents, HandoffEvents } from '../../dialogs/event-names';
+import { HandoffRequestSchema, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
 import { WoztellBotClient, WoztellInboxClient, WoztellOpenApiClient, type HttpOptions, type InboxCredentials, type InboxPaths } from './client';
-import { WoztellConversationActions, parseWoztellControl } from './conversation-actions';
+import { WoztellConversationActions, parseWoztellControl, type HandoffOutcome } from './conversation-actions';
 import { WOZTELL_CHANNEL_ID, parseConversationId, type WoztellConversationKey } from './conversation-ref';
 import { planIncoming, type WoztellIncomingPlan } from './convert-incoming';
 import { matchNumberedChoice, toWoztellResponses, type Choice } from './convert-outgoing';
@@ -62,6 +62,20 @@ interface StoredChoices extends StoreItem {
 
 const MAX_CACHED_LOOKUPS = 10_000;
 
+/** What the outbox keeps of a handoff (JSON). */
+interface HandoffAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  request: HandoffRequestValue;
+  note: string;
+}
+
+interface ControlAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  control: ConversationControlValue;
+}
+
 export class WoztellAdapter extends PlatformAdapter {
   readonly channelId = WOZTELL_CHANNEL_ID;
   readonly bot: WoztellBotClient;
@@ -80,6 +94,7 @@ export class WoztellAdapter extends PlatformAdapter {
       handoffFolder: options.handoffFolder ?? 'main',
       handoffAgentId: options.handoffAgentId,
     });
+    this.registerActions();
   }
 
   protected get serviceUrl(): string {
@@ -118,9 +133,14 @@ export class WoztellAdapter extends PlatformAdapter {
       return { status: 200, body: { ok: true, ignored: plan.ignored } };
     }
     const keys = plan.dedupeKeys.map((k) => `woztell:${k}`);
-    if (await this.isDuplicate(keys)) return { status: 200, body: { ok: true, duplicate: true } };
-    const queued = plan;
-    return this.accept({ conversationId: plan.conversationId, dedupeKeys: keys, run: () => this.processPlan(queued, logic) }, logic);
+    return this.accept({ conversationId: plan.conversationId, dedupeKeys: keys, payload: { body: json.body, bodyHash } }, logic);
+  }
+
+  /** A stored event: planned again from its body (pure), then processed. */
+  protected async processEvent(payload: unknown, logic: BotLogic): Promise<void> {
+    const { body, bodyHash } = payload as { body: unknown; bodyHash: string };
+    const plan = planIncoming(parseWoztellWebhook(body), { botApiUrl: this.options.botApiUrl, bodyHash });
+    if (!('ignored' in plan)) await this.processPlan(plan, logic);
   }
 
   /** Runs inside the member's queue slot. */
@@ -228,9 +248,12 @@ export class WoztellAdapter extends PlatformAdapter {
       case ActivityTypes.Event:
         if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
         if (activity.name === ConversationEvents.Control) {
-          const key = this.keyOf(activity);
-          await this.actions.control(key, parseWoztellControl(activity.value));
-          this.lookups.delete(activity.conversation!.id);
+          this.keyOf(activity);
+          const control = parseWoztellControl(activity.value);
+          const conversationId = activity.conversation!.id;
+          this.defaultLogic ??= this.logicOf(context);
+          const payload: ControlAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), control };
+          await this.runAction('control', conversationId, payload);
           return { id: '' };
         }
         throw new NotSupportedError('woztell', `sending the event "${activity.name ?? ''}"`);
@@ -253,37 +276,61 @@ export class WoztellAdapter extends PlatformAdapter {
     return { id: readMessageId(result) ?? `woztell:${this.clock.now()}` };
   }
 
-  /** `handoff.initiate` → the Inbox handoff; the outcome reaches the bot as `handoff.status`. */
+  /** `handoff.initiate` → the Inbox handoff (an outbox action); the outcome reaches the bot as `handoff.status`. */
   private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    const key = this.keyOf(activity);
+    this.keyOf(activity);
+    const parsed = HandoffRequestSchema.safeParse(activity.value ?? {});
+    if (!parsed.success) throw new InvalidRequestError('handoff_request_invalid', `handoff.initiate value is invalid: ${z.prettifyError(parsed.error)}`);
+    const request = parsed.data;
     const conversationId = activity.conversation!.id;
-    const reference = TurnContext.getConversationReference(context.activity);
-    const logic = this.logicOf(context);
-    let status: HandoffStatusValue;
-    try {
-      const parsed = HandoffRequestSchema.safeParse(activity.value ?? {});
-      if (!parsed.success) throw new InvalidRequestError('handoff_request_invalid', `handoff.initiate value is invalid: ${z.prettifyError(parsed.error)}`);
-      const request = parsed.data;
-      const transcript = await this.transcriptText(activity, conversationId);
-      const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
-      const outcome = await this.actions.handoff(key, request, note);
-      await this.ownership.set(WOZTELL_CHANNEL_ID, conversationId, {
-        owner: 'human',
-        reason: 'handoff',
-        platformStatus: outcome.folder,
-        observedAt: this.clock.now(),
-        details: outcome.assignee ? { assignee: outcome.assignee } : {},
-      });
-      this.lookups.delete(conversationId);
-      status = { state: 'accepted', message: 'The conversation was handed to the WOZTELL Inbox.' };
-      this.logger.info('handoff done', { conversationId, folder: outcome.folder, assigned: outcome.assignee !== undefined, warnings: outcome.warnings });
-    } catch (error) {
-      const message = error instanceof HandoffError ? error.message : 'the handoff failed';
-      this.logger.error('handoff failed', { conversationId, error });
-      status = { state: 'failed', message };
-    }
-    this.reportHandoffStatus(reference, status, logic);
+    const transcript = await this.transcriptText(activity, conversationId);
+    const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
+    this.defaultLogic ??= this.logicOf(context);
+    const payload: HandoffAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), request, note };
+    await this.runAction('handoff', conversationId, payload);
     return { id: '' };
+  }
+
+  /** Handoff and control as outbox actions: retried across restarts, the outcome told to the bot. */
+  private registerActions(): void {
+    this.registerAction('handoff', {
+      execute: (payload) => {
+        const p = payload as HandoffAction;
+        return this.actions.handoff(parseConversationId(p.conversationId), HandoffRequestSchema.parse(p.request), p.note);
+      },
+      succeeded: async (payload, result) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        const outcome = result as HandoffOutcome;
+        await this.ownership.set(WOZTELL_CHANNEL_ID, conversationId, {
+          owner: 'human',
+          reason: 'handoff',
+          platformStatus: outcome.folder,
+          observedAt: this.clock.now(),
+          details: outcome.assignee ? { assignee: outcome.assignee } : {},
+        });
+        this.lookups.delete(conversationId);
+        this.logger.info('handoff done', { conversationId, folder: outcome.folder, assigned: outcome.assignee !== undefined, warnings: outcome.warnings });
+        this.reportHandoffStatus(reference, { state: 'accepted', message: 'The conversation was handed to the WOZTELL Inbox.' }, this.defaultLogic);
+      },
+      failed: async (payload, message) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        this.logger.error('handoff failed', { conversationId, reason: message });
+        this.reportHandoffStatus(reference, { state: 'failed', message }, this.defaultLogic);
+      },
+    });
+    this.registerAction('control', {
+      execute: (payload) => {
+        const p = payload as ControlAction;
+        return this.actions.control(parseConversationId(p.conversationId), parseWoztellControl(p.control));
+      },
+      succeeded: async (payload) => {
+        this.lookups.delete((payload as ControlAction).conversationId);
+      },
+      failed: async (payload, message) => {
+        const { reference } = payload as ControlAction;
+        this.reportHandoffStatus(reference, { state: 'failed', message: `conversation.control failed: ${message}` }, this.defaultLogic);
+      },
+    });
   }
 
   async updateActivity(): Promise<ResourceResponse | void> {

@@ -1,0 +1,23 @@
+/** How long finished work is kept (configurable; see README "State"). */
+export interface RetentionPolicy {
+  /** Finished inbox events and outbox actions. */
+  eventsMs: number;
+  /** Transcripts not written to for this long. */
+  transcriptsMs: number;
+  /** Any other state (dialog stacks, ownership, …) not written to for this long. */
+  stateMs: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  eventsMs: 72 * 3600_000,
+  transcriptsMs: 30 * 86_400_000,
+  stateMs: 180 * 86_400_000,
+};
+
+export interface PruneResult {
+  inbox: number;
+  outbox: number;
+  dedupe: number;
+  transcripts: number;
+  state: number;
+}
