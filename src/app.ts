@@ -21,6 +21,7 @@ import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/wo
 import { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
 import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
 import type { PlatformAdapter } from './platform-adapter';
+import { OutboxRunner, type OutboxRunnerOptions } from './outbox-runner';
 import { SupportBot } from './bot/support-bot';
 import type { HttpOptions } from '../adapters/nimchat/client';
 
@@ -40,6 +41,10 @@ export interface AppOptions {
   woztellAdapter?: Partial<ConstructorParameters<typeof WoztellAdapter>[0]>;
   /** How long shutdown waits for queued turns. */
   drainTimeoutMs?: number;
+  /** Outbox retry timing (tests shorten it). */
+  outbox?: OutboxRunnerOptions;
+  /** How often the retention pass runs (default hourly). */
+  pruneEveryMs?: number;
 }
 
 export class App {
@@ -50,6 +55,10 @@ export class App {
   readonly logger: Logger;
   readonly server: Server;
   readonly bot: ActivityHandler;
+  readonly outbox: OutboxRunner;
+  /** The bot's logic, as every adapter runs it. */
+  readonly logic = (context: TurnContext) => this.bot.run(context);
+  private pruneTimer?: NodeJS.Timeout;
   nimchat?: NimchatAdapter;
   woztell?: WoztellAdapter;
   sandbox?: NimchatSandbox;
@@ -63,7 +72,8 @@ export class App {
   ) {
     this.logger = options.logger ?? createLogger({ level: config.logLevel, secrets: config.secrets });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
-    this.stores = createStores(config.storageUrl, this.logger);
+    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention });
+    this.outbox = new OutboxRunner(this.stores.outbox, this.queue, { logger: this.logger, metrics: this.metrics, ...options.outbox });
     this.transcripts = new StorageTranscriptStore(this.stores.storage);
     this.bot = options.createBot
       ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config })
@@ -74,12 +84,12 @@ export class App {
       metrics: this.metrics,
       logger: this.logger,
       routes: () => this.routes(),
-      notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : undefined),
+      notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : this.stores.checkWritable()),
     });
   }
 
   private routes(): WebhookRoute[] {
-    const logic = (context: TurnContext) => this.bot.run(context);
+    const logic = this.logic;
     const nimchat = this.nimchat;
     const woztell = this.woztell;
     return [
@@ -101,6 +111,8 @@ export class App {
       handoffAgentId: nimchat.handoffAgentId,
       storage: this.stores.storage,
       dedupe: this.stores.dedupe,
+      inbox: this.stores.inbox,
+      outbox: this.outbox,
       transcripts: this.transcripts,
       queue: this.queue,
       metrics: this.metrics,
@@ -115,6 +127,8 @@ export class App {
       ...woztell,
       storage: this.stores.storage,
       dedupe: this.stores.dedupe,
+      inbox: this.stores.inbox,
+      outbox: this.outbox,
       transcripts: this.transcripts,
       queue: this.queue,
       metrics: this.metrics,
@@ -135,6 +149,10 @@ export class App {
     return adapter;
   }
 
+  private adapters(): PlatformAdapter[] {
+    return [this.nimchat, this.woztell].filter((a): a is NimchatAdapter | WoztellAdapter => a !== undefined);
+  }
+
   /** The address the server listens on. */
   get url(): string {
     const address = this.server.address() as AddressInfo;
@@ -143,11 +161,23 @@ export class App {
   }
 
   async start(): Promise<void> {
+    // Events accepted before the last stop are queued first, so per conversation they keep their order.
+    for (const adapter of this.adapters()) await adapter.recover(this.logic);
+    this.stores.prune();
+    this.pruneTimer = setInterval(() => {
+      try {
+        this.stores.prune();
+      } catch (error) {
+        this.logger.error('retention pass failed', { error });
+      }
+    }, this.options.pruneEveryMs ?? 3600_000);
+    this.pruneTimer.unref();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.config.port, this.config.host, () => resolve());
     });
     if (this.config.sandbox) await this.startSandbox();
+    this.outbox.start();
     this.started = true;
     this.logger.info('listening', {
       url: this.url,
@@ -184,6 +214,7 @@ export class App {
       resolvedFolder: 'done',
       handoffAgentId: sandbox.state.users[0]!.userId,
     });
+    await this.woztell.recover(this.logic);
   }
 
   private async startNimchatSandbox(): Promise<void> {
@@ -200,6 +231,7 @@ export class App {
       resolveOnTicket: true,
       handoffTeamId: 1,
     });
+    await this.nimchat.recover(this.logic);
   }
 
   /**
@@ -209,6 +241,8 @@ export class App {
   async stop(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.outbox.stop();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     const drained = await this.queue.drain(this.options.drainTimeoutMs ?? 10_000);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

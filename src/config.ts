@@ -47,6 +47,10 @@ const EnvSchema = z.object({
     })
     .transform((s) => s ?? 'sqlite:./data/handoff.sqlite'),
 
+  RETENTION_EVENTS_HOURS: positiveInt('RETENTION_EVENTS_HOURS').transform((n) => n ?? 72),
+  RETENTION_TRANSCRIPTS_DAYS: positiveInt('RETENTION_TRANSCRIPTS_DAYS').transform((n) => n ?? 30),
+  RETENTION_STATE_DAYS: positiveInt('RETENTION_STATE_DAYS').transform((n) => n ?? 180),
+
   NIMCHAT_BASE_URL: httpUrl('NIMCHAT_BASE_URL'),
   NIMCHAT_BOT_TOKEN: optionalText,
   NIMCHAT_WEBHOOK_SECRET: optionalText,
@@ -136,6 +140,8 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   storageUrl: string;
+  /** How long finished events, transcripts and idle state are kept in the durable store. */
+  retention: { eventsMs: number; transcriptsMs: number; stateMs: number };
   /** Present when Nimchat is fully configured. */
   nimchat?: NimchatConfig;
   woztell?: WoztellConfig;
@@ -248,6 +254,11 @@ export function loadConfig(
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     storageUrl: env.STORAGE_URL,
+    retention: {
+      eventsMs: env.RETENTION_EVENTS_HOURS * 3600_000,
+      transcriptsMs: env.RETENTION_TRANSCRIPTS_DAYS * 86_400_000,
+      stateMs: env.RETENTION_STATE_DAYS * 86_400_000,
+    },
     nimchat,
     woztell,
     inbenta,

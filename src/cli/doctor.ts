@@ -2,6 +2,7 @@
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
 import { WoztellInboxClient, WoztellOpenApiClient, type InboxCredentials } from '../../adapters/woztell/client';
 import { loadConfig, type Config, type WoztellConfig } from '../config';
+import { openSqlite } from '../storage/sqlite-database';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
 
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -39,7 +40,12 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
 
   if (config.sandbox) checks.push({ verdict: 'warn', text: 'no platform is configured: `npm start` runs the SANDBOX (emulated Nimchat and WOZTELL)' });
   if (config.storageUrl.startsWith('sqlite:')) {
-    checks.push({ verdict: 'warn', text: `STORAGE_URL=${config.storageUrl}: durable storage is not available in this version; state is kept in memory` });
+    try {
+      openSqlite(config.storageUrl.slice('sqlite:'.length)).close();
+      checks.push({ verdict: 'ok', text: `STORAGE_URL=${config.storageUrl}: the durable store opens and can be written` });
+    } catch (error) {
+      checks.push({ verdict: 'fail', text: (error as Error).message });
+    }
   } else {
     checks.push({ verdict: 'warn', text: 'STORAGE_URL=memory: state is lost on restart (fine for tests and demos)' });
   }
