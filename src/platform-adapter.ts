@@ -202,6 +202,7 @@ export abstract class PlatformAdapter extends BotAdapter {
   async recover(logic: BotLogic): Promise<number> {
     this.defaultLogic = logic;
     let count = 0;
+    let cutMidway = 0;
     for (const event of await this.eventInbox.unfinished(this.platform)) {
       if (event.attempts >= MAX_EVENT_ATTEMPTS) {
         this.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts: event.attempts });
@@ -211,8 +212,10 @@ export abstract class PlatformAdapter extends BotAdapter {
       this.base.metrics?.inboxRecovered.inc({ platform: this.platform });
       this.schedule(event.id, event.conversationId, event.payload, logic);
       count++;
+      if (event.attempts > 0) cutMidway++;
     }
-    if (count > 0) this.logger.info('unfinished events queued again', { count });
+    // cutMidway: turns that had started; their replies may be sent a second time.
+    if (count > 0) this.logger.info('unfinished events queued again', { count, cutMidway });
     return count;
   }
 

@@ -29,6 +29,8 @@ export interface DeliveryRecord {
   deliveryId: string;
   event: string;
   url: string;
+  /** The JSON delivered (tests read what was accepted). */
+  body: string;
   statuses: Array<number | string>;
   outcome: 'pending' | 'delivered' | 'failed';
 }
@@ -43,7 +45,7 @@ export class WebhookDeliverer {
 
   /** Queues a delivery; `onFinalFailure` runs when every attempt failed. */
   deliver(job: DeliveryJob, onFinalFailure?: () => void): DeliveryRecord {
-    const record: DeliveryRecord = { deliveryId: randomUUID(), event: job.event, url: job.url, statuses: [], outcome: 'pending' };
+    const record: DeliveryRecord = { deliveryId: randomUUID(), event: job.event, url: job.url, body: job.body, statuses: [], outcome: 'pending' };
     this.log.push(record);
     this.waiting.push({ job, record, onFinalFailure });
     this.pump();

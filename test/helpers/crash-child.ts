@@ -1,0 +1,28 @@
+/**
+ * The server as a child process for the crash test (run with vite-node): the real App on the SQLite
+ * file named by STORAGE_URL, with a bot that answers every message with "echo: <text>" after a short
+ * pause of 150-600 ms (so kills land mid-turn, with turns queued behind). Prints "READY <url>" once it accepts webhooks.
+ */
+import { ActivityHandler } from 'botbuilder-core';
+import { App } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
+
+class EchoBot extends ActivityHandler {
+  constructor() {
+    super();
+    this.onMessage(async (context, next) => {
+      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 450)));
+      await context.sendActivity(`echo: ${context.activity.text ?? ''}`);
+      await next();
+    });
+  }
+}
+
+const config = loadConfig(process.env);
+const app = new App(config, {
+  logger: createLogger({ level: 'info', secrets: config.secrets }),
+  createBot: () => new EchoBot(),
+  nimchatHttp: { retry: { maxAttempts: 2, baseDelayMs: 20 } },
+});
+void app.start().then(() => process.stdout.write(`READY ${app.url}\n`));
