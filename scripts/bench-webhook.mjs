@@ -22,7 +22,7 @@ await sandbox.start();
 const bot = sandbox.state.createBot({ name: 'bench', outgoing_url: '' });
 sandbox.state.inboxes[0].agentBotId = bot.id;
 const config = loadConfig({
-  PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:',
+  PORT: '0', HOST: '127.0.0.1', STORAGE_URL: process.env.STORAGE_URL ?? 'memory:',
   NIMCHAT_BASE_URL: sandbox.baseUrl, NIMCHAT_BOT_TOKEN: bot.accessToken, NIMCHAT_WEBHOOK_SECRET: bot.secret,
 });
 const app = new App(config, { logger: createLogger({ level: 'silent' }) });
