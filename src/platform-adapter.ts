@@ -88,7 +88,12 @@ export abstract class PlatformAdapter extends BotAdapter {
     this.ownership = new OwnershipStore(base.storage);
     this.transcripts = base.transcripts ?? new StorageTranscriptStore(base.storage);
     this.eventInbox = base.inbox ?? new MemoryEventInbox(base.dedupe, this.clock);
-    this.outboxRunner = base.outbox ?? new OutboxRunner(new MemoryOutbox(this.clock), this.queue, { clock: this.clock, logger: base.logger, metrics: base.metrics });
+    if (base.outbox) this.outboxRunner = base.outbox;
+    else {
+      // An outbox of its own: in memory, polling for retries (the timer does not keep the process alive).
+      this.outboxRunner = new OutboxRunner(new MemoryOutbox(this.clock), this.queue, { clock: this.clock, logger: base.logger, metrics: base.metrics });
+      this.outboxRunner.start();
+    }
     // Order matters: count failures of everything, record the transcript before the gate can stop a turn.
     this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
     this.use(new TranscriptCaptureMiddleware(this.transcripts));
