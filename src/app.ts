@@ -2,6 +2,7 @@
  * Builds the running product from a Config: stores, metrics, queue, adapters, the example bot, the
  * server, and in sandbox mode the emulated platforms wired to the adapters.
  */
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import type { ActivityHandler, TurnContext } from 'botbuilder-core';
@@ -72,6 +73,10 @@ export class App {
   ) {
     this.logger = options.logger ?? createLogger({ level: config.logLevel, secrets: config.secrets });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
+    if (config.resetStore && config.storageUrl.startsWith('sqlite:')) {
+      const file = config.storageUrl.slice('sqlite:'.length);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    }
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention });
     this.outbox = new OutboxRunner(this.stores.outbox, this.queue, { logger: this.logger, metrics: this.metrics, ...options.outbox });
     this.transcripts = new StorageTranscriptStore(this.stores.storage);

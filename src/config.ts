@@ -95,6 +95,8 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+export const SANDBOX_STORAGE_URL = 'sqlite:./data/sandbox.sqlite';
+
 export interface NimchatConfig {
   baseUrl: string;
   botToken: string;
@@ -140,6 +142,8 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   storageUrl: string;
+  /** Start from an empty store (sandbox mode without an explicit STORAGE_URL). */
+  resetStore: boolean;
   /** How long finished events, transcripts and idle state are kept in the durable store. */
   retention: { eventsMs: number; transcriptsMs: number; stateMs: number };
   /** Present when Nimchat is fully configured. */
@@ -253,7 +257,10 @@ export function loadConfig(
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    storageUrl: env.STORAGE_URL,
+    // The sandbox's platforms start empty on every run (ids restart at 1), so by default its state
+    // starts empty too, in a file of its own; an explicit STORAGE_URL is honoured as given.
+    storageUrl: !production && !anyPlatform && !source.STORAGE_URL?.trim() ? SANDBOX_STORAGE_URL : env.STORAGE_URL,
+    resetStore: !production && !anyPlatform && !source.STORAGE_URL?.trim(),
     retention: {
       eventsMs: env.RETENTION_EVENTS_HOURS * 3600_000,
       transcriptsMs: env.RETENTION_TRANSCRIPTS_DAYS * 86_400_000,

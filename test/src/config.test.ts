@@ -18,8 +18,14 @@ describe('loadConfig', () => {
     expect(c.sandbox).toBe(true);
     expect(c.port).toBe(3978);
     expect(c.host).toBe('0.0.0.0');
-    expect(c.storageUrl).toBe('sqlite:./data/handoff.sqlite');
+    // the sandbox starts from an empty store of its own; a configured platform gets the durable default
+    expect(c.storageUrl).toBe('sqlite:./data/sandbox.sqlite');
+    expect(c.resetStore).toBe(true);
     expect(c.nimchat).toBeUndefined();
+    const real = loadConfig({ NIMCHAT_BASE_URL: 'https://n.example', NIMCHAT_BOT_TOKEN: 't' });
+    expect(real.storageUrl).toBe('sqlite:./data/handoff.sqlite');
+    expect(real.resetStore).toBe(false);
+    expect(loadConfig({ STORAGE_URL: 'sqlite:/tmp/x.sqlite' })).toMatchObject({ storageUrl: 'sqlite:/tmp/x.sqlite', resetStore: false });
   });
 
   it('enables Nimchat with its two variables and parses the optional ones', () => {
