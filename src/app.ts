@@ -21,7 +21,7 @@ import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
 import { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
 import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
-import type { PlatformAdapter } from './platform-adapter';
+import type { PlatformAdapter, PlatformAdapterOptions } from './platform-adapter';
 import { OutboxRunner, type OutboxRunnerOptions } from './outbox-runner';
 import { SupportBot } from './bot/support-bot';
 import type { HttpOptions } from '../adapters/nimchat/client';
@@ -114,14 +114,7 @@ export class App {
       botStatuses: nimchat.botStatuses,
       handoffTeamId: nimchat.handoffTeamId,
       handoffAgentId: nimchat.handoffAgentId,
-      storage: this.stores.storage,
-      dedupe: this.stores.dedupe,
-      inbox: this.stores.inbox,
-      outbox: this.outbox,
-      transcripts: this.transcripts,
-      queue: this.queue,
-      metrics: this.metrics,
-      logger: this.logger,
+      ...this.sharedAdapterOptions(),
       http: this.options.nimchatHttp,
     });
     return this.withTurnErrorReply(adapter);
@@ -130,6 +123,16 @@ export class App {
   private createWoztellAdapter(woztell: WoztellConfig): WoztellAdapter {
     const adapter = new WoztellAdapter({
       ...woztell,
+      ...this.sharedAdapterOptions(),
+      http: this.options.woztellHttp,
+      ...this.options.woztellAdapter,
+    });
+    return this.withTurnErrorReply(adapter);
+  }
+
+  /** What every adapter shares: the stores, the queue, the outbox, metrics and the logger. */
+  private sharedAdapterOptions(): PlatformAdapterOptions {
+    return {
       storage: this.stores.storage,
       dedupe: this.stores.dedupe,
       inbox: this.stores.inbox,
@@ -138,10 +141,7 @@ export class App {
       queue: this.queue,
       metrics: this.metrics,
       logger: this.logger,
-      http: this.options.woztellHttp,
-      ...this.options.woztellAdapter,
-    });
-    return this.withTurnErrorReply(adapter);
+    };
   }
 
   /** A failed message turn gets an apology instead of silence. */

@@ -16,7 +16,7 @@ import {
 import { ZodError, z } from 'zod';
 import { systemClock, type Clock } from './clock';
 import { ConversationQueue } from './conversation-queue';
-import { InvalidRequestError, WebhookRejectedError, unwrapTurnError } from './errors';
+import { InvalidRequestError, NotSupportedError, WebhookRejectedError, unwrapTurnError } from './errors';
 import { readWebhookInput, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from './http/webhook-io';
 import type { Metrics } from './metrics';
 import { silentLogger, type Logger } from './log';
@@ -24,9 +24,10 @@ import { OwnershipStore, type Owner } from './ownership';
 import type { DedupeStore } from './storage/dedupe-store';
 import { MemoryEventInbox, type EventInbox } from './storage/event-inbox';
 import { MemoryOutbox } from './storage/outbox';
-import { OutboxRunner, type OutboxExecutor, type OutboxOutcome } from './outbox-runner';
+import { OutboxRunner } from './outbox-runner';
 import { currentTurnConversation, runInTurnScope } from './turn-scope';
-import { HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
+import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
+import { parseHandoffRequest, type ConversationControlValue, type HandoffRequestValue } from '../dialogs/control-schemas';
 import { HandoffGateMiddleware } from '../dialogs/handoff-gate';
 import { StorageTranscriptStore, TranscriptCaptureMiddleware, formatTranscript, formatTranscriptActivities, type TranscriptStore } from '../dialogs/transcript';
 
@@ -57,6 +58,21 @@ export interface AcceptedEvent {
   payload: unknown;
   /** Status answered when the platform should deliver again (the adapter is shutting down). */
   redeliverStatus?: number;
+}
+
+/** What the outbox keeps of a handoff (JSON). */
+interface HandoffAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  request: HandoffRequestValue;
+  note: string;
+}
+
+/** What the outbox keeps of a `conversation.control` (JSON). */
+interface ControlAction {
+  conversationId: string;
+  reference: Partial<ConversationReference>;
+  control: ConversationControlValue;
 }
 
 /** An event whose processing started this many times without finishing is set aside. */
@@ -98,6 +114,7 @@ export abstract class PlatformAdapter extends BotAdapter {
     this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
     this.use(new TranscriptCaptureMiddleware(this.transcripts));
     this.use(new HandoffGateMiddleware(this.ownership));
+    this.registerConversationActions();
   }
 
   /** Transport-free entry: authenticity, validation, dedupe, then the turn is queued. */
@@ -224,14 +241,82 @@ export abstract class PlatformAdapter extends BotAdapter {
     return count;
   }
 
-  /** Registers how one kind of platform action (handoff, control) is carried out. */
-  protected registerAction(kind: string, executor: OutboxExecutor): void {
-    this.outboxRunner.register(this.platform, kind, executor);
+  // ---------------------------------------------------------------- platform actions (outbox)
+
+  /** Reads our conversation id back into the platform's key; throws a clear error for anything else. */
+  protected abstract parseKey(conversationId: string): unknown;
+
+  /** Carries out a handoff on the platform; what it returns is handed to `handoffSucceeded`. */
+  protected abstract executeHandoff(conversationId: string, request: HandoffRequestValue, note: string): Promise<unknown>;
+
+  /** Records who owns the conversation after a handoff; returns the `accepted` message for the bot. */
+  protected abstract handoffSucceeded(conversationId: string, result: unknown): Promise<string>;
+
+  /** Parses a `conversation.control` value; fields the platform cannot carry out are an error naming them. */
+  protected abstract parseControl(value: unknown): ConversationControlValue;
+
+  protected abstract executeControl(conversationId: string, control: ConversationControlValue): Promise<void>;
+
+  protected async controlSucceeded(_conversationId: string): Promise<void> {}
+
+  /** Handoff and control as outbox actions: retried across restarts, the outcome told to the bot. */
+  private registerConversationActions(): void {
+    const tell = (reference: Partial<ConversationReference>, status: HandoffStatusValue) => this.reportHandoffStatus(reference, status, this.defaultLogic);
+    this.outboxRunner.register(this.platform, 'handoff', {
+      execute: (payload) => {
+        const p = payload as HandoffAction;
+        return this.executeHandoff(p.conversationId, parseHandoffRequest(p.request), p.note);
+      },
+      succeeded: async (payload, result) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        tell(reference, { state: 'accepted', message: await this.handoffSucceeded(conversationId, result) });
+      },
+      failed: async (payload, message) => {
+        const { conversationId, reference } = payload as HandoffAction;
+        this.logger.error('handoff failed', { conversationId, reason: message });
+        tell(reference, { state: 'failed', message });
+      },
+    });
+    this.outboxRunner.register(this.platform, 'control', {
+      execute: (payload) => {
+        const p = payload as ControlAction;
+        return this.executeControl(p.conversationId, this.parseControl(p.control));
+      },
+      succeeded: (payload) => this.controlSucceeded((payload as ControlAction).conversationId),
+      failed: async (payload, message) => {
+        tell((payload as ControlAction).reference, { state: 'failed', message: `conversation.control failed: ${message}` });
+      },
+    });
   }
 
-  /** Writes the action to the outbox and makes its first attempt now. */
-  protected runAction(kind: string, conversationId: string, payload: unknown): Promise<OutboxOutcome> {
-    return this.outboxRunner.run({ platform: this.platform, conversationId, kind, payload });
+  /** The activity's conversation id, checked to be one of this platform's. */
+  protected conversationIdOf(activity: Partial<Activity>): string {
+    const id = activity.conversation?.id;
+    if (!id) throw new InvalidRequestError(`${this.platform}_conversation_missing`, 'the activity has no conversation id');
+    this.parseKey(id);
+    return id;
+  }
+
+  /** `handoff.initiate` → written to the outbox, then the first attempt; the outcome reaches the bot as `handoff.status`. */
+  private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    const conversationId = this.conversationIdOf(activity);
+    const request = parseHandoffRequest(activity.value);
+    const transcript = await this.transcriptText(activity, conversationId);
+    const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
+    this.defaultLogic ??= this.logicOf(context);
+    const payload: HandoffAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), request, note };
+    await this.outboxRunner.run({ platform: this.platform, conversationId, kind: 'handoff', payload });
+    return { id: '' };
+  }
+
+  /** `conversation.control` → validated now (a bad value throws to the bot), carried out as an outbox action. */
+  private async requestControl(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    const conversationId = this.conversationIdOf(activity);
+    const control = this.parseControl(activity.value);
+    this.defaultLogic ??= this.logicOf(context);
+    const payload: ControlAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), control };
+    await this.outboxRunner.run({ platform: this.platform, conversationId, kind: 'control', payload });
+    return { id: '' };
   }
 
   /** One turn through the middleware; a failure is logged and counted, never thrown (unless asked). */
@@ -294,8 +379,32 @@ export abstract class PlatformAdapter extends BotAdapter {
     return responses;
   }
 
-  /** Carries out one outgoing activity. */
-  protected abstract sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse>;
+  /** Carries out one outgoing activity: messages and typing per platform, the vocabulary of DESIGN §4 here. */
+  private async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    switch (activity.type) {
+      case ActivityTypes.Message:
+        return this.sendMessage(activity);
+      case ActivityTypes.Typing:
+        await this.sendTyping(activity);
+        return { id: '' };
+      case 'delay':
+        await this.clock.sleep(typeof activity.value === 'number' ? activity.value : 1000);
+        return { id: '' };
+      case ActivityTypes.Trace:
+        return { id: '' };
+      case ActivityTypes.Event:
+        if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
+        if (activity.name === ConversationEvents.Control) return this.requestControl(context, activity);
+        throw new NotSupportedError(this.platform, `sending the event "${activity.name ?? ''}"`);
+      default:
+        throw new NotSupportedError(this.platform, `sending activities of type "${activity.type ?? ''}"`);
+    }
+  }
+
+  protected abstract sendMessage(activity: Partial<Activity>): Promise<ResourceResponse>;
+
+  /** A typing indicator where the platform has one (none by default). */
+  protected async sendTyping(_activity: Partial<Activity>): Promise<void> {}
 
   /** The `serviceUrl` of proactive activities. */
   protected abstract get serviceUrl(): string;

@@ -3,9 +3,8 @@
  * Handoff order (DESIGN §5): private note with reason and transcript → assignment (when configured)
  * → priority/labels → `toggle_status open` with the bot token (Nimchat records a bot handoff).
  */
-import { z } from 'zod';
-import { InvalidRequestError, NotSupportedError } from '../../src/errors';
-import { ConversationControlSchema, HandoffRequestSchema, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
+import { InvalidRequestError } from '../../src/errors';
+import { parseControlFor, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
 import type { NimchatClient, NimchatPriority } from './client';
 import type { NimchatConversationKey } from './conversation-ref';
 
@@ -14,23 +13,11 @@ export interface NimchatHandoffDefaults {
   handoffAgentId?: number;
 }
 
-const UNSUPPORTED_CONTROL_FIELDS = ['folder', 'title'] as const;
+const UNSUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title']);
 
-/** Parses a handoff value; a bad value is the bot's mistake and says which field. */
-export function parseHandoffRequest(value: unknown): HandoffRequestValue {
-  const parsed = HandoffRequestSchema.safeParse(value ?? {});
-  if (!parsed.success) throw new InvalidRequestError('handoff_request_invalid', `handoff.initiate value is invalid: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
-/** Parses a control value and refuses the fields Nimchat cannot carry out, naming them. */
+/** Parses a control value and refuses the fields Nimchat cannot carry out (folder, title), naming them. */
 export function parseNimchatControl(value: unknown): ConversationControlValue {
-  const parsed = ConversationControlSchema.safeParse(value ?? {});
-  if (!parsed.success) throw new InvalidRequestError('control_invalid', `conversation.control value is invalid: ${z.prettifyError(parsed.error)}`);
-  const unsupported = UNSUPPORTED_CONTROL_FIELDS.filter((f) => parsed.data[f] !== undefined);
-  if (unsupported.length > 0) throw new NotSupportedError('nimchat', `the control field(s) ${unsupported.join(', ')}`);
-  if (Object.keys(parsed.data).length === 0) throw new InvalidRequestError('control_empty', 'conversation.control value has nothing to do');
-  return parsed.data;
+  return parseControlFor('nimchat', value, (field) => !UNSUPPORTED_CONTROL_FIELDS.has(field));
 }
 
 function numericId(value: string | number, field: string): number {

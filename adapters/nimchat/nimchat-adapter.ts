@@ -3,15 +3,14 @@
  * the turn on the conversation's queue. Bot activities out → Nimchat API calls.
  */
 import axios from 'axios';
-import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder-core';
+import { TurnContext, type Activity, type ResourceResponse } from 'botbuilder-core';
 import type { ConversationControlValue, HandoffRequestValue } from '../../dialogs/control-schemas';
 import { InvalidRequestError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner } from '../../src/ownership';
 import { PlatformAdapter, statusActivity, type BotLogic, type PlatformAdapterOptions } from '../../src/platform-adapter';
-import { ConversationEvents, HandoffEvents } from '../../dialogs/event-names';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
-import { NimchatConversationActions, parseHandoffRequest, parseNimchatControl } from './conversation-actions';
+import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId, type NimchatConversationKey } from './conversation-ref';
 import { planIncoming, type IncomingPlan } from './convert-incoming';
 import { decodeDataUri, toNimchatMessages, type FileSource } from './convert-outgoing';
@@ -39,20 +38,6 @@ export interface NimchatAdapterOptions extends PlatformAdapterOptions {
   fetchFile?: (url: string) => Promise<{ data: Buffer; contentType?: string }>;
 }
 
-/** What the outbox keeps of a handoff (JSON). */
-interface HandoffAction {
-  conversationId: string;
-  reference: Partial<ConversationReference>;
-  request: HandoffRequestValue;
-  note: string;
-}
-
-interface ControlAction {
-  conversationId: string;
-  reference: Partial<ConversationReference>;
-  control: ConversationControlValue;
-}
-
 const MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024;
 
 export class NimchatAdapter extends PlatformAdapter {
@@ -71,7 +56,6 @@ export class NimchatAdapter extends PlatformAdapter {
       handoffTeamId: options.handoffTeamId,
       handoffAgentId: options.handoffAgentId,
     });
-    this.registerActions();
   }
 
   protected get serviceUrl(): string {
@@ -160,46 +144,19 @@ export class NimchatAdapter extends PlatformAdapter {
 
   // ---------------------------------------------------------------- outgoing
 
-  protected async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    switch (activity.type) {
-      case ActivityTypes.Message:
-        return this.sendMessage(this.keyOf(activity), activity);
-      case ActivityTypes.Typing: {
-        const key = this.keyOf(activity);
-        await this.client.toggleTyping(key.accountId, key.conversationId, true).catch((error: unknown) => {
-          this.logger.debug('typing indicator failed', { error });
-        });
-        return { id: '' };
-      }
-      case 'delay':
-        await this.clock.sleep(typeof activity.value === 'number' ? activity.value : 1000);
-        return { id: '' };
-      case ActivityTypes.Trace:
-        return { id: '' };
-      case ActivityTypes.Event:
-        if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
-        if (activity.name === ConversationEvents.Control) {
-          this.keyOf(activity);
-          const control = parseNimchatControl(activity.value);
-          const conversationId = activity.conversation!.id;
-          this.defaultLogic ??= this.logicOf(context);
-          const payload: ControlAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), control };
-          await this.runAction('control', conversationId, payload);
-          return { id: '' };
-        }
-        throw new NotSupportedError('nimchat', `sending the event "${activity.name ?? ''}"`);
-      default:
-        throw new NotSupportedError('nimchat', `sending activities of type "${activity.type ?? ''}"`);
-    }
+  protected parseKey(conversationId: string): NimchatConversationKey {
+    return parseConversationId(conversationId);
   }
 
-  private keyOf(activity: Partial<Activity>): NimchatConversationKey {
-    const id = activity.conversation?.id;
-    if (!id) throw new InvalidRequestError('nimchat_conversation_missing', 'the activity has no conversation id');
-    return parseConversationId(id);
+  protected override async sendTyping(activity: Partial<Activity>): Promise<void> {
+    const key = this.parseKey(this.conversationIdOf(activity));
+    await this.client.toggleTyping(key.accountId, key.conversationId, true).catch((error: unknown) => {
+      this.logger.debug('typing indicator failed', { error });
+    });
   }
 
-  private async sendMessage(key: NimchatConversationKey, activity: Partial<Activity>): Promise<ResourceResponse> {
+  protected async sendMessage(activity: Partial<Activity>): Promise<ResourceResponse> {
+    const key = this.parseKey(this.conversationIdOf(activity));
     let firstId: string | undefined;
     for (const plan of toNimchatMessages(activity)) {
       const created =
@@ -223,50 +180,23 @@ export class NimchatAdapter extends PlatformAdapter {
   }
 
   /** `handoff.initiate` → the Nimchat handoff; the outcome reaches the bot as `handoff.status`. */
-  private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    this.keyOf(activity);
-    const request = parseHandoffRequest(activity.value);
-    const conversationId = activity.conversation!.id;
-    const transcript = await this.transcriptText(activity, conversationId);
-    const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
-    const payload: HandoffAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), request, note };
-    this.defaultLogic ??= this.logicOf(context);
-    // Durable first, then the first attempt; the outcome reaches the bot as `handoff.status`.
-    await this.runAction('handoff', conversationId, payload);
-    return { id: '' };
+  protected executeHandoff(conversationId: string, request: HandoffRequestValue, note: string): Promise<void> {
+    return this.actions.handoff(this.parseKey(conversationId), request, note);
   }
 
-  /** Handoff and control as outbox actions: retried across restarts, the outcome told to the bot. */
-  private registerActions(): void {
-    this.registerAction('handoff', {
-      execute: (payload) => {
-        const p = payload as HandoffAction;
-        return this.actions.handoff(parseConversationId(p.conversationId), parseHandoffRequest(p.request), p.note);
-      },
-      succeeded: async (payload) => {
-        const { conversationId, reference } = payload as HandoffAction;
-        const current = await this.ownership.get(NIMCHAT_CHANNEL_ID, conversationId);
-        await this.ownership.set(NIMCHAT_CHANNEL_ID, conversationId, { owner: 'human', reason: 'handoff', platformStatus: 'open', observedAt: current?.observedAt });
-        this.logger.info('handoff done', { conversationId });
-        this.reportHandoffStatus(reference, { state: 'accepted', message: 'The conversation was handed to a human agent.' }, this.defaultLogic);
-      },
-      failed: async (payload, message) => {
-        const { conversationId, reference } = payload as HandoffAction;
-        this.logger.error('handoff failed', { conversationId, reason: message });
-        this.reportHandoffStatus(reference, { state: 'failed', message }, this.defaultLogic);
-      },
-    });
-    this.registerAction('control', {
-      execute: (payload) => {
-        const p = payload as ControlAction;
-        return this.actions.control(parseConversationId(p.conversationId), parseNimchatControl(p.control));
-      },
-      succeeded: async () => undefined,
-      failed: async (payload, message) => {
-        const { reference } = payload as ControlAction;
-        this.reportHandoffStatus(reference, { state: 'failed', message: `conversation.control failed: ${message}` }, this.defaultLogic);
-      },
-    });
+  protected async handoffSucceeded(conversationId: string): Promise<string> {
+    const current = await this.ownership.get(NIMCHAT_CHANNEL_ID, conversationId);
+    await this.ownership.set(NIMCHAT_CHANNEL_ID, conversationId, { owner: 'human', reason: 'handoff', platformStatus: 'open', observedAt: current?.observedAt });
+    this.logger.info('handoff done', { conversationId });
+    return 'The conversation was handed to a human agent.';
+  }
+
+  protected parseControl(value: unknown): ConversationControlValue {
+    return parseNimchatControl(value);
+  }
+
+  protected executeControl(conversationId: string, control: ConversationControlValue): Promise<void> {
+    return this.actions.control(this.parseKey(conversationId), control);
   }
 
   async updateActivity(): Promise<ResourceResponse | void> {

@@ -73,6 +73,11 @@ export interface InboxCredentials {
   signature: string;
 }
 
+/** The credentials given in configuration, when all three are. */
+export function configuredInboxCredentials(c: { appId?: string; appIntegrationId?: string; inboxSignature?: string }): InboxCredentials | undefined {
+  return c.appId && c.appIntegrationId && c.inboxSignature ? { appId: c.appId, appIntegrationId: c.appIntegrationId, signature: c.inboxSignature } : undefined;
+}
+
 export class WoztellOpenApiClient {
   readonly http: PlatformHttpClient;
 

@@ -2,9 +2,7 @@
  * What `handoff.initiate` and `conversation.control` mean on WOZTELL, carried out with the Inbox
  * integration API. Handoff order (DESIGN §4): find the thread → title → folder → agent → internal note.
  */
-import { z } from 'zod';
-import { InvalidRequestError, NotSupportedError } from '../../src/errors';
-import { ConversationControlSchema, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
+import { parseControlFor, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
 import type { WoztellInboxClient } from './client';
 import type { WoztellConversationKey } from './conversation-ref';
 
@@ -26,12 +24,7 @@ const SUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title', 'agent', 'note']);
 
 /** Parses a control value and refuses the fields WOZTELL cannot carry out, naming them. */
 export function parseWoztellControl(value: unknown): ConversationControlValue {
-  const parsed = ConversationControlSchema.safeParse(value ?? {});
-  if (!parsed.success) throw new InvalidRequestError('control_invalid', `conversation.control value is invalid: ${z.prettifyError(parsed.error)}`);
-  const unsupported = Object.keys(parsed.data).filter((f) => !SUPPORTED_CONTROL_FIELDS.has(f));
-  if (unsupported.length > 0) throw new NotSupportedError('woztell', `the control field(s) ${unsupported.join(', ')}`);
-  if (Object.keys(parsed.data).length === 0) throw new InvalidRequestError('control_empty', 'conversation.control value has nothing to do');
-  return parsed.data;
+  return parseControlFor('woztell', value, (field) => SUPPORTED_CONTROL_FIELDS.has(field));
 }
 
 export class WoztellConversationActions {

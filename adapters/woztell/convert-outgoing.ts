@@ -55,10 +55,17 @@ export function toWoztellResponses(activity: Partial<Activity>, options: Outgoin
   return { items, numberedChoices };
 }
 
-/** A numbered reply ("2", "2.", " 2 ") to the last numbered choices → that choice. */
+const NUMBERED_REPLY = /^\s*(\d{1,2})\s*[.)]?\s*$/;
+
+/** Whether a text is a bare choice number ("2", "2.", " 2 "). */
+export function isNumberedReply(text: string | undefined): boolean {
+  return !!text && NUMBERED_REPLY.test(text);
+}
+
+/** A numbered reply to the last numbered choices → that choice. */
 export function matchNumberedChoice(text: string | undefined, choices: Choice[] | undefined): Choice | undefined {
   if (!text || !choices?.length) return undefined;
-  const m = /^\s*(\d{1,2})\s*[.)]?\s*$/.exec(text);
+  const m = NUMBERED_REPLY.exec(text);
   if (!m) return undefined;
   return choices[Number(m[1]) - 1];
 }

@@ -4,19 +4,17 @@
  * `sendResponses`; handoff and control → the Inbox integration API ("inbox logic").
  */
 import { createHash } from 'node:crypto';
-import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type ResourceResponse, type StoreItem } from 'botbuilder-core';
-import { z } from 'zod';
-import { HandoffError, InvalidRequestError, NotSupportedError } from '../../src/errors';
+import { TurnContext, type Activity, type ResourceResponse, type StoreItem } from 'botbuilder-core';
+import { HandoffError, NotSupportedError } from '../../src/errors';
 import { header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { Owner, OwnershipRecord } from '../../src/ownership';
 import { PlatformAdapter, statusActivity, type BotLogic, type PlatformAdapterOptions } from '../../src/platform-adapter';
-import { ConversationEvents, HandoffEvents } from '../../dialogs/event-names';
-import { HandoffRequestSchema, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
-import { WoztellBotClient, WoztellInboxClient, WoztellOpenApiClient, type HttpOptions, type InboxCredentials, type InboxPaths } from './client';
+import type { ConversationControlValue, HandoffRequestValue } from '../../dialogs/control-schemas';
+import { WoztellBotClient, WoztellInboxClient, configuredInboxCredentials, WoztellOpenApiClient, type HttpOptions, type InboxCredentials, type InboxPaths } from './client';
 import { WoztellConversationActions, parseWoztellControl, type HandoffOutcome } from './conversation-actions';
 import { WOZTELL_CHANNEL_ID, parseConversationId, type WoztellConversationKey } from './conversation-ref';
 import { planIncoming, type WoztellIncomingPlan } from './convert-incoming';
-import { matchNumberedChoice, toWoztellResponses, type Choice } from './convert-outgoing';
+import { isNumberedReply, matchNumberedChoice, toWoztellResponses, type Choice } from './convert-outgoing';
 import { decideRelease, type ThreadObservation } from './ownership-rules';
 import { parseWoztellWebhook, type InboxThread } from './schemas';
 import { verifyWoztellSignature } from './verify';
@@ -62,20 +60,6 @@ interface StoredChoices extends StoreItem {
 
 const MAX_CACHED_LOOKUPS = 10_000;
 
-/** What the outbox keeps of a handoff (JSON). */
-interface HandoffAction {
-  conversationId: string;
-  reference: Partial<ConversationReference>;
-  request: HandoffRequestValue;
-  note: string;
-}
-
-interface ControlAction {
-  conversationId: string;
-  reference: Partial<ConversationReference>;
-  control: ConversationControlValue;
-}
-
 export class WoztellAdapter extends PlatformAdapter {
   readonly channelId = WOZTELL_CHANNEL_ID;
   readonly bot: WoztellBotClient;
@@ -94,7 +78,6 @@ export class WoztellAdapter extends PlatformAdapter {
       handoffFolder: options.handoffFolder ?? 'main',
       handoffAgentId: options.handoffAgentId,
     });
-    this.registerActions();
   }
 
   protected get serviceUrl(): string {
@@ -103,9 +86,9 @@ export class WoztellAdapter extends PlatformAdapter {
 
   /** The configured credentials, or the installed inbox integration found through the Open API. */
   async inboxCredentials(): Promise<InboxCredentials> {
-    const { appId, appIntegrationId, inboxSignature } = this.options;
-    if (appId && appIntegrationId && inboxSignature) return { appId, appIntegrationId, signature: inboxSignature };
-    const found = await this.openApi.findInboxCredentials(appId);
+    const configured = configuredInboxCredentials(this.options);
+    if (configured) return configured;
+    const found = await this.openApi.findInboxCredentials(this.options.appId);
     if (!found) {
       throw new HandoffError(
         'woztell_inbox_not_installed',
@@ -224,6 +207,8 @@ export class WoztellAdapter extends PlatformAdapter {
 
   /** "2" after numbered choices means the second choice: the bot sees its value, as with a button. */
   private async applyNumberedChoice(plan: WoztellIncomingPlan): Promise<void> {
+    // Most messages are not a bare number: spare them the read.
+    if (!isNumberedReply(plan.activity.text)) return;
     const key = choicesKey(plan.conversationId);
     const stored = (await this.options.storage.read([key]))[key] as StoredChoices | undefined;
     const choice = matchNumberedChoice(plan.activity.text, stored?.choices);
@@ -234,41 +219,12 @@ export class WoztellAdapter extends PlatformAdapter {
 
   // ---------------------------------------------------------------- outgoing
 
-  protected async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    switch (activity.type) {
-      case ActivityTypes.Message:
-        return this.sendMessage(this.keyOf(activity), activity);
-      case ActivityTypes.Typing:
-      case ActivityTypes.Trace:
-        // WOZTELL's Bot API has no typing indicator.
-        return { id: '' };
-      case 'delay':
-        await this.clock.sleep(typeof activity.value === 'number' ? activity.value : 1000);
-        return { id: '' };
-      case ActivityTypes.Event:
-        if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
-        if (activity.name === ConversationEvents.Control) {
-          this.keyOf(activity);
-          const control = parseWoztellControl(activity.value);
-          const conversationId = activity.conversation!.id;
-          this.defaultLogic ??= this.logicOf(context);
-          const payload: ControlAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), control };
-          await this.runAction('control', conversationId, payload);
-          return { id: '' };
-        }
-        throw new NotSupportedError('woztell', `sending the event "${activity.name ?? ''}"`);
-      default:
-        throw new NotSupportedError('woztell', `sending activities of type "${activity.type ?? ''}"`);
-    }
+  protected parseKey(conversationId: string): WoztellConversationKey {
+    return parseConversationId(conversationId);
   }
 
-  private keyOf(activity: Partial<Activity>): WoztellConversationKey {
-    const id = activity.conversation?.id;
-    if (!id) throw new InvalidRequestError('woztell_conversation_missing', 'the activity has no conversation id');
-    return parseConversationId(id);
-  }
-
-  private async sendMessage(key: WoztellConversationKey, activity: Partial<Activity>): Promise<ResourceResponse> {
+  protected async sendMessage(activity: Partial<Activity>): Promise<ResourceResponse> {
+    const key = this.parseKey(this.conversationIdOf(activity));
     const plan = toWoztellResponses(activity, { replyButtons: this.options.replyButtons !== false });
     const result = await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: plan.items });
     const storeKey = choicesKey(activity.conversation!.id);
@@ -276,61 +232,34 @@ export class WoztellAdapter extends PlatformAdapter {
     return { id: readMessageId(result) ?? `woztell:${this.clock.now()}` };
   }
 
-  /** `handoff.initiate` → the Inbox handoff (an outbox action); the outcome reaches the bot as `handoff.status`. */
-  private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
-    this.keyOf(activity);
-    const parsed = HandoffRequestSchema.safeParse(activity.value ?? {});
-    if (!parsed.success) throw new InvalidRequestError('handoff_request_invalid', `handoff.initiate value is invalid: ${z.prettifyError(parsed.error)}`);
-    const request = parsed.data;
-    const conversationId = activity.conversation!.id;
-    const transcript = await this.transcriptText(activity, conversationId);
-    const note = [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
-    this.defaultLogic ??= this.logicOf(context);
-    const payload: HandoffAction = { conversationId, reference: TurnContext.getConversationReference(context.activity), request, note };
-    await this.runAction('handoff', conversationId, payload);
-    return { id: '' };
+  protected executeHandoff(conversationId: string, request: HandoffRequestValue, note: string): Promise<HandoffOutcome> {
+    return this.actions.handoff(this.parseKey(conversationId), request, note);
   }
 
-  /** Handoff and control as outbox actions: retried across restarts, the outcome told to the bot. */
-  private registerActions(): void {
-    this.registerAction('handoff', {
-      execute: (payload) => {
-        const p = payload as HandoffAction;
-        return this.actions.handoff(parseConversationId(p.conversationId), HandoffRequestSchema.parse(p.request), p.note);
-      },
-      succeeded: async (payload, result) => {
-        const { conversationId, reference } = payload as HandoffAction;
-        const outcome = result as HandoffOutcome;
-        await this.ownership.set(WOZTELL_CHANNEL_ID, conversationId, {
-          owner: 'human',
-          reason: 'handoff',
-          platformStatus: outcome.folder,
-          observedAt: this.clock.now(),
-          details: outcome.assignee ? { assignee: outcome.assignee } : {},
-        });
-        this.lookups.delete(conversationId);
-        this.logger.info('handoff done', { conversationId, folder: outcome.folder, assigned: outcome.assignee !== undefined, warnings: outcome.warnings });
-        this.reportHandoffStatus(reference, { state: 'accepted', message: 'The conversation was handed to the WOZTELL Inbox.' }, this.defaultLogic);
-      },
-      failed: async (payload, message) => {
-        const { conversationId, reference } = payload as HandoffAction;
-        this.logger.error('handoff failed', { conversationId, reason: message });
-        this.reportHandoffStatus(reference, { state: 'failed', message }, this.defaultLogic);
-      },
+  protected async handoffSucceeded(conversationId: string, result: unknown): Promise<string> {
+    const outcome = result as HandoffOutcome;
+    await this.ownership.set(WOZTELL_CHANNEL_ID, conversationId, {
+      owner: 'human',
+      reason: 'handoff',
+      platformStatus: outcome.folder,
+      observedAt: this.clock.now(),
+      details: outcome.assignee ? { assignee: outcome.assignee } : {},
     });
-    this.registerAction('control', {
-      execute: (payload) => {
-        const p = payload as ControlAction;
-        return this.actions.control(parseConversationId(p.conversationId), parseWoztellControl(p.control));
-      },
-      succeeded: async (payload) => {
-        this.lookups.delete((payload as ControlAction).conversationId);
-      },
-      failed: async (payload, message) => {
-        const { reference } = payload as ControlAction;
-        this.reportHandoffStatus(reference, { state: 'failed', message: `conversation.control failed: ${message}` }, this.defaultLogic);
-      },
-    });
+    this.lookups.delete(conversationId);
+    this.logger.info('handoff done', { conversationId, folder: outcome.folder, assigned: outcome.assignee !== undefined, warnings: outcome.warnings });
+    return 'The conversation was handed to the WOZTELL Inbox.';
+  }
+
+  protected parseControl(value: unknown): ConversationControlValue {
+    return parseWoztellControl(value);
+  }
+
+  protected executeControl(conversationId: string, control: ConversationControlValue): Promise<void> {
+    return this.actions.control(this.parseKey(conversationId), control);
+  }
+
+  protected override async controlSucceeded(conversationId: string): Promise<void> {
+    this.lookups.delete(conversationId);
   }
 
   async updateActivity(): Promise<ResourceResponse | void> {

@@ -1,6 +1,6 @@
 /** `handoff doctor`: checks what is configured and says plainly what is wrong. */
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
-import { WoztellInboxClient, WoztellOpenApiClient, type InboxCredentials } from '../../adapters/woztell/client';
+import { WoztellInboxClient, WoztellOpenApiClient, configuredInboxCredentials, type InboxCredentials } from '../../adapters/woztell/client';
 import { loadConfig, type Config, type WoztellConfig } from '../config';
 import { openSqlite } from '../storage/sqlite-database';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
@@ -114,7 +114,7 @@ export async function checkWoztell(w: WoztellConfig): Promise<Check[]> {
     const reason = error instanceof PlatformNetworkError ? `cannot be reached: ${error.reason}` : `refuses the call: ${(error as Error).message}`;
     checks.push({ verdict: 'fail', text: `WOZTELL Open API at ${w.openApiUrl} ${reason}` });
   }
-  const configured = w.appId && w.appIntegrationId && w.inboxSignature ? { appId: w.appId, appIntegrationId: w.appIntegrationId, signature: w.inboxSignature } : undefined;
+  const configured = configuredInboxCredentials(w);
   const credentials = configured ?? found;
   if (configured) checks.push({ verdict: 'ok', text: 'inbox integration credentials are configured (WOZTELL_APP_ID, WOZTELL_APP_INTEGRATION_ID, WOZTELL_INBOX_SIGNATURE)' });
   else if (found) checks.push({ verdict: 'ok', text: `the installed inbox integration was found through the Open API (app ${found.appId})` });

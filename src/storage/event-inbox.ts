@@ -32,8 +32,6 @@ export interface EventInbox {
   /** Processing starts (counted, so an event that keeps crashing the process can be set aside). */
   started(id: number): Promise<void>;
   markDone(id: number): Promise<void>;
-  /** Undoes an accept whose event will not be processed (its redelivery must not look like a duplicate). */
-  forget(id: number, dedupeKeys: string[]): Promise<void>;
   /** Unfinished events of a platform, oldest first. */
   unfinished(platform: string): Promise<InboxEvent[]>;
 }
@@ -62,11 +60,6 @@ export class MemoryEventInbox implements EventInbox {
 
   async markDone(id: number): Promise<void> {
     this.events.delete(id);
-  }
-
-  async forget(id: number, dedupeKeys: string[]): Promise<void> {
-    this.events.delete(id);
-    await this.dedupe.forget(dedupeKeys);
   }
 
   async unfinished(platform: string): Promise<InboxEvent[]> {

@@ -52,7 +52,6 @@ export class SqliteEventInbox implements EventInbox {
   private readonly insert;
   private readonly start;
   private readonly done;
-  private readonly remove;
   private readonly listUnfinished;
 
   constructor(
@@ -63,7 +62,6 @@ export class SqliteEventInbox implements EventInbox {
     this.insert = db.prepare('INSERT INTO inbox (platform, conversation, payload, received_at) VALUES (?, ?, ?, ?)');
     this.start = db.prepare('UPDATE inbox SET attempts = attempts + 1 WHERE id = ?');
     this.done = db.prepare('UPDATE inbox SET done_at = ? WHERE id = ?');
-    this.remove = db.prepare('DELETE FROM inbox WHERE id = ?');
     this.listUnfinished = db.prepare<[string], InboxRow>('SELECT * FROM inbox WHERE done_at IS NULL AND platform = ? ORDER BY id');
   }
 
@@ -82,13 +80,6 @@ export class SqliteEventInbox implements EventInbox {
 
   async markDone(id: number): Promise<void> {
     this.done.run(this.clock.now(), id);
-  }
-
-  async forget(id: number, dedupeKeys: string[]): Promise<void> {
-    this.db.transaction(() => {
-      this.remove.run(id);
-    })();
-    await this.dedupe.forget(dedupeKeys);
   }
 
   async unfinished(platform: string): Promise<InboxEvent[]> {

@@ -17,7 +17,6 @@ export class SqliteOutbox implements Outbox {
   private readonly insert;
   private readonly selectDue;
   private readonly bump;
-  private readonly readAttempts;
   private readonly finish;
   private readonly retry;
   private readonly count;
@@ -28,8 +27,7 @@ export class SqliteOutbox implements Outbox {
   ) {
     this.insert = db.prepare('INSERT INTO outbox (platform, conversation, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.selectDue = db.prepare<[number, number], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?");
-    this.bump = db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE id = ?');
-    this.readAttempts = db.prepare<[number], { attempts: number }>('SELECT attempts FROM outbox WHERE id = ?');
+    this.bump = db.prepare<[number], { attempts: number }>('UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts');
     this.finish = db.prepare('UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?');
     this.retry = db.prepare('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?');
     this.count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'");
@@ -53,8 +51,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   async attempt(id: number): Promise<number> {
-    this.bump.run(id);
-    return this.readAttempts.get(id)?.attempts ?? 0;
+    return this.bump.get(id)?.attempts ?? 0;
   }
 
   async markDone(id: number): Promise<void> {

@@ -8,6 +8,7 @@ import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox, type NimchatSandboxOptions } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { SupportBot } from '../../src/bot/support-bot';
+import { settle } from './settle';
 
 /** The example bot, recording every activity that reaches its logic. */
 export class RecordingSupportBot extends SupportBot {
@@ -79,15 +80,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       return bot!;
     },
     /** Waits until no webhook is in flight and no turn is queued, twice in a row. */
-    async settle(): Promise<void> {
-      let quiet = 0;
-      for (let i = 0; i < 500 && quiet < 3; i++) {
-        await sandbox.idle();
-        await app.queue.onIdle();
-        await new Promise((r) => setTimeout(r, 5));
-        quiet = sandbox.deliveries.pending === 0 && app.queue.depth === 0 ? quiet + 1 : 0;
-      }
-    },
+    settle: (): Promise<void> => settle(sandbox, app.queue),
     async customer(name = 'Ada', email?: string): Promise<Customer> {
       const contact = (await http.post(`${pub}/contacts`, { name, ...(email ? { email } : {}) })).data;
       const conv = (await http.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;

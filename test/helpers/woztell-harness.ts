@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { WoztellSandbox, type WoztellSandboxOptions } from '../../src/sandbox/woztell/woztell-sandbox';
 import { RecordingSupportBot } from './harness';
+import { settle } from './settle';
 
 export interface WoztellHarnessOptions {
   env?: Record<string, string>;
@@ -56,15 +57,7 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
       return app.woztell!;
     },
     /** Waits until no webhook is in flight and no turn is queued, three times in a row. */
-    async settle(): Promise<void> {
-      let quiet = 0;
-      for (let i = 0; i < 500 && quiet < 3; i++) {
-        await sandbox.idle();
-        await app.queue.onIdle();
-        await new Promise((r) => setTimeout(r, 5));
-        quiet = sandbox.deliveries.pending === 0 && app.queue.depth === 0 ? quiet + 1 : 0;
-      }
-    },
+    settle: (): Promise<void> => settle(sandbox, app.queue),
     /** What the member saw (bot and agent messages), as text. */
     received(memberId: string): string[] {
       return sandbox.received(memberId).map((m) => m.text ?? JSON.stringify(m.item));

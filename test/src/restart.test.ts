@@ -13,6 +13,7 @@ import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { RecordingSupportBot } from '../helpers/harness';
+import { settle as settleQuiet } from '../helpers/settle';
 import type { Stores } from '../../src/storage/create-stores';
 
 /** A bot whose dialog asks for an email, then confirms it: its state must survive a restart. */
@@ -81,12 +82,8 @@ async function startApp(file: string, createBot: (storage: Stores['storage'], ap
   return app;
 }
 
-async function settle(app: App): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await sandbox.idle();
-    await app.queue.onIdle();
-    await new Promise((r) => setTimeout(r, 10));
-  }
+function settle(app: App): Promise<void> {
+  return settleQuiet(sandbox, app.queue);
 }
 
 async function customer() {
