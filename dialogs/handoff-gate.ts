@@ -7,7 +7,11 @@ import { ActivityTypes, type Middleware, type TurnContext } from 'botbuilder-cor
 import type { Owner, OwnershipStore } from '../src/ownership';
 
 export class HandoffGateMiddleware implements Middleware {
-  constructor(private readonly ownership: OwnershipStore) {}
+  constructor(
+    private readonly ownership: OwnershipStore,
+    /** Told of each message kept from the bot (a ticket adds it to itself). */
+    private readonly onSilenced?: (context: TurnContext, owner: Owner) => Promise<void>,
+  ) {}
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     const { activity } = context;
@@ -16,6 +20,7 @@ export class HandoffGateMiddleware implements Middleware {
       const owner = known ?? (await this.ownership.owner(activity.channelId, activity.conversation.id));
       if (owner !== 'bot') {
         context.turnState.set(HandoffGateMiddleware.silencedKey, owner);
+        await this.onSilenced?.(context, owner);
         return;
       }
     }

@@ -6,4 +6,5 @@ export * from './transcript';
 export * from './handoff-gate';
 export * from './handoff-dialog';
 export * from './handoff-interruptible-dialog';
+export * from './ticket-desk';
 export * from './ticket-dialog';

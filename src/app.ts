@@ -10,7 +10,7 @@ import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
 import { NimchatAdminClient } from '../adapters/nimchat/client';
 import { registerAgentBot } from '../adapters/nimchat/register';
 import { StorageTranscriptStore } from '../dialogs/transcript';
-import type { Config, NimchatConfig, WoztellConfig } from './config';
+import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
 import { ConversationQueue } from './conversation-queue';
 import { Metrics } from './metrics';
 import { createLogger, type Logger } from './log';
@@ -25,11 +25,23 @@ import type { PlatformAdapter, PlatformAdapterOptions } from './platform-adapter
 import { OutboxRunner, type OutboxRunnerOptions } from './outbox-runner';
 import { SupportBot } from './bot/support-bot';
 import type { HttpOptions } from '../adapters/nimchat/client';
+import { InbentaAuth, type HttpOptions as InbentaHttpOptions } from '../adapters/inbenta/auth';
+import { InbentaTicketingClient } from '../adapters/inbenta/client';
+import { InbentaTicketDesk } from '../adapters/inbenta/ticket-desk';
+import { InbentaTicketEvents } from '../adapters/inbenta/ticket-events';
+import { TicketLinks } from '../adapters/inbenta/ticket-links';
+import { registerTicketWebhooks } from '../adapters/inbenta/register';
+import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
+import { OwnershipStore } from './ownership';
+import { readWebhookInput, writeWebhookResult, errorBody } from './http/webhook-io';
+import type { ConversationControl } from '../dialogs/event-names';
+import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
+import type { TicketDesk } from '../dialogs/ticket-desk';
 
 export interface AppOptions {
   logger?: Logger;
   /** Builds the bot; the example support bot by default. */
-  createBot?: (deps: { stores: Stores; transcripts: StorageTranscriptStore; config: Config }) => ActivityHandler;
+  createBot?: (deps: { stores: Stores; transcripts: StorageTranscriptStore; config: Config; ticket: TicketDialogOptions }) => ActivityHandler;
   /** Sandbox Nimchat options (tests shorten its delivery timing). */
   sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
   /** Nimchat client HTTP options (tests stub time). */
@@ -46,6 +58,20 @@ export interface AppOptions {
   outbox?: OutboxRunnerOptions;
   /** How often the retention pass runs (default hourly). */
   pruneEveryMs?: number;
+  /** Sandbox Inbenta options. */
+  inbentaSandbox?: InbentaSandboxOptions;
+  /** Inbenta clients' HTTP options (tests stub time). */
+  inbentaHttp?: InbentaHttpOptions;
+}
+
+/** The Inbenta integration's parts. */
+export interface InbentaIntegration {
+  auth: InbentaAuth;
+  client: InbentaTicketingClient;
+  desk: InbentaTicketDesk;
+  events: InbentaTicketEvents;
+  links: TicketLinks;
+  webhookSecret?: string;
 }
 
 export class App {
@@ -64,6 +90,10 @@ export class App {
   woztell?: WoztellAdapter;
   sandbox?: NimchatSandbox;
   woztellSandbox?: WoztellSandbox;
+  inbenta?: InbentaIntegration;
+  inbentaSandbox?: InbentaSandbox;
+  /** The ticket close-out of each channel (`conversation.control` value), from its platform's config. */
+  private readonly ticketCloseOut = new Map<string, ConversationControl>();
   private shuttingDown = false;
   private started = false;
 
@@ -80,9 +110,11 @@ export class App {
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention });
     this.outbox = new OutboxRunner(this.stores.outbox, this.queue, { logger: this.logger, metrics: this.metrics, ...options.outbox });
     this.transcripts = new StorageTranscriptStore(this.stores.storage);
+    const ticket = this.ticketDialogOptions();
     this.bot = options.createBot
-      ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config })
-      : new SupportBot({ storage: this.stores.storage, transcripts: this.transcripts });
+      ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config, ticket })
+      : new SupportBot({ storage: this.stores.storage, transcripts: this.transcripts, ticket });
+    if (config.inbenta) this.inbenta = this.createInbenta(config.inbenta);
     if (config.nimchat) this.nimchat = this.createNimchatAdapter(config.nimchat);
     if (config.woztell) this.woztell = this.createWoztellAdapter(config.woztell);
     this.server = createServer({
@@ -100,9 +132,83 @@ export class App {
     return [
       { method: 'POST', path: '/api/nimchat', platform: 'Nimchat', handle: nimchat ? (req, res) => nimchat.process(req, res, logic) : undefined },
       { method: 'POST', path: '/api/woztell', platform: 'WOZTELL', handle: woztell ? (req, res) => woztell.process(req, res, logic) : undefined },
-      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta' },
-      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta' },
+      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta', handle: this.inbenta ? (req, res) => this.inbentaWebhook(req, res) : undefined },
+      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta', handle: this.inbenta ? (req, res) => this.inbentaWebhook(req, res) : undefined },
     ];
+  }
+
+  private async inbentaWebhook(req: Parameters<typeof readWebhookInput>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
+    if (this.queue.isClosed) {
+      writeWebhookResult(res, { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') });
+      return;
+    }
+    let input;
+    try {
+      input = await readWebhookInput(req);
+    } catch (error) {
+      const e = error as { status?: number; code?: string; message: string };
+      writeWebhookResult(res, { status: e.status ?? 400, body: errorBody(e.code ?? 'bad_request', e.message) });
+      return;
+    }
+    writeWebhookResult(res, await this.inbenta!.events.handleWebhook(input));
+  }
+
+  /** What the ticket dialog is given: the desk (when tickets are possible) and each channel's close-out. */
+  private ticketDialogOptions(): TicketDialogOptions {
+    const ticketsPossible = this.config.inbenta !== undefined || this.config.sandbox;
+    // Looked up per call: in sandbox mode the Inbenta integration exists only once the emulation listens.
+    const desk: TicketDesk | undefined = ticketsPossible
+      ? {
+          createTicket: (request) => {
+            if (!this.inbenta) throw new Error('Inbenta is not connected yet');
+            return this.inbenta.desk.createTicket(request);
+          },
+        }
+      : undefined;
+    return {
+      desk,
+      transcripts: this.transcripts,
+      closeOut: (context) => this.ticketCloseOut.get(context.activity.channelId),
+      onError: (error, context) => this.logger.error('ticket escalation failed', { conversationId: context.activity.conversation?.id, error }),
+    };
+  }
+
+  private createInbenta(inbenta: InbentaConfig): InbentaIntegration {
+    const auth = new InbentaAuth({
+      authUrl: inbenta.authUrl,
+      apiKey: inbenta.apiKey,
+      apiSecret: inbenta.apiSecret,
+      userPersonalSecret: inbenta.userPersonalSecret,
+      http: { metrics: this.metrics, logger: this.logger, ...this.options.inbentaHttp },
+    });
+    // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
+    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics: this.metrics, logger: this.logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...this.options.inbentaHttp });
+    const links = new TicketLinks(this.stores.storage);
+    const ownership = new OwnershipStore(this.stores.storage);
+    const desk = new InbentaTicketDesk({
+      client,
+      links,
+      ownership,
+      queue: inbenta.ticketQueue,
+      source: inbenta.ticketSource,
+      externalId: inbenta.externalId,
+      language: inbenta.language,
+      logger: this.logger,
+    });
+    const events = new InbentaTicketEvents({
+      client,
+      links,
+      ownership,
+      webhookSecret: inbenta.webhookSecret,
+      inbox: this.stores.inbox,
+      queue: this.queue,
+      outbox: this.outbox,
+      adapterFor: (channelId) => this.adapters().find((a) => a.channelId === channelId),
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    if (!inbenta.webhookSecret) this.logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
+    return { auth, client, desk, events, links, webhookSecret: inbenta.webhookSecret };
   }
 
   private createNimchatAdapter(nimchat: NimchatConfig): NimchatAdapter {
@@ -117,6 +223,7 @@ export class App {
       ...this.sharedAdapterOptions(),
       http: this.options.nimchatHttp,
     });
+    if (nimchat.resolveOnTicket) this.ticketCloseOut.set(adapter.channelId, { status: 'resolved' });
     return this.withTurnErrorReply(adapter);
   }
 
@@ -127,6 +234,7 @@ export class App {
       http: this.options.woztellHttp,
       ...this.options.woztellAdapter,
     });
+    if (woztell.resolvedFolder) this.ticketCloseOut.set(adapter.channelId, { folder: woztell.resolvedFolder });
     return this.withTurnErrorReply(adapter);
   }
 
@@ -141,6 +249,10 @@ export class App {
       queue: this.queue,
       metrics: this.metrics,
       logger: this.logger,
+      // A customer message kept from the bot while a ticket owns the conversation goes to the ticket.
+      onSilencedMessage: async (context, owner) => {
+        if (owner === 'ticket') await this.inbenta?.events.forwardCustomerMessage(context);
+      },
     };
   }
 
@@ -168,6 +280,7 @@ export class App {
   async start(): Promise<void> {
     // Events accepted before the last stop are queued first, so per conversation they keep their order.
     for (const adapter of this.adapters()) await adapter.recover(this.logic);
+    await this.inbenta?.events.recover();
     this.stores.prune();
     this.pruneTimer = setInterval(() => {
       try {
@@ -186,7 +299,7 @@ export class App {
     this.started = true;
     this.logger.info('listening', {
       url: this.url,
-      platforms: [this.nimchat ? 'nimchat' : undefined, this.woztell ? 'woztell' : undefined].filter(Boolean),
+      platforms: [this.nimchat ? 'nimchat' : undefined, this.woztell ? 'woztell' : undefined, this.inbenta ? 'inbenta' : undefined].filter(Boolean),
       storage: this.stores.describe,
       sandbox: this.config.sandbox,
     });
@@ -199,6 +312,26 @@ export class App {
   private async startSandbox(): Promise<void> {
     await this.startNimchatSandbox();
     await this.startWoztellSandbox();
+    if (!this.inbenta) await this.startInbentaSandbox();
+  }
+
+  /** Emulated Inbenta (PORT+3) with the `ticket` and `reply` webhooks registered as the CLI does it. */
+  private async startInbentaSandbox(): Promise<void> {
+    const port = this.options.inbentaSandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 3);
+    const sandbox = new InbentaSandbox({ ...this.options.inbentaSandbox, port });
+    this.inbentaSandbox = sandbox;
+    await sandbox.start();
+    this.inbenta = this.createInbenta({
+      apiKey: sandbox.apiKey,
+      apiSecret: sandbox.apiSecret,
+      authUrl: sandbox.authUrl,
+      ticketQueue: 1,
+      ticketSource: 3,
+      webhookSecret: sandbox.webhookSecret,
+      externalId: true,
+    });
+    await this.inbenta.events.recover();
+    await registerTicketWebhooks(this.inbenta.client, `${this.url}/api/inbenta`, sandbox.webhookSecret);
   }
 
   private async startWoztellSandbox(): Promise<void> {
@@ -255,6 +388,7 @@ export class App {
     await closed;
     await this.sandbox?.close();
     await this.woztellSandbox?.close();
+    await this.inbentaSandbox?.close();
     await this.stores.close();
   }
 }

@@ -91,6 +91,11 @@ const EnvSchema = z.object({
   INBENTA_TICKET_QUEUE: positiveInt('INBENTA_TICKET_QUEUE').transform((n) => n ?? 1),
   INBENTA_TICKET_SOURCE: positiveInt('INBENTA_TICKET_SOURCE').transform((n) => n ?? 3),
   INBENTA_WEBHOOK_SECRET: optionalText,
+  INBENTA_USER_PERSONAL_SECRET: optionalText,
+  INBENTA_EXTERNAL_ID: bool('INBENTA_EXTERNAL_ID', true),
+  INBENTA_TICKET_LANGUAGE: optionalText.refine((s) => s === undefined || /^[a-z]{2}(-[A-Za-z]{2})?$/.test(s), {
+    message: 'INBENTA_TICKET_LANGUAGE must be a language code such as en or en-GB',
+  }),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -133,6 +138,10 @@ export interface InbentaConfig {
   ticketQueue: number;
   ticketSource: number;
   webhookSecret?: string;
+  userPersonalSecret?: string;
+  /** Send our escalation id as the ticket's `external_id` (a retry finds the ticket). */
+  externalId: boolean;
+  language?: string;
 }
 
 export interface Config {
@@ -235,6 +244,9 @@ export function loadConfig(
         ticketQueue: env.INBENTA_TICKET_QUEUE,
         ticketSource: env.INBENTA_TICKET_SOURCE,
         webhookSecret: env.INBENTA_WEBHOOK_SECRET,
+        userPersonalSecret: env.INBENTA_USER_PERSONAL_SECRET,
+        externalId: env.INBENTA_EXTERNAL_ID,
+        language: env.INBENTA_TICKET_LANGUAGE,
       }
     : undefined;
 
@@ -249,6 +261,7 @@ export function loadConfig(
     env.INBENTA_API_KEY,
     env.INBENTA_API_SECRET,
     env.INBENTA_WEBHOOK_SECRET,
+    env.INBENTA_USER_PERSONAL_SECRET,
   ].filter((s): s is string => s !== undefined);
 
   return {

@@ -29,7 +29,7 @@ import { currentTurnConversation, runInTurnScope } from './turn-scope';
 import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
 import { parseHandoffRequest, type ConversationControlValue, type HandoffRequestValue } from '../dialogs/control-schemas';
 import { HandoffGateMiddleware } from '../dialogs/handoff-gate';
-import { StorageTranscriptStore, TranscriptCaptureMiddleware, formatTranscript, formatTranscriptActivities, type TranscriptStore } from '../dialogs/transcript';
+import { StorageTranscriptStore, TranscriptCaptureMiddleware, describeActivity, formatTranscript, formatTranscriptActivities, type TranscriptStore } from '../dialogs/transcript';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -48,6 +48,8 @@ export interface PlatformAdapterOptions {
   clock?: Clock;
   /** How long redeliveries are recognised (default 24 h). */
   dedupeTtlMs?: number;
+  /** Called for a customer message the handoff gate kept from the bot (e.g. added to the ticket that owns it). */
+  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<void>;
 }
 
 /** An event to accept: the queue key, its idempotency keys and what `processEvent` needs later. */
@@ -113,7 +115,7 @@ export abstract class PlatformAdapter extends BotAdapter {
     // Order matters: count failures of everything, record the transcript before the gate can stop a turn.
     this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });
     this.use(new TranscriptCaptureMiddleware(this.transcripts));
-    this.use(new HandoffGateMiddleware(this.ownership));
+    this.use(new HandoffGateMiddleware(this.ownership, base.onSilencedMessage));
     this.registerConversationActions();
   }
 
@@ -402,6 +404,19 @@ export abstract class PlatformAdapter extends BotAdapter {
   }
 
   protected abstract sendMessage(activity: Partial<Activity>): Promise<ResourceResponse>;
+
+  /**
+   * Sends a message into a conversation outside any turn (a relayed ticket answer): not through the
+   * bot's logic, errors reach the caller (so an outbox can retry), and the transcript records it.
+   */
+  async deliverMessage(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<ResourceResponse> {
+    const full = TurnContext.applyConversationReference({ type: ActivityTypes.Message, ...activity }, reference, false);
+    const conversationId = this.conversationIdOf(full);
+    const response = await this.sendMessage(full);
+    const text = describeActivity(full);
+    if (text) await this.transcripts.append(this.channelId, conversationId, [{ role: 'bot', text, at: new Date(this.clock.now()).toISOString() }]);
+    return response;
+  }
 
   /** A typing indicator where the platform has one (none by default). */
   protected async sendTyping(_activity: Partial<Activity>): Promise<void> {}

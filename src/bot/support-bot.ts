@@ -8,6 +8,7 @@ import { HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-name
 import type { TranscriptStore } from '../../dialogs/transcript';
 import type { HandoffRequest } from '../../dialogs/event-names';
 import { SupportDialog } from './support-dialog';
+import type { TicketDialogOptions } from '../../dialogs/ticket-dialog';
 
 export interface SupportBotOptions {
   storage: Storage;
@@ -15,6 +16,8 @@ export interface SupportBotOptions {
   transcripts: TranscriptStore;
   /** Defaults of every handoff (team, agent, folder …). */
   handoffRequest?: HandoffRequest;
+  /** The ticket dialog's desk and close-out; without a desk tickets are unavailable. */
+  ticket?: TicketDialogOptions;
 }
 
 export const HANDOFF_FAILED_TEXT =
@@ -30,7 +33,12 @@ export class SupportBot extends ActivityHandler {
     this.conversationState = new ConversationState(options.storage);
     this.dialogStateAccessor = this.conversationState.createProperty<DialogState>('dialogState');
     this.dialogs = new DialogSet(this.dialogStateAccessor);
-    this.dialogs.add(new SupportDialog({ handoff: { transcripts: options.transcripts, request: options.handoffRequest } }));
+    this.dialogs.add(
+      new SupportDialog({
+        handoff: { transcripts: options.transcripts, request: options.handoffRequest },
+        ticket: { transcripts: options.transcripts, ...options.ticket },
+      }),
+    );
 
     this.onMessage(async (context, next) => {
       const dc = await this.dialogs.createContext(context);

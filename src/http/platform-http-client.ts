@@ -24,6 +24,8 @@ export interface PlatformHttpClientOptions {
   logger?: Logger;
   /** Reads the platform's error message out of an error body. */
   readErrorMessage?: (body: unknown) => string | undefined;
+  /** Reads a platform's own "wait until" headers (ms from now) when Retry-After is absent. */
+  readRetryDelay?: (headers: Record<string, string>, now: number) => number | undefined;
 }
 
 export interface PlatformRequest {
@@ -127,7 +129,10 @@ export class PlatformHttpClient {
       const retryable = response ? isRetryableStatus(response.status) : true;
       const elapsed = this.clock.now() - started;
       let delay = backoffDelay(attempt, this.retry, this.clock.random());
-      const retryAfter = response ? parseRetryAfter(headerValue(response.headers, 'retry-after'), this.clock.now()) : undefined;
+      const retryAfter = response
+        ? (parseRetryAfter(headerValue(response.headers, 'retry-after'), this.clock.now()) ??
+          this.options.readRetryDelay?.(flattenHeaders(response.headers), this.clock.now()))
+        : undefined;
       if (retryAfter !== undefined) delay = retryAfter;
       const withinBudget = elapsed + delay <= this.retry.maxTotalMs;
 

@@ -57,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   let bot: RecordingSupportBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: ({ stores, transcripts }) => (bot = new RecordingSupportBot({ storage: stores.storage, transcripts })),
+    createBot: ({ stores, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage: stores.storage, transcripts, ticket })),
     drainTimeoutMs: 2000,
     ...options.app,
   });
