@@ -44,6 +44,8 @@ export class SandboxRouter {
   private server?: http.Server;
   /** Runs before every route (auth, fault injection); a reply ends the request. */
   before?: (req: SandboxRequest) => SandboxReply | undefined;
+  /** Sees every answer (call logs). */
+  after?: (req: SandboxRequest, reply: SandboxReply) => void;
 
   on(method: string, path: string, handler: SandboxHandler): this {
     const names: string[] = [];
@@ -89,6 +91,7 @@ export class SandboxRouter {
       const request: SandboxRequest = { method, path: url.pathname, params: match?.params ?? {}, query: url.searchParams, headers: req.headers, body, files };
       const early = this.before?.(request);
       const reply = early ?? (match ? await match.route.handler(request) : { status: 404, body: { error: 'Not Found' } });
+      this.after?.(request, reply);
       send(res, reply);
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;

@@ -178,6 +178,9 @@ export class InbentaSandbox {
   private routes(): void {
     const r = this.router;
     r.before = (req) => this.before(req);
+    r.after = (req, reply) => {
+      if (!req.path.startsWith('/sandbox/')) this.calls.push({ method: req.method, path: req.path, query: Object.fromEntries(req.query), body: req.body, status: reply.status });
+    };
 
     r.on('POST', '/v1/auth', (req) => {
       this.stats.auth++;
@@ -248,39 +251,26 @@ export class InbentaSandbox {
     r.on('POST', '/sandbox/tickets/:id/close', (req) => ({ status: 200, body: this.ticketJson(this.closeTicket(Number(req.params.id))) }));
   }
 
-  /** The gateway: key and token checks, faults, downtime; every call recorded. */
+  /** The gateway: key and token checks, faults, downtime. */
   private before(req: SandboxRequest): SandboxReply | undefined {
-    const record = (status: number) => this.calls.push({ method: req.method, path: req.path, query: Object.fromEntries(req.query), body: req.body, status });
     if (req.path.startsWith('/sandbox/')) return undefined;
     const fault = this.faults.find((f) => f.path.test(`${req.method} ${req.path}`) && (f.times ?? 1) > 0);
     if (fault && !fault.afterWork) {
       fault.times = (fault.times ?? 1) - 1;
-      record(fault.status);
       return { status: fault.status, body: fault.body ?? { error: { code: fault.status, message: 'injected fault' } }, headers: fault.headers };
     }
-    if (req.headers['x-inbenta-key'] !== SANDBOX_INBENTA_KEY) {
-      record(403);
-      return { status: 403, body: EXPLICIT_DENY };
-    }
+    if (req.headers['x-inbenta-key'] !== SANDBOX_INBENTA_KEY) return { status: 403, body: EXPLICIT_DENY };
     if (req.path.startsWith('/prod/ticketing/')) {
-      if (this.down) {
-        record(503);
-        return { status: 503, body: { Message: 'Service Unavailable' } };
-      }
+      if (this.down) return { status: 503, body: { Message: 'Service Unavailable' } };
       const token = this.bearer(req);
-      if (!token || !this.tokenValid(token)) {
-        record(403);
-        return { status: 403, body: EXPLICIT_DENY };
-      }
+      if (!token || !this.tokenValid(token)) return { status: 403, body: EXPLICIT_DENY };
     }
     if (fault?.afterWork) {
       fault.times = (fault.times ?? 1) - 1;
       // Let the route do its work, then answer with the fault (the answer is "lost").
       void this.runRoute(req);
-      record(fault.status);
       return { status: fault.status, body: fault.body ?? { error: { code: fault.status, message: 'injected fault' } }, headers: fault.headers };
     }
-    record(200);
     return undefined;
   }
 
