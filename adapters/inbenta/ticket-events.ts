@@ -203,7 +203,8 @@ export class InbentaTicketEvents {
     await this.options.links.update(link.ticketId, { closed: true });
     const { ownership } = this.options;
     const record = await ownership.get(link.channelId, link.conversationId);
-    if (record?.owner === 'ticket' && Number(record.details?.ticketId) === link.ticketId) {
+    const ownerTicket = record?.details?.ticketId;
+    if (record?.owner === 'ticket' && (ownerTicket === undefined || Number(ownerTicket) === link.ticketId)) {
       await ownership.set(link.channelId, link.conversationId, { owner: 'bot', reason: 'ticket_closed', platformStatus: record.platformStatus, observedAt: record.observedAt });
     }
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });

@@ -38,7 +38,8 @@ export function decideOwnership(
   const observedAt = obs.observedAt ?? before.observedAt;
   const platformStatus = obs.status ?? before.platformStatus;
   const make = (owner: OwnershipRecord['owner'], reason: string): OwnershipDecision => {
-    const record = { owner, reason, platformStatus, observedAt };
+    // Details belong to the owner that recorded them (a ticket's id): kept while that owner stays.
+    const record = { owner, reason, platformStatus, observedAt, ...(before.details && owner === before.owner ? { details: before.details } : {}) };
     const transition: OwnershipTransition =
       before.owner !== 'bot' && owner === 'bot' ? 'released' : before.owner === 'bot' && owner !== 'bot' ? 'taken' : undefined;
     const changed =

@@ -41,6 +41,8 @@ export interface InbentaSandboxFault {
   times?: number;
   /** Answer only after doing the work (a lost answer: the ticket exists, the caller sees an error). */
   afterWork?: boolean;
+  /** Matching calls let through before the fault applies. */
+  skip?: number;
 }
 
 export interface SandboxTicketReply {
@@ -254,7 +256,11 @@ export class InbentaSandbox {
   /** The gateway: key and token checks, faults, downtime. */
   private before(req: SandboxRequest): SandboxReply | undefined {
     if (req.path.startsWith('/sandbox/')) return undefined;
-    const fault = this.faults.find((f) => f.path.test(`${req.method} ${req.path}`) && (f.times ?? 1) > 0);
+    let fault = this.faults.find((f) => f.path.test(`${req.method} ${req.path}`) && (f.times ?? 1) > 0);
+    if (fault?.skip) {
+      fault.skip--;
+      fault = undefined;
+    }
     if (fault && !fault.afterWork) {
       fault.times = (fault.times ?? 1) - 1;
       return { status: fault.status, body: fault.body ?? { error: { code: fault.status, message: 'injected fault' } }, headers: fault.headers };
