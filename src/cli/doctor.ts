@@ -1,7 +1,8 @@
 /** `handoff doctor`: checks what is configured and says plainly what is wrong. */
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
 import { WoztellInboxClient, WoztellOpenApiClient, configuredInboxCredentials, type InboxCredentials } from '../../adapters/woztell/client';
-import { loadConfig, type Config, type WoztellConfig } from '../config';
+import { loadConfig, type Config, type InbentaConfig, type WoztellConfig } from '../config';
+import { InbentaAuth, ticketingUrlOf } from '../../adapters/inbenta/auth';
 import { openSqlite } from '../storage/sqlite-database';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
 
@@ -38,7 +39,10 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     }
   }
 
-  if (config.sandbox) checks.push({ verdict: 'warn', text: 'no platform is configured: `npm start` runs the SANDBOX (emulated Nimchat and WOZTELL)' });
+  if (config.sandbox) {
+    const emulated = config.inbenta ? 'emulated Nimchat and WOZTELL; the configured Inbenta is real' : 'emulated Nimchat, WOZTELL and Inbenta';
+    checks.push({ verdict: 'warn', text: `no platform is configured: \`npm start\` runs the SANDBOX (${emulated})` });
+  }
   if (config.storageUrl.startsWith('sqlite:')) {
     try {
       openSqlite(config.storageUrl.slice('sqlite:'.length)).close();
@@ -68,7 +72,27 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     checks.push(...(await checkNimchatAdmin(config.env.NIMCHAT_BASE_URL, config.env.NIMCHAT_ADMIN_TOKEN, config.env.NIMCHAT_ACCOUNT_ID)));
   }
   if (config.woztell) checks.push(...(await checkWoztell(config.woztell)));
-  if (config.inbenta) checks.push({ verdict: 'warn', text: 'Inbenta is configured, but this version does not create tickets yet: the ticket dialog offers a human' });
+  if (config.inbenta) checks.push(...(await checkInbenta(config.inbenta)));
+  else if (!config.sandbox) checks.push({ verdict: 'warn', text: 'Inbenta is not configured (INBENTA_API_KEY, INBENTA_API_SECRET): "leave a message" offers a human instead' });
+  return checks;
+}
+
+/** Auth succeeds and names a ticketing URL; the webhook secret is set. */
+export async function checkInbenta(inbenta: InbentaConfig): Promise<Check[]> {
+  const checks: Check[] = [];
+  const auth = new InbentaAuth({ authUrl: inbenta.authUrl, apiKey: inbenta.apiKey, apiSecret: inbenta.apiSecret, userPersonalSecret: inbenta.userPersonalSecret, http: { retry: { maxAttempts: 1 } } });
+  try {
+    const token = await auth.token();
+    checks.push({ verdict: 'ok', text: `Inbenta accepts the API key and secret (token valid until ${new Date(token.expiresAt).toISOString()})` });
+    checks.push({ verdict: 'ok', text: `Inbenta ticketing API: ${ticketingUrlOf(token)}` });
+  } catch (error) {
+    checks.push({ verdict: 'fail', text: `Inbenta at ${inbenta.authUrl}: ${(error as Error).message}` });
+  }
+  if (!inbenta.webhookSecret) {
+    checks.push({ verdict: 'warn', text: 'INBENTA_WEBHOOK_SECRET is not set: agent answers and closed tickets cannot come back (run `npx handoff inbenta register-webhooks --url …` once it is set)' });
+  } else {
+    checks.push({ verdict: 'ok', text: 'INBENTA_WEBHOOK_SECRET is set: ticket events are verified' });
+  }
   return checks;
 }
 

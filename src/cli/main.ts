@@ -11,6 +11,10 @@ Commands:
   nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S]
                                  create or update the Nimchat agent bot (idempotent) and attach it
                                  to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN
+  inbenta register-webhooks --url <public url>
+                                 register the bot's GET|POST /api/inbenta for Inbenta's ticket
+                                 and reply events; needs INBENTA_API_KEY, INBENTA_API_SECRET and
+                                 INBENTA_WEBHOOK_SECRET, and the bot running at that URL
   doctor                         check the configuration and the platforms it names
   sandbox chat [--platform nimchat|woztell] [--url U] [--inbox I] [--name S]
                                  chat as a customer with a running sandbox (npm start);
@@ -40,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') return (await import('./serve')).serve();
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
+  if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
   if (command === 'sandbox' && sub === 'chat') {
     const chat = await import('./sandbox-chat');

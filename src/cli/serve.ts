@@ -8,7 +8,9 @@ export async function serve(): Promise<number> {
   await app.start();
   if (config.sandbox) printSandboxBanner(app);
   else {
-    const routes = [app.nimchat ? 'POST /api/nimchat' : undefined, app.woztell ? 'POST /api/woztell' : undefined].filter(Boolean).join(', ');
+    const routes = [app.nimchat ? 'POST /api/nimchat' : undefined, app.woztell ? 'POST /api/woztell' : undefined, app.inbenta ? 'GET|POST /api/inbenta' : undefined]
+      .filter(Boolean)
+      .join(', ');
     process.stdout.write(`Bot endpoint listening on ${app.url} (${routes}, GET /healthz, /readyz, /metrics)\n`);
   }
 
@@ -29,14 +31,15 @@ export async function serve(): Promise<number> {
 function printSandboxBanner(app: App): void {
   const s = app.sandbox!;
   const w = app.woztellSandbox!;
+  const ib = app.inbentaSandbox;
   const base = s.baseUrl;
   const pub = `${base}/public/api/v1/inboxes/${s.inboxIdentifier}`;
   const line = '='.repeat(78);
   process.stdout.write(
     [
       line,
-      ' SANDBOX MODE: no platform is configured, so Nimchat and WOZTELL are EMULATED on',
-      ' this machine. Nothing here talks to a real inbox. Set NIMCHAT_BASE_URL and',
+      ' SANDBOX MODE: no platform is configured, so Nimchat, WOZTELL and Inbenta are',
+      ' EMULATED on this machine. Nothing here talks to a real inbox. Set NIMCHAT_BASE_URL and',
       ' NIMCHAT_BOT_TOKEN, or WOZTELL_ACCESS_TOKEN and WOZTELL_CHANNEL_SECRET (see README),',
       ' to serve a real installation.',
       line,
@@ -70,6 +73,17 @@ function printSandboxBanner(app: App): void {
       `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/thread -H 'Content-Type: application/json' -d '{"folder":"bot"}'`,
       `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/thread   (folder, assignee, internal notes)`,
       line,
+      ...(ib
+        ? [
+            ` Inbenta webhook:      ${app.url}/api/inbenta   (ticket and reply events registered)`,
+            ` Sandbox Inbenta:      ${ib.authUrl}   ("leave a message" creates tickets here)`,
+            ' Play the Inbenta agent (list tickets, answer one, close it):',
+            `   curl -s ${ib.authUrl}/sandbox/tickets`,
+            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/answer -H 'Content-Type: application/json' -d '{"text":"Hi, we are on it"}'`,
+            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/close`,
+            line,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
