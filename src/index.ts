@@ -28,3 +28,5 @@ export { SupportBot } from './bot/support-bot';
 export { SupportDialog } from './bot/support-dialog';
 export { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 export { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
+export * from '../adapters/inbenta';
+export { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
