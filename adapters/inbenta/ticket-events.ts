@@ -60,6 +60,9 @@ interface ForwardAction {
   message: string;
 }
 
+/** An event whose processing started this many times without finishing is set aside (as for chat events). */
+const MAX_EVENT_ATTEMPTS = 3;
+
 /** How many relayed reply ids a link remembers (to never relay one twice). */
 const RELAYED_MEMORY = 500;
 
@@ -163,6 +166,11 @@ export class InbentaTicketEvents {
   async recover(): Promise<number> {
     let count = 0;
     for (const stored of await this.options.inbox.unfinished(PLATFORM)) {
+      if (stored.attempts >= MAX_EVENT_ATTEMPTS) {
+        this.logger.error('ticket event set aside: its processing never finished', { id: stored.id, conversationId: stored.conversationId, attempts: stored.attempts });
+        await this.options.inbox.markDone(stored.id);
+        continue;
+      }
       this.schedule(stored.id, stored.conversationId, stored.payload as InbentaWebhookEvent);
       count++;
     }
