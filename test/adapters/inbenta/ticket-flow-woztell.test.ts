@@ -3,6 +3,8 @@
  * the thread moved to the resolved folder, the agent's answer relayed to the member, the member's
  * words added to the open ticket, and a closed ticket giving the conversation back to the bot.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-harness';
 import { startInbenta } from '../../helpers/inbenta';
@@ -99,5 +101,43 @@ describe('tickets on WOZTELL', () => {
     await h.app.outbox.poll();
     await settle();
     expect(h.received(m.memberId).filter((t) => t.includes('We will replace it.'))).toHaveLength(1);
+  });
+
+  it("attaches the customer's files to the ticket; a file over ~7 MB is left out before upload and the customer is told", async () => {
+    await start();
+    const files: Record<string, Buffer> = { '/photo.jpg': Buffer.from('jpeg-bytes'), '/video.mp4': Buffer.alloc(8 * 1024 * 1024) };
+    const server = http.createServer((req, res) => {
+      const body = files[req.url ?? ''];
+      res.writeHead(body ? 200 : 404, { 'Content-Length': body?.length ?? 0 });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const m = h.sandbox.createMember('Nia');
+      h.sandbox.customerSays(m.memberId, { text: 'ticket' });
+      await settle();
+      h.sandbox.customerSays(m.memberId, { text: 'nia@example.com' });
+      await settle();
+      h.sandbox.customerSays(m.memberId, { type: 'IMAGE', data: { url: `${base}/photo.jpg`, fileName: 'photo.jpg', text: 'The box was crushed, see photo' } });
+      await settle();
+      expect(ib.inbenta.tickets).toHaveLength(1);
+      expect(ib.inbenta.media).toEqual([{ uuid: ib.inbenta.tickets[0]!.attachments[0], name: 'photo.jpg', size: 10 }]);
+
+      const n = h.sandbox.createMember('Oli');
+      h.sandbox.customerSays(n.memberId, { text: 'ticket' });
+      await settle();
+      h.sandbox.customerSays(n.memberId, { text: 'oli@example.com' });
+      await settle();
+      h.sandbox.customerSays(n.memberId, { type: 'VIDEO', data: { url: `${base}/video.mp4`, fileName: 'video.mp4' } });
+      await settle();
+      expect(ib.inbenta.tickets).toHaveLength(2);
+      expect(ib.inbenta.tickets[1]!.attachments).toEqual([]);
+      expect(ib.inbenta.media).toHaveLength(1); // nothing uploaded for the large file
+      expect(h.received(n.memberId).at(-1)).toMatch(/couldn't attach "video\.mp4": it is larger than about 7 MB/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
