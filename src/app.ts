@@ -33,7 +33,7 @@ import { TicketLinks } from '../adapters/inbenta/ticket-links';
 import { registerTicketWebhooks } from '../adapters/inbenta/register';
 import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
 import { OwnershipStore } from './ownership';
-import { readWebhookInput, writeWebhookResult, errorBody } from './http/webhook-io';
+import { webhookInputOf, writeWebhookResult, errorBody } from './http/webhook-io';
 import type { ConversationControl } from '../dialogs/event-names';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
@@ -70,8 +70,6 @@ export interface InbentaIntegration {
   client: InbentaTicketingClient;
   desk: InbentaTicketDesk;
   events: InbentaTicketEvents;
-  links: TicketLinks;
-  webhookSecret?: string;
 }
 
 export class App {
@@ -137,20 +135,17 @@ export class App {
     ];
   }
 
-  private async inbentaWebhook(req: Parameters<typeof readWebhookInput>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
+  private async inbentaWebhook(req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
     if (this.queue.isClosed) {
       writeWebhookResult(res, { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') });
       return;
     }
-    let input;
-    try {
-      input = await readWebhookInput(req);
-    } catch (error) {
-      const e = error as { status?: number; code?: string; message: string };
-      writeWebhookResult(res, { status: e.status ?? 400, body: errorBody(e.code ?? 'bad_request', e.message) });
+    const read = await webhookInputOf(req);
+    if ('refused' in read) {
+      writeWebhookResult(res, { status: read.refused.status, body: errorBody(read.refused.code, read.refused.message) });
       return;
     }
-    writeWebhookResult(res, await this.inbenta!.events.handleWebhook(input));
+    writeWebhookResult(res, await this.inbenta!.events.handleWebhook(read.input));
   }
 
   /** What the ticket dialog is given: the desk (when tickets are possible) and each channel's close-out. */
@@ -208,7 +203,7 @@ export class App {
       logger: this.logger,
     });
     if (!inbenta.webhookSecret) this.logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
-    return { auth, client, desk, events, links, webhookSecret: inbenta.webhookSecret };
+    return { auth, client, desk, events };
   }
 
   private createNimchatAdapter(nimchat: NimchatConfig): NimchatAdapter {

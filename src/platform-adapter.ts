@@ -16,8 +16,8 @@ import {
 import { ZodError, z } from 'zod';
 import { systemClock, type Clock } from './clock';
 import { ConversationQueue } from './conversation-queue';
-import { InvalidRequestError, NotSupportedError, WebhookRejectedError, unwrapTurnError } from './errors';
-import { readWebhookInput, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from './http/webhook-io';
+import { InvalidRequestError, NotSupportedError, unwrapTurnError } from './errors';
+import { refuseWebhook, webhookInputOf, writeWebhookResult, errorBody, type WebhookInput, type WebhookResult } from './http/webhook-io';
 import type { Metrics } from './metrics';
 import { silentLogger, type Logger } from './log';
 import { OwnershipStore, type Owner } from './ownership';
@@ -26,6 +26,7 @@ import { MemoryEventInbox, type EventInbox } from './storage/event-inbox';
 import { MemoryOutbox } from './storage/outbox';
 import { OutboxRunner } from './outbox-runner';
 import { currentTurnConversation, runInTurnScope } from './turn-scope';
+import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from './inbox-processing';
 import { ConversationEvents, HandoffEvents, type HandoffStatusValue } from '../dialogs/event-names';
 import { parseHandoffRequest, type ConversationControlValue, type HandoffRequestValue } from '../dialogs/control-schemas';
 import { HandoffGateMiddleware } from '../dialogs/handoff-gate';
@@ -77,9 +78,6 @@ interface ControlAction {
   control: ConversationControlValue;
 }
 
-/** An event whose processing started this many times without finishing is set aside. */
-const MAX_EVENT_ATTEMPTS = 3;
-
 const LOGIC_KEY = Symbol('botLogic');
 
 export abstract class PlatformAdapter extends BotAdapter {
@@ -124,33 +122,18 @@ export abstract class PlatformAdapter extends BotAdapter {
 
   /** HTTP entry (botbuilder's `process(req, res, logic)` convention). */
   async process(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, logic: BotLogic): Promise<void> {
-    let input: WebhookInput;
-    try {
-      input =
-        req.rawBody !== undefined
-          ? {
-              method: req.method ?? 'POST',
-              headers: req.headers,
-              rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.from(req.rawBody),
-              query: new URL(req.url ?? '/', 'http://localhost').searchParams,
-            }
-          : await readWebhookInput(req);
-    } catch (error) {
-      if (error instanceof WebhookRejectedError) {
-        this.base.metrics?.webhooksReceived.inc({ platform: this.platform });
-        writeWebhookResult(res, this.reject(error.status, error.code, error.message));
-        return;
-      }
-      throw error;
+    const read = await webhookInputOf(req);
+    if ('refused' in read) {
+      this.base.metrics?.webhooksReceived.inc({ platform: this.platform });
+      writeWebhookResult(res, this.reject(read.refused.status, read.refused.code, read.refused.message));
+      return;
     }
-    writeWebhookResult(res, await this.handleWebhook(input, logic));
+    writeWebhookResult(res, await this.handleWebhook(read.input, logic));
   }
 
   /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
   protected reject(status: number, code: string, message: string): WebhookResult {
-    this.base.metrics?.webhooksRejected.inc({ platform: this.platform, reason: code });
-    this.logger.warn('webhook rejected', { status, code, reason: message });
-    return { status, body: errorBody(code, message) };
+    return refuseWebhook({ metrics: this.base.metrics, logger: this.logger }, this.platform, status, code, message);
   }
 
   /** The body as JSON, or the 400 to answer. */
@@ -200,15 +183,11 @@ export abstract class PlatformAdapter extends BotAdapter {
   }
 
   private schedule(id: number, conversationId: string, payload: unknown, logic: BotLogic): void {
-    void this.queue.enqueue(conversationId, async () => {
-      try {
-        await this.eventInbox.started(id);
-        await this.processEvent(payload, logic);
-      } catch (error) {
-        this.logger.error('processing a webhook failed', { conversationId, error });
-      }
-      await this.eventInbox.markDone(id).catch((error: unknown) => this.logger.error('could not mark an event done', { id, error }));
-    });
+    scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => this.processEvent(payload, logic));
+  }
+
+  private inboxDeps(): InboxProcessingDeps {
+    return { inbox: this.eventInbox, queue: this.queue, logger: this.logger, metrics: this.base.metrics };
   }
 
   /** Processes one accepted event (its turn or turns); runs inside the conversation's queue. */
@@ -225,22 +204,7 @@ export abstract class PlatformAdapter extends BotAdapter {
    */
   async recover(logic: BotLogic): Promise<number> {
     this.defaultLogic = logic;
-    let count = 0;
-    let cutMidway = 0;
-    for (const event of await this.eventInbox.unfinished(this.platform)) {
-      if (event.attempts >= MAX_EVENT_ATTEMPTS) {
-        this.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts: event.attempts });
-        await this.eventInbox.markDone(event.id);
-        continue;
-      }
-      this.base.metrics?.inboxRecovered.inc({ platform: this.platform });
-      this.schedule(event.id, event.conversationId, event.payload, logic);
-      count++;
-      if (event.attempts > 0) cutMidway++;
-    }
-    // cutMidway: turns that had started; their replies may be sent a second time.
-    if (count > 0) this.logger.info('unfinished events queued again', { count, cutMidway });
-    return count;
+    return recoverInboxEvents(this.inboxDeps(), this.platform, (event) => this.schedule(event.id, event.conversationId, event.payload, logic));
   }
 
   // ---------------------------------------------------------------- platform actions (outbox)

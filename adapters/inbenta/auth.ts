@@ -7,7 +7,7 @@
 import { PlatformHttpClient, type PlatformHttpClientOptions } from '../../src/http/platform-http-client';
 import { HandoffError, PlatformApiError } from '../../src/errors';
 import { systemClock, type Clock } from '../../src/clock';
-import { ApisResponseSchema, AuthResponseSchema, RefreshResponseSchema, type AuthResponse } from './schemas';
+import { ApisResponseSchema, AuthResponseSchema, type AuthResponse } from './schemas';
 import { readThrottleReset } from './throttle';
 
 export type HttpOptions = Omit<PlatformHttpClientOptions, 'platform' | 'baseUrl' | 'headers'>;
@@ -41,8 +41,6 @@ export class InbentaAuth {
   private current?: InbentaToken;
   private pending?: Promise<InbentaToken>;
   private readonly clock: Clock;
-  /** Counters for doctor output and tests. */
-  readonly stats = { auth: 0, refresh: 0, apis: 0 };
 
   constructor(private readonly options: InbentaAuthOptions) {
     this.clock = options.clock ?? options.http?.clock ?? systemClock;
@@ -92,7 +90,6 @@ export class InbentaAuth {
   }
 
   private async authenticate(): Promise<InbentaToken> {
-    this.stats.auth++;
     let data: AuthResponse;
     try {
       const res = await this.http.request({
@@ -113,20 +110,18 @@ export class InbentaAuth {
   }
 
   private async refresh(current: InbentaToken): Promise<InbentaToken> {
-    this.stats.refresh++;
     const res = await this.http.request({
       method: 'POST',
       path: '/v1/refreshToken',
       headers: { Authorization: `Bearer ${current.accessToken}` },
       retry: false,
     });
-    const data = RefreshResponseSchema.parse(res.data);
+    const data = AuthResponseSchema.parse(res.data);
     // A refresh answers without `apis`: the map of the last /auth stays.
     return { accessToken: data.accessToken, expiresAt: this.expiresAt(data), apis: data.apis?.ticketing ? data.apis : current.apis };
   }
 
   private async readApis(accessToken: string): Promise<Record<string, string>> {
-    this.stats.apis++;
     const res = await this.http.request({ method: 'GET', path: '/v1/apis', headers: { Authorization: `Bearer ${accessToken}` } });
     return ApisResponseSchema.parse(res.data).apis;
   }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
 
-/** `POST /v1/auth`: `expiration` is unix seconds; `apis` maps products to base URLs. */
+/** `POST /v1/auth` (and `/v1/refreshToken`, which answers without `apis`): `expiration` is unix seconds; `apis` maps products to base URLs. */
 export const AuthResponseSchema = z.looseObject({
   accessToken: z.string().min(1),
   expiration: z.number().optional(),
@@ -14,8 +14,6 @@ export const AuthResponseSchema = z.looseObject({
   apis: z.record(z.string(), z.string()).optional(),
 });
 
-/** `POST /v1/refreshToken`: the same without `apis`. */
-export const RefreshResponseSchema = AuthResponseSchema;
 
 /** `GET /v1/apis`. */
 export const ApisResponseSchema = z.looseObject({ apis: z.record(z.string(), z.string()) });

@@ -10,7 +10,8 @@
  * Relays and forwards are outbox actions: retried with backoff (across restarts) when a platform is down.
  */
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder-core';
-import { errorBody, header, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
+import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
+import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
 import type { ConversationQueue } from '../../src/conversation-queue';
 import type { EventInbox } from '../../src/storage/event-inbox';
 import type { OutboxRunner } from '../../src/outbox-runner';
@@ -59,9 +60,6 @@ interface ForwardAction {
   creatorId: number;
   message: string;
 }
-
-/** An event whose processing started this many times without finishing is set aside (as for chat events). */
-const MAX_EVENT_ATTEMPTS = 3;
 
 /** How many relayed reply ids a link remembers (to never relay one twice). */
 const RELAYED_MEMORY = 500;
@@ -123,9 +121,7 @@ export class InbentaTicketEvents {
   }
 
   private reject(status: number, code: string, message: string): WebhookResult {
-    this.options.metrics?.webhooksRejected.inc({ platform: PLATFORM, reason: code });
-    this.logger.warn('webhook rejected', { status, code, reason: message });
-    return { status, body: errorBody(code, message) };
+    return refuseWebhook({ metrics: this.options.metrics, logger: this.logger }, PLATFORM, status, code, message);
   }
 
   /** Stores one event for processing; false when it is not ours, not of interest, or a repeat. */
@@ -150,32 +146,17 @@ export class InbentaTicketEvents {
   }
 
   private schedule(id: number, conversationId: string, event: InbentaWebhookEvent): void {
-    void this.options.queue.enqueue(conversationId, async () => {
-      try {
-        await this.options.inbox.started(id);
-        // In the conversation's turn scope: the bot's handoff.status turn runs here, not queued behind itself.
-        await runInTurnScope(conversationId, () => this.process(event));
-      } catch (error) {
-        this.logger.error('processing a ticket event failed', { conversationId, item: event.item, id: event.id, error });
-      }
-      await this.options.inbox.markDone(id).catch((error: unknown) => this.logger.error('could not mark an event done', { id, error }));
-    });
+    // In the conversation's turn scope: the bot's handoff.status turn runs here, not queued behind itself.
+    scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => runInTurnScope(conversationId, () => this.process(event)));
+  }
+
+  private inboxDeps(): InboxProcessingDeps {
+    return { inbox: this.options.inbox, queue: this.options.queue, logger: this.logger, metrics: this.options.metrics };
   }
 
   /** Queues the events accepted before a stop that were not processed. */
-  async recover(): Promise<number> {
-    let count = 0;
-    for (const stored of await this.options.inbox.unfinished(PLATFORM)) {
-      if (stored.attempts >= MAX_EVENT_ATTEMPTS) {
-        this.logger.error('ticket event set aside: its processing never finished', { id: stored.id, conversationId: stored.conversationId, attempts: stored.attempts });
-        await this.options.inbox.markDone(stored.id);
-        continue;
-      }
-      this.schedule(stored.id, stored.conversationId, stored.payload as InbentaWebhookEvent);
-      count++;
-    }
-    if (count > 0) this.logger.info('unfinished ticket events queued again', { count });
-    return count;
+  recover(): Promise<number> {
+    return recoverInboxEvents(this.inboxDeps(), PLATFORM, (event) => this.schedule(event.id, event.conversationId, event.payload as InbentaWebhookEvent));
   }
 
   private async process(event: InbentaWebhookEvent): Promise<void> {
@@ -205,7 +186,7 @@ export class InbentaTicketEvents {
 
   /** A ticket change: when it is now closed, the ticket's part is over. */
   private async onTicketChange(link: TicketLink, event: InbentaWebhookEvent): Promise<void> {
-    if (link.closed) return;
+    if (link.closed || event.action === 'add') return; // a ticket just created is not closed
     const closed = /close/i.test(event.action) || isClosedTicket(await this.options.client.getTicket(link.ticketId));
     if (!closed) return;
     await this.options.links.update(link.ticketId, { closed: true });

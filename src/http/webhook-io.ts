@@ -4,6 +4,8 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookRejectedError } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 
 export interface WebhookInput {
   method: string;
@@ -46,6 +48,38 @@ export async function readWebhookInput(req: IncomingMessage, limit = DEFAULT_BOD
     chunks.push(buf);
   }
   return { method: req.method ?? 'POST', headers: req.headers, rawBody: Buffer.concat(chunks), query: url.searchParams };
+}
+
+/**
+ * The request as a WebhookInput (a body a framework already read as `rawBody`, else read here up to
+ * the limit), or the refusal to answer (413). Other errors are thrown.
+ */
+export async function webhookInputOf(
+  req: IncomingMessage & { rawBody?: Buffer | string },
+): Promise<{ input: WebhookInput } | { refused: WebhookRejectedError }> {
+  if (req.rawBody !== undefined) {
+    return {
+      input: {
+        method: req.method ?? 'POST',
+        headers: req.headers,
+        rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : Buffer.from(req.rawBody),
+        query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+      },
+    };
+  }
+  try {
+    return { input: await readWebhookInput(req) };
+  } catch (error) {
+    if (error instanceof WebhookRejectedError) return { refused: error };
+    throw error;
+  }
+}
+
+/** A refused webhook: counted, logged (without the body), answered as a JSON error. */
+export function refuseWebhook(deps: { metrics?: Metrics; logger: Logger }, platform: string, status: number, code: string, message: string): WebhookResult {
+  deps.metrics?.webhooksRejected.inc({ platform, reason: code });
+  deps.logger.warn('webhook rejected', { status, code, reason: message });
+  return { status, body: errorBody(code, message) };
 }
 
 /** Writes a result as JSON (works for restify's and Node's response objects). */

@@ -1,0 +1,53 @@
+/**
+ * Processing of accepted events, shared by every webhook intake (chat adapters, Inbenta ticket
+ * events): each event runs in its conversation's queue, counted as started before it runs and marked
+ * done after; at start the unfinished ones are queued again in their order, and one whose processing
+ * started too often without finishing is set aside.
+ */
+import type { ConversationQueue } from './conversation-queue';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import type { EventInbox, InboxEvent } from './storage/event-inbox';
+
+/** An event whose processing started this many times without finishing is set aside. */
+export const MAX_EVENT_ATTEMPTS = 3;
+
+export interface InboxProcessingDeps {
+  inbox: EventInbox;
+  queue: ConversationQueue;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** Queues one stored event's processing; a failure is logged, and the event is marked done either way. */
+export function scheduleInboxEvent(deps: InboxProcessingDeps, id: number, conversationId: string, run: () => Promise<void>): void {
+  void deps.queue.enqueue(conversationId, async () => {
+    try {
+      await deps.inbox.started(id);
+      await run();
+    } catch (error) {
+      deps.logger.error('processing a webhook failed', { conversationId, error });
+    }
+    await deps.inbox.markDone(id).catch((error: unknown) => deps.logger.error('could not mark an event done', { id, error }));
+  });
+}
+
+/** Queues a platform's unfinished events again (through `schedule`), oldest first. Returns how many. */
+export async function recoverInboxEvents(deps: InboxProcessingDeps, platform: string, schedule: (event: InboxEvent) => void): Promise<number> {
+  let count = 0;
+  let cutMidway = 0;
+  for (const event of await deps.inbox.unfinished(platform)) {
+    if (event.attempts >= MAX_EVENT_ATTEMPTS) {
+      deps.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts: event.attempts });
+      await deps.inbox.markDone(event.id);
+      continue;
+    }
+    deps.metrics?.inboxRecovered.inc({ platform });
+    schedule(event);
+    count++;
+    if (event.attempts > 0) cutMidway++;
+  }
+  // cutMidway: processing that had started; its replies may be sent a second time.
+  if (count > 0) deps.logger.info('unfinished events queued again', { count, cutMidway });
+  return count;
+}
