@@ -6,7 +6,7 @@
 import { EventFactory } from 'botbuilder';
 import type { Activity } from 'botbuilder-core';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
-import type { HandoffRequest } from './event-names';
+import type { HandoffRequest } from '../src/control/vocabulary';
 import { transcriptToActivities, type TranscriptStore } from './transcript';
 
 export interface HandoffDialogOptions {

@@ -1,6 +1,5 @@
-/** Platform-neutral dialogs and middleware for handoff and ticket escalation. */
-export * from './event-names';
-export * from './control-schemas';
+/** Platform-neutral dialogs and middleware for handoff and ticket escalation, and the vocabulary they speak. */
+export * from '../src/control/vocabulary';
 export * from './intents';
 export * from './transcript';
 export * from './handoff-gate';

@@ -18,7 +18,7 @@ import {
   type PromptValidatorContext,
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
-import { ConversationEvents, type ConversationControl } from './event-names';
+import { ConversationEvents, type ConversationControl } from '../src/control/vocabulary';
 import type { TicketAttachment, TicketCreated, TicketDesk } from './ticket-desk';
 import type { TranscriptStore } from './transcript';
 

@@ -1,67 +1,63 @@
 /**
- * Builds the running product from a Config: stores, metrics, queue, adapters, the example bot, the
- * server, and in sandbox mode the emulated platforms wired to the adapters.
+ * Builds the running product from a Config, in the order things depend on each other: stores →
+ * (in sandbox mode, the emulated platforms) → the pipeline runtime → Inbenta → the channel adapters
+ * → the bot → the server's routes → recovery → listen → registration of the webhook URLs.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
-import type { ActivityHandler, TurnContext } from 'botbuilder-core';
+import type { ActivityHandler, Storage, TurnContext } from 'botbuilder-core';
 import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
-import { NimchatAdminClient } from '../adapters/nimchat/client';
+import { NimchatAdminClient, type HttpOptions } from '../adapters/nimchat/client';
 import { registerAgentBot } from '../adapters/nimchat/register';
-import { StorageTranscriptStore } from '../dialogs/transcript';
-import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
-import { ConversationQueue } from './conversation-queue';
-import { Metrics } from './metrics';
-import { createLogger, type Logger } from './log';
-import { unwrapTurnError } from './errors';
-import { createServer, type WebhookRoute } from './server';
-import { createStores, type Stores } from './storage/create-stores';
-import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
-import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
-import { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
+import { WoztellAdapter, type WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
 import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
-import type { PlatformAdapter, PlatformAdapterOptions } from './platform-adapter';
-import { OutboxRunner, type OutboxRunnerOptions } from './outbox-runner';
-import { SupportBot } from './bot/support-bot';
-import type { HttpOptions } from '../adapters/nimchat/client';
 import { InbentaAuth, type HttpOptions as InbentaHttpOptions } from '../adapters/inbenta/auth';
 import { InbentaTicketingClient } from '../adapters/inbenta/client';
 import { InbentaTicketDesk } from '../adapters/inbenta/ticket-desk';
 import { InbentaTicketEvents } from '../adapters/inbenta/ticket-events';
 import { TicketLinks } from '../adapters/inbenta/ticket-links';
 import { registerTicketWebhooks } from '../adapters/inbenta/register';
-import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
-import { OwnershipStore } from './ownership';
-import { webhookInputOf, writeWebhookResult, errorBody } from './http/webhook-io';
-import type { ConversationControl } from '../dialogs/event-names';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
+import type { ConversationControl } from './control/vocabulary';
+import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
+import { ConversationQueue } from './conversation-queue';
+import { unwrapTurnError } from './errors';
+import { errorBody, webhookInputOf, writeWebhookResult } from './http/webhook-io';
+import { createLogger, type Logger } from './log';
+import { Metrics } from './metrics';
+import type { OutboxDeliveryOptions } from './outbox/outbox-delivery';
+import type { ChannelAdapter, ChannelAdapterOptions } from './pipeline/channel-adapter';
+import { PipelineRuntime } from './pipeline/pipeline-runtime';
+import { createServer, type WebhookRoute } from './server';
+import { createStores, type Stores } from './storage/create-stores';
+import type { TranscriptStore } from './transcript';
+import { SupportBot } from './bot/support-bot';
+import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
+import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
+import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
 
 export interface AppOptions {
   logger?: Logger;
-  /** Builds the bot; the example support bot by default. */
-  createBot?: (deps: { stores: Stores; transcripts: StorageTranscriptStore; config: Config; ticket: TicketDialogOptions }) => ActivityHandler;
-  /** Sandbox Nimchat options (tests shorten its delivery timing). */
-  sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
-  /** Nimchat client HTTP options (tests stub time). */
-  nimchatHttp?: HttpOptions;
-  /** Sandbox WOZTELL options. */
-  woztellSandbox?: WoztellSandboxOptions;
-  /** WOZTELL clients' HTTP options. */
-  woztellHttp?: WoztellHttpOptions;
-  /** Extra WOZTELL adapter options (release cache, live-chat check …). */
-  woztellAdapter?: Partial<ConstructorParameters<typeof WoztellAdapter>[0]>;
-  /** How long shutdown waits for queued turns. */
+  /** Builds the bot; the example support bot by default. `storage`: give it to the bot's state, so its writes are committed with each turn. */
+  createBot?: (deps: { storage: Storage; stores: Stores; transcripts: TranscriptStore; config: Config; ticket: TicketDialogOptions }) => ActivityHandler;
+  /** How long shutdown waits for queued turns and pending deliveries. */
   drainTimeoutMs?: number;
-  /** Outbox retry timing (tests shorten it). */
-  outbox?: OutboxRunnerOptions;
+  /** Outbox retry timing. */
+  outbox?: Omit<OutboxDeliveryOptions, 'clock' | 'logger' | 'metrics'>;
   /** How often the retention pass runs (default hourly). */
   pruneEveryMs?: number;
-  /** Sandbox Inbenta options. */
-  inbentaSandbox?: InbentaSandboxOptions;
-  /** Inbenta clients' HTTP options (tests stub time). */
+  /** Platform clients' HTTP options (timeouts, retries, the clock). */
+  nimchatHttp?: HttpOptions;
+  woztellHttp?: WoztellHttpOptions;
   inbentaHttp?: InbentaHttpOptions;
+  /** Extra WOZTELL adapter options (reply buttons, live-chat check …). */
+  woztellAdapter?: Partial<WoztellAdapterOptions>;
+  /** Options of the emulated platforms (sandbox mode). */
+  sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
+  woztellSandbox?: WoztellSandboxOptions;
+  inbentaSandbox?: InbentaSandboxOptions;
 }
 
 /** The Inbenta integration's parts. */
@@ -72,70 +68,108 @@ export interface InbentaIntegration {
   events: InbentaTicketEvents;
 }
 
+/** The platforms' configuration once sandboxes (if any) are running. */
+interface Platforms {
+  nimchat?: NimchatConfig;
+  woztell?: WoztellConfig;
+  inbenta?: InbentaConfig;
+}
+
 export class App {
   readonly metrics = new Metrics({ processMetrics: true });
-  readonly queue: ConversationQueue;
-  readonly stores: Stores;
-  readonly transcripts: StorageTranscriptStore;
   readonly logger: Logger;
+  readonly stores: Stores;
+  readonly queue: ConversationQueue;
+  readonly runtime: PipelineRuntime;
+  readonly transcripts: TranscriptStore;
   readonly server: Server;
-  readonly bot: ActivityHandler;
-  readonly outbox: OutboxRunner;
+  /** Set by `start`. */
+  bot!: ActivityHandler;
+  nimchat?: NimchatAdapter;
+  woztell?: WoztellAdapter;
+  inbenta?: InbentaIntegration;
+  sandbox?: NimchatSandbox;
+  woztellSandbox?: WoztellSandbox;
+  inbentaSandbox?: InbentaSandbox;
   /** The bot's logic, as every adapter runs it. */
   readonly logic = (context: TurnContext) => this.bot.run(context);
   private pruneTimer?: NodeJS.Timeout;
-  nimchat?: NimchatAdapter;
-  woztell?: WoztellAdapter;
-  sandbox?: NimchatSandbox;
-  woztellSandbox?: WoztellSandbox;
-  inbenta?: InbentaIntegration;
-  inbentaSandbox?: InbentaSandbox;
-  /** The ticket close-out of each channel (`conversation.control` value), from its platform's config. */
-  private readonly ticketCloseOut = new Map<string, ConversationControl>();
   private shuttingDown = false;
   private started = false;
+  private routes: WebhookRoute[] = [];
 
   constructor(
     readonly config: Config,
     private readonly options: AppOptions = {},
   ) {
     this.logger = options.logger ?? createLogger({ level: config.logLevel, secrets: config.secrets });
-    this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
     if (config.resetStore && config.storageUrl.startsWith('sqlite:')) {
       const file = config.storageUrl.slice('sqlite:'.length);
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     }
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention });
-    this.outbox = new OutboxRunner(this.stores.outbox, this.queue, { logger: this.logger, metrics: this.metrics, ...options.outbox });
-    this.transcripts = new StorageTranscriptStore(this.stores.storage);
-    const ticket = this.ticketDialogOptions();
-    this.bot = options.createBot
-      ? options.createBot({ stores: this.stores, transcripts: this.transcripts, config, ticket })
-      : new SupportBot({ storage: this.stores.storage, transcripts: this.transcripts, ticket });
-    if (config.inbenta) this.inbenta = this.createInbenta(config.inbenta);
-    if (config.nimchat) this.nimchat = this.createNimchatAdapter(config.nimchat);
-    if (config.woztell) this.woztell = this.createWoztellAdapter(config.woztell);
+    this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
+    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox });
+    this.transcripts = this.runtime.transcripts;
     this.server = createServer({
       metrics: this.metrics,
       logger: this.logger,
-      routes: () => this.routes(),
+      routes: () => this.routes,
       notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : this.stores.checkWritable()),
     });
   }
 
-  private routes(): WebhookRoute[] {
-    const logic = this.logic;
-    const nimchat = this.nimchat;
-    const woztell = this.woztell;
+  /** Sandboxes → integrations → bot → routes → recovery → listen → registration. */
+  async start(): Promise<void> {
+    const platforms: Platforms = this.config.sandbox ? await this.startSandboxes() : this.config;
+    if (platforms.inbenta) this.inbenta = this.createInbenta(platforms.inbenta);
+    if (platforms.nimchat) this.nimchat = this.createNimchat(platforms.nimchat);
+    if (platforms.woztell) this.woztell = this.createWoztell(platforms.woztell);
+    this.bot = this.createBot(platforms);
+    this.routes = this.webhookRoutes();
+
+    // Events and actions accepted before the last stop go first, so per conversation they keep their order.
+    for (const adapter of this.adapters()) await adapter.recover();
+    await this.inbenta?.events.recover();
+    await this.runtime.delivery.resume();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
+    this.pruneTimer.unref();
+
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    if (this.config.sandbox) await this.registerWithSandboxes();
+    this.started = true;
+    this.logger.info('listening', {
+      url: this.url,
+      platforms: [this.nimchat && 'nimchat', this.woztell && 'woztell', this.inbenta && 'inbenta'].filter(Boolean),
+      storage: this.stores.describe,
+      sandbox: this.config.sandbox,
+    });
+  }
+
+  private prune(): void {
+    try {
+      this.stores.prune();
+    } catch (error) {
+      this.logger.error('retention pass failed', { error });
+    }
+  }
+
+  private webhookRoutes(): WebhookRoute[] {
+    const { nimchat, woztell, inbenta, logic } = this;
+    const inbentaHandler = inbenta ? (req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]) => this.inbentaWebhook(inbenta, req, res) : undefined;
     return [
       { method: 'POST', path: '/api/nimchat', platform: 'Nimchat', handle: nimchat ? (req, res) => nimchat.process(req, res, logic) : undefined },
       { method: 'POST', path: '/api/woztell', platform: 'WOZTELL', handle: woztell ? (req, res) => woztell.process(req, res, logic) : undefined },
-      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta', handle: this.inbenta ? (req, res) => this.inbentaWebhook(req, res) : undefined },
-      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta', handle: this.inbenta ? (req, res) => this.inbentaWebhook(req, res) : undefined },
+      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
+      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
     ];
   }
 
-  private async inbentaWebhook(req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
+  private async inbentaWebhook(inbenta: InbentaIntegration, req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
     if (this.queue.isClosed) {
       writeWebhookResult(res, { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') });
       return;
@@ -145,25 +179,25 @@ export class App {
       writeWebhookResult(res, { status: read.refused.status, body: errorBody(read.refused.code, read.refused.message) });
       return;
     }
-    writeWebhookResult(res, await this.inbenta!.events.handleWebhook(read.input));
+    writeWebhookResult(res, await inbenta.events.handleWebhook(read.input));
   }
 
-  /** What the ticket dialog is given: the desk (when tickets are possible) and each channel's close-out. */
-  private ticketDialogOptions(): TicketDialogOptions {
-    const ticketsPossible = this.config.inbenta !== undefined || this.config.sandbox;
-    // Looked up per call: in sandbox mode the Inbenta integration exists only once the emulation listens.
-    const desk: TicketDesk | undefined = ticketsPossible
-      ? {
-          createTicket: (request) => {
-            if (!this.inbenta) throw new Error('Inbenta is not connected yet');
-            return this.inbenta.desk.createTicket(request);
-          },
-        }
-      : undefined;
+  private createBot(platforms: Platforms): ActivityHandler {
+    const ticket = this.ticketDialogOptions(platforms);
+    const deps = { storage: this.runtime.storage, stores: this.stores, transcripts: this.transcripts, config: this.config, ticket };
+    return this.options.createBot ? this.options.createBot(deps) : new SupportBot({ storage: deps.storage, transcripts: this.transcripts, ticket });
+  }
+
+  /** What the ticket dialog is given: the desk (when Inbenta is there) and each channel's close-out. */
+  private ticketDialogOptions(platforms: Platforms): TicketDialogOptions {
+    const closeOut = new Map<string, ConversationControl>();
+    if (platforms.nimchat?.resolveOnTicket && this.nimchat) closeOut.set(this.nimchat.channelId, { status: 'resolved' });
+    if (platforms.woztell?.resolvedFolder && this.woztell) closeOut.set(this.woztell.channelId, { folder: platforms.woztell.resolvedFolder });
+    const desk: TicketDesk | undefined = this.inbenta?.desk;
     return {
       desk,
       transcripts: this.transcripts,
-      closeOut: (context) => this.ticketCloseOut.get(context.activity.channelId),
+      closeOut: (context) => closeOut.get(context.activity.channelId),
       onError: (error, context) => this.logger.error('ticket escalation failed', { conversationId: context.activity.conversation?.id, error }),
     };
   }
@@ -178,18 +212,9 @@ export class App {
     });
     // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
     const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics: this.metrics, logger: this.logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...this.options.inbentaHttp });
-    const links = new TicketLinks(this.stores.storage);
-    const ownership = new OwnershipStore(this.stores.storage);
-    const desk = new InbentaTicketDesk({
-      client,
-      links,
-      ownership,
-      queue: inbenta.ticketQueue,
-      source: inbenta.ticketSource,
-      externalId: inbenta.externalId,
-      language: inbenta.language,
-      logger: this.logger,
-    });
+    const links = new TicketLinks(this.runtime.storage);
+    const { ownership } = this.runtime;
+    const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger: this.logger });
     const events = new InbentaTicketEvents({
       client,
       links,
@@ -197,7 +222,7 @@ export class App {
       webhookSecret: inbenta.webhookSecret,
       inbox: this.stores.inbox,
       queue: this.queue,
-      outbox: this.outbox,
+      outbox: this.runtime.delivery,
       adapterFor: (channelId) => this.adapters().find((a) => a.channelId === channelId),
       metrics: this.metrics,
       logger: this.logger,
@@ -206,44 +231,31 @@ export class App {
     return { auth, client, desk, events };
   }
 
-  private createNimchatAdapter(nimchat: NimchatConfig): NimchatAdapter {
-    const adapter = new NimchatAdapter({
-      baseUrl: nimchat.baseUrl,
-      botToken: nimchat.botToken,
-      webhookSecret: nimchat.webhookSecret,
-      urlTokenSecret: nimchat.urlTokenSecret,
-      botStatuses: nimchat.botStatuses,
-      handoffTeamId: nimchat.handoffTeamId,
-      handoffAgentId: nimchat.handoffAgentId,
-      ...this.sharedAdapterOptions(),
-      http: this.options.nimchatHttp,
-    });
-    if (nimchat.resolveOnTicket) this.ticketCloseOut.set(adapter.channelId, { status: 'resolved' });
-    return this.withTurnErrorReply(adapter);
+  private createNimchat(nimchat: NimchatConfig): NimchatAdapter {
+    return this.withTurnErrorReply(
+      new NimchatAdapter({
+        baseUrl: nimchat.baseUrl,
+        botToken: nimchat.botToken,
+        webhookSecret: nimchat.webhookSecret,
+        urlTokenSecret: nimchat.urlTokenSecret,
+        botStatuses: nimchat.botStatuses,
+        handoffTeamId: nimchat.handoffTeamId,
+        handoffAgentId: nimchat.handoffAgentId,
+        http: this.options.nimchatHttp,
+        ...this.adapterOptions(),
+      }),
+    );
   }
 
-  private createWoztellAdapter(woztell: WoztellConfig): WoztellAdapter {
-    const adapter = new WoztellAdapter({
-      ...woztell,
-      ...this.sharedAdapterOptions(),
-      http: this.options.woztellHttp,
-      ...this.options.woztellAdapter,
-    });
-    if (woztell.resolvedFolder) this.ticketCloseOut.set(adapter.channelId, { folder: woztell.resolvedFolder });
-    return this.withTurnErrorReply(adapter);
+  private createWoztell(woztell: WoztellConfig): WoztellAdapter {
+    return this.withTurnErrorReply(new WoztellAdapter({ ...woztell, http: this.options.woztellHttp, ...this.options.woztellAdapter, ...this.adapterOptions() }));
   }
 
-  /** What every adapter shares: the stores, the queue, the outbox, metrics and the logger. */
-  private sharedAdapterOptions(): PlatformAdapterOptions {
+  /** What every adapter shares: the runtime, the bot's logic, and where a ticket's customer messages go. */
+  private adapterOptions(): ChannelAdapterOptions {
     return {
-      storage: this.stores.storage,
-      dedupe: this.stores.dedupe,
-      inbox: this.stores.inbox,
-      outbox: this.outbox,
-      transcripts: this.transcripts,
-      queue: this.queue,
-      metrics: this.metrics,
-      logger: this.logger,
+      runtime: this.runtime,
+      logic: this.logic,
       // A customer message kept from the bot while a ticket owns the conversation goes to the ticket.
       onSilencedMessage: async (context, owner) => {
         if (owner === 'ticket') await this.inbenta?.events.forwardCustomerMessage(context);
@@ -252,16 +264,16 @@ export class App {
   }
 
   /** A failed message turn gets an apology instead of silence. */
-  private withTurnErrorReply<T extends PlatformAdapter>(adapter: T): T {
+  private withTurnErrorReply<T extends ChannelAdapter>(adapter: T): T {
     adapter.onTurnError = async (context, error) => {
-      this.logger.error('the bot failed a turn', { conversationId: context.activity.conversation?.id, error: unwrapTurnError(error) });
+      this.logger.debug('the bot failed a turn', { conversationId: context.activity.conversation?.id, error: unwrapTurnError(error) });
       if (context.activity.type !== 'message') return;
       await context.sendActivity('Sorry, something went wrong on my side. Please try again.').catch(() => undefined);
     };
     return adapter;
   }
 
-  private adapters(): PlatformAdapter[] {
+  private adapters(): ChannelAdapter[] {
     return [this.nimchat, this.woztell].filter((a): a is NimchatAdapter | WoztellAdapter => a !== undefined);
   }
 
@@ -272,112 +284,64 @@ export class App {
     return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   }
 
-  async start(): Promise<void> {
-    // Events accepted before the last stop are queued first, so per conversation they keep their order.
-    for (const adapter of this.adapters()) await adapter.recover(this.logic);
-    await this.inbenta?.events.recover();
-    this.stores.prune();
-    this.pruneTimer = setInterval(() => {
-      try {
-        this.stores.prune();
-      } catch (error) {
-        this.logger.error('retention pass failed', { error });
-      }
-    }, this.options.pruneEveryMs ?? 3600_000);
-    this.pruneTimer.unref();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.host, () => resolve());
-    });
-    if (this.config.sandbox) await this.startSandbox();
-    this.outbox.start();
-    this.started = true;
-    this.logger.info('listening', {
-      url: this.url,
-      platforms: [this.nimchat ? 'nimchat' : undefined, this.woztell ? 'woztell' : undefined, this.inbenta ? 'inbenta' : undefined].filter(Boolean),
-      storage: this.stores.describe,
-      sandbox: this.config.sandbox,
-    });
-  }
+  // ---------------------------------------------------------------- sandbox mode
 
   /**
-   * Emulated Nimchat (PORT+1) with the bot registered exactly as `handoff nimchat register` does it,
-   * and emulated WOZTELL (PORT+2) with the channel webhook subscribed to /api/woztell.
+   * The emulated platforms: Nimchat (PORT+1) with an agent bot registered as `handoff nimchat
+   * register` does it (its outgoing URL set once this server listens), WOZTELL (PORT+2) and Inbenta
+   * (PORT+3), whose webhooks are subscribed once it listens.
    */
-  private async startSandbox(): Promise<void> {
-    await this.startNimchatSandbox();
-    await this.startWoztellSandbox();
-    if (!this.inbenta) await this.startInbentaSandbox();
-  }
-
-  /** Emulated Inbenta (PORT+3) with the `ticket` and `reply` webhooks registered as the CLI does it. */
-  private async startInbentaSandbox(): Promise<void> {
-    const port = this.options.inbentaSandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 3);
-    const sandbox = new InbentaSandbox({ ...this.options.inbentaSandbox, port });
-    this.inbentaSandbox = sandbox;
-    await sandbox.start();
-    this.inbenta = this.createInbenta({
-      apiKey: sandbox.apiKey,
-      apiSecret: sandbox.apiSecret,
-      authUrl: sandbox.authUrl,
-      ticketQueue: 1,
-      ticketSource: 3,
-      webhookSecret: sandbox.webhookSecret,
-      externalId: true,
-    });
-    await this.inbenta.events.recover();
-    await registerTicketWebhooks(this.inbenta.client, `${this.url}/api/inbenta`, sandbox.webhookSecret);
-  }
-
-  private async startWoztellSandbox(): Promise<void> {
-    const port = this.options.woztellSandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 2);
-    const sandbox = new WoztellSandbox({ ...this.options.woztellSandbox, port });
-    this.woztellSandbox = sandbox;
-    await sandbox.start();
-    sandbox.subscribe(`${this.url}/api/woztell`);
-    // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
-    this.woztell = this.createWoztellAdapter({
-      accessToken: sandbox.accessToken,
-      channelSecret: sandbox.channelSecret,
-      botApiUrl: sandbox.botApiUrl,
-      openApiUrl: sandbox.openApiUrl,
-      inboxApiUrl: sandbox.inboxApiUrl,
-      handoffFolder: 'main',
-      botFolder: 'bot',
-      resolvedFolder: 'done',
-      handoffAgentId: sandbox.state.users[0]!.userId,
-    });
-    await this.woztell.recover(this.logic);
-  }
-
-  private async startNimchatSandbox(): Promise<void> {
-    const sandboxPort = this.options.sandbox?.port ?? (this.config.port === 0 ? 0 : this.config.port + 1);
-    this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: sandboxPort });
+  private async startSandboxes(): Promise<Platforms> {
+    const port = (offset: number, given?: number) => given ?? (this.config.port === 0 ? 0 : this.config.port + offset);
+    this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: port(1, this.options.sandbox?.port) });
     const base = await this.sandbox.start();
-    const admin = new NimchatAdminClient(base, this.sandbox.adminToken);
-    const registered = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${this.url}/api/nimchat` });
-    this.nimchat = this.createNimchatAdapter({
-      baseUrl: base,
-      botToken: registered.accessToken!,
-      webhookSecret: registered.secret,
-      botStatuses: ['pending'],
-      resolveOnTicket: true,
-      handoffTeamId: 1,
-    });
-    await this.nimchat.recover(this.logic);
+    const registered = await registerAgentBot(new NimchatAdminClient(base, this.sandbox.adminToken), { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: 'http://127.0.0.1:9/not-listening-yet' });
+    this.woztellSandbox = new WoztellSandbox({ ...this.options.woztellSandbox, port: port(2, this.options.woztellSandbox?.port) });
+    await this.woztellSandbox.start();
+    const w = this.woztellSandbox;
+    const inbentaSandbox = this.config.inbenta ? undefined : new InbentaSandbox({ ...this.options.inbentaSandbox, port: port(3, this.options.inbentaSandbox?.port) });
+    await inbentaSandbox?.start();
+    this.inbentaSandbox = inbentaSandbox;
+    return {
+      nimchat: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1 },
+      // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
+      woztell: {
+        accessToken: w.accessToken,
+        channelSecret: w.channelSecret,
+        botApiUrl: w.botApiUrl,
+        openApiUrl: w.openApiUrl,
+        inboxApiUrl: w.inboxApiUrl,
+        handoffFolder: 'main',
+        botFolder: 'bot',
+        resolvedFolder: 'done',
+        handoffAgentId: w.state.users[0]!.userId,
+      },
+      inbenta: inbentaSandbox
+        ? { apiKey: inbentaSandbox.apiKey, apiSecret: inbentaSandbox.apiSecret, authUrl: inbentaSandbox.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: inbentaSandbox.webhookSecret, externalId: true }
+        : this.config.inbenta,
+    };
+  }
+
+  private async registerWithSandboxes(): Promise<void> {
+    await registerAgentBot(new NimchatAdminClient(this.sandbox!.baseUrl, this.sandbox!.adminToken), { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${this.url}/api/nimchat` });
+    this.woztellSandbox!.subscribe(`${this.url}/api/woztell`);
+    if (this.inbentaSandbox && this.inbenta) await registerTicketWebhooks(this.inbenta.client, `${this.url}/api/inbenta`, this.inbentaSandbox.webhookSecret);
   }
 
   /**
-   * Graceful stop: /readyz turns 503 and new webhooks get 500 (Nimchat redelivers those) while the
-   * queued turns finish (bounded wait); then the listener closes.
+   * Graceful stop: /readyz turns 503 and new webhooks get the status their platform redelivers on
+   * while the queued turns and pending deliveries finish (bounded wait); then the listener closes.
    */
   async stop(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    this.outbox.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    const drained = await this.queue.drain(this.options.drainTimeoutMs ?? 10_000);
+    const timeout = this.options.drainTimeoutMs ?? 10_000;
+    const drained = await this.queue.drain(timeout);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
+    const delivered = await this.runtime.delivery.whenIdle(timeout);
+    if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
+    this.runtime.delivery.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await closed;

@@ -19,12 +19,16 @@ export interface InboxProcessingDeps {
   metrics?: Metrics;
 }
 
-/** Queues one stored event's processing; a failure is logged, and the event is marked done either way. */
-export function scheduleInboxEvent(deps: InboxProcessingDeps, id: number, conversationId: string, run: () => Promise<void>): void {
+/**
+ * Queues one stored event's processing; a failure is logged, and the event is marked done either way
+ * (by `run` itself when it resolves `'committed'`: its done mark was committed with its turn).
+ */
+export function scheduleInboxEvent(deps: InboxProcessingDeps, id: number, conversationId: string, run: () => Promise<'committed' | void>): void {
   void deps.queue.enqueue(conversationId, async () => {
     try {
-      await deps.inbox.started(id);
-      await run();
+      // Not awaited: it only has to be committed before the done mark, and the writer keeps order.
+      void deps.inbox.started(id).catch((error: unknown) => deps.logger.error('could not count an attempt', { id, error }));
+      if ((await run()) === 'committed') return;
     } catch (error) {
       deps.logger.error('processing a webhook failed', { conversationId, error });
     }

@@ -10,17 +10,25 @@ export {
   verifyWoztellSignature,
   signWoztellPayload,
   WOZTELL_CHANNEL_ID,
+  WoztellConnector,
+  type WoztellConnectorOptions,
+  releaseEvents,
   type InboxCredentials,
   type InboxPaths,
 } from '../adapters/woztell';
-export { PlatformAdapter, type PlatformAdapterOptions } from './platform-adapter';
+export { ChannelAdapter, type ChannelAdapterOptions } from './pipeline/channel-adapter';
+export { ChannelPipeline, statusActivity, type BotLogic } from './pipeline/channel-pipeline';
+export { PipelineRuntime, type PipelineRuntimeOptions } from './pipeline/pipeline-runtime';
+export * from './pipeline/connector';
+export { OutboxDelivery, type OutboxExecutor } from './outbox/outbox-delivery';
+export { createStores, type Stores } from './storage/create-stores';
 export * from '../dialogs';
 export { App, type AppOptions } from './app';
 export { loadConfig, type Config, type NimchatConfig } from './config';
 export * from './errors';
 export { ConversationQueue } from './conversation-queue';
 export { MemoryDedupeStore, type DedupeStore } from './storage/dedupe-store';
-export { OwnershipStore, type Owner, type OwnershipRecord } from './ownership';
+export * from './ownership';
 export { PlatformHttpClient, type PlatformRequest } from './http/platform-http-client';
 export { createLogger, type Logger } from './log';
 export { Metrics } from './metrics';

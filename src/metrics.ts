@@ -21,6 +21,17 @@ export class Metrics {
     labelNames: ['platform'] as const,
     registers: [this.registry],
   });
+  readonly webhooksDeferred = new Counter({
+    name: 'handoff_webhooks_deferred_total',
+    help: 'Webhooks answered with the platform\'s redelivery status because the backlog of unprocessed events was full, by platform',
+    labelNames: ['platform'] as const,
+    registers: [this.registry],
+  });
+  readonly backlog = new Gauge({
+    name: 'handoff_backlog',
+    help: 'Accepted webhook events whose processing has not finished',
+    registers: [this.registry],
+  });
   readonly turns = new Counter({
     name: 'handoff_turns_total',
     help: 'Bot turns run, by platform and activity type',
@@ -54,13 +65,13 @@ export class Metrics {
 
   readonly outboxRetries = new Counter({
     name: 'handoff_outbox_retries_total',
-    help: 'Platform actions (handoff, control) that failed an attempt and will be retried',
+    help: 'Outbox actions (replies, handoffs, control, ticket relays) that failed an attempt and will be retried',
     labelNames: ['platform', 'kind'] as const,
     registers: [this.registry],
   });
   readonly outboxFailed = new Counter({
     name: 'handoff_outbox_failed_total',
-    help: 'Platform actions that failed for good (reported to the bot as handoff.status failed)',
+    help: 'Outbox actions that failed for good (reported to the bot: handoff.status failed, conversation.deliveryFailed)',
     labelNames: ['platform', 'kind'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,5 @@
 /**
- * The restify server: the routes of DESIGN §5. Webhook bodies are read raw by the adapters (no body
+ * The restify server: the product's HTTP endpoints. Webhook bodies are read raw by the adapters (no body
  * parser), and every error, restify's own included, is a JSON `{error: {code, message}}`.
  */
 import restify, { type Request, type Response, type Server } from 'restify';
@@ -23,6 +23,14 @@ export interface ServerDeps {
   notReadyReason: () => string | undefined;
 }
 
+/** The webhook routes of the contract; each is answered by the app's handler, or 404 when its platform is not configured. */
+const ROUTES: Array<Pick<WebhookRoute, 'method' | 'path' | 'platform'>> = [
+  { method: 'POST', path: '/api/nimchat', platform: 'Nimchat' },
+  { method: 'POST', path: '/api/woztell', platform: 'WOZTELL' },
+  { method: 'GET', path: '/api/inbenta', platform: 'Inbenta' },
+  { method: 'POST', path: '/api/inbenta', platform: 'Inbenta' },
+];
+
 export function createServer(deps: ServerDeps): Server {
   const server = restify.createServer({ name: 'botbuilder-handoff-adapters', handleUncaughtExceptions: false });
 
@@ -40,13 +48,14 @@ export function createServer(deps: ServerDeps): Server {
   });
 
   const declared = new Set<string>();
-  for (const route of deps.routes()) {
+  for (const route of ROUTES) {
     const key = `${route.method} ${route.path}`;
     if (declared.has(key)) continue;
     declared.add(key);
+    let current: WebhookRoute | undefined;
     const handler = async (req: Request, res: Response) => {
-      // Looked up per request: sandbox mode wires the adapters after the server listens.
-      const current = deps.routes().find((r) => r.method === route.method && r.path === route.path);
+      // Resolved once the app has composed its adapters (before it listens); fixed from then on.
+      current ??= deps.routes().find((r) => r.method === route.method && r.path === route.path);
       if (!current?.handle) {
         writeWebhookResult(res, { status: 404, body: errorBody('platform_not_configured', `${route.platform} is not configured on this server`) });
         return;

@@ -4,9 +4,9 @@
  * `external_id` looked up so a creation whose answer was lost is found rather than repeated), the
  * conversation then owned by the ticket.
  */
-import axios from 'axios';
+import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
 import type { TicketCreated, TicketDesk, TicketRequest } from '../../dialogs/ticket-desk';
-import { isRetryable } from '../../src/outbox-runner';
+import { isRetryableError } from '../../src/http/retry-policy';
 import { HandoffError } from '../../src/errors';
 import type { OwnershipStore } from '../../src/ownership';
 import { silentLogger, type Logger } from '../../src/log';
@@ -28,13 +28,18 @@ export interface InbentaTicketDeskOptions {
   logger?: Logger;
   /** How long fetching one customer file may take. */
   downloadTimeoutMs?: number;
+  /** Fetches the customer's files (default: the shared HTTP client). */
+  download?: FileDownloader;
 }
 
 export class InbentaTicketDesk implements TicketDesk {
   private readonly logger: Logger;
+  private readonly download: FileDownloader;
 
   constructor(private readonly options: InbentaTicketDeskOptions) {
     this.logger = (options.logger ?? silentLogger).child({ platform: 'inbenta' });
+    this.download =
+      options.download ?? createFileDownloader({ code: 'inbenta_attachment_download_failed', maxBytes: MAX_ATTACHMENT_BYTES + 1, timeoutMs: options.downloadTimeoutMs ?? 15_000, logger: this.logger });
   }
 
   async createTicket(request: TicketRequest): Promise<TicketCreated> {
@@ -72,7 +77,7 @@ export class InbentaTicketDesk implements TicketDesk {
         ticket = await client.createTicket(body);
       } catch (error) {
         // The answer may have been lost after Inbenta created it: look before giving up.
-        const found = isRetryable(error) && useExternalId && client.sendsExternalId ? await this.findByExternalId(request.escalationId).catch(() => undefined) : undefined;
+        const found = isRetryableError(error) && useExternalId && client.sendsExternalId ? await this.findByExternalId(request.escalationId).catch(() => undefined) : undefined;
         if (!found) throw error;
         ticket = found;
       }
@@ -90,7 +95,7 @@ export class InbentaTicketDesk implements TicketDesk {
       ackNextForward: true,
     };
     await links.save(link);
-    await this.options.ownership.set(channelId, conversationId, { owner: 'ticket', reason: 'ticket', details: { ticketId: ticket.id } });
+    await this.options.ownership.apply(channelId, conversationId, [{ type: 'ticket_opened', ticketId: ticket.id }]);
     this.logger.info('ticket created', { conversationId, ticketId: ticket.id, reference: ticket.fullUuid, userCreated: user.created });
     return { ...this.created(link), ...(skipped.length > 0 ? { skippedAttachments: skipped } : {}) };
   }
@@ -110,15 +115,12 @@ export class InbentaTicketDesk implements TicketDesk {
     const ids: number[] = [];
     for (const file of request.attachments ?? []) {
       try {
-        const res = await axios.get<ArrayBuffer>(file.url, {
-          responseType: 'arraybuffer',
-          timeout: this.options.downloadTimeoutMs ?? 15_000,
-          // One byte over the limit is enough to know it is too large.
-          maxContentLength: MAX_ATTACHMENT_BYTES + 1,
-        });
-        ids.push(await this.options.client.uploadMedia({ name: file.name, data: Buffer.from(res.data) }));
+        // One byte over the limit is enough to know it is too large.
+        const fetched = await this.download(file.url, { maxBytes: MAX_ATTACHMENT_BYTES + 1 });
+        ids.push(await this.options.client.uploadMedia({ name: file.name, data: fetched.data }));
       } catch (error) {
-        const tooLarge = (error as { code?: string }).code === 'inbenta_attachment_too_large' || /maxContentLength/i.test((error as Error).message ?? '');
+        const code = (error as { code?: string }).code;
+        const tooLarge = code === 'inbenta_attachment_too_large' || code === 'inbenta_attachment_download_failed_too_large';
         const reason = tooLarge ? 'it is larger than about 7 MB' : 'it could not be fetched or uploaded';
         skipped.push({ name: file.name, reason });
         this.logger.warn('attachment left out of the ticket', { name: file.name, reason, error });

@@ -14,12 +14,13 @@ import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '..
 import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
 import type { ConversationQueue } from '../../src/conversation-queue';
 import type { EventInbox } from '../../src/storage/event-inbox';
-import type { OutboxRunner } from '../../src/outbox-runner';
+import type { OutboxDelivery } from '../../src/outbox/outbox-delivery';
 import type { OwnershipStore } from '../../src/ownership';
 import type { Metrics } from '../../src/metrics';
 import { silentLogger, type Logger } from '../../src/log';
-import { runInTurnScope } from '../../src/turn-scope';
-import { statusActivity, type PlatformAdapter } from '../../src/platform-adapter';
+import { runInTurnScope } from '../../src/pipeline/turn-scope';
+import { statusActivity } from '../../src/pipeline/channel-pipeline';
+import type { ChannelAdapter } from '../../src/pipeline/channel-adapter';
 import { describeActivity } from '../../dialogs/transcript';
 import type { InbentaTicketingClient } from './client';
 import { htmlToText, isClosedTicket, textToHtml } from './convert';
@@ -36,9 +37,9 @@ export interface InbentaTicketEventsOptions {
   webhookSecret?: string;
   inbox: EventInbox;
   queue: ConversationQueue;
-  outbox: OutboxRunner;
+  outbox: OutboxDelivery;
   /** The adapter serving a channel (`nimchat`, `woztell`). */
-  adapterFor: (channelId: string) => PlatformAdapter | undefined;
+  adapterFor: (channelId: string) => ChannelAdapter | undefined;
   metrics?: Metrics;
   logger?: Logger;
   dedupeTtlMs?: number;
@@ -70,20 +71,18 @@ export class InbentaTicketEvents {
   constructor(private readonly options: InbentaTicketEventsOptions) {
     this.logger = (options.logger ?? silentLogger).child({ platform: PLATFORM });
     options.outbox.register(PLATFORM, 'relay', {
-      execute: (payload) => this.relay(payload as RelayAction),
-      succeeded: async () => undefined,
-      failed: async (payload, message) => {
-        this.logger.error('a ticket message could not be delivered to the customer', { conversationId: (payload as RelayAction).conversationId, reason: message });
+      execute: (action) => this.relay(action.payload as RelayAction),
+      failed: (action, message) => {
+        this.logger.error('a ticket message could not be delivered to the customer', { conversationId: action.conversationId, reason: message });
       },
     });
     options.outbox.register(PLATFORM, 'forward', {
-      execute: (payload) => {
-        const p = payload as ForwardAction;
+      execute: (action) => {
+        const p = action.payload as ForwardAction;
         return options.client.addReply(p.ticketId, { creator: p.creatorId, message: p.message });
       },
-      succeeded: async () => undefined,
-      failed: async (payload, message) => {
-        this.logger.error('a customer message could not be added to the ticket', { ticketId: (payload as ForwardAction).ticketId, reason: message });
+      failed: (action, message) => {
+        this.logger.error('a customer message could not be added to the ticket', { ticketId: (action.payload as ForwardAction).ticketId, reason: message });
       },
     });
   }
@@ -147,7 +146,7 @@ export class InbentaTicketEvents {
 
   private schedule(id: number, conversationId: string, event: InbentaWebhookEvent): void {
     // In the conversation's turn scope: the bot's handoff.status turn runs here, not queued behind itself.
-    scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => runInTurnScope(conversationId, () => this.process(event)));
+    scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => runInTurnScope({ conversationId }, () => this.process(event)));
   }
 
   private inboxDeps(): InboxProcessingDeps {
@@ -181,7 +180,7 @@ export class InbentaTicketEvents {
     if (!text) return;
     const format = this.options.formatAnswer ?? ((t, l) => `Our team answered your ticket ${l.fullUuid}:\n\n${t}`);
     await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
-    await this.options.outbox.run({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
+    await this.options.outbox.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
   }
 
   /** A ticket change: when it is now closed, the ticket's part is over. */
@@ -190,14 +189,9 @@ export class InbentaTicketEvents {
     const closed = /close/i.test(event.action) || isClosedTicket(await this.options.client.getTicket(link.ticketId));
     if (!closed) return;
     await this.options.links.update(link.ticketId, { closed: true });
-    const { ownership } = this.options;
-    const record = await ownership.get(link.channelId, link.conversationId);
-    const ownerTicket = record?.details?.ticketId;
-    if (record?.owner === 'ticket' && (ownerTicket === undefined || Number(ownerTicket) === link.ticketId)) {
-      await ownership.set(link.channelId, link.conversationId, { owner: 'bot', reason: 'ticket_closed', platformStatus: record.platformStatus, observedAt: record.observedAt });
-    }
+    await this.options.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }]);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
-    await this.options.outbox.run({
+    await this.options.outbox.submit({
       platform: PLATFORM,
       conversationId: link.conversationId,
       kind: 'relay',
@@ -233,7 +227,7 @@ export class InbentaTicketEvents {
     const text = describeActivity(activity as Partial<Activity>);
     if (!text) return;
     const payload: ForwardAction = { ticketId: link.ticketId, creatorId: link.creatorId, message: textToHtml(text) };
-    await this.options.outbox.run({ platform: PLATFORM, conversationId: link.conversationId, kind: 'forward', payload });
+    await this.options.outbox.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'forward', payload });
     if (link.ackNextForward) {
       await this.options.links.update(link.ticketId, { ackNextForward: false });
       await context.sendActivity(`I've added your message to ticket ${link.fullUuid}. Our team will answer you here.`);

@@ -1,12 +1,13 @@
 /**
  * What `handoff.initiate` and `conversation.control` mean on Nimchat, carried out with the bot token.
- * Handoff order (DESIGN §5): private note with reason and transcript → assignment (when configured)
+ * Handoff order: private note with reason and transcript → assignment (when configured)
  * → priority/labels → `toggle_status open` with the bot token (Nimchat records a bot handoff).
  */
 import { InvalidRequestError } from '../../src/errors';
-import { parseControlFor, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
+import { parseControlFor, type ConversationControl, type HandoffRequest } from '../../src/control/vocabulary';
 import type { NimchatClient, NimchatPriority } from './client';
 import type { NimchatConversationKey } from './conversation-ref';
+import { runStep, type StepProgress } from '../../src/pipeline/connector';
 
 export interface NimchatHandoffDefaults {
   handoffTeamId?: number;
@@ -16,7 +17,7 @@ export interface NimchatHandoffDefaults {
 const UNSUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title']);
 
 /** Parses a control value and refuses the fields Nimchat cannot carry out (folder, title), naming them. */
-export function parseNimchatControl(value: unknown): ConversationControlValue {
+export function parseNimchatControl(value: unknown): ConversationControl {
   return parseControlFor('nimchat', value, (field) => !UNSUPPORTED_CONTROL_FIELDS.has(field));
 }
 
@@ -32,45 +33,47 @@ export class NimchatConversationActions {
     private readonly defaults: NimchatHandoffDefaults,
   ) {}
 
-  /** The Nimchat handoff; throws the first failure (the caller reports `handoff.status failed`). */
-  async handoff(key: NimchatConversationKey, request: HandoffRequestValue, note: string): Promise<void> {
+  /** The Nimchat handoff, step by step (a retry resumes after the last step done); throws the first failure. */
+  async handoff(key: NimchatConversationKey, request: HandoffRequest, note: string, progress: StepProgress): Promise<void> {
     const { accountId, conversationId } = key;
-    await this.client.createMessage(accountId, conversationId, { content: note, private: true });
+    await runStep(progress, 'note', () => this.client.createMessage(accountId, conversationId, { content: note, private: true }));
     const team = request.team ?? this.defaults.handoffTeamId;
     const agent = request.agent ?? this.defaults.handoffAgentId;
     // Team first: assigning a team may auto-assign inside it; an explicit agent then wins.
-    if (team !== undefined) await this.client.assign(accountId, conversationId, { teamId: numericId(team, 'team') });
-    if (agent !== undefined) await this.client.assign(accountId, conversationId, { assigneeId: numericId(agent, 'agent') });
-    if (request.priority) await this.client.togglePriority(accountId, conversationId, request.priority);
-    if (request.labels?.length) await this.mergeLabels(key, request.labels, []);
-    await this.client.toggleStatus(accountId, conversationId, 'open');
+    if (team !== undefined) await runStep(progress, 'team', () => this.client.assign(accountId, conversationId, { teamId: numericId(team, 'team') }));
+    if (agent !== undefined) await runStep(progress, 'agent', () => this.client.assign(accountId, conversationId, { assigneeId: numericId(agent, 'agent') }));
+    if (request.priority) await runStep(progress, 'priority', () => this.client.togglePriority(accountId, conversationId, request.priority!));
+    if (request.labels?.length) await runStep(progress, 'labels', () => this.mergeLabels(key, request.labels!, []));
+    await runStep(progress, 'open', () => this.client.toggleStatus(accountId, conversationId, 'open'));
   }
 
-  /** Carries out a `conversation.control`; the status change goes last (it fires events). */
-  async control(key: NimchatConversationKey, control: ConversationControlValue): Promise<void> {
+  /** Carries out a `conversation.control`, step by step; the status change goes last (it fires events). */
+  async control(key: NimchatConversationKey, control: ConversationControl, progress: StepProgress): Promise<void> {
     const { accountId, conversationId } = key;
-    if (control.note) await this.client.createMessage(accountId, conversationId, { content: control.note, private: true });
+    if (control.status === 'snoozed' && control.snoozedUntil === undefined) {
+      throw new InvalidRequestError('control_invalid', 'status snoozed needs snoozedUntil (unix seconds)');
+    }
+    if (control.note) await runStep(progress, 'note', () => this.client.createMessage(accountId, conversationId, { content: control.note!, private: true }));
     if (control.team !== undefined) {
-      await this.client.assign(accountId, conversationId, { teamId: control.team === null ? null : numericId(control.team, 'team') });
+      const team = control.team;
+      await runStep(progress, 'team', () => this.client.assign(accountId, conversationId, { teamId: team === null ? null : numericId(team, 'team') }));
     }
     if (control.agent !== undefined) {
-      await this.client.assign(accountId, conversationId, { assigneeId: control.agent === null ? null : numericId(control.agent, 'agent') });
+      const agent = control.agent;
+      await runStep(progress, 'agent', () => this.client.assign(accountId, conversationId, { assigneeId: agent === null ? null : numericId(agent, 'agent') }));
     }
-    if (control.priority !== undefined) await this.client.togglePriority(accountId, conversationId, control.priority as NimchatPriority | null);
+    if (control.priority !== undefined) await runStep(progress, 'priority', () => this.client.togglePriority(accountId, conversationId, control.priority as NimchatPriority | null));
     if (control.addLabels?.length || control.removeLabels?.length) {
-      await this.mergeLabels(key, control.addLabels ?? [], control.removeLabels ?? []);
+      await runStep(progress, 'labels', () => this.mergeLabels(key, control.addLabels ?? [], control.removeLabels ?? []));
     }
     if (control.customAttributes) {
       // The endpoint replaces the whole hash: read, merge, write.
-      const current = await this.client.getConversation(accountId, conversationId);
-      await this.client.setCustomAttributes(accountId, conversationId, { ...(current.custom_attributes ?? {}), ...control.customAttributes });
+      await runStep(progress, 'attributes', async () => {
+        const current = await this.client.getConversation(accountId, conversationId);
+        await this.client.setCustomAttributes(accountId, conversationId, { ...(current.custom_attributes ?? {}), ...control.customAttributes });
+      });
     }
-    if (control.status) {
-      if (control.status === 'snoozed' && control.snoozedUntil === undefined) {
-        throw new InvalidRequestError('control_invalid', 'status snoozed needs snoozedUntil (unix seconds)');
-      }
-      await this.client.toggleStatus(accountId, conversationId, control.status, control.snoozedUntil);
-    }
+    if (control.status) await runStep(progress, 'status', () => this.client.toggleStatus(accountId, conversationId, control.status!, control.snoozedUntil));
   }
 
   /** Labels are replaced wholesale by the API: read, merge, write. */

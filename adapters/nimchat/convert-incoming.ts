@@ -1,11 +1,10 @@
 /**
- * Pure conversion of Nimchat webhooks into what the adapter does with them (nimchat.md §4):
+ * Pure conversion of Nimchat webhooks into what the pipeline does with them:
  * a message turn, an event turn, an ownership observation, or nothing (with the reason).
  */
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount } from 'botbuilder-core';
-import { ConversationEvents } from '../../dialogs/event-names';
+import { ConversationEvents } from '../../src/control/vocabulary';
 import { NIMCHAT_CHANNEL_ID, toConversationId } from './conversation-ref';
-import type { NimchatObservation } from './ownership-rules';
 import type {
   NimchatAttachment,
   NimchatConversation,
@@ -19,6 +18,12 @@ export interface IncomingContext {
   /** serviceUrl of every activity: the installation URL. */
   baseUrl: string;
 }
+
+/** What a payload tells about who owns the conversation; `observedAt` is platform time in ms (conversation.updated_at). */
+export type NimchatObservation =
+  /** `snapshot`: a payload that merely carries the status; `status_change`: the status was changed. */
+  | { kind: 'snapshot' | 'status_change'; status: string; observedAt?: number }
+  | { kind: 'agent_message'; status?: string; observedAt?: number };
 
 export interface IncomingPlan {
   /** The queue key (our conversation id). */

@@ -4,7 +4,8 @@ export { NimchatClient, NimchatAdminClient, type OutgoingMessage } from './clien
 export { NIMCHAT_CHANNEL_ID, toConversationId, parseConversationId } from './conversation-ref';
 export { planIncoming, type IncomingPlan } from './convert-incoming';
 export { toNimchatMessages } from './convert-outgoing';
-export { decideOwnership, type NimchatObservation } from './ownership-rules';
+export { NimchatConnector, type NimchatConnectorOptions } from './nimchat-connector';
+export type { NimchatObservation } from './convert-incoming';
 export { parseNimchatWebhook } from './schemas';
 export { signNimchatPayload, verifyNimchatSignature, createUrlToken, verifyUrlToken } from './verify';
 export { registerAgentBot, buildOutgoingUrl, isPrivateHost, type RegisterResult } from './register';

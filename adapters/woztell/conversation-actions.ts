@@ -1,10 +1,11 @@
 /**
  * What `handoff.initiate` and `conversation.control` mean on WOZTELL, carried out with the Inbox
- * integration API. Handoff order (DESIGN §4): find the thread → title → folder → agent → internal note.
+ * integration API. Handoff order: find the thread → title → folder → agent → internal note.
  */
-import { parseControlFor, type ConversationControlValue, type HandoffRequestValue } from '../../dialogs/control-schemas';
+import { parseControlFor, type ConversationControl, type HandoffRequest } from '../../src/control/vocabulary';
 import type { WoztellInboxClient } from './client';
 import type { WoztellConversationKey } from './conversation-ref';
+import { runStep, type StepProgress } from '../../src/pipeline/connector';
 
 export interface WoztellHandoffDefaults {
   handoffFolder: string;
@@ -23,51 +24,56 @@ export interface HandoffOutcome {
 const SUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title', 'agent', 'note']);
 
 /** Parses a control value and refuses the fields WOZTELL cannot carry out, naming them. */
-export function parseWoztellControl(value: unknown): ConversationControlValue {
+export function parseWoztellControl(value: unknown): ConversationControl {
   return parseControlFor('woztell', value, (field) => SUPPORTED_CONTROL_FIELDS.has(field));
 }
 
 export class WoztellConversationActions {
   constructor(
-    private readonly inbox: WoztellInboxClient,
+    private readonly inboxApi: WoztellInboxClient,
     private readonly defaults: WoztellHandoffDefaults,
   ) {}
 
-  /** The WOZTELL handoff; throws the first refusal (the caller reports `handoff.status failed`). */
-  async handoff(key: WoztellConversationKey, request: HandoffRequestValue, note: string): Promise<HandoffOutcome> {
+  /** The WOZTELL handoff, step by step (a retry resumes after the last step done); throws the first refusal. */
+  async handoff(key: WoztellConversationKey, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffOutcome> {
     const { memberId, channelId } = key;
-    const thread = await this.inbox.findThread({ memberId, channelId });
+    const thread = await this.inboxApi.findThread({ memberId, channelId });
     const target = thread?.threadId ? { threadId: thread.threadId } : { memberId };
     const warnings: string[] = [];
     if (!thread) warnings.push('No Inbox thread was listed for this member; the calls below used the member id.');
 
-    if (request.title) await this.inbox.updateThreadTitle(target, request.title);
+    if (request.title) await runStep(progress, 'title', () => this.inboxApi.updateThreadTitle(target, request.title!));
     const folder = request.folder ?? this.defaults.handoffFolder;
-    await this.inbox.updateThreadFolder(memberId, folder);
+    await runStep(progress, 'folder', () => this.inboxApi.updateThreadFolder(memberId, folder));
 
     let assignee: string | undefined;
     const agent = request.agent !== undefined ? String(request.agent) : this.defaults.handoffAgentId;
     if (agent) {
-      // Only an agent who can see the folder can work the thread (woztell.md §5).
-      const users = await this.inbox.listAllUsers({ folderId: folder, channelId }, { stopWhen: (u) => u.userId === agent });
-      if (users.some((u) => u.userId === agent)) {
-        await this.inbox.updateThreadAgent(memberId, agent);
-        assignee = agent;
-      } else {
-        warnings.push(`Agent ${agent} cannot see folder "${folder}", so the thread was left unassigned.`);
+      if (progress.done('agent')) assignee = agent;
+      else if (!progress.done('agent-unassigned')) {
+        // Only an agent who can see the folder can work the thread.
+        const users = await this.inboxApi.listAllUsers({ folderId: folder, channelId }, { stopWhen: (u) => u.userId === agent });
+        if (users.some((u) => u.userId === agent)) {
+          await runStep(progress, 'agent', () => this.inboxApi.updateThreadAgent(memberId, agent));
+          assignee = agent;
+        } else await progress.mark('agent-unassigned');
       }
+      if (!assignee) warnings.push(`Agent ${agent} cannot see folder "${folder}", so the thread was left unassigned.`);
     }
 
-    await this.inbox.internalMessage(target, warnings.length > 0 ? `${note}\n\n${warnings.join('\n')}` : note);
+    await runStep(progress, 'note', () => this.inboxApi.internalMessage(target, warnings.length > 0 ? `${note}\n\n${warnings.join('\n')}` : note));
     return { threadId: thread?.threadId, folder, assignee, warnings };
   }
 
-  /** Carries out a `conversation.control` (folder, title, agent, note). */
-  async control(key: WoztellConversationKey, control: ConversationControlValue): Promise<void> {
+  /** Carries out a `conversation.control` (folder, title, agent, note), step by step. */
+  async control(key: WoztellConversationKey, control: ConversationControl, progress: StepProgress): Promise<void> {
     const { memberId } = key;
-    if (control.note) await this.inbox.internalMessage({ memberId }, control.note);
-    if (control.title) await this.inbox.updateThreadTitle({ memberId }, control.title);
-    if (control.agent !== undefined) await this.inbox.updateThreadAgent(memberId, control.agent === null ? null : String(control.agent));
-    if (control.folder) await this.inbox.updateThreadFolder(memberId, control.folder);
+    if (control.note) await runStep(progress, 'note', () => this.inboxApi.internalMessage({ memberId }, control.note!));
+    if (control.title) await runStep(progress, 'title', () => this.inboxApi.updateThreadTitle({ memberId }, control.title!));
+    if (control.agent !== undefined) {
+      const agent = control.agent;
+      await runStep(progress, 'agent', () => this.inboxApi.updateThreadAgent(memberId, agent === null ? null : String(agent)));
+    }
+    if (control.folder) await runStep(progress, 'folder', () => this.inboxApi.updateThreadFolder(memberId, control.folder!));
   }
 }

@@ -3,7 +3,7 @@
  * a customer message turn, an agent takeover, or nothing (statuses, the bot's own echoes).
  */
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount, type Entity } from 'botbuilder-core';
-import { ConversationEvents } from '../../dialogs/event-names';
+import { ConversationEvents } from '../../src/control/vocabulary';
 import { WOZTELL_CHANNEL_ID, toConversationId } from './conversation-ref';
 import type { WoztellInbound, WoztellMessageData, WoztellOutboundEcho, WoztellWebhook } from './schemas';
 

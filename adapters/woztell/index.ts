@@ -12,6 +12,7 @@ export { WOZTELL_CHANNEL_ID, toConversationId, parseConversationId, type Woztell
 export { planIncoming, normaliseTimestamp } from './convert-incoming';
 export { toWoztellResponses, matchNumberedChoice } from './convert-outgoing';
 export { parseWoztellControl } from './conversation-actions';
-export { decideRelease } from './ownership-rules';
+export { releaseEvents, type ReleaseRules, type ThreadObservation } from './ownership-rules';
+export { WoztellConnector, type WoztellConnectorOptions } from './woztell-connector';
 export { parseWoztellWebhook } from './schemas';
 export { verifyWoztellSignature, signWoztellPayload } from './verify';

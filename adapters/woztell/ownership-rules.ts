@@ -1,11 +1,11 @@
 /**
- * Pure rules: when a member who is with a human goes back to the bot on WOZTELL (woztell.md §5).
- * There is no push event for folder or assignee changes, so the adapter looks the thread up when the
- * member writes and applies these rules. A signal only releases once it was seen in its "human" state
- * (an assignee that is later removed, a live-chat flag that is later turned off), so a handoff without
- * an assignee is not undone by the mere absence of one.
+ * Pure rules: when a member who is with a human goes back to the bot on WOZTELL. There is no push
+ * event for folder or assignee changes, so the connector looks the thread up when the member writes
+ * and turns what it saw into ownership events. A signal only releases once it was seen in its "human"
+ * state (an assignee that is later removed, a live-chat flag that is later turned off), so a handoff
+ * without an assignee is not undone by the mere absence of one.
  */
-import type { OwnershipRecord } from '../../src/ownership';
+import type { OwnershipEvent, OwnershipRecord } from '../../src/ownership';
 import type { InboxThread } from './schemas';
 
 export interface ReleaseRules {
@@ -23,25 +23,13 @@ export interface ThreadObservation {
   now: number;
 }
 
-export type Record_ = Omit<OwnershipRecord, 'updatedAt'>;
-
-export interface ReleaseDecision {
-  release: boolean;
-  /** Why it was released (for the log and `handoff.status`). */
-  reason?: string;
-  /** The record to store when it changed (new facts seen, or the release). */
-  record?: Record_;
-}
-
-export function decideRelease(current: Record_, obs: ThreadObservation, rules: ReleaseRules): ReleaseDecision {
-  const details = { ...current.details };
+/** The ownership events a thread lookup implies for a human-owned member: a release, new facts, or nothing. */
+export function releaseEvents(current: OwnershipRecord, obs: ThreadObservation, rules: ReleaseRules): OwnershipEvent[] {
+  const details = current.details ?? {};
   const folder = obs.thread?.folder ?? undefined;
   const assignee = obs.thread?.userId ?? undefined;
-  const release = (reason: string): ReleaseDecision => ({
-    release: true,
-    reason,
-    record: { owner: 'bot', reason: `released: ${reason}`, platformStatus: folder ?? current.platformStatus, observedAt: obs.now },
-  });
+  const platformStatus = folder ?? current.platformStatus;
+  const release = (why: string): OwnershipEvent[] => [{ type: 'released', why, platformStatus, observedAt: obs.now }];
 
   if (folder && rules.releaseFolders.includes(folder)) return release(`thread moved to folder "${folder}"`);
   if (obs.thread && details.assignee && !assignee) return release('assignee removed');
@@ -49,16 +37,10 @@ export function decideRelease(current: Record_, obs: ThreadObservation, rules: R
   if (rules.humanTimeoutMs !== undefined && current.observedAt !== undefined && obs.now - current.observedAt >= rules.humanTimeoutMs) {
     return release(`no human activity for ${Math.round(rules.humanTimeoutMs / 60000)} min`);
   }
-
-  let changed = false;
-  if (assignee && details.assignee !== assignee) {
-    details.assignee = assignee;
-    changed = true;
-  }
-  if (obs.liveChat === true && details.liveChat !== true) {
-    details.liveChat = true;
-    changed = true;
-  }
-  if (folder && current.platformStatus !== folder) changed = true;
-  return changed ? { release: false, record: { ...current, platformStatus: folder ?? current.platformStatus, details } } : { release: false };
+  const seen: Record<string, string | boolean> = {};
+  if (assignee && details.assignee !== assignee) seen.assignee = assignee;
+  if (obs.liveChat === true && details.liveChat !== true) seen.liveChat = true;
+  if (Object.keys(seen).length === 0 && platformStatus === current.platformStatus) return [];
+  // Facts carry no observation time: a lookup is not a human signal, so the timeout keeps running.
+  return [{ type: 'facts_observed', platformStatus, details: seen }];
 }

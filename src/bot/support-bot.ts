@@ -4,9 +4,9 @@
  */
 import { ActivityHandler, ConversationState, type Storage, type TurnContext } from 'botbuilder-core';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
-import { HandoffEvents, type HandoffStatusValue } from '../../dialogs/event-names';
+import { HandoffEvents, type HandoffStatus } from '../control/vocabulary';
 import type { TranscriptStore } from '../../dialogs/transcript';
-import type { HandoffRequest } from '../../dialogs/event-names';
+import type { HandoffRequest } from '../control/vocabulary';
 import { SupportDialog } from './support-dialog';
 import type { TicketDialogOptions } from '../../dialogs/ticket-dialog';
 
@@ -48,13 +48,13 @@ export class SupportBot extends ActivityHandler {
     });
 
     this.onEvent(async (context, next) => {
-      if (context.activity.name === HandoffEvents.Status) await this.onHandoffStatus(context, context.activity.value as HandoffStatusValue);
+      if (context.activity.name === HandoffEvents.Status) await this.onHandoffStatus(context, context.activity.value as HandoffStatus);
       await next();
     });
   }
 
   /** `failed` → tell the customer; `completed` → start afresh next time the customer writes. */
-  protected async onHandoffStatus(context: TurnContext, status: HandoffStatusValue | undefined): Promise<void> {
+  protected async onHandoffStatus(context: TurnContext, status: HandoffStatus | undefined): Promise<void> {
     if (status?.state === 'failed') await context.sendActivity(HANDOFF_FAILED_TEXT);
     if (status?.state === 'completed') await this.dialogStateAccessor.delete(context);
   }

@@ -40,6 +40,10 @@ export interface PlatformRequest {
   retry?: boolean;
   /** Statuses handed back to the caller instead of thrown (e.g. 404 for a lookup). */
   acceptStatuses?: number[];
+  /** `arraybuffer` for files (default: JSON). */
+  responseType?: 'json' | 'arraybuffer';
+  /** Refuses answers larger than this (default 20 MB). */
+  maxContentLength?: number;
 }
 
 export interface PlatformResponse<T> {
@@ -75,6 +79,8 @@ export class PlatformHttpClient {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly readErrorMessage: (body: unknown) => string | undefined;
+  private duration?: { observe(value: number): void };
+  private readonly calls = new Map<number | 'network', { inc(): void }>();
 
   constructor(private readonly options: PlatformHttpClientOptions) {
     this.platform = options.platform;
@@ -95,6 +101,17 @@ export class PlatformHttpClient {
     });
   }
 
+  /** Counts one attempt (labelled children cached: no per-call label objects). */
+  private observe(startedAt: bigint, status: number | 'network'): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    this.duration ??= metrics.outgoingDuration.labels(this.platform);
+    this.duration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    let calls = this.calls.get(status);
+    if (!calls) this.calls.set(status, (calls = metrics.outgoingCalls.labels(this.platform, String(status))));
+    calls.inc();
+  }
+
   /** Sends a request; retries what is retryable; throws PlatformApiError / PlatformNetworkError. */
   async request<T = unknown>(req: PlatformRequest): Promise<PlatformResponse<T>> {
     const started = this.clock.now();
@@ -113,14 +130,14 @@ export class PlatformHttpClient {
           params: req.params,
           headers: req.headers,
           timeout: req.timeoutMs ?? this.options.timeoutMs ?? 10_000,
+          ...(req.responseType ? { responseType: req.responseType } : {}),
+          ...(req.maxContentLength ? { maxContentLength: req.maxContentLength } : {}),
         });
       } catch (error) {
         networkCause = error;
         networkReason = describeNetworkError(error, req.timeoutMs ?? this.options.timeoutMs ?? 10_000);
       }
-      const seconds = Number(process.hrtime.bigint() - attemptStart) / 1e9;
-      this.options.metrics?.outgoingDuration.observe({ platform: this.platform }, seconds);
-      this.options.metrics?.outgoingCalls.inc({ platform: this.platform, status: response ? String(response.status) : 'network' });
+      this.observe(attemptStart, response ? response.status : 'network');
 
       if (response && ((response.status >= 200 && response.status < 300) || req.acceptStatuses?.includes(response.status))) {
         return { status: response.status, data: response.data as T, headers: flattenHeaders(response.headers) };
@@ -158,8 +175,12 @@ export class PlatformHttpClient {
   }
 }
 
+/** The reason of a network error when the answer exceeded `maxContentLength`. */
+export const TOO_LARGE = 'the answer is larger than the size limit';
+
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   if (error instanceof AxiosError) {
+    if (/maxContentLength/.test(error.message)) return TOO_LARGE;
     if (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED') return `no answer within ${timeoutMs} ms`;
     if (error.code) return error.code;
   }

@@ -1,4 +1,5 @@
-/** Pure retry decisions for the platform HTTP client. */
+/** Pure retry decisions: the platform HTTP client's and the outbox's (one backoff, one rule of what is retryable). */
+import { PlatformApiError, PlatformNetworkError } from '../errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -17,6 +18,12 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+/** Whether a failed platform call is worth another attempt: the network failed, or a retryable status. */
+export function isRetryableError(error: unknown): boolean {
+  if (error instanceof PlatformNetworkError) return true;
+  return error instanceof PlatformApiError && isRetryableStatus(error.status);
+}
+
 /**
  * Parses `Retry-After`: delta seconds or an HTTP date. Returns milliseconds from `now`, or undefined
  * when absent or unreadable.
@@ -32,7 +39,7 @@ export function parseRetryAfter(value: string | undefined | null, now: number): 
 }
 
 /** Exponential backoff with full jitter; `random` is in [0, 1). */
-export function backoffDelay(attempt: number, options: RetryOptions, random: number): number {
+export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>, random: number): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   // Half fixed, half jitter: never zero, still spreads a thundering herd.
   return Math.round(ceiling / 2 + (ceiling / 2) * random);

@@ -10,6 +10,8 @@ import { openSqlite, type SqliteDatabase } from './sqlite-database';
 import { SqliteStorage } from './sqlite-storage';
 import { SqliteDedupeStore, SqliteEventInbox } from './sqlite-event-inbox';
 import { SqliteOutbox } from './sqlite-outbox';
+import { BufferedTurnWrites } from './buffered-turn-writes';
+import type { TurnWrites } from './turn-writes';
 
 export interface Stores {
   /** botbuilder state (dialog stacks, user/conversation state), ownership, transcripts. */
@@ -25,17 +27,23 @@ export interface Stores {
   /** Deletes what the retention policy says is old. */
   prune(): PruneResult;
   close(): Promise<void>;
+  /** Starts a unit of work: writes buffered here are committed together by commit(). */
+  beginTurn(): TurnWrites;
 }
 
 export function createStores(storageUrl: string, logger: Logger, options: { clock?: Clock; retention?: Partial<RetentionPolicy> } = {}): Stores {
   const clock = options.clock ?? systemClock;
   if (storageUrl.startsWith('sqlite:')) return sqliteStores(storageUrl.slice('sqlite:'.length), clock, { ...DEFAULT_RETENTION, ...options.retention }, logger);
   const dedupe = new MemoryDedupeStore(200_000, clock);
+  const storage = new MemoryStorage();
+  const inbox = new MemoryEventInbox(dedupe, clock);
+  const outbox = new MemoryOutbox(clock);
   return {
-    storage: new MemoryStorage(),
+    storage,
     dedupe,
-    inbox: new MemoryEventInbox(dedupe, clock),
-    outbox: new MemoryOutbox(clock),
+    inbox,
+    outbox,
+    beginTurn: () => new BufferedTurnWrites(storage, outbox, inbox),
     durable: false,
     describe: 'memory',
     checkWritable: () => undefined,
@@ -56,11 +64,15 @@ function sqliteStores(file: string, clock: Clock, retention: RetentionPolicy, lo
     state: db.prepare('DELETE FROM state WHERE updated_at < ?'),
   };
   let closed = false;
+  const storage = new SqliteStorage(db, clock);
+  const inbox = new SqliteEventInbox(db, dedupe, clock);
+  const outbox = new SqliteOutbox(db, clock);
   return {
-    storage: new SqliteStorage(db, clock),
+    storage,
     dedupe,
-    inbox: new SqliteEventInbox(db, dedupe, clock),
-    outbox: new SqliteOutbox(db, clock),
+    inbox,
+    outbox,
+    beginTurn: () => new BufferedTurnWrites(storage, outbox, inbox),
     durable: true,
     describe: `sqlite:${file}`,
     checkWritable() {

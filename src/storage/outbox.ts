@@ -24,6 +24,10 @@ export interface Outbox {
   markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
   pendingCount(): Promise<number>;
+  /** Replaces the payload: multi-step actions remember which steps are done. */
+  markProgress(id: number, payload: unknown): Promise<void>;
+  /** Every pending action, oldest first, whatever its next attempt time. */
+  pending(): Promise<OutboxAction[]>;
 }
 
 export class MemoryOutbox implements Outbox {
@@ -61,6 +65,15 @@ export class MemoryOutbox implements Outbox {
   async markFailed(id: number, error: string): Promise<void> {
     const a = this.actions.get(id);
     if (a) Object.assign(a, { status: 'failed', lastError: error });
+  }
+
+  async markProgress(id: number, payload: unknown): Promise<void> {
+    const a = this.actions.get(id);
+    if (a) a.payload = payload;
+  }
+
+  async pending(): Promise<OutboxAction[]> {
+    return [...this.actions.values()].filter((a) => a.status === 'pending');
   }
 
   async pendingCount(): Promise<number> {

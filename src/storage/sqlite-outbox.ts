@@ -20,6 +20,8 @@ export class SqliteOutbox implements Outbox {
   private readonly finish;
   private readonly retry;
   private readonly count;
+  private readonly progress;
+  private readonly selectPending;
 
   constructor(
     db: SqliteDatabase,
@@ -30,6 +32,8 @@ export class SqliteOutbox implements Outbox {
     this.bump = db.prepare<[number], { attempts: number }>('UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts');
     this.finish = db.prepare('UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?');
     this.retry = db.prepare('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?');
+    this.progress = db.prepare('UPDATE outbox SET payload = ? WHERE id = ?');
+    this.selectPending = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id");
     this.count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'");
   }
 
@@ -38,16 +42,16 @@ export class SqliteOutbox implements Outbox {
     return Number(this.insert.run(action.platform, action.conversationId, action.kind, JSON.stringify(action.payload), now, now).lastInsertRowid);
   }
 
+  async markProgress(id: number, payload: unknown): Promise<void> {
+    this.progress.run(JSON.stringify(payload), id);
+  }
+
+  async pending(): Promise<OutboxAction[]> {
+    return this.selectPending.all().map(toAction);
+  }
+
   async due(now: number, limit: number): Promise<OutboxAction[]> {
-    return this.selectDue.all(now, limit).map((r) => ({
-      id: r.id,
-      platform: r.platform,
-      conversationId: r.conversation,
-      kind: r.kind,
-      payload: JSON.parse(r.payload) as unknown,
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-    }));
+    return this.selectDue.all(now, limit).map(toAction);
   }
 
   async attempt(id: number): Promise<number> {
@@ -69,4 +73,8 @@ export class SqliteOutbox implements Outbox {
   async pendingCount(): Promise<number> {
     return this.count.get()?.n ?? 0;
   }
+}
+
+function toAction(r: OutboxRow): OutboxAction {
+  return { id: r.id, platform: r.platform, conversationId: r.conversation, kind: r.kind, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts, nextAttemptAt: r.next_attempt_at };
 }

@@ -89,10 +89,10 @@ describe('dialogs', () => {
     });
     adapter.use(new HandoffGateMiddleware(ownership));
     await adapter.send('one').startTest();
-    await ownership.set('test', 'Convo1', { owner: 'human', reason: 'handoff' });
+    await ownership.apply('test', 'Convo1', [{ type: 'handoff_completed' }]);
     await adapter.send('two').startTest();
     await adapter.send({ type: 'event', name: 'handoff.status', value: { state: 'completed' } }).startTest();
-    await ownership.set('test', 'Convo1', { owner: 'bot', reason: 'status' });
+    await ownership.apply('test', 'Convo1', [{ type: 'status_observed', status: 'pending', botStatus: true, explicit: true }]);
     await adapter.send('three').startTest();
     expect(reached).toEqual(['one', 'handoff.status', 'three']);
   });

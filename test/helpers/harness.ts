@@ -57,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   let bot: RecordingSupportBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: ({ stores, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage: stores.storage, transcripts, ticket })),
+    createBot: ({ storage, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage, transcripts, ticket })),
     drainTimeoutMs: 2000,
     ...options.app,
   });
@@ -80,7 +80,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       return bot!;
     },
     /** Waits until no webhook is in flight and no turn is queued, twice in a row. */
-    settle: (): Promise<void> => settle(sandbox, app.queue),
+    settle: (): Promise<void> => settle(sandbox, app.queue, app.runtime.delivery),
     async customer(name = 'Ada', email?: string): Promise<Customer> {
       const contact = (await http.post(`${pub}/contacts`, { name, ...(email ? { email } : {}) })).data;
       const conv = (await http.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;

@@ -33,6 +33,7 @@ export async function startInbenta(options: InbentaSandboxOptions = {}) {
           },
         },
         app.queue,
+        app.runtime.delivery,
       ),
   };
 }

@@ -36,9 +36,9 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
   let bot: RecordingSupportBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: ({ stores, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage: stores.storage, transcripts, ticket })),
+    createBot: ({ storage, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage, transcripts, ticket })),
     drainTimeoutMs: 2000,
-    woztellAdapter: { releaseCheckCacheMs: 0 },
+    
     ...options.app,
   });
   await app.start();
@@ -57,7 +57,7 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
       return app.woztell!;
     },
     /** Waits until no webhook is in flight and no turn is queued, three times in a row. */
-    settle: (): Promise<void> => settle(sandbox, app.queue),
+    settle: (): Promise<void> => settle(sandbox, app.queue, app.runtime.delivery),
     /** What the member saw (bot and agent messages), as text. */
     received(memberId: string): string[] {
       return sandbox.received(memberId).map((m) => m.text ?? JSON.stringify(m.item));

@@ -72,9 +72,9 @@ async function startApp(file: string, createBot: (storage: Stores['storage'], ap
   });
   const app = new App(config, {
     logger: createLogger({ level: 'silent', secrets: config.secrets }),
-    createBot: ({ stores, transcripts }) => createBot(stores.storage, { transcripts }),
+    createBot: ({ storage, transcripts }) => createBot(storage, { transcripts }),
     nimchatHttp: { retry: { maxAttempts: 1 } },
-    outbox: { baseDelayMs: 20, pollMs: 25 },
+    outbox: { baseDelayMs: 20, maxAttempts: 8 },
   });
   await app.start();
   apps.push(app);
@@ -83,7 +83,7 @@ async function startApp(file: string, createBot: (storage: Stores['storage'], ap
 }
 
 function settle(app: App): Promise<void> {
-  return settleQuiet(sandbox, app.queue);
+  return settleQuiet(sandbox, app.queue, app.runtime.delivery);
 }
 
 async function customer() {

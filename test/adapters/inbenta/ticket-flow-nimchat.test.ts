@@ -192,7 +192,7 @@ describe('tickets on Nimchat', () => {
     const statuses = h.bot.seen.filter((x) => x.name === 'handoff.status' && x.conversation?.id.endsWith(`:${b.conversationId}`));
     expect(statuses.map((s) => s.value)).toContainEqual({ state: 'completed', message: `Ticket ${ticketB.full_uuid} was closed.` });
     expect((await b.received()).slice(-1)[0]).toContain('has been closed');
-    expect(await h.app.nimchat!.ownership.owner('nimchat', statuses[0]!.conversation!.id)).toBe('bot');
+    expect(await h.app.runtime.ownership.owner('nimchat', statuses[0]!.conversation!.id)).toBe('bot');
   });
 
   it('answers the registration challenge only with the right X-Hook-Signature; refuses bad deliveries; a redelivered batch is processed once', async () => {
@@ -242,7 +242,7 @@ describe('tickets on Nimchat', () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORAGE_URL: storageUrl, NIMCHAT_BASE_URL: h.sandbox.baseUrl, NIMCHAT_BOT_TOKEN: h.botToken, NIMCHAT_WEBHOOK_SECRET: h.secret, ...ib.env });
     const second = new App(config, {
       logger: createLogger({ level: 'silent' }),
-      createBot: ({ stores, transcripts, ticket: t }) => new RecordingSupportBot({ storage: stores.storage, transcripts, ticket: t }),
+      createBot: ({ storage, transcripts, ticket: t }) => new RecordingSupportBot({ storage, transcripts, ticket: t }),
     });
     await second.start();
     extra.push({ stop: () => second.stop() });

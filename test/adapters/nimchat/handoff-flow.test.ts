@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TurnContext } from 'botbuilder-core';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { messageCreated, postSigned } from '../../helpers/payloads';
-import { PlatformApiError, NotSupportedError, unwrapTurnError } from '../../../src/errors';
+import { NotSupportedError } from '../../../src/errors';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { HANDOFF_FAILED_TEXT } from '../../../src/bot/support-bot';
 
@@ -119,23 +119,18 @@ describe('handoff on Nimchat', () => {
     expect(await c.received()).toEqual([MENU]);
   });
 
-  it('a 422 from Nimchat reaches onTurnError as a typed error with the platform message', async () => {
+  it('a reply Nimchat refuses for good (422) reaches the bot as conversation.deliveryFailed with the platform message', async () => {
     h = await startHarness();
-    const errors: unknown[] = [];
-    h.app.nimchat!.onTurnError = async (_ctx, error) => {
-      errors.push(error);
-    };
     h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 422, body: { error: 'Too many messages' }, times: 1 });
     const c = await h.customer();
     await c.say('hi');
     await h.settle();
-    expect(errors).toHaveLength(1);
-    const error = unwrapTurnError(errors[0]) as PlatformApiError;
-    expect(error).toBeInstanceOf(PlatformApiError);
-    expect(error.status).toBe(422);
-    expect(error.code).toBe('nimchat_api_error');
-    expect(error.platformMessage).toBe('Too many messages');
-    expect(await h.app.metrics.text()).toMatch(/handoff_turn_errors_total\{platform="nimchat"\} 1/);
+    const failed = h.bot.seen.filter((a) => a.name === 'conversation.deliveryFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.value).toMatchObject({ kind: 'message', message: expect.stringMatching(/HTTP 422: Too many messages/) });
+    expect(typeof (failed[0]!.value as { activityId: string }).activityId).toBe('string');
+    expect(await c.received()).toEqual([]);
+    expect(await h.app.metrics.text()).toMatch(/handoff_outbox_failed_total\{platform="nimchat",kind="message"\} 1/);
   });
 
   it('continueConversation sends a proactive message into the conversation', async () => {
@@ -168,6 +163,7 @@ describe('handoff on Nimchat', () => {
     await h.app.nimchat!.continueConversation(reference, async (ctx) => {
       await ctx.sendActivity({ type: 'event', name: 'conversation.control', value: { addLabels: ['vip'], priority: 'high', customAttributes: { order: 42 }, note: 'checked' } });
     });
+    await h.settle();
     expect(conv.labels).toEqual(['existing', 'vip']);
     expect(conv.custom_attributes).toEqual({ plan: 'gold', order: 42 });
     expect(conv.priority).toBe('high');

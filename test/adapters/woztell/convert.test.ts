@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseTimestamp, planIncoming } from '../../../adapters/woztell/convert-incoming';
 import { matchNumberedChoice, toWoztellResponses } from '../../../adapters/woztell/convert-outgoing';
-import { decideRelease } from '../../../adapters/woztell/ownership-rules';
+import { releaseEvents, type ReleaseRules, type ThreadObservation } from '../../../adapters/woztell/ownership-rules';
+import { reduceOwnership, type OwnershipRecord } from '../../../src/ownership';
 import { parseWoztellWebhook } from '../../../adapters/woztell/schemas';
 import { signWoztellPayload, verifyWoztellSignature } from '../../../adapters/woztell/verify';
 import { parseWoztellControl } from '../../../adapters/woztell/conversation-actions';
@@ -105,7 +106,7 @@ describe('control on WOZTELL', () => {
 });
 
 describe('release rules', () => {
-  const human = { owner: 'human' as const, reason: 'handoff', platformStatus: 'main', observedAt: 0, details: {} };
+  const human = { owner: 'human' as const, reason: 'handoff' as const, platformStatus: 'main', observedAt: 0, details: {} };
   const rules = { releaseFolders: ['bot', 'done'] };
   it('releases on a bot folder; not on the mere absence of an assignee never seen', () => {
     expect(decideRelease(human, { thread: { folder: 'bot' }, now: 1 }, rules).release).toBe(true);
@@ -140,3 +141,15 @@ describe('signature', () => {
     expect(verifyWoztellSignature('s', body, undefined)).toMatchObject({ ok: false, code: 'woztell_signature_missing' });
   });
 });
+
+/** The release rules through the reducer: whether the member went back to the bot, why, and the record after. */
+function decideRelease(current: OwnershipRecord, obs: ThreadObservation, rules: ReleaseRules) {
+  let record = current;
+  let release = false;
+  for (const event of releaseEvents(current, obs, rules)) {
+    const d = reduceOwnership(record, event);
+    record = d.record;
+    release ||= d.transition === 'released';
+  }
+  return { release, reason: record.details?.why, record };
+}

@@ -40,7 +40,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('sends numbered text when buttons are off, and a numbered answer picks that choice', async () => {
-    h = await startWoztellHarness({ app: { woztellAdapter: { replyButtons: false, releaseCheckCacheMs: 0 } } });
+    h = await startWoztellHarness({ app: { woztellAdapter: { replyButtons: false } } });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hi' });
     await h.settle();
@@ -181,6 +181,7 @@ describe('the example bot on WOZTELL', () => {
     await h.adapter.continueConversationAsync('app', reference, async (context) => {
       await context.sendActivity('Your parcel has shipped.');
     });
+    await h.settle();
     expect(h.received(m.memberId).at(-1)).toBe('Your parcel has shipped.');
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * Nimchat's answers to the pipeline: the signature (or URL token) check, the plan of a webhook
+ * (which turn, which ownership events, which idempotency keys), and the Nimchat API calls for replies,
+ * handoffs and control.
+ */
+import type { Activity } from 'botbuilder-core';
+import type { ConversationControl, HandoffRequest } from '../../src/control/vocabulary';
+import { InvalidRequestError } from '../../src/errors';
+import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
+import { header, type WebhookInput } from '../../src/http/webhook-io';
+import type { OwnershipEvent } from '../../src/ownership';
+import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
+import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
+import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
+import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
+import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
+import { planIncoming, type NimchatObservation } from './convert-incoming';
+import { decodeDataUri, toNimchatMessages, type FileSource } from './convert-outgoing';
+import { parseNimchatWebhook } from './schemas';
+import { verifyNimchatSignature, verifyUrlToken, webhookScope, type UrlTokenClaims } from './verify';
+
+export interface NimchatConnectorOptions {
+  baseUrl: string;
+  botToken: string;
+  /** When set, unsigned or badly signed webhooks get 401. */
+  webhookSecret?: string;
+  /** When set, webhooks need `?token=<JWT>` whose claims match the payload's account/inbox. */
+  urlTokenSecret?: string;
+  /** Statuses in which the bot owns the conversation (default `pending`). */
+  botStatuses?: string[];
+  handoffTeamId?: number;
+  handoffAgentId?: number;
+  /** HTTP options of the Nimchat client (timeouts, retries). */
+  http?: HttpOptions;
+  client?: NimchatClient;
+  /** Downloads an outgoing attachment given by URL (default: the shared HTTP client, 40 MB at most). */
+  fetchFile?: FileDownloader;
+}
+
+const MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024;
+
+export class NimchatConnector implements Connector {
+  readonly platform = 'nimchat';
+  readonly channelId = NIMCHAT_CHANNEL_ID;
+  // 500 is one of the two statuses Nimchat redelivers on.
+  readonly redeliverStatus = 500;
+  readonly client: NimchatClient;
+  private readonly actions: NimchatConversationActions;
+  private readonly botStatuses: string[];
+  private readonly fetchFile: FileDownloader;
+
+  constructor(
+    private readonly options: NimchatConnectorOptions,
+    runtime: PipelineRuntime,
+  ) {
+    const logger = runtime.logger.child({ platform: 'nimchat' });
+    this.botStatuses = options.botStatuses ?? ['pending'];
+    this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http });
+    this.actions = new NimchatConversationActions(this.client, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId });
+    this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });
+  }
+
+  get serviceUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> } {
+    const { webhookSecret, urlTokenSecret } = this.options;
+    if (webhookSecret) {
+      const check = verifyNimchatSignature({
+        secret: webhookSecret,
+        rawBody: input.rawBody,
+        signature: header(input.headers, 'x-chatwoot-signature'),
+        timestamp: header(input.headers, 'x-chatwoot-timestamp'),
+        nowSeconds: Math.floor(nowMs / 1000),
+      });
+      if (!check.ok) return { refused: { status: 401, code: check.code, message: check.message } };
+    }
+    if (urlTokenSecret) {
+      const check = verifyUrlToken(urlTokenSecret, input.query.get('token') ?? undefined);
+      if (!check.ok) return { refused: { status: 401, code: check.code, message: check.message } };
+      return { claims: { ...check.claims } };
+    }
+    return {};
+  }
+
+  plan(body: unknown, input: WebhookInput, claims: Record<string, unknown> | undefined): PlanResult {
+    if (claims) {
+      const refused = this.checkScope(body, claims as unknown as UrlTokenClaims);
+      if (refused) return { refused };
+    }
+    const plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl });
+    if (!('conversationId' in plan)) return { ignored: plan.ignored };
+    const delivery = header(input.headers, 'x-chatwoot-delivery');
+    return {
+      event: {
+        conversationId: plan.conversationId,
+        dedupeKeys: [...(delivery ? [`nimchat:delivery:${delivery}`] : []), ...plan.dedupeKeys.map((k) => `nimchat:${k}`)],
+        ownership: plan.observation ? [this.ownershipEvent(plan.observation)] : [],
+        activity: plan.activity,
+      },
+    };
+  }
+
+  /** A token with an inbox claim requires the payload's inbox, and both must match. */
+  private checkScope(body: unknown, claims: UrlTokenClaims): Refusal | undefined {
+    const scope = webhookScope(body);
+    const inboxMismatch = claims.inbox !== undefined && scope.inbox !== claims.inbox;
+    if (scope.account !== claims.account || inboxMismatch) {
+      return { status: 401, code: 'nimchat_url_token_mismatch', message: 'the payload does not belong to the account/inbox of the token' };
+    }
+    return undefined;
+  }
+
+  private ownershipEvent(observation: NimchatObservation): OwnershipEvent {
+    if (observation.kind === 'agent_message') return { type: 'agent_message', observedAt: observation.observedAt };
+    return {
+      type: 'status_observed',
+      status: observation.status,
+      botStatus: this.botStatuses.includes(observation.status),
+      explicit: observation.kind === 'status_change',
+      observedAt: observation.observedAt,
+    };
+  }
+
+  checkConversationId(conversationId: string): void {
+    parseConversationId(conversationId);
+  }
+
+  async sendTyping(activity: Partial<Activity>): Promise<void> {
+    const key = parseConversationId(activity.conversation?.id ?? '');
+    await this.client.toggleTyping(key.accountId, key.conversationId, true);
+  }
+
+  async sendMessage(activity: Partial<Activity>): Promise<string> {
+    const key = parseConversationId(activity.conversation?.id ?? '');
+    let firstId: string | undefined;
+    for (const plan of toNimchatMessages(activity)) {
+      const created =
+        plan.files.length === 0
+          ? await this.client.createMessage(key.accountId, key.conversationId, plan.message)
+          : await this.client.createMessageWithFiles(key.accountId, key.conversationId, plan.message, await Promise.all(plan.files.map((f) => this.resolveFile(f))));
+      firstId ??= String(created.id);
+    }
+    return firstId ?? '';
+  }
+
+  private async resolveFile(file: FileSource): Promise<OutgoingFile> {
+    if (file.data) return { name: file.name, contentType: file.contentType, data: file.data };
+    const url = file.url ?? '';
+    const decoded = decodeDataUri(url);
+    if (decoded) return { name: file.name, contentType: file.contentType === 'application/octet-stream' ? decoded.contentType : file.contentType, data: decoded.data };
+    if (!/^https?:\/\//i.test(url)) throw new InvalidRequestError('nimchat_attachment_invalid', `attachment "${file.name}" has an unsupported URL`);
+    const fetched = await this.fetchFile(url);
+    const contentType = file.contentType === 'application/octet-stream' && fetched.contentType ? fetched.contentType : file.contentType;
+    return { name: file.name, contentType, data: fetched.data };
+  }
+
+  parseControl(value: unknown): ConversationControl {
+    return parseNimchatControl(value);
+  }
+
+  async handoff(conversationId: string, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffResult> {
+    await this.actions.handoff(parseConversationId(conversationId), request, note, progress);
+    return { platformStatus: 'open', message: 'The conversation was handed to a human agent.' };
+  }
+
+  control(conversationId: string, control: ConversationControl, progress: StepProgress): Promise<void> {
+    return this.actions.control(parseConversationId(conversationId), control, progress);
+  }
+}

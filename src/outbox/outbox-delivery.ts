@@ -1,0 +1,197 @@
+/**
+ * Delivers outbox actions (a turn's replies, handoffs and control actions; relayed ticket messages):
+ * per conversation one at a time in the order they were committed, different conversations
+ * concurrently. A retryable failure (network, 429, 5xx) holds the conversation's later actions back
+ * and is retried with backoff (across restarts: the actions are in the store); a final failure is
+ * logged, counted and handed to the executor's `failed` (which tells the bot), and the next action goes.
+ */
+import { systemClock, type Clock } from '../clock';
+import { backoffDelay, isRetryableError } from '../http/retry-policy';
+import { silentLogger, type Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { StepProgress } from '../pipeline/connector';
+import type { Outbox, OutboxAction } from '../storage/outbox';
+import type { NewOutboxAction } from '../storage/turn-writes';
+
+export interface OutboxExecutor {
+  /** Carries the action out; steps marked done in `progress` are skipped on a retry. */
+  execute(action: OutboxAction, progress: StepProgress): Promise<unknown>;
+  succeeded?(action: OutboxAction, result: unknown): Promise<void> | void;
+  failed?(action: OutboxAction, message: string): Promise<void> | void;
+}
+
+export interface OutboxDeliveryOptions {
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Attempts before an action fails for good (default 12: about 8 minutes of retrying). */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+interface Lane {
+  actions: OutboxAction[];
+  running: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+export class OutboxDelivery {
+  private readonly executors = new Map<string, OutboxExecutor>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private stopped = false;
+  private queued = 0;
+  private running = 0;
+
+  constructor(
+    readonly outbox: Outbox,
+    private readonly options: OutboxDeliveryOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
+  }
+
+  register(platform: string, kind: string, executor: OutboxExecutor): void {
+    this.executors.set(`${platform}:${kind}`, executor);
+  }
+
+  /** Actions waiting or being delivered. */
+  get backlog(): number {
+    return this.queued;
+  }
+
+  /** Writes an action to the outbox and queues it behind its conversation's earlier actions. */
+  async submit(action: NewOutboxAction): Promise<number> {
+    // attempts 0: a fresh action (see `attempt`).
+    const id = await this.outbox.add(action);
+    this.enqueue([{ ...action, id, attempts: 0, nextAttemptAt: this.clock.now() }]);
+    return id;
+  }
+
+  /** Queues actions already in the outbox (just committed with a turn), in their order. */
+  enqueue(actions: readonly OutboxAction[]): void {
+    for (const action of actions) {
+      let lane = this.lanes.get(action.conversationId);
+      if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
+      lane.actions.push(action);
+      this.queued++;
+      if (!lane.running && !lane.timer) void this.run(action.conversationId, lane);
+    }
+  }
+
+  /** Queues every pending action of the outbox (at start). Returns how many. */
+  async resume(): Promise<number> {
+    const pending = await this.outbox.pending();
+    this.enqueue(pending);
+    if (pending.length > 0) this.logger.info('pending platform actions resumed', { count: pending.length });
+    return pending.length;
+  }
+
+  /** Stops delivering (timers cleared; an attempt in flight finishes). */
+  stop(): void {
+    this.stopped = true;
+    for (const lane of this.lanes.values()) if (lane.timer) clearTimeout(lane.timer);
+  }
+
+  /** Conversations whose actions are being attempted now (retries scheduled for later do not count). */
+  get active(): number {
+    return this.running;
+  }
+
+  /** Resolves once no attempt is running or due now (retries scheduled for later stay in the store), or after `timeoutMs`. */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.running === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private async run(key: string, lane: Lane): Promise<void> {
+    lane.running = true;
+    this.running++;
+    lane.timer = undefined;
+    while (lane.actions.length > 0 && !this.stopped) {
+      const action = lane.actions[0]!;
+      const wait = action.nextAttemptAt - this.clock.now();
+      if (wait > 0) {
+        lane.timer = setTimeout(() => void this.run(key, lane), wait);
+        lane.timer.unref();
+        break;
+      }
+      const retryAt = await this.attempt(action).catch((error: unknown) => {
+        this.logger.error('outbox attempt crashed', { id: action.id, error });
+        return undefined;
+      });
+      if (retryAt !== undefined) {
+        action.nextAttemptAt = retryAt;
+        continue;
+      }
+      lane.actions.shift();
+      this.queued--;
+    }
+    lane.running = false;
+    this.running--;
+    if (lane.actions.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+    if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** One attempt; returns when to retry, or undefined when the action is finished (done or failed). */
+  private async attempt(action: OutboxAction): Promise<number | undefined> {
+    const key = `${action.platform}:${action.kind}`;
+    const labels = { platform: action.platform, kind: action.kind };
+    const executor = this.executors.get(key);
+    if (!executor) {
+      await this.outbox.markFailed(action.id, `no executor for ${key}`);
+      this.options.metrics?.outboxFailed.inc(labels);
+      this.logger.error('outbox action has no executor', { id: action.id, kind: key });
+      return undefined;
+    }
+    // The stored count is of retries: the first attempt is not written (it is on the hot path), so attempts = retries + 1.
+    action.attempts = action.attempts === 0 ? 1 : (await this.outbox.attempt(action.id)) + 1;
+    let result: unknown;
+    try {
+      result = await executor.execute(action, this.progressOf(action));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
+        const delay = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
+        const at = this.clock.now() + delay;
+        await this.outbox.markRetry(action.id, at, message);
+        this.options.metrics?.outboxRetries.inc(labels);
+        this.logger.warn('platform action failed; will retry', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, delayMs: delay, error });
+        return at;
+      }
+      await this.outbox.markFailed(action.id, message);
+      this.options.metrics?.outboxFailed.inc(labels);
+      this.logger.error('platform action failed for good', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, error });
+      await executor.failed?.(action, message);
+      return undefined;
+    }
+    void this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    await executor.succeeded?.(action, result);
+    return undefined;
+  }
+
+  /** Steps done so far, kept in the action's payload (`steps`) and written before the next step runs. */
+  private progressOf(action: OutboxAction): StepProgress {
+    const payload = action.payload as { steps?: string[] };
+    const done = new Set(payload.steps ?? []);
+    return {
+      done: (step) => done.has(step),
+      mark: async (step) => {
+        done.add(step);
+        action.payload = { ...payload, steps: [...done] };
+        await this.outbox.markProgress(action.id, action.payload);
+      },
+    };
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The way of every webhook, whatever the platform (its connector answers the platform questions):
+ * authenticate → parse and plan once → durable inbox (dedupe, group commit) → 2xx → on the
+ * conversation's queue: ownership events through the reducer → the turn (transcript, handoff gate,
+ * middleware, bot logic) → the turn's writes and outgoing effects committed together → effects
+ * delivered from the outbox, in order, retried until they succeed or fail for good.
+ */
+import { randomUUID } from 'node:crypto';
+import { ActivityTypes, TurnContext, type Activity, type BotAdapter, type ConversationReference, type ResourceResponse } from 'botbuilder-core';
+import { ZodError, z } from 'zod';
+import { attachedTranscript, handoffNote } from '../control/handoff-note';
+import { ConversationEvents, HandoffEvents, parseHandoffRequest, type ConversationControl, type HandoffRequest, type HandoffStatus } from '../control/vocabulary';
+import { InvalidRequestError, NotSupportedError } from '../errors';
+import { errorBody, refuseWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
+import { recoverInboxEvents, scheduleInboxEvent } from '../inbox-processing';
+import type { Logger } from '../log';
+import type { OutboxAction } from '../storage/outbox';
+import type { NewOutboxAction } from '../storage/turn-writes';
+import type { Owner, OwnershipEvent } from '../ownership';
+import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
+import type { Connector, PlannedEvent, Refusal } from './connector';
+import type { PipelineRuntime } from './pipeline-runtime';
+import { currentTurn, runInTurnScope, type TurnScope } from './turn-scope';
+
+export type BotLogic = (context: TurnContext) => Promise<void>;
+
+/** How the pipeline reaches the bot: the BotAdapter face it runs turns on. */
+export interface BotSide {
+  adapter: BotAdapter;
+  runMiddleware(context: TurnContext, logic: BotLogic): Promise<void>;
+}
+
+export interface ChannelPipelineOptions {
+  /** The bot's logic, for every turn the pipeline runs (else given by the first `process`). */
+  logic?: BotLogic;
+  /** A customer message kept from the bot while a human or a ticket owns the conversation. */
+  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<void>;
+}
+
+/** Effects a turn commits to the outbox (JSON). */
+interface MessageEffect {
+  activityId: string;
+  activity: Partial<Activity>;
+}
+interface HandoffEffect {
+  activityId: string;
+  reference: Partial<ConversationReference>;
+  request: HandoffRequest;
+  note: string;
+}
+interface ControlEffect {
+  activityId: string;
+  reference: Partial<ConversationReference>;
+  control: ConversationControl;
+}
+
+/** A turn's scope with the effects it produced, kept to queue them once committed. */
+interface OwnTurnScope extends TurnScope {
+  effects: NewOutboxAction[];
+}
+
+export class ChannelPipeline {
+  readonly platform: string;
+  private readonly logger: Logger;
+  private logic?: BotLogic;
+  private logicKnown: Promise<BotLogic>;
+  private resolveLogic!: (logic: BotLogic) => void;
+  private readonly received;
+  private readonly turns;
+
+  constructor(
+    readonly connector: Connector,
+    readonly runtime: PipelineRuntime,
+    private readonly bot: BotSide,
+    private readonly options: ChannelPipelineOptions = {},
+  ) {
+    this.platform = connector.platform;
+    this.logger = runtime.logger.child({ platform: this.platform });
+    this.logicKnown = new Promise((resolve) => (this.resolveLogic = resolve));
+    if (options.logic) this.useLogic(options.logic);
+    const labels = { platform: this.platform };
+    this.received = runtime.metrics?.webhooksReceived.labels(labels);
+    this.turns = runtime.metrics?.turns;
+    this.registerEffects();
+  }
+
+  /** The bot logic for every turn; the first one given is kept. */
+  useLogic(logic: BotLogic): void {
+    if (this.logic) return;
+    this.logic = logic;
+    this.resolveLogic(logic);
+  }
+
+  // ---------------------------------------------------------------- intake
+
+  /** Transport-free entry: authenticity, parsing, the durable accept; the turn runs after the answer. */
+  async handle(input: WebhookInput): Promise<WebhookResult> {
+    this.received?.inc();
+    const { connector, runtime } = this;
+    if (runtime.queue.isClosed) return { status: connector.redeliverStatus, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
+    const auth = connector.authenticate(input, runtime.clock.now());
+    if ('refused' in auth) return this.refuse(auth.refused);
+    let body: unknown;
+    try {
+      body = JSON.parse(input.rawBody.toString('utf8'));
+    } catch {
+      return this.refuse({ status: 400, code: 'invalid_json', message: 'the body is not valid JSON' });
+    }
+    const planned = this.plan(body, input, auth.claims);
+    if ('refused' in planned) return this.refuse(planned.refused);
+    if ('ignored' in planned) {
+      this.logger.debug('webhook acknowledged without a turn', { reason: planned.ignored });
+      return { status: 200, body: { ok: true, ignored: planned.ignored } };
+    }
+    if (runtime.backlog >= runtime.backlogLimit) {
+      runtime.metrics?.webhooksDeferred.inc({ platform: this.platform });
+      return { status: connector.redeliverStatus, body: errorBody('backlog_full', 'too many events are waiting to be processed; deliver again later') };
+    }
+    const event = planned.event;
+    const accepted = await runtime.stores.inbox.accept({
+      platform: this.platform,
+      conversationId: event.conversationId,
+      dedupeKeys: event.dedupeKeys,
+      ttlMs: runtime.dedupeTtlMs,
+      payload: event,
+    });
+    if (accepted.duplicate) {
+      runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
+      this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
+      return { status: 200, body: { ok: true, duplicate: true } };
+    }
+    // After the answer is written: the turn never holds up this webhook's ack.
+    const ended = runtime.trackEvent();
+    setImmediate(() => this.schedule(accepted.id, event, ended));
+    return { status: 200, body: { ok: true } };
+  }
+
+  private plan(body: unknown, input: WebhookInput, claims: Record<string, unknown> | undefined) {
+    try {
+      return this.connector.plan(body, input, claims);
+    } catch (error) {
+      if (!(error instanceof ZodError)) throw error;
+      return { refused: { status: 400, code: 'payload_invalid', message: `the payload is not a ${this.platform} webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}` } };
+    }
+  }
+
+  private refuse(refusal: Refusal): WebhookResult {
+    return refuseWebhook({ metrics: this.runtime.metrics, logger: this.logger }, this.platform, refusal.status, refusal.code, refusal.message);
+  }
+
+  private schedule(id: number, event: PlannedEvent, ended: () => void = this.runtime.trackEvent()): void {
+    const { runtime } = this;
+    scheduleInboxEvent({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, id, event.conversationId, async () => {
+      try {
+        await this.ownTurn(event.conversationId, async (scope) => {
+          await this.processEvent(event);
+          scope.writes!.markInboxDone(id);
+        });
+        return 'committed';
+      } finally {
+        ended();
+      }
+    });
+  }
+
+  /**
+   * Queues the events accepted before a stop whose turns did not finish, per conversation in their
+   * original order. Call once at start, before new webhooks are accepted. Returns how many.
+   */
+  recover(): Promise<number> {
+    const { runtime } = this;
+    return recoverInboxEvents({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, this.platform, (stored) =>
+      this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent)),
+    );
+  }
+
+  // ---------------------------------------------------------------- turns
+
+  /** Runs `fn` as one turn of the conversation: its writes and effects committed together, then the effects queued. */
+  private async ownTurn(conversationId: string, fn: (scope: OwnTurnScope) => Promise<void>): Promise<void> {
+    const scope: OwnTurnScope = { conversationId, writes: this.runtime.stores.beginTurn(), effects: [] };
+    await runInTurnScope(scope, () => fn(scope));
+    const { outboxIds } = await scope.writes!.commit();
+    const now = this.runtime.clock.now();
+    this.runtime.delivery.enqueue(scope.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })));
+  }
+
+  /** Ownership first (the reducer), then the turn; a release reaches the bot as `handoff.status completed`. */
+  private async processEvent(planned: PlannedEvent): Promise<void> {
+    const { connector, runtime } = this;
+    const { channelId } = connector;
+    const current = await runtime.ownership.get(channelId, planned.conversationId);
+    const event = connector.prepare ? await connector.prepare(planned, current, runtime.storage) : planned;
+    let owner: Owner = current?.owner ?? 'bot';
+    if (event.ownership.length > 0) {
+      const decision = await runtime.ownership.apply(channelId, event.conversationId, event.ownership, current);
+      owner = decision.record.owner;
+      if (decision.transition) this.logTransition(event.conversationId, decision.transition, decision.record.reason);
+      if (decision.transition === 'released') {
+        const reference = TurnContext.getConversationReference(event.activity);
+        await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), owner);
+      }
+    }
+    await this.runTurn(event.activity, owner);
+  }
+
+  private logTransition(conversationId: string, transition: 'released' | 'taken', reason: string): void {
+    this.logger.info(transition === 'released' ? 'conversation returned to the bot' : 'the bot no longer owns the conversation', { conversationId, reason });
+  }
+
+  /** One turn: transcript, the handoff gate (on the owner just decided), middleware and the bot's logic. Never throws. */
+  private async runTurn(activity: Partial<Activity>, owner: Owner): Promise<void> {
+    const { runtime, connector } = this;
+    const context = new TurnContext(this.bot.adapter, activity);
+    this.turns?.inc({ platform: this.platform, type: activity.type ?? 'unknown' });
+    const entry = customerEntry(activity) ?? agentEntry(activity);
+    if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
+    if (activity.type === ActivityTypes.Message && owner !== 'bot') {
+      this.logger.debug('message kept from the bot', { conversationId: activity.conversation?.id, owner });
+      await this.options.onSilencedMessage?.(context, owner);
+      return;
+    }
+    const logic = this.logic ?? (await this.logicKnown);
+    try {
+      await this.bot.runMiddleware(context, logic);
+    } catch (error) {
+      // Already counted and logged by the face's first middleware.
+      this.logger.debug('turn ended with an error', { conversationId: activity.conversation?.id, error });
+    }
+  }
+
+  // ---------------------------------------------------------------- outgoing
+
+  /** What a turn sends: recorded as effects of the turn (committed with it), delivered after. One response per activity. */
+  async send(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    for (const activity of activities) responses.push(await this.sendOne(context, activity));
+    return responses;
+  }
+
+  private async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    switch (activity.type) {
+      case ActivityTypes.Message: {
+        const conversationId = this.conversationIdOf(activity);
+        const id = randomUUID();
+        await this.runtime.transcripts.append(this.connector.channelId, conversationId, botEntries([activity], new Date(this.runtime.clock.now())));
+        await this.addEffect(conversationId, 'message', { activityId: id, activity } satisfies MessageEffect);
+        return { id };
+      }
+      case ActivityTypes.Typing:
+        await this.connector.sendTyping?.(activity).catch((error: unknown) => this.logger.debug('typing indicator failed', { error }));
+        return { id: '' };
+      case 'delay':
+        await this.addEffect(this.conversationIdOf(activity), 'delay', { ms: typeof activity.value === 'number' ? activity.value : 1000 });
+        return { id: '' };
+      case ActivityTypes.Trace:
+        return { id: '' };
+      case ActivityTypes.Event:
+        if (activity.name === HandoffEvents.Initiate) return this.initiateHandoff(context, activity);
+        if (activity.name === ConversationEvents.Control) return this.requestControl(context, activity);
+        throw new NotSupportedError(this.platform, `sending the event "${activity.name ?? ''}"`);
+      default:
+        throw new NotSupportedError(this.platform, `sending activities of type "${activity.type ?? ''}"`);
+    }
+  }
+
+  /** `handoff.initiate` → a durable effect of the turn, carried out after it; the outcome reaches the bot as `handoff.status`. */
+  private async initiateHandoff(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    const conversationId = this.conversationIdOf(activity);
+    const request = parseHandoffRequest(activity.value);
+    const attached = attachedTranscript(activity);
+    const stored = attached ? [] : await this.runtime.transcripts.list(this.connector.channelId, conversationId);
+    const id = randomUUID();
+    const effect: HandoffEffect = { activityId: id, reference: TurnContext.getConversationReference(context.activity), request, note: handoffNote(request, attached, stored) };
+    await this.addEffect(conversationId, 'handoff', effect);
+    return { id };
+  }
+
+  /** `conversation.control` → validated now (a bad value throws to the bot), carried out after the turn. */
+  private async requestControl(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    const conversationId = this.conversationIdOf(activity);
+    const control = this.connector.parseControl(activity.value);
+    const id = randomUUID();
+    await this.addEffect(conversationId, 'control', { activityId: id, reference: TurnContext.getConversationReference(context.activity), control } satisfies ControlEffect);
+    return { id };
+  }
+
+  /** In the conversation's own turn: an effect committed with it. Anywhere else: written to the outbox now. */
+  private async addEffect(conversationId: string, kind: string, payload: unknown): Promise<void> {
+    const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload };
+    const scope = currentTurn() as OwnTurnScope | undefined;
+    if (scope?.writes && scope.conversationId === conversationId) {
+      scope.writes.addOutbox(action);
+      scope.effects.push(action);
+      return;
+    }
+    await this.runtime.delivery.submit(action);
+  }
+
+  private conversationIdOf(activity: Partial<Activity>): string {
+    const id = activity.conversation?.id;
+    if (!id) throw new InvalidRequestError(`${this.platform}_conversation_missing`, 'the activity has no conversation id');
+    this.connector.checkConversationId(id);
+    return id;
+  }
+
+  /** The effects' executors: the connector's platform calls, and what their outcome tells the bot. */
+  private registerEffects(): void {
+    const { delivery } = this.runtime;
+    const { connector } = this;
+    delivery.register(this.platform, 'message', {
+      execute: (action) => connector.sendMessage(reviveActivity((action.payload as MessageEffect).activity)),
+      failed: (action, message) => {
+        const { activityId, activity } = action.payload as MessageEffect;
+        this.tellBot(activity, { type: ActivityTypes.Event, name: ConversationEvents.DeliveryFailed, value: { activityId, kind: 'message', message } });
+      },
+    });
+    delivery.register(this.platform, 'delay', { execute: (action) => this.runtime.clock.sleep((action.payload as { ms: number }).ms) });
+    delivery.register(this.platform, 'handoff', {
+      execute: (action, progress) => {
+        const effect = action.payload as HandoffEffect;
+        return connector.handoff(action.conversationId, parseHandoffRequest(effect.request), effect.note, progress);
+      },
+      succeeded: (action, result) => {
+        const { reference } = action.payload as HandoffEffect;
+        const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
+        connector.actionFinished?.(action.conversationId);
+        this.logger.info('handoff done', { conversationId: action.conversationId });
+        this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
+          { type: 'handoff_completed', platformStatus: outcome.platformStatus, details: outcome.details, observedAt: outcome.observedAt },
+        ]);
+      },
+      failed: (action, message) => {
+        this.logger.error('handoff failed', { conversationId: action.conversationId, reason: message });
+        this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
+      },
+    });
+    delivery.register(this.platform, 'control', {
+      execute: (action, progress) => connector.control(action.conversationId, connector.parseControl((action.payload as ControlEffect).control), progress),
+      succeeded: (action) => connector.actionFinished?.(action.conversationId),
+      failed: (action, message) => this.reportStatus((action.payload as ControlEffect).reference, { state: 'failed', message: `conversation.control failed: ${message}` }),
+    });
+  }
+
+  /** `handoff.status` to the bot as its own turn in the conversation's order, after the ownership events it implies. */
+  private reportStatus(reference: Partial<ConversationReference>, status: HandoffStatus, ownership: OwnershipEvent[] = []): void {
+    const conversationId = reference.conversation?.id;
+    if (!conversationId) return;
+    const { runtime, connector } = this;
+    void runtime.queue
+      .enqueue(conversationId, () =>
+        this.ownTurn(conversationId, async () => {
+          const decision = ownership.length > 0 ? await runtime.ownership.apply(connector.channelId, conversationId, ownership) : undefined;
+          if (decision?.transition) this.logTransition(conversationId, decision.transition, decision.record.reason);
+          await this.runTurn(statusActivity(reference, status), decision?.record.owner ?? 'bot');
+        }),
+      )
+      .catch((error: unknown) => this.logger.error('could not tell the bot a handoff status', { conversationId, error }));
+  }
+
+  /** An event about something the bot sent, as its own turn. */
+  private tellBot(sent: Partial<Activity>, event: Partial<Activity>): void {
+    const reference: Partial<ConversationReference> = { channelId: sent.channelId, serviceUrl: sent.serviceUrl, conversation: sent.conversation, user: sent.recipient, bot: sent.from };
+    void this.emitToBot(reference, event).catch((error: unknown) => this.logger.error('could not tell the bot', { conversationId: sent.conversation?.id, error }));
+  }
+
+  // ---------------------------------------------------------------- proactive
+
+  /** Runs `logic` (or the bot's) with an activity in the referenced conversation, in its order. */
+  emitToBot(reference: Partial<ConversationReference>, activity: Partial<Activity>, logic?: BotLogic): Promise<void> {
+    const full = TurnContext.applyConversationReference({ ...activity, timestamp: new Date(this.runtime.clock.now()) }, reference, true);
+    full.channelId ??= this.connector.channelId;
+    full.serviceUrl ??= this.connector.serviceUrl;
+    return this.runProactive(full, logic);
+  }
+
+  private runProactive(activity: Partial<Activity>, logic?: BotLogic): Promise<void> {
+    const conversationId = activity.conversation?.id;
+    if (!conversationId) return Promise.reject(new InvalidRequestError(`${this.platform}_conversation_missing`, 'the reference has no conversation id'));
+    const turn = async () => {
+      const owner = activity.type === ActivityTypes.Message ? await this.runtime.ownership.owner(this.connector.channelId, conversationId) : 'bot';
+      if (!logic) return this.runTurn(activity, owner);
+      const context = new TurnContext(this.bot.adapter, activity);
+      await this.bot.runMiddleware(context, logic);
+    };
+    const scope = currentTurn();
+    if (scope?.conversationId === conversationId) return scope.writes ? turn() : this.ownTurn(conversationId, turn);
+    return this.runtime.queue.enqueue(conversationId, () => this.ownTurn(conversationId, turn));
+  }
+
+  /**
+   * Sends a message outside any turn, now (a relayed ticket answer whose own outbox action retries it):
+   * not through the bot's logic; errors reach the caller; the transcript records it.
+   */
+  async deliverNow(reference: Partial<ConversationReference>, activity: Partial<Activity>): Promise<string> {
+    const full = TurnContext.applyConversationReference({ type: ActivityTypes.Message, ...activity }, reference, false);
+    const conversationId = this.conversationIdOf(full);
+    const id = await this.connector.sendMessage(full);
+    await this.runtime.transcripts.append(this.connector.channelId, conversationId, botEntries([full], new Date(this.runtime.clock.now())));
+    return id;
+  }
+}
+
+/** A `handoff.status` event activity for a conversation. */
+export function statusActivity(reference: Partial<ConversationReference>, value: HandoffStatus): Partial<Activity> {
+  const activity = TurnContext.applyConversationReference(
+    { type: ActivityTypes.Event, name: HandoffEvents.Status, value, valueType: 'application/vnd.microsoft.handoff.status' },
+    reference,
+    true,
+  );
+  activity.id = `handoff-status:${randomUUID()}`;
+  activity.timestamp = new Date();
+  return activity;
+}
+
+/** A human agent's public message as a transcript line. */
+function agentEntry(activity: Partial<Activity>): TranscriptEntry | undefined {
+  if (activity.type !== ActivityTypes.Event || activity.name !== ConversationEvents.AgentMessage) return undefined;
+  const value = activity.value as { text?: string; agent?: { name?: string | null } } | undefined;
+  if (!value?.text) return undefined;
+  return { role: 'agent', text: value.text.replace(/\s*\n+\s*/g, ' ').trim(), name: value.agent?.name ?? undefined, at: new Date(activity.timestamp ?? Date.now()).toISOString() };
+}
+
+/** An activity read back from JSON (timestamps were Dates). */
+function reviveActivity(activity: Partial<Activity>): Partial<Activity> {
+  if (typeof activity.timestamp === 'string') activity.timestamp = new Date(activity.timestamp);
+  return activity;
+}
+
+/** A stored event read back from JSON. */
+export function revivePlannedEvent(event: PlannedEvent): PlannedEvent {
+  reviveActivity(event.activity);
+  return event;
+}

@@ -1,0 +1,95 @@
+/**
+ * What a platform gives the pipeline: a connector answers the pipeline's questions about a webhook
+ * (pure, testable with plain data) and makes the platform calls for what a turn produced. A new
+ * platform is one connector plus its clients.
+ */
+import type { Activity, ConversationReference, Storage } from 'botbuilder-core';
+import type { ConversationControl, HandoffRequest } from '../control/vocabulary';
+import type { WebhookInput } from '../http/webhook-io';
+import type { OwnershipEvent, OwnershipRecord } from '../ownership';
+
+/** A refused webhook: the status and a JSON error naming the problem. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** One event a webhook carries, as the pipeline stores and later runs it (JSON-serialisable). */
+export interface PlannedEvent {
+  /** The queue key (our conversation id). */
+  conversationId: string;
+  /** Idempotency keys: a redelivery carrying any of them runs no second turn. */
+  dedupeKeys: string[];
+  /** What the payload tells about who owns the conversation, applied in order before the turn. */
+  ownership: OwnershipEvent[];
+  /** The activity of the turn. */
+  activity: Partial<Activity>;
+  /** Platform facts `prepare` needs later (kept with the event). */
+  facts?: Record<string, string | number | boolean>;
+}
+
+export type PlanResult = { refused: Refusal } | { ignored: string } | { event: PlannedEvent };
+
+/** Tracks which steps of a multi-step platform action are done, durably, so a retry resumes after the last one. */
+export interface StepProgress {
+  done(step: string): boolean;
+  mark(step: string): Promise<void>;
+}
+
+/** What a handoff did on the platform. */
+export interface HandoffResult {
+  /** The owner's platform status afterwards (Nimchat `open`, the WOZTELL folder). */
+  platformStatus?: string;
+  details?: Record<string, string | number | boolean>;
+  /** The observation time to record, on the clock the platform's other observations use. */
+  observedAt?: number;
+  /** Told to the bot in `handoff.status accepted`. */
+  message: string;
+}
+
+export interface Connector {
+  /** Lower-case platform name: metrics label, inbox and outbox key. */
+  readonly platform: string;
+  /** The activities' `channelId`. */
+  readonly channelId: string;
+  /** The `serviceUrl` of activities the pipeline makes itself (proactive). */
+  readonly serviceUrl: string;
+  /** The status the platform redelivers on (when the bot is shutting down or over its backlog). */
+  readonly redeliverStatus: number;
+
+  /** Authenticity of the request, before its body is read as JSON (pure): a refusal, or claims for `plan`. */
+  authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> };
+  /** Validates (zod) and plans the parsed body, once. */
+  plan(body: unknown, input: WebhookInput, claims: Record<string, unknown> | undefined): PlanResult;
+  /**
+   * Inside the conversation's slot, before the turn: what only I/O can tell (a thread lookup, a stored
+   * choice). Returns the event to run (its ownership events may grow).
+   */
+  prepare?(event: PlannedEvent, current: OwnershipRecord | undefined, storage: Storage): Promise<PlannedEvent>;
+
+  /** Checks that a conversation id is one of this platform's; throws a clear error otherwise. */
+  checkConversationId(conversationId: string): void;
+  /** Sends one message activity; resolves with the platform's id of it. */
+  sendMessage(activity: Partial<Activity>): Promise<string>;
+  /** A typing indicator, best effort. */
+  sendTyping?(activity: Partial<Activity>): Promise<void>;
+  /** Parses a `conversation.control` value; fields the platform cannot carry out are an error naming them. */
+  parseControl(value: unknown): ConversationControl;
+  /** Carries out a handoff, step by step (steps already done are skipped). */
+  handoff(conversationId: string, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffResult>;
+  /** Carries out a `conversation.control`, step by step. */
+  control(conversationId: string, control: ConversationControl, progress: StepProgress): Promise<void>;
+  /** Told when a handoff or control action finished (e.g. drop a cached lookup). */
+  actionFinished?(conversationId: string): void;
+}
+
+/** The reference of an event's conversation, for turns the pipeline starts itself. */
+export type Reference = Partial<ConversationReference>;
+
+/** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */
+export async function runStep(progress: StepProgress, step: string, fn: () => Promise<unknown>): Promise<void> {
+  if (progress.done(step)) return;
+  await fn();
+  await progress.mark(step);
+}

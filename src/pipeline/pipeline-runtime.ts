@@ -1,0 +1,77 @@
+/**
+ * What every pipeline of one running bot shares: the stores, the turn-aware storage, the
+ * per-conversation queue, the outbox delivery, ownership and transcripts, metrics and logging, and the
+ * backlog of accepted events not yet processed.
+ */
+import type { Storage } from 'botbuilder-core';
+import { systemClock, type Clock } from '../clock';
+import { ConversationQueue } from '../conversation-queue';
+import { silentLogger, type Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { OutboxDelivery, type OutboxDeliveryOptions } from '../outbox/outbox-delivery';
+import { OwnershipStore } from '../ownership';
+import { createStores, type Stores } from '../storage/create-stores';
+import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
+import { TurnStorage } from './turn-storage';
+
+export interface PipelineRuntimeOptions {
+  /** Default: `memory:` stores (nothing survives a restart). */
+  stores?: Stores;
+  queue?: ConversationQueue;
+  metrics?: Metrics;
+  logger?: Logger;
+  clock?: Clock;
+  outbox?: Omit<OutboxDeliveryOptions, 'clock' | 'logger' | 'metrics'>;
+  /** Accepted events not yet processed past which webhooks are refused with the platform's redelivery status (default 10,000). */
+  backlogLimit?: number;
+  /** How long redeliveries are recognised (default 24 h). */
+  dedupeTtlMs?: number;
+}
+
+export class PipelineRuntime {
+  readonly stores: Stores;
+  /** The Storage to give the bot: inside a turn its writes are committed with the turn. */
+  readonly storage: Storage;
+  readonly queue: ConversationQueue;
+  readonly delivery: OutboxDelivery;
+  readonly ownership: OwnershipStore;
+  readonly transcripts: TranscriptStore;
+  readonly metrics?: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly backlogLimit: number;
+  readonly dedupeTtlMs: number;
+  private pendingEvents = 0;
+
+  constructor(options: PipelineRuntimeOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
+    this.stores = options.stores ?? createStores('memory:', this.logger, { clock: this.clock });
+    this.storage = new TurnStorage(this.stores.storage);
+    this.queue = options.queue ?? new ConversationQueue();
+    this.delivery = new OutboxDelivery(this.stores.outbox, { ...options.outbox, clock: this.clock, logger: this.logger, metrics: this.metrics });
+    this.ownership = new OwnershipStore(this.storage);
+    this.transcripts = new StorageTranscriptStore(this.storage);
+    this.backlogLimit = options.backlogLimit ?? 10_000;
+    this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
+  }
+
+  /** Accepted events whose processing has not finished. */
+  get backlog(): number {
+    return this.pendingEvents;
+  }
+
+  /** Counts an accepted event until its processing ends (the returned function). */
+  trackEvent(): () => void {
+    this.pendingEvents++;
+    this.metrics?.backlog.set(this.pendingEvents);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.pendingEvents--;
+      this.metrics?.backlog.set(this.pendingEvents);
+    };
+  }
+}

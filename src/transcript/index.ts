@@ -1,0 +1,2 @@
+export * from './transcript-store';
+export * from './format-transcript';
