@@ -1,6 +1,6 @@
 /** Realistic Nimchat webhook payloads (shapes of nimchat.md §3) and signing for direct posts. */
 import axios from 'axios';
-import { signNimchatPayload } from '../../adapters/nimchat/verify';
+import { nimchatSignature } from './signing';
 
 export function conversation(id: number, status = 'pending', updatedAt = 1781690568.61) {
   return {
@@ -75,7 +75,7 @@ export async function postSigned(url: string, secret: string | undefined, body: 
   if (secret) {
     const ts = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     headers['X-Chatwoot-Timestamp'] = ts;
-    headers['X-Chatwoot-Signature'] = signNimchatPayload(secret, ts, raw);
+    headers['X-Chatwoot-Signature'] = nimchatSignature(secret, ts, raw);
   }
   return axios.post(url, raw, { headers, validateStatus: () => true, transformRequest: [(d: unknown) => d], maxBodyLength: Infinity });
 }

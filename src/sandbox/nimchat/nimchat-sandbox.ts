@@ -9,7 +9,7 @@ import { ACCOUNT, type SandboxAgentBot, type SandboxUser } from './nimchat-model
 import { contactPayload, conversationEventPayload, conversationPayload, listedMessagePayload, messageEventPayload } from './nimchat-payloads';
 import { NimchatSandboxState, type SandboxEvent } from './nimchat-state';
 import { WebhookDeliverer, type DeliveryRecord } from '../webhook-delivery';
-import { signNimchatPayload } from '../../../adapters/nimchat/verify';
+import { chatwootSignatureHeaders } from './signing';
 
 export interface NimchatSandboxOptions {
   host?: string;
@@ -155,12 +155,8 @@ export class NimchatSandbox {
     const now = this.options.now ?? (() => Date.now());
     const headers = (deliveryId: string): Record<string, string> => {
       const h: Record<string, string> = { 'X-Chatwoot-Delivery': deliveryId };
-      if (secret) {
-        const timestamp = String(Math.floor(now() / 1000));
-        h['X-Chatwoot-Timestamp'] = timestamp;
-        h['X-Chatwoot-Signature'] = signNimchatPayload(secret, timestamp, body);
-      }
-      return h;
+      // Per attempt: a retry carries a fresh timestamp.
+      return secret ? { ...h, ...chatwootSignatureHeaders(secret, body, now()) } : h;
     };
     // Nimchat retries 429 and 500 only (nimchat.md §2).
     this.deliveries.deliver({ url: bot.outgoing_url, event: String(payload.event), body, headers, retryOn: (s) => s === 429 || s === 500 }, onFinalFailure);

@@ -7,7 +7,7 @@
  */
 import { SandboxHttpError, SandboxRouter, type SandboxReply, type SandboxRequest } from '../router';
 import { WebhookDeliverer, type DeliveryRecord } from '../webhook-delivery';
-import { signWoztellPayload } from '../../../adapters/woztell/verify';
+import { woztellSignature } from './signing';
 import {
   SANDBOX_ACCESS_TOKEN,
   SANDBOX_APP_ID,
@@ -198,7 +198,7 @@ export class WoztellSandbox {
   private deliver(event: string, payload: Record<string, unknown>): void {
     if (!this.webhookUrl) return;
     const body = JSON.stringify(payload);
-    const headers = (): Record<string, string> => ({ 'X-Woztell-Signature': signWoztellPayload(SANDBOX_CHANNEL_SECRET, body) });
+    const headers = (): Record<string, string> => ({ 'X-Woztell-Signature': woztellSignature(SANDBOX_CHANNEL_SECRET, body) });
     // Retries are not documented; the sandbox tries again on 429 and 5xx.
     this.deliveries.deliver({ url: this.webhookUrl, event, body, headers, retryOn: (s) => s === 429 || s >= 500 });
   }

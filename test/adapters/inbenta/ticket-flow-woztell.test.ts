@@ -97,7 +97,8 @@ describe('tickets on WOZTELL', () => {
     expect(h.received(m.memberId).some((t) => t.includes('We will replace it.'))).toBe(false);
     h.sandbox.faults.length = 0;
     expect(await h.app.stores.outbox.pendingCount()).toBe(1);
-    await h.app.runtime.delivery.whenIdle(5000); // the retry's (shortened) delay
+    // The retry's (shortened) backoff.
+    for (let i = 0; i < 200 && (await h.app.stores.outbox.pendingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await settle();
     expect(h.received(m.memberId).filter((t) => t.includes('We will replace it.'))).toHaveLength(1);
   });

@@ -4,9 +4,40 @@ import { createUrlToken, signNimchatPayload, verifyNimchatSignature, verifyUrlTo
 const secret = 'bot-secret-xyz';
 const body = Buffer.from('{"event":"message_created","content":"héllo"}', 'utf8');
 const now = 1_781_690_568;
+// Computed once outside this code (openssl dgst -sha256 -hmac bot-secret-xyz over
+// `1781690568.` + the body's UTF-8 bytes) and pasted: a signature the adapter computed itself
+// would follow any change to its format.
+const signature = 'sha256=33eed3174cf3a210fc22374b3d83ea6e82f313cc39cb50ee3d482f7855ca2a95';
+
+/** `text` with the byte at `index` changed (the last byte when -1). */
+function flipByte(text: string | Buffer, index = -1): Buffer {
+  const bytes = Buffer.from(text);
+  const at = index < 0 ? bytes.length + index : index;
+  bytes[at] = bytes[at]! ^ 0x01;
+  return bytes;
+}
+
+describe('Nimchat signature: fixed vector', () => {
+  const check = (over: Partial<{ rawBody: Buffer; signature: string; timestamp: string }>) =>
+    verifyNimchatSignature({ secret, rawBody: body, signature, timestamp: String(now), nowSeconds: now, ...over });
+
+  it('the adapter signs and accepts the vector', () => {
+    expect(signNimchatPayload(secret, String(now), body)).toBe(signature);
+    expect(check({})).toEqual({ ok: true });
+  });
+
+  it('refuses a one-byte change to the body, the timestamp, the signature or the secret', () => {
+    expect(check({ rawBody: flipByte(body) })).toMatchObject({ ok: false, code: 'nimchat_signature_invalid' });
+    // A byte inside the two-byte "é".
+    expect(check({ rawBody: flipByte(body, body.indexOf(0xa9)) })).toMatchObject({ ok: false, code: 'nimchat_signature_invalid' });
+    expect(check({ timestamp: String(now + 1) })).toMatchObject({ ok: false, code: 'nimchat_signature_invalid' });
+    expect(check({ signature: flipByte(signature).toString() })).toMatchObject({ ok: false, code: 'nimchat_signature_invalid' });
+    expect(check({ signature: flipByte(signature, 'sha256='.length).toString() })).toMatchObject({ ok: false, code: 'nimchat_signature_invalid' });
+    expect(verifyNimchatSignature({ secret: 'bot-secret-xyZ', rawBody: body, signature, timestamp: String(now), nowSeconds: now }).ok).toBe(false);
+  });
+});
 
 describe('verifyNimchatSignature', () => {
-  const signature = signNimchatPayload(secret, String(now), body);
   it.each([
     ['valid', signature, String(now), now, true, undefined],
     ['valid at the edge of the window', signature, String(now), now + 300, true, undefined],
@@ -25,7 +56,7 @@ describe('verifyNimchatSignature', () => {
 
   it('is computed over the exact bytes (a re-serialised body fails)', () => {
     const reserialised = Buffer.from(JSON.stringify(JSON.parse(body.toString())).replace(':', ': '));
-    const result = verifyNimchatSignature({ secret, rawBody: reserialised, signature: signNimchatPayload(secret, String(now), body), timestamp: String(now), nowSeconds: now });
+    const result = verifyNimchatSignature({ secret, rawBody: reserialised, signature, timestamp: String(now), nowSeconds: now });
     expect(result.ok).toBe(false);
   });
 });

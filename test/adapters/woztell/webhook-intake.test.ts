@@ -2,7 +2,7 @@
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-harness';
-import { signWoztellPayload } from '../../../adapters/woztell/verify';
+import { woztellSignature } from '../../helpers/signing';
 
 function inbound(memberId: string, channel: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -38,12 +38,12 @@ describe('WOZTELL webhook intake', () => {
     h = await startWoztellHarness();
     const m = h.sandbox.createMember('Ada');
     const secret = h.sandbox.channelSecret;
-    const ok = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), (raw) => signWoztellPayload(secret, raw), secret);
+    const ok = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), (raw) => woztellSignature(secret, raw), secret);
     expect(ok.status).toBe(200);
     const hex = await post(
       h.webhookUrl,
       inbound(m.memberId, h.sandbox.channelId),
-      (raw) => `sha256=${Buffer.from(signWoztellPayload(secret, raw), 'base64').toString('hex')}`,
+      (raw) => `sha256=${woztellSignature(secret, raw, 'hex')}`,
       secret,
     );
     expect(hex.status).toBe(200);
@@ -51,14 +51,14 @@ describe('WOZTELL webhook intake', () => {
     const turns = h.bot.seen.length;
     expect(turns).toBe(2);
 
-    const wrong = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), (raw) => signWoztellPayload('another-secret', raw), secret);
+    const wrong = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), (raw) => woztellSignature('another-secret', raw), secret);
     expect(wrong.status).toBe(401);
     expect(wrong.data.error.code).toBe('woztell_signature_invalid');
     const missing = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), null, secret);
     expect(missing.status).toBe(401);
     expect(missing.data.error.code).toBe('woztell_signature_missing');
     // signed over other bytes than those sent
-    const tampered = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), () => signWoztellPayload(secret, '{}'), secret);
+    const tampered = await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId), () => woztellSignature(secret, '{}'), secret);
     expect(tampered.status).toBe(401);
     await h.settle();
     expect(h.bot.seen.length).toBe(turns);
@@ -69,13 +69,13 @@ describe('WOZTELL webhook intake', () => {
     h = await startWoztellHarness();
     const secret = h.sandbox.channelSecret;
     const bad = await axios.post(h.webhookUrl, '{nope', {
-      headers: { 'Content-Type': 'application/json', 'X-Woztell-Signature': signWoztellPayload(secret, '{nope') },
+      headers: { 'Content-Type': 'application/json', 'X-Woztell-Signature': woztellSignature(secret, '{nope') },
       validateStatus: () => true,
       transformRequest: [(d: unknown) => d],
     });
     expect(bad.status).toBe(400);
     expect(bad.data.error.code).toBe('invalid_json');
-    const shape = await post(h.webhookUrl, { type: 'TEXT', data: { text: 'x' } }, (raw) => signWoztellPayload(secret, raw), secret);
+    const shape = await post(h.webhookUrl, { type: 'TEXT', data: { text: 'x' } }, (raw) => woztellSignature(secret, raw), secret);
     expect(shape.status).toBe(400);
     expect(shape.data.error.code).toBe('payload_invalid');
     expect(shape.data.error.message).toMatch(/member/);
@@ -86,7 +86,7 @@ describe('WOZTELL webhook intake', () => {
     const m = h.sandbox.createMember('Ada');
     const body = inbound(m.memberId, h.sandbox.channelId, { messageId: 'wamid.same' });
     const secret = h.sandbox.channelSecret;
-    const answers = await Promise.all([1, 2, 3].map(() => post(h.webhookUrl, body, (raw) => signWoztellPayload(secret, raw), secret)));
+    const answers = await Promise.all([1, 2, 3].map(() => post(h.webhookUrl, body, (raw) => woztellSignature(secret, raw), secret)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answers.filter((a) => a.data.duplicate === true)).toHaveLength(2);
     await h.settle();
@@ -108,7 +108,7 @@ describe('WOZTELL webhook intake', () => {
     const read = { type: 'READ', eventType: 'INBOUND', messageId: 'wamid.r', data: { messageId: 'wamid.r' }, timestamp: 1701914905000, member: m.memberId, channel: h.sandbox.channelId, app: 'a' };
     const manual = { type: 'MANUAL', member: m.memberId, channel: h.sandbox.channelId, app: 'a', meta: { source: { integrationId: 'api' } }, messageEvent: { type: 'TEXT', data: { text: 'broadcast' }, messageId: 'wamid.b', timestamp: 1701914905000 } };
     for (const body of [read, manual]) {
-      const res = await post(h.webhookUrl, body, (raw) => signWoztellPayload(secret, raw), secret);
+      const res = await post(h.webhookUrl, body, (raw) => woztellSignature(secret, raw), secret);
       expect(res.status).toBe(200);
       expect(res.data.ignored).toBeTruthy();
     }
@@ -120,9 +120,9 @@ describe('WOZTELL webhook intake', () => {
     h = await startWoztellHarness();
     const m = h.sandbox.createMember('Ada');
     const secret = h.sandbox.channelSecret;
-    await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId, { timestamp: '1701914905' }), (raw) => signWoztellPayload(secret, raw), secret);
+    await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId, { timestamp: '1701914905' }), (raw) => woztellSignature(secret, raw), secret);
     await h.settle();
-    await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId, { timestamp: 1701914905000 }), (raw) => signWoztellPayload(secret, raw), secret);
+    await post(h.webhookUrl, inbound(m.memberId, h.sandbox.channelId, { timestamp: 1701914905000 }), (raw) => woztellSignature(secret, raw), secret);
     await h.settle();
     const stamps = h.bot.seen.filter((a) => a.type === 'message').map((a) => new Date(a.timestamp as Date).toISOString());
     expect(stamps).toEqual(['2023-12-07T02:08:25.000Z', '2023-12-07T02:08:25.000Z']);
@@ -134,9 +134,9 @@ describe('WOZTELL webhook intake', () => {
     const secret = h.sandbox.channelSecret;
     const image = inbound(m.memberId, h.sandbox.channelId, { type: 'IMAGE', data: { attachments: [{ type: 'IMAGE', url: 'https://cdn.example/a.jpg' }], caption: 'my receipt' } });
     const location = inbound(m.memberId, h.sandbox.channelId, { type: 'LOCATION', data: { lat: 22.28, long: 114.16, name: 'Central' } });
-    await post(h.webhookUrl, image, (raw) => signWoztellPayload(secret, raw), secret);
+    await post(h.webhookUrl, image, (raw) => woztellSignature(secret, raw), secret);
     await h.settle();
-    await post(h.webhookUrl, location, (raw) => signWoztellPayload(secret, raw), secret);
+    await post(h.webhookUrl, location, (raw) => woztellSignature(secret, raw), secret);
     await h.settle();
     const [img, loc] = h.bot.seen.filter((a) => a.type === 'message');
     expect(img!.attachments).toEqual([{ contentType: 'image/*', contentUrl: 'https://cdn.example/a.jpg', name: undefined }]);
