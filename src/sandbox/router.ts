@@ -28,6 +28,8 @@ export interface SandboxReply {
   body?: unknown;
   headers?: Record<string, string>;
   raw?: Buffer;
+  /** From `before`: carry the request out all the same, then answer this (an answer lost after the work was done). */
+  afterWork?: boolean;
 }
 
 export type SandboxHandler = (req: SandboxRequest) => Promise<SandboxReply> | SandboxReply;
@@ -90,6 +92,7 @@ export class SandboxRouter {
       const { body, files } = await readBody(req);
       const request: SandboxRequest = { method, path: url.pathname, params: match?.params ?? {}, query: url.searchParams, headers: req.headers, body, files };
       const early = this.before?.(request);
+      if (early?.afterWork && match) await match.route.handler(request);
       const reply = early ?? (match ? await match.route.handler(request) : { status: 404, body: { error: 'Not Found' } });
       this.after?.(request, reply);
       send(res, reply);

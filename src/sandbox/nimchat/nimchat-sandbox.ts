@@ -31,6 +31,8 @@ export interface SandboxFault {
   body?: unknown;
   headers?: Record<string, string>;
   times?: number;
+  /** Carry the call out, then answer the fault (the answer is lost, the work is done). */
+  afterWork?: boolean;
 }
 
 export interface RecordedCall {
@@ -440,7 +442,7 @@ export class NimchatSandbox {
     if (fault) {
       if (fault.times !== undefined && --fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
       this.calls.push({ method: req.method, path: req.path, body: req.body, by: 'bot', status: fault.status });
-      return { status: fault.status, body: fault.body ?? { error: `injected ${fault.status}` }, headers: fault.headers };
+      return { status: fault.status, body: fault.body ?? { error: `injected ${fault.status}` }, headers: fault.headers, afterWork: fault.afterWork };
     }
     return undefined;
   }
