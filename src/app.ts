@@ -276,13 +276,9 @@ export class App {
     // Events accepted before the last stop are queued first, so per conversation they keep their order.
     for (const adapter of this.adapters()) await adapter.recover(this.logic);
     await this.inbenta?.events.recover();
-    this.stores.prune();
+    await this.stores.prune();
     this.pruneTimer = setInterval(() => {
-      try {
-        this.stores.prune();
-      } catch (error) {
-        this.logger.error('retention pass failed', { error });
-      }
+      this.stores.prune().catch((error: unknown) => this.logger.error('retention pass failed', { error }));
     }, this.options.pruneEveryMs ?? 3600_000);
     this.pruneTimer.unref();
     await new Promise<void>((resolve, reject) => {
