@@ -80,9 +80,11 @@ describe('group commit', () => {
     expect((await s.inbox.unfinished('p')).length).toBe(1);
   });
 
-  it('runs writes in submission order: an unawaited started() lands before the done mark', async () => {
-    const file = path.join(dir, 'fifo.sqlite');
-    const s = stores(file);
+  it('runs writes in submission order: unawaited writes of one key end with the last; started() before the done mark', async () => {
+    const s = stores();
+    for (let n = 1; n < 10; n++) void s.storage.write({ k: { n } });
+    await s.storage.write({ k: { n: 10 } });
+    expect((await s.storage.read(['k'])).k).toMatchObject({ n: 10, eTag: '10' });
     const r = await accept(s, 'e1');
     const other = await accept(s, 'e2');
     if (r.duplicate || other.duplicate) throw new Error('unexpected duplicate');
