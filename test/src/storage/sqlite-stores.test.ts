@@ -147,9 +147,14 @@ describe('retention', () => {
     const s = stores(file, clock);
     const sizes: number[] = [];
     for (let round = 0; round < 6; round++) {
-      for (let i = 0; i < 2000; i++) {
-        const r = await s.inbox.accept({ platform: 'p', conversationId: `c${i % 50}`, dedupeKeys: [`k${round}-${i}`], ttlMs: 3600_000, payload: { text: 'x'.repeat(200) } });
-        if (!r.duplicate) await s.inbox.markDone(r.id);
+      // 50 conversations at a time, as concurrent webhooks arrive (their writes are group-committed)
+      for (let i = 0; i < 2000; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, async (_, c) => {
+            const r = await s.inbox.accept({ platform: 'p', conversationId: `c${c}`, dedupeKeys: [`k${round}-${i + c}`], ttlMs: 3600_000, payload: { text: 'x'.repeat(200) } });
+            if (!r.duplicate) await s.inbox.markDone(r.id);
+          }),
+        );
       }
       now += 2 * 3600_000; // every round, everything before is past retention
       await s.prune();
