@@ -151,11 +151,7 @@ export class App {
   }
 
   private prune(): void {
-    try {
-      this.stores.prune();
-    } catch (error) {
-      this.logger.error('retention pass failed', { error });
-    }
+    this.stores.prune().catch((error: unknown) => this.logger.error('retention pass failed', { error }));
   }
 
   private webhookRoutes(): WebhookRoute[] {

@@ -20,7 +20,7 @@ export interface ServerDeps {
   logger: Logger;
   routes: () => WebhookRoute[];
   /** Undefined when ready; otherwise why not. */
-  notReadyReason: () => string | undefined;
+  notReadyReason: () => Promise<string | undefined> | string | undefined;
 }
 
 /** The webhook routes of the contract; each is answered by the app's handler, or 404 when its platform is not configured. */
@@ -38,7 +38,7 @@ export function createServer(deps: ServerDeps): Server {
     writeWebhookResult(res, { status: 200, body: { status: 'ok' } });
   });
   server.get('/readyz', async (_req: Request, res: Response) => {
-    const reason = deps.notReadyReason();
+    const reason = await deps.notReadyReason();
     writeWebhookResult(res, reason ? { status: 503, body: { status: 'not ready', reason } } : { status: 200, body: { status: 'ready' } });
   });
   server.get('/metrics', async (_req: Request, res: Response) => {

@@ -29,7 +29,10 @@ export type AcceptResult = { duplicate: true } | { duplicate: false; id: number 
 export interface EventInbox {
   /** One atomic step: refuse a duplicate, else remember its keys and store the event. */
   accept(input: AcceptInput): Promise<AcceptResult>;
-  /** Processing starts (counted, so an event that keeps crashing the process can be set aside). */
+  /**
+   * Processing starts (counted, so an event that keeps crashing the process can be set aside). May be
+   * left unawaited: it is stored before the same event's later done mark.
+   */
   started(id: number): Promise<void>;
   markDone(id: number): Promise<void>;
   /** Unfinished events of a platform, oldest first. */
@@ -59,6 +62,11 @@ export class MemoryEventInbox implements EventInbox {
   }
 
   async markDone(id: number): Promise<void> {
+    this.markDoneNow(id);
+  }
+
+  /** Synchronous, for a turn's commit (nothing may run between its parts). */
+  markDoneNow(id: number): void {
     this.events.delete(id);
   }
 

@@ -1,41 +1,45 @@
-/** The event inbox and the dedupe keys in SQLite: accepting is one transaction, committed before the 2xx. */
+/**
+ * The event inbox and the dedupe keys in SQLite: accepting is one writer operation (the dedupe check,
+ * the keys and the event row together), committed before the 2xx.
+ */
 import type { SqliteDatabase } from './sqlite-database';
 import type { DedupeStore } from './dedupe-store';
 import type { AcceptInput, AcceptResult, EventInbox, InboxEvent } from './event-inbox';
+import type { SqliteWriter } from './sqlite-writer';
+import type { WriteOp, WriteStep } from './sqlite-write-op';
 import type { Clock } from '../clock';
 
+/** Refuses the operation when any of the keys is remembered and not expired. */
+function dedupeGuard(keys: string[], now: number): WriteOp['guard'] {
+  return { sql: 'SELECT 1 FROM dedupe WHERE key IN (SELECT value FROM json_each(?)) AND expires_at > ? LIMIT 1', params: [JSON.stringify(keys), now] };
+}
+
+function rememberSteps(keys: string[], expiresAt: number): WriteStep[] {
+  return keys.map((key) => ({
+    sql: 'INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at',
+    params: [key, expiresAt],
+  }));
+}
+
+/** The step that marks an inbox event done (also part of a turn's commit). */
+export function inboxDoneStep(id: number, now: number): WriteStep {
+  return { sql: 'UPDATE inbox SET done_at = ? WHERE id = ?', params: [now, id] };
+}
+
 export class SqliteDedupeStore implements DedupeStore {
-  private readonly find;
-  private readonly put;
-  private readonly drop;
-
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly writer: SqliteWriter,
     private readonly clock: Clock,
-  ) {
-    this.find = db.prepare<[string, number], { key: string }>('SELECT key FROM dedupe WHERE key = ? AND expires_at > ?');
-    this.put = db.prepare('INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at');
-    this.drop = db.prepare('DELETE FROM dedupe WHERE key = ?');
-  }
-
-  /** Inside the caller's transaction when there is one (better-sqlite3 nests as savepoints). */
-  checkAndRememberNow(keys: string[], ttlMs: number): boolean {
-    const now = this.clock.now();
-    return this.db.transaction(() => {
-      if (keys.some((key) => this.find.get(key, now))) return true;
-      for (const key of keys) this.put.run(key, now + ttlMs);
-      return false;
-    })();
-  }
+  ) {}
 
   async checkAndRemember(keys: string[], ttlMs: number): Promise<boolean> {
-    return this.checkAndRememberNow(keys, ttlMs);
+    const now = this.clock.now();
+    const outcome = await this.writer.submit({ guard: dedupeGuard(keys, now), steps: rememberSteps(keys, now + ttlMs) });
+    return outcome.guarded;
   }
 
   async forget(keys: string[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const key of keys) this.drop.run(key);
-    })();
+    await this.writer.submit({ steps: keys.map((key) => ({ sql: 'DELETE FROM dedupe WHERE key = ?', params: [key] })) });
   }
 }
 
@@ -49,37 +53,40 @@ interface InboxRow {
 }
 
 export class SqliteEventInbox implements EventInbox {
-  private readonly insert;
-  private readonly start;
-  private readonly done;
   private readonly listUnfinished;
 
   constructor(
-    private readonly db: SqliteDatabase,
-    private readonly dedupe: SqliteDedupeStore,
+    db: SqliteDatabase,
+    private readonly writer: SqliteWriter,
     private readonly clock: Clock,
   ) {
-    this.insert = db.prepare('INSERT INTO inbox (platform, conversation, payload, received_at) VALUES (?, ?, ?, ?)');
-    this.start = db.prepare('UPDATE inbox SET attempts = attempts + 1 WHERE id = ?');
-    this.done = db.prepare('UPDATE inbox SET done_at = ? WHERE id = ?');
     this.listUnfinished = db.prepare<[string], InboxRow>('SELECT * FROM inbox WHERE done_at IS NULL AND platform = ? ORDER BY id');
   }
 
   async accept(input: AcceptInput): Promise<AcceptResult> {
-    const payload = JSON.stringify(input.payload);
-    return this.db.transaction((): AcceptResult => {
-      if (input.dedupeKeys.length > 0 && this.dedupe.checkAndRememberNow(input.dedupeKeys, input.ttlMs)) return { duplicate: true };
-      const info = this.insert.run(input.platform, input.conversationId, payload, this.clock.now());
-      return { duplicate: false, id: Number(info.lastInsertRowid) };
-    })();
+    const now = this.clock.now();
+    const insert: WriteStep = {
+      sql: 'INSERT INTO inbox (platform, conversation, payload, received_at) VALUES (?, ?, ?, ?)',
+      params: [input.platform, input.conversationId, JSON.stringify(input.payload), now],
+    };
+    const keyed = input.dedupeKeys.length > 0;
+    const outcome = await this.writer.submit({
+      guard: keyed ? dedupeGuard(input.dedupeKeys, now) : undefined,
+      steps: [...(keyed ? rememberSteps(input.dedupeKeys, now + input.ttlMs) : []), insert],
+    });
+    if (outcome.guarded) return { duplicate: true };
+    return { duplicate: false, id: outcome.steps.at(-1)!.lastInsertRowid };
   }
 
-  async started(id: number): Promise<void> {
-    this.start.run(id);
+  /** May be left unawaited: the writer commits it before this event's later done mark (FIFO). */
+  started(id: number): Promise<void> {
+    const done = this.writer.submit({ steps: [{ sql: 'UPDATE inbox SET attempts = attempts + 1 WHERE id = ?', params: [id] }] }).then(() => undefined);
+    done.catch(() => undefined); // unawaited, a failure is not an unhandled rejection; an awaiting caller still gets it
+    return done;
   }
 
   async markDone(id: number): Promise<void> {
-    this.done.run(this.clock.now(), id);
+    await this.writer.submit({ steps: [inboxDoneStep(id, this.clock.now())] });
   }
 
   async unfinished(platform: string): Promise<InboxEvent[]> {

@@ -27,7 +27,7 @@ class FakeConnector implements Connector {
   failSends = 0;
   failStep?: { step: string; times: number };
 
-  authenticate(input: WebhookInput) {
+  authenticate(input: WebhookInput): ReturnType<Connector['authenticate']> {
     return input.headers['x-key'] === 'ok' ? {} : { refused: { status: 401, code: 'fake_unauthorized', message: 'no key' } };
   }
 

@@ -125,7 +125,7 @@ describe('retention', () => {
 
     clock.now.returns(1_000_000_000 + 2 * 3600_000); // 2 h later: events (1 h) are old, transcripts (1 d) not
     await s.storage.write({ 'transcript/nimchat/1:2': { entries: [] } });
-    expect(s.prune()).toEqual({ inbox: 1, outbox: 1, dedupe: 1, transcripts: 0, state: 0 });
+    expect(await s.prune()).toEqual({ inbox: 1, outbox: 1, dedupe: 1, transcripts: 0, state: 0 });
     expect((await s.inbox.unfinished('p')).length).toBe(1);
     expect((await s.inbox.accept({ platform: 'p', conversationId: 'c', dedupeKeys: ['pending'], ttlMs: 1, payload: {} })).duplicate).toBe(true);
     expect(await s.outbox.pendingCount()).toBe(1);
@@ -134,10 +134,10 @@ describe('retention', () => {
     clock.now.returns(1_000_000_000 + 2 * 86_400_000 - 3600_000);
     await s.storage.write({ 'transcript/nimchat/1:2': { entries: [{ text: 'later' }] } });
     clock.now.returns(1_000_000_000 + 2 * 86_400_000); // 2 days: the first transcript is old, the second not
-    expect(s.prune().transcripts).toBe(1);
+    expect((await s.prune()).transcripts).toBe(1);
     expect(Object.keys(await s.storage.read(['transcript/nimchat/1:1', 'transcript/nimchat/1:2', 'conversation/old']))).toEqual(['transcript/nimchat/1:2', 'conversation/old']);
     clock.now.returns(1_000_000_000 + 11 * 86_400_000); // 11 days: idle state goes too
-    expect(s.prune()).toMatchObject({ transcripts: 1, state: 1 });
+    expect(await s.prune()).toMatchObject({ transcripts: 1, state: 1 });
   });
 
   it('keeps the file bounded under steady traffic with retention on', async () => {
@@ -147,12 +147,17 @@ describe('retention', () => {
     const s = stores(file, clock);
     const sizes: number[] = [];
     for (let round = 0; round < 6; round++) {
-      for (let i = 0; i < 2000; i++) {
-        const r = await s.inbox.accept({ platform: 'p', conversationId: `c${i % 50}`, dedupeKeys: [`k${round}-${i}`], ttlMs: 3600_000, payload: { text: 'x'.repeat(200) } });
-        if (!r.duplicate) await s.inbox.markDone(r.id);
+      // 50 conversations at a time, as concurrent webhooks arrive (their writes are group-committed)
+      for (let i = 0; i < 2000; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, async (_, c) => {
+            const r = await s.inbox.accept({ platform: 'p', conversationId: `c${c}`, dedupeKeys: [`k${round}-${i + c}`], ttlMs: 3600_000, payload: { text: 'x'.repeat(200) } });
+            if (!r.duplicate) await s.inbox.markDone(r.id);
+          }),
+        );
       }
       now += 2 * 3600_000; // every round, everything before is past retention
-      s.prune();
+      await s.prune();
       sizes.push(fs.statSync(file).size);
     }
     // after the first rounds the file stops growing
@@ -170,8 +175,8 @@ describe('unusable store', () => {
 
   it('checkWritable reports a store that can no longer be written', async () => {
     const s = stores();
-    expect(s.checkWritable()).toBeUndefined();
+    expect(await s.checkWritable()).toBeUndefined();
     await s.close();
-    expect(s.checkWritable()).toMatch(/closed/);
+    expect(await s.checkWritable()).toMatch(/closed/);
   });
 });
