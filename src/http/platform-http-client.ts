@@ -24,6 +24,8 @@ export interface PlatformHttpClientOptions {
   logger?: Logger;
   /** Reads the platform's error message out of an error body. */
   readErrorMessage?: (body: unknown) => string | undefined;
+  /** Redirects followed (default 0: platform APIs do not redirect, and following costs a wrapper per request). */
+  maxRedirects?: number;
   /** Reads a platform's own "wait until" headers (ms from now) when Retry-After is absent. */
   readRetryDelay?: (headers: Record<string, string>, now: number) => number | undefined;
 }
@@ -95,7 +97,7 @@ export class PlatformHttpClient {
       httpAgent: keepAliveHttp,
       httpsAgent: keepAliveHttps,
       validateStatus: () => true,
-      maxRedirects: 5,
+      maxRedirects: options.maxRedirects ?? 0,
       maxContentLength: 20 * 1024 * 1024,
       transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     });
