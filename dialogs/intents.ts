@@ -1,4 +1,4 @@
-/** The example bot's keyword intents (DESIGN §5), shared by the interruption and the router. */
+/** The example bot's keyword intents, shared by the interruption and the router. */
 
 const HUMAN_WORDS = /\b(human|agent|person|representative)s?\b/i;
 const TICKET_WORDS = /\b(ticket|leave (a|me a)? ?message)\b/i;

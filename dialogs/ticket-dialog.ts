@@ -1,5 +1,5 @@
 /**
- * "Leave a message": escalation to a ticket, platform neutral (DESIGN §5). Email (from the platform
+ * "Leave a message": escalation to a ticket, platform neutral. Email (from the platform
  * when it has one, else asked and validated) → description → optional confirmation → the ticket with
  * the transcript → its reference told to the customer → the configured close-out as a
  * `conversation.control` event. When the ticketing system fails, the customer is told plainly and

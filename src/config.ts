@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (DESIGN §5), validated with zod. Every problem is reported in
+ * Configuration from the environment, validated with zod. Every problem is reported in
  * one ConfigError; messages name variables, never their values.
  */
 import { z } from 'zod';

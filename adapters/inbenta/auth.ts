@@ -1,5 +1,5 @@
 /**
- * Inbenta access tokens (inbenta.md §1): `/v1/auth` with the API key and secret, kept in memory with
+ * Inbenta access tokens: `/v1/auth` with the API key and secret, kept in memory with
  * its expiration, refreshed through `/v1/refreshToken` when fewer than 180 s remain, `/auth` again
  * once expired or when a refresh fails. One auth or refresh in flight however many callers wait.
  * The ticketing URL comes from `apis` of the last `/auth` (or `/v1/apis`) and is never persisted.

@@ -1,5 +1,5 @@
 /**
- * The Inbenta ticketing API, nothing else (inbenta.md §2–§4): every call carries `x-inbenta-key` and
+ * The Inbenta ticketing API, nothing else: every call carries `x-inbenta-key` and
  * the bearer token; a 401, or a 403 "explicit deny" (an expired or invalid token at the gateway), gets
  * a new token and one more try; 429 waits for `x-throttle-reset`/`Retry-After` (PlatformHttpClient).
  */

@@ -1,5 +1,5 @@
 /**
- * Webhook registration (inbenta.md §4): the `ticket` and `reply` items point at the bot's
+ * Webhook registration: the `ticket` and `reply` items point at the bot's
  * `/api/inbenta`; Inbenta verifies the URL with a challenge the endpoint must already answer.
  */
 import { InvalidRequestError } from '../../src/errors';

@@ -1,5 +1,5 @@
 /**
- * zod schemas of what Inbenta answers and sends (inbenta.md §1–§4). Loose objects: Inbenta adds
+ * zod schemas of what Inbenta answers and sends. Loose objects: Inbenta adds
  * fields over time; only what the adapter reads is required.
  */
 import { z } from 'zod';
@@ -83,7 +83,7 @@ export type InbentaTicket = z.infer<typeof TicketSchema>;
 export type InbentaReply = z.infer<typeof ReplySchema>;
 export type InbentaWebhookEvent = z.infer<typeof WebhookEventSchema>;
 
-/** The body of `POST /v1/tickets` (inbenta.md §2). */
+/** The body of `POST /v1/tickets`. */
 export interface TicketBody {
   title: string;
   message: string;

@@ -1,5 +1,5 @@
 /**
- * Inbenta's rate-limit headers (inbenta.md §3): on 429, `x-throttle-reset` (or `x-quota-reset`)
+ * Inbenta's rate-limit headers: on 429, `x-throttle-reset` (or `x-quota-reset`)
  * says when the window resets. Read as a delay in ms; a value that looks like an epoch is read as
  * one (seconds or ms), a small one as seconds from now.
  */

@@ -1,5 +1,5 @@
 /**
- * Ticket events back into the conversation (inbenta.md §4), and the customer's words on into the
+ * Ticket events back into the conversation, and the customer's words on into the
  * ticket:
  * - `GET /api/inbenta` answers Inbenta's registration challenge; `POST /api/inbenta` takes a batch of
  *   events, each checked, deduped and stored before the 200, then processed in its conversation's

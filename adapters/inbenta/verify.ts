@@ -1,5 +1,5 @@
 /**
- * Inbenta webhook authenticity, pure (inbenta.md §4): `X-Hook-Signature` carries the secret itself,
+ * Inbenta webhook authenticity, pure: `X-Hook-Signature` carries the secret itself,
  * on the challenge GET and (assumed) on deliveries. Compared in constant time: digests of equal
  * length, so neither the content nor the length of the secret leaks through timing.
  */

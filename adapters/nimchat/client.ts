@@ -1,5 +1,5 @@
 /**
- * The Nimchat HTTP API, nothing else: every call a bot token may make (nimchat.md §5) and the admin
+ * The Nimchat HTTP API, nothing else: every call a bot token may make and the admin
  * calls of agent-bot registration (§1). Built on the shared PlatformHttpClient.
  */
 import { PlatformHttpClient, type PlatformHttpClientOptions } from '../../src/http/platform-http-client';
@@ -126,16 +126,6 @@ export class NimchatClient {
     return z
       .looseObject({ id: z.number(), status: z.string(), custom_attributes: z.record(z.string(), z.unknown()).nullable().optional() })
       .parse(res.data);
-  }
-
-  async updatePriority(accountId: number, conversationId: number, priority: NimchatPriority | null) {
-    await this.http.request({ method: 'PATCH', path: this.path(accountId, conversationId), data: { priority } });
-  }
-
-  /** Starts a conversation (in a bot inbox it starts `pending`). */
-  async createConversation(accountId: number, body: { inbox_id: number; contact_id: number; source_id?: string; message?: { content: string } }) {
-    const res = await this.http.request({ method: 'POST', path: this.path(accountId), data: body });
-    return z.looseObject({ id: z.number() }).parse(res.data);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Idempotent agent-bot registration (nimchat.md §1): find the bot by name → create it or update its
+ * Idempotent agent-bot registration: find the bot by name → create it or update its
  * outgoing_url → attach it to the inbox → read its token and secret.
  */
 import { isIP } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * The WOZTELL HTTP APIs, nothing else (woztell.md §2–§4): the Bot API (`sendResponses`), the Open API
+ * The WOZTELL HTTP APIs, nothing else: the Bot API (`sendResponses`), the Open API
  * (GraphQL) and the Inbox integration API with its signed-context headers. Built on the shared
  * PlatformHttpClient; `ok !== 1` and GraphQL `errors[]` are errors too. Credentials travel in headers
  * or axios params, never in the paths that errors and logs show.
@@ -101,7 +101,7 @@ export class WoztellOpenApiClient {
     return schema.parse(body.data);
   }
 
-  /** The installed inbox integration's credentials (woztell.md §3), preferring `appId` when given. */
+  /** The installed inbox integration's credentials, preferring `appId` when given. */
   async findInboxCredentials(appId?: string): Promise<InboxCredentials | undefined> {
     const data = await this.query('query { apiViewer { installedIntegrations { appId _id signature integrationId } } }', {}, InstalledIntegrationsSchema);
     const inboxes = data.apiViewer.installedIntegrations.filter((i) => i.integrationId === 'inbox' && i.signature && i.appId);
@@ -143,7 +143,7 @@ export const DEFAULT_INBOX_PATHS: InboxPaths = {
   internalMessage: '/internal-message',
 };
 
-/** The two headers of every Inbox call (woztell.md §4), byte for byte. */
+/** The two headers of every Inbox call, byte for byte. */
 export function signedContextHeaders(credentials: InboxCredentials): { 'X-Woztell-Payload': string; 'X-Woztell-SignedContext': string } {
   // Keys in this order: appIntegration, then app.
   const payload = JSON.stringify({ appIntegration: credentials.appIntegrationId, app: credentials.appId });

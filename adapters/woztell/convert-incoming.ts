@@ -1,5 +1,5 @@
 /**
- * Pure conversion of WOZTELL channel webhooks into what the adapter does with them (woztell.md §1):
+ * Pure conversion of WOZTELL channel webhooks into what the adapter does with them:
  * a customer message turn, an agent takeover, or nothing (statuses, the bot's own echoes).
  */
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount, type Entity } from 'botbuilder-core';

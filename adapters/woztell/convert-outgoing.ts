@@ -1,5 +1,5 @@
 /**
- * Pure conversion of outgoing bot activities into WOZTELL Bot API `response` items (woztell.md §2):
+ * Pure conversion of outgoing bot activities into WOZTELL Bot API `response` items:
  * text, media by URL, choices as reply buttons where the channel takes them (at most 3 short titles),
  * otherwise numbered text, and `channelData.woztell.response` for anything channel specific.
  */

@@ -1,5 +1,5 @@
 /**
- * zod schemas of what WOZTELL sends and answers (woztell.md §1–§4). Incoming bodies are loose: WOZTELL
+ * zod schemas of what WOZTELL sends and answers. Incoming bodies are loose: WOZTELL
  * adds fields per channel, and only what the adapter reads is checked.
  */
 import { z } from 'zod';
@@ -74,7 +74,7 @@ export type WoztellWebhook =
   | { kind: 'status'; body: WoztellInbound }
   | { kind: 'outbound'; body: WoztellOutboundEcho };
 
-/** Classifies by shape (woztell.md §1): wrapper → outbound echo; a status type → status; else inbound. */
+/** Classifies by shape: wrapper → outbound echo; a status type → status; else inbound. */
 export function parseWoztellWebhook(body: unknown): WoztellWebhook {
   if (body && typeof body === 'object' && 'messageEvent' in body) return { kind: 'outbound', body: WoztellOutboundEchoSchema.parse(body) };
   const inbound = WoztellInboundSchema.parse(body);

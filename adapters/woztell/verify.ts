@@ -1,6 +1,6 @@
 /**
  * WOZTELL webhook authenticity, pure: `X-Woztell-Signature` is the base64 HMAC-SHA256 of the raw body
- * keyed with the channel secret (woztell.md §1). A hex digest or a `sha256=` prefix is accepted too.
+ * keyed with the channel secret. A hex digest or a `sha256=` prefix is accepted too.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

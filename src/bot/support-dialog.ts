@@ -1,5 +1,5 @@
 /**
- * The example support bot's root dialog (DESIGN §5): a request for a human → handoff; "ticket" /
+ * The example support bot's root dialog: a request for a human → handoff; "ticket" /
  * "leave a message" → the ticket dialog; anything else → the menu.
  */
 import { MessageFactory } from 'botbuilder-core';

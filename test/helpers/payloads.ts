@@ -1,4 +1,4 @@
-/** Realistic Nimchat webhook payloads (shapes of nimchat.md §3) and signing for direct posts. */
+/** Realistic Nimchat webhook payloads (Chatwoot's shapes) and signing for direct posts. */
 import axios from 'axios';
 import { nimchatSignature } from './signing';
 

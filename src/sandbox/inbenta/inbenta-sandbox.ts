@@ -1,5 +1,5 @@
 /**
- * An in-process emulation of Inbenta on loopback (inbenta.md), for tests and `npm start` in sandbox
+ * An in-process emulation of Inbenta on loopback, for tests and `npm start` in sandbox
  * mode: `/v1/auth`, `/v1/refreshToken`, `/v1/apis` with tokens that expire, the ticketing API under
  * `/prod/ticketing` (users unique by address, media within the 10 MB payload limit, tickets with a
  * numeric `uuid` and a `full_uuid`, replies), the gateway's 403 "explicit deny" for a wrong key or an

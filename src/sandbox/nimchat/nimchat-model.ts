@@ -1,4 +1,4 @@
-/** The sandbox Nimchat's data and the payload shapes it serialises them to (nimchat.md §3). */
+/** The sandbox Nimchat's data and the payload shapes it serialises them to. */
 
 export interface SandboxUser {
   id: number;

@@ -160,7 +160,7 @@ export class NimchatSandbox {
       // Per attempt: a retry carries a fresh timestamp.
       return secret ? { ...h, ...chatwootSignatureHeaders(secret, body, now()) } : h;
     };
-    // Nimchat retries 429 and 500 only (nimchat.md §2).
+    // Nimchat retries 429 and 500 only.
     this.deliveries.deliver({ url: bot.outgoing_url, event: String(payload.event), body, headers, retryOn: (s) => s === 429 || s === 500 }, onFinalFailure);
   }
 

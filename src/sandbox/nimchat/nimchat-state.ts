@@ -1,6 +1,6 @@
 /**
  * The sandbox Nimchat's behaviour: conversations that start `pending` in a bot inbox and follow the
- * real status rules (nimchat.md §7), messages, assignments, labels, and the events each change fires.
+ * real status rules, messages, assignments, labels, and the events each change fires.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SandboxHttpError } from '../router';

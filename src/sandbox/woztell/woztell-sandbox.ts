@@ -356,7 +356,7 @@ export class WoztellSandbox {
 
   // Inbox API -----------------------------------------------------------
 
-  /** The exact headers of woztell.md §4, or 401. */
+  /** The exact headers of the Inbox integration's signed context, or 401. */
   private checkSignedContext(req: SandboxRequest): void {
     const payload = first(req.headers['x-woztell-payload']);
     const signed = first(req.headers['x-woztell-signedcontext']);

@@ -6,7 +6,7 @@ import { conversation, conversationEvent, messageCreated } from '../../helpers/p
 const ctx = { baseUrl: 'https://chat.example.com' };
 const plan = (payload: unknown) => planIncoming(parseNimchatWebhook(payload), ctx);
 
-describe('planIncoming: which events become turns (nimchat.md §4)', () => {
+describe('planIncoming: which events become turns', () => {
   it('an incoming public message becomes a message activity with every field botbuilder needs', () => {
     const p = plan(messageCreated());
     expect('activity' in p && p.activity).toMatchObject({
