@@ -169,4 +169,22 @@ describe('Nimchat URL token (servers that sign nothing)', () => {
     const good = await postSigned(`${h.botUrl}?token=${createUrlToken(urlSecret, { account: 1, inbox: 1 })}`, undefined, messageCreated({ id: 903 }));
     expect(good.status).toBe(200);
   });
+
+  it('a token with an inbox claim requires the payload to name that inbox (no fail-open when it is left out)', async () => {
+    h = await startHarness({ env: { NIMCHAT_URL_TOKEN_SECRET: urlSecret, NIMCHAT_WEBHOOK_SECRET: '' }, urlTokenSecret: urlSecret });
+    const token = createUrlToken(urlSecret, { account: 1, inbox: 2 });
+    const { inbox: _inbox, ...withoutInbox } = messageCreated({ id: 910 });
+    const { inbox_id: _inboxId, ...conversationWithoutInbox } = withoutInbox.conversation;
+    const stripped = await postSigned(`${h.botUrl}?token=${token}`, undefined, { ...withoutInbox, conversation: conversationWithoutInbox });
+    expect(stripped.status).toBe(401);
+    expect(stripped.data.error.code).toBe('nimchat_url_token_mismatch');
+    const otherInbox = await postSigned(`${h.botUrl}?token=${token}`, undefined, messageCreated({ id: 911 }));
+    expect(otherInbox.status).toBe(401);
+  });
+
+  it('checks the token before reading the body: without one, even a body that is not JSON gets 401', async () => {
+    h = await startHarness({ env: { NIMCHAT_URL_TOKEN_SECRET: urlSecret, NIMCHAT_WEBHOOK_SECRET: '' }, urlTokenSecret: urlSecret });
+    const res = await postSigned(h.botUrl, undefined, undefined, { raw: '{not json' });
+    expect(res.status).toBe(401);
+  });
 });
