@@ -22,15 +22,16 @@ export function historyTime(at: string): string {
 }
 
 /**
- * `history.messages` from a transcript: `guest` for the customer, `assistant` for the bot; history
- * items have no time field, so the time is appended to the text (as Inbenta's connector does).
+ * `history.messages` from a transcript: `guest` for the customer, `assistant` for the bot and for a
+ * human agent (whose name leads the text: history knows no third speaker); history items have no time
+ * field, so the time is appended to the text (as Inbenta's connector does).
  */
 export function historyMessages(entries: readonly TranscriptEntry[]): NonNullable<TicketBody['history']>['messages'] {
   return entries
     .filter((e) => e.text.trim() !== '')
     .map((e) => ({
       user: e.role === 'customer' ? ('guest' as const) : ('assistant' as const),
-      message: `${textToHtml(e.text)} <small>(${historyTime(e.at)})</small>`,
+      message: `${e.role === 'agent' ? `${textToHtml(e.name ?? 'Agent')}: ` : ''}${textToHtml(e.text)} <small>(${historyTime(e.at)})</small>`,
     }));
 }
 

@@ -16,6 +16,9 @@ describe('Inbenta conversions', () => {
       { user: 'guest', message: 'a &lt; b &amp; &quot;c&quot; <small>(2026-11-20T10:02:48Z)</small>' },
       { user: 'assistant', message: 'line 1<br>line 2 <small>(2026-11-20T10:02:50Z)</small>' },
     ]);
+    expect(historyMessages([{ role: 'agent', name: 'Sam <S>', text: 'hi', at: '2026-11-20T10:03:00.000Z' }])).toEqual([
+      { user: 'assistant', message: 'Sam &lt;S&gt;: hi <small>(2026-11-20T10:03:00Z)</small>' },
+    ]);
     expect(escapeHtml("<img src=x onerror='y'>")).toBe('&lt;img src=x onerror=&#39;y&#39;&gt;');
   });
 

@@ -78,6 +78,27 @@ describe('handoff on Nimchat', () => {
     expect(h.botCalls(c.conversationId)).toEqual(['POST /messages', 'POST /messages', 'POST /messages', 'POST /assignments', 'POST /toggle_status']);
   });
 
+  it("a human agent's public messages are in the transcript as Agent lines, in order, and reach the next handoff note", async () => {
+    h = await startHarness();
+    const c = await h.customer();
+    await c.say('human');
+    await h.settle();
+    await h.agentSay(c.conversationId, 'Hi, Sam here. How can I help?');
+    await h.settle();
+    await c.say('thanks Sam');
+    await h.settle();
+    await h.agentSetStatus(c.conversationId, 'pending');
+    await h.settle();
+    await c.say('I need a person again');
+    await h.settle();
+    const notes = h.sandbox.state.conversation(c.conversationId).messages.filter((m) => m.private).map((m) => m.content ?? '');
+    expect(notes).toHaveLength(2);
+    const lines = notes[1]!.split('\n');
+    const agent = lines.findIndex((l) => /^Agent: Hi, Sam here/.test(l));
+    expect(agent).toBeGreaterThan(0);
+    expect(lines[agent + 1]).toBe('Customer: thanks Sam');
+  });
+
   it("a human agent's public message silences the bot even while the status is still pending", async () => {
     h = await startHarness();
     const c = await h.customer();
