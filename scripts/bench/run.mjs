@@ -5,6 +5,7 @@
 //   npm run bench -- --quick           small sizes, a smoke run
 //   npm run bench -- --memory          also the memory phase (100,000 webhooks per server: slow)
 //   npm run bench -- --servers=bare,project-memory --closed=5000 --rate=300
+//   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
 // Every size is also an environment variable: --closed=5000 is BENCH_CLOSED=5000, and so on.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +35,7 @@ const DEFAULTS = {
   memoryWebhooks: 100_000,
   memoryConversations: 10_000,
   servers: 'bare,cloudadapter,project-memory,project-sqlite',
+  profile: '', // a directory: servers run with --cpu-prof and write their profiles there (figures then include the profiler)
 };
 const QUICK = { warmup: 100, closed: 600, conversations: 100, rate: 100, duration: 3, stragglers: 3, memoryWebhooks: 10_000, memoryConversations: 1000 };
 
@@ -108,7 +110,7 @@ class Child {
     this.waiters = new Map();
     this.proc = fork(path.join(here, spec.script), [], {
       cwd: root,
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [])],
       env: { ...process.env, ...spec.env(platformUrl) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -312,7 +314,7 @@ console.log(
     (options.memory ? `memory ${options.memoryWebhooks} webhooks over ${options.memoryConversations} conversations` : 'memory phase off (--memory)') +
     (options.quick ? ' [--quick]' : ''),
 );
-console.log('servers: child processes (node --expose-gc); load generator + fake platform: this process');
+console.log(`servers: child processes (node --expose-gc${options.profile ? ' --cpu-prof' : ''}); load generator + fake platform: this process`);
 
 for (const name of chosen) {
   try {
