@@ -24,7 +24,7 @@ const root = path.resolve(here, '../..');
 // ------------------------------------------------------------------ options
 
 const DEFAULTS = {
-  warmup: 300, // webhooks before the closed loop, not counted
+  warmup: 3000, // webhooks before the closed loop, not counted (300 left every server, and the generator, 25-50% off its steady CPU/webhook)
   closed: 3000, // closed-loop webhooks
   conversations: 300, // conversations of the warm-up, closed and open loops
   inflight: 32, // closed-loop webhooks in flight (until both the 2xx and the reply arrived)
@@ -37,7 +37,7 @@ const DEFAULTS = {
   servers: 'bare,cloudadapter,project-memory,project-sqlite',
   profile: '', // a directory: servers run with --cpu-prof and write their profiles there (figures then include the profiler)
 };
-const QUICK = { warmup: 100, closed: 600, conversations: 100, rate: 100, duration: 3, stragglers: 3, memoryWebhooks: 10_000, memoryConversations: 1000 };
+const QUICK = { warmup: 300, closed: 600, conversations: 100, rate: 100, duration: 3, stragglers: 3, memoryWebhooks: 10_000, memoryConversations: 1000 };
 
 function readOptions(argv, env) {
   const options = { ...DEFAULTS };
@@ -155,7 +155,7 @@ class Child {
   /** CPU time so far (µs, user + system) and memory, after a full GC when `gc`. */
   async stats(gc = false) {
     const m = await this.ask('stats', { gc });
-    return { cpuUs: m.cpu.user + m.cpu.system, rss: m.rss, heapUsed: m.heapUsed };
+    return { cpuUs: m.cpu.user + m.cpu.system, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
   }
 
   async stop() {
@@ -290,7 +290,7 @@ async function benchServer(name) {
       const after = await child.stats(true);
       let fileBytes;
       if (spec.file) fileBytes = ['', '-wal', '-shm'].reduce((sum, s) => sum + (fs.existsSync(spec.file + s) ? fs.statSync(spec.file + s).size : 0), 0);
-      result.memory = { ...run, rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed, fileBytes };
+      result.memory = { ...run, before, after, fileBytes };
     }
     result.end = await child.stats(true);
   } finally {
@@ -379,23 +379,25 @@ table(
 if (options.memory) {
   table(
     `## Memory: ${options.memoryWebhooks} webhooks over ${options.memoryConversations} new conversations, ${options.inflight} in flight (RSS after a full GC)`,
-    ['server', 'RSS at start MiB', 'RSS before MiB', 'RSS after MiB', 'growth MiB', 'per conversation KiB', 'heap before → after MiB', 'store file MiB', 'replies/s', 'CPU/webhook µs', 'failed'],
+    ['server', 'RSS at start MiB', 'RSS before MiB', 'RSS after MiB', 'RSS growth MiB', 'per conversation KiB', 'heap used before → after MiB', 'heap total after MiB', 'external after MiB', 'store file MiB', 'replies/s', 'CPU/webhook µs', 'failed'],
     ran.map((r) =>
       r.memory
         ? [
             r.name,
             mib(r.start?.rss),
-            mib(r.memory.rssBefore),
-            mib(r.memory.rssAfter),
-            mib(r.memory.rssAfter - r.memory.rssBefore),
-            ((r.memory.rssAfter - r.memory.rssBefore) / 1024 / options.memoryConversations).toFixed(2),
-            `${mib(r.memory.heapBefore)} → ${mib(r.memory.heapAfter)}`,
+            mib(r.memory.before.rss),
+            mib(r.memory.after.rss),
+            mib(r.memory.after.rss - r.memory.before.rss),
+            ((r.memory.after.rss - r.memory.before.rss) / 1024 / options.memoryConversations).toFixed(2),
+            `${mib(r.memory.before.heapUsed)} → ${mib(r.memory.after.heapUsed)}`,
+            mib(r.memory.after.heapTotal),
+            mib(r.memory.after.external),
             r.memory.fileBytes === undefined ? '–' : mib(r.memory.fileBytes),
             int(r.memory.repliesPerS),
             int(r.memory.cpuPerWebhookUs),
             r.memory.failed,
           ]
-        : [r.name, 'error', '', '', '', '', '', '', '', '', ''],
+        : [r.name, 'error', '', '', '', '', '', '', '', '', '', '', ''],
     ),
   );
 } else {

@@ -12,7 +12,7 @@ export function serveBenchChild(url, stop) {
         globalThis.gc();
       }
       const memory = process.memoryUsage();
-      process.send({ id: message.id, cpu: process.cpuUsage(), rss: memory.rss, heapUsed: memory.heapUsed, gc: typeof globalThis.gc === 'function' });
+      process.send({ id: message.id, cpu: process.cpuUsage(), rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, gc: typeof globalThis.gc === 'function' });
     } else if (message.cmd === 'stop') {
       try {
         await stop();
