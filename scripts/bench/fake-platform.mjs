@@ -1,0 +1,80 @@
+// The fake platform: an independent node:http emulation of the two reply APIs the benchmarked servers
+// call, in the load generator's process. Nimchat: POST /api/v1/accounts/:account/conversations/:id/messages.
+// Bot Framework connector: POST /v3/conversations/:id/activities[/:activityId]. Each answers 200 {id}
+// at once and reports the reply (conversation id, whether it is the expected menu) to `onReply`.
+// Anything else is answered 200 {} and counted, so the report can say what else a server called.
+import http from 'node:http';
+
+const NIMCHAT_REPLY = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)\/messages$/;
+const CONNECTOR_REPLY = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+export const MENU_TEXT = 'How can I help you today?';
+const MENU_VALUES = 'human,ticket';
+
+function nimchatMenu(body) {
+  const items = body?.content_attributes?.items;
+  return body?.content === MENU_TEXT && body.content_type === 'input_select' && Array.isArray(items) && items.map((i) => i.value).join(',') === MENU_VALUES;
+}
+
+function connectorMenu(body) {
+  const actions = body?.suggestedActions?.actions;
+  return body?.type === 'message' && body.text === MENU_TEXT && Array.isArray(actions) && actions.map((a) => a.value).join(',') === MENU_VALUES;
+}
+
+/** Path with its ids replaced, for counting unexpected calls. */
+function shape(method, url) {
+  return `${method} ${url.split('?')[0].replace(/\/\d+(?=\/|$)/g, '/:n')}`;
+}
+
+export async function startFakePlatform(onReply) {
+  let nextId = 1;
+  const otherCalls = new Map();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = req.url.split('?')[0];
+      let match;
+      if (req.method === 'POST' && (match = NIMCHAT_REPLY.exec(path))) {
+        const body = parse(chunks);
+        const id = nextId++;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ id, content: body?.content ?? null, message_type: 1, content_type: body?.content_type ?? 'text', conversation_id: Number(match[2]), created_at: Math.floor(Date.now() / 1000) }));
+        onReply(match[2], nimchatMenu(body));
+      } else if (req.method === 'POST' && (match = CONNECTOR_REPLY.exec(path))) {
+        const body = parse(chunks);
+        const id = nextId++;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ id: String(id) }));
+        onReply(decodeURIComponent(match[1]), connectorMenu(body));
+      } else {
+        const key = shape(req.method, req.url);
+        otherCalls.set(key, (otherCalls.get(key) ?? 0) + 1);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** Unexpected calls since the last take, by method and path shape. */
+    takeOtherCalls() {
+      const calls = Object.fromEntries(otherCalls);
+      otherCalls.clear();
+      return calls;
+    },
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function parse(chunks) {
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

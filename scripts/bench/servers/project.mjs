@@ -1,0 +1,15 @@
+// This project's server, as `handoff serve` builds it: App + loadConfig from dist/ (run `npm run build`
+// first), configured from the environment the runner sets (NIMCHAT_*, STORAGE_URL, PORT, HOST, LOG_LEVEL).
+import { createRequire } from 'node:module';
+import process from 'node:process';
+import { serveBenchChild } from './child.mjs';
+
+const require = createRequire(import.meta.url);
+const { App } = require('../../../dist/src/app.js');
+const { loadConfig } = require('../../../dist/src/config.js');
+const { createLogger } = require('../../../dist/src/log.js');
+
+const config = loadConfig(process.env, 'serve');
+const app = new App(config, { logger: createLogger({ level: config.logLevel, secrets: config.secrets }) });
+await app.start();
+serveBenchChild(`${app.url}/api/nimchat`, () => app.stop());
