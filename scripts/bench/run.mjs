@@ -235,7 +235,8 @@ async function benchServer(name) {
     const convs = { conversations: options.conversations, firstConv: 1 };
 
     progress(`${name}: warm-up, ${options.warmup} webhooks`);
-    await closedLoop(target, { total: options.warmup, inFlight: options.inflight, ...convs });
+    const warm = await closedLoop(target, { total: options.warmup, inFlight: options.inflight, ...convs });
+    result.warmupFailed = warm.records.filter((r) => r.lost || !(r.status >= 200 && r.status < 300) || r.replyAt === undefined).length;
     await sleep(500);
 
     progress(`${name}: closed loop, ${options.closed} webhooks, ${options.inflight} in flight`);
@@ -413,6 +414,7 @@ for (const r of ran) {
   const calls = Object.entries(r.otherCalls ?? {});
   const notes = [
     r.error ? `ERROR ${r.error}` : undefined,
+    r.warmupFailed ? `${r.warmupFailed} warm-up webhooks failed or got no reply` : undefined,
     r.counters?.badReplies ? `${r.counters.badReplies} replies were not the menu` : undefined,
     r.counters?.unmatched ? `${r.counters.unmatched} replies matched no webhook` : undefined,
     calls.length ? `other platform calls: ${calls.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'no other platform calls',
