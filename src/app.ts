@@ -1,7 +1,7 @@
 /**
- * Builds the running product from a Config, in the order things depend on each other: stores →
- * (in sandbox mode, the emulated platforms) → the pipeline runtime → Inbenta → the channel adapters
- * → the bot → the server's routes → recovery → listen → registration of the webhook URLs.
+ * Builds the running product from a Config, in the order things depend on each other: the stores and
+ * the pipeline runtime (constructor) → (in sandbox mode, the emulated platforms) → Inbenta → the
+ * channel adapters → the bot → the server's routes → recovery → listen → registration of the webhook URLs.
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -128,10 +128,11 @@ export class App {
     this.bot = this.createBot(platforms);
     this.routes = this.webhookRoutes();
 
-    // Events and actions accepted before the last stop go first, so per conversation they keep their order.
+    // What was pending before the last stop goes first, so per conversation it keeps its order: the
+    // outbox's actions (older than any turn recovered now), then the unfinished events.
+    await this.runtime.delivery.resume();
     for (const adapter of this.adapters()) await adapter.recover();
     await this.inbenta?.events.recover();
-    await this.runtime.delivery.resume();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
     this.pruneTimer.unref();
@@ -326,7 +327,8 @@ export class App {
 
   /**
    * Graceful stop: /readyz turns 503 and new webhooks get the status their platform redelivers on
-   * while the queued turns and pending deliveries finish (bounded wait); then the listener closes.
+   * while the queued turns finish and their deliveries run (bounded waits; what remains stays in the
+   * store for the next start); then the listener closes.
    */
   async stop(): Promise<void> {
     if (this.shuttingDown) return;
@@ -335,9 +337,11 @@ export class App {
     const timeout = this.options.drainTimeoutMs ?? 10_000;
     const drained = await this.queue.drain(timeout);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
+    // A delivery whose outcome needs a turn now (the queue is closed) is not marked done: after the
+    // next start it is repeated from its last step, and only its outcome is left to record.
     const delivered = await this.runtime.delivery.whenIdle(timeout);
-    if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
     this.runtime.delivery.stop();
+    if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await closed;

@@ -20,19 +20,25 @@ export interface InboxProcessingDeps {
 }
 
 /**
- * Queues one stored event's processing; a failure is logged, and the event is marked done either way
- * (by `run` itself when it resolves `'committed'`: its done mark was committed with its turn).
+ * Queues one stored event's processing; a failure is logged, and the event is marked done either way,
+ * unless `run` resolves `'handled'` (its done mark was committed with its turn, or it is deliberately
+ * left unfinished for the next start). Resolves false when the queue is closed (the event stays for recovery).
  */
-export function scheduleInboxEvent(deps: InboxProcessingDeps, id: number, conversationId: string, run: () => Promise<'committed' | void>): void {
-  void deps.queue.enqueue(conversationId, async () => {
+export function scheduleInboxEvent(deps: InboxProcessingDeps, id: number, conversationId: string, run: () => Promise<'handled' | void>): Promise<boolean> {
+  if (deps.queue.isClosed) return Promise.resolve(false);
+  return deps.queue.enqueue(conversationId, async () => {
     try {
       // Not awaited: it only has to be committed before the done mark, and the writer keeps order.
       void deps.inbox.started(id).catch((error: unknown) => deps.logger.error('could not count an attempt', { id, error }));
-      if ((await run()) === 'committed') return;
+      if ((await run()) === 'handled') return true;
     } catch (error) {
       deps.logger.error('processing a webhook failed', { conversationId, error });
     }
     await deps.inbox.markDone(id).catch((error: unknown) => deps.logger.error('could not mark an event done', { id, error }));
+    return true;
+  }).catch((error: unknown) => {
+    deps.logger.debug('event left for the next start', { id, conversationId, error });
+    return false;
   });
 }
 

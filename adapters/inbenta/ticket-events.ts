@@ -179,8 +179,9 @@ export class InbentaTicketEvents {
     const text = htmlToText(reply.message ?? '');
     if (!text) return;
     const format = this.options.formatAnswer ?? ((t, l) => `Our team answered your ticket ${l.fullUuid}:\n\n${t}`);
-    await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
+    // The relay first, then the mark: a crash in between relays the answer twice, never not at all.
     await this.options.outbox.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
+    await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
   }
 
   /** A ticket change: when it is now closed, the ticket's part is over. */
@@ -188,7 +189,8 @@ export class InbentaTicketEvents {
     if (link.closed || event.action === 'add') return; // a ticket just created is not closed
     const closed = /close/i.test(event.action) || isClosedTicket(await this.options.client.getTicket(link.ticketId));
     if (!closed) return;
-    await this.options.links.update(link.ticketId, { closed: true });
+    // The conversation back to the bot and the notice first, the link's closed mark last: a crash in
+    // between repeats the notice rather than leaving the conversation with a closed ticket for good.
     await this.options.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }]);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
     await this.options.outbox.submit({
@@ -197,6 +199,7 @@ export class InbentaTicketEvents {
       kind: 'relay',
       payload: this.relayAction(link, `Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`),
     });
+    await this.options.links.update(link.ticketId, { closed: true });
     const adapter = this.options.adapterFor(link.channelId);
     await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }));
   }

@@ -64,6 +64,9 @@ function fileFromAttachment(attachment: Attachment): FileSource {
   const content = attachment.content as unknown;
   if (Buffer.isBuffer(content)) return { name, contentType, data: content };
   if (content instanceof Uint8Array) return { name, contentType, data: Buffer.from(content) };
+  // Bytes read back from the outbox (JSON): `{type: 'Buffer', data: [...]}`.
+  const stored = content as { type?: unknown; data?: unknown } | undefined;
+  if (stored?.type === 'Buffer' && Array.isArray(stored.data)) return { name, contentType, data: Buffer.from(stored.data as number[]) };
   if (attachment.contentUrl) return { name, contentType, url: attachment.contentUrl };
   throw new InvalidRequestError('nimchat_attachment_invalid', `attachment "${name}" has neither contentUrl nor binary content`);
 }

@@ -38,7 +38,7 @@ export function parseRetryAfter(value: string | undefined | null, now: number): 
   return Math.max(0, at - now);
 }
 
-/** Exponential backoff with full jitter; `random` is in [0, 1). */
+/** Exponential backoff, half fixed and half jitter; `random` is in [0, 1). */
 export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>, random: number): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   // Half fixed, half jitter: never zero, still spreads a thundering herd.

@@ -10,6 +10,7 @@ import { backoffDelay, isRetryableError } from '../http/retry-policy';
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { StepProgress } from '../pipeline/connector';
+import { outsideTurn } from '../pipeline/turn-scope';
 import type { Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 
@@ -39,6 +40,8 @@ interface Lane {
 export class OutboxDelivery {
   private readonly executors = new Map<string, OutboxExecutor>();
   private readonly lanes = new Map<string, Lane>();
+  /** Ids waiting or being attempted: an action is queued once, however it is announced (commit, resume). */
+  private readonly queuedIds = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -74,11 +77,14 @@ export class OutboxDelivery {
   /** Queues actions already in the outbox (just committed with a turn), in their order. */
   enqueue(actions: readonly OutboxAction[]): void {
     for (const action of actions) {
+      if (this.queuedIds.has(action.id)) continue;
+      this.queuedIds.add(action.id);
       let lane = this.lanes.get(action.conversationId);
       if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
       lane.actions.push(action);
       this.queued++;
-      if (!lane.running && !lane.timer) void this.run(action.conversationId, lane);
+      // Outside the caller's turn: the lane outlives it, and its callbacks must not run in its scope.
+      if (!lane.running && !lane.timer && !this.stopped) outsideTurn(() => void this.run(action.conversationId, lane));
     }
   }
 
@@ -128,14 +134,16 @@ export class OutboxDelivery {
         break;
       }
       const retryAt = await this.attempt(action).catch((error: unknown) => {
+        // The store could not record the attempt: the action keeps its place and is tried again.
         this.logger.error('outbox attempt crashed', { id: action.id, error });
-        return undefined;
+        return this.clock.now() + (this.options.baseDelayMs ?? 500);
       });
       if (retryAt !== undefined) {
         action.nextAttemptAt = retryAt;
         continue;
       }
       lane.actions.shift();
+      this.queuedIds.delete(action.id);
       this.queued--;
     }
     lane.running = false;
@@ -155,7 +163,8 @@ export class OutboxDelivery {
       this.logger.error('outbox action has no executor', { id: action.id, kind: key });
       return undefined;
     }
-    // The stored count is of retries: the first attempt is not written (it is on the hot path), so attempts = retries + 1.
+    // The stored count is of retries: the first attempt is not written (it is on the hot path), so
+    // attempts = retries + 1, and an action whose first attempt kills the process is not counted.
     action.attempts = action.attempts === 0 ? 1 : (await this.outbox.attempt(action.id)) + 1;
     let result: unknown;
     try {
@@ -173,11 +182,15 @@ export class OutboxDelivery {
       await this.outbox.markFailed(action.id, message);
       this.options.metrics?.outboxFailed.inc(labels);
       this.logger.error('platform action failed for good', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, error });
-      await executor.failed?.(action, message);
+      await Promise.resolve(executor.failed?.(action, message)).catch((failure: unknown) =>
+        this.logger.error('could not report a failed platform action', { id: action.id, kind: key, error: failure }),
+      );
       return undefined;
     }
-    void this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    // What the success implies (ownership, the bot told) first: a crash before the done mark repeats
+    // the action, whose steps are all marked done, and so only its success.
     await executor.succeeded?.(action, result);
+    void this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
     return undefined;
   }
 

@@ -117,13 +117,14 @@ export class ChannelPipeline {
       return { status: connector.redeliverStatus, body: errorBody('backlog_full', 'too many events are waiting to be processed; deliver again later') };
     }
     const event = planned.event;
-    const accepted = await runtime.stores.inbox.accept({
-      platform: this.platform,
-      conversationId: event.conversationId,
-      dedupeKeys: event.dedupeKeys,
-      ttlMs: runtime.dedupeTtlMs,
-      payload: event,
-    });
+    let accepted: Awaited<ReturnType<typeof runtime.stores.inbox.accept>>;
+    try {
+      accepted = await runtime.stores.inbox.accept({ platform: this.platform, conversationId: event.conversationId, dedupeKeys: event.dedupeKeys, ttlMs: runtime.dedupeTtlMs, payload: event });
+    } catch (error) {
+      // Nothing was stored: the platform must deliver again (the status it redelivers on, not a generic 500).
+      this.logger.error('could not store a webhook event', { conversationId: event.conversationId, error });
+      return { status: connector.redeliverStatus, body: errorBody('storage_unavailable', 'the event could not be stored; deliver again') };
+    }
     if (accepted.duplicate) {
       runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
@@ -150,17 +151,21 @@ export class ChannelPipeline {
 
   private schedule(id: number, event: PlannedEvent, ended: () => void = this.runtime.trackEvent()): void {
     const { runtime } = this;
-    scheduleInboxEvent({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, id, event.conversationId, async () => {
+    const deps = { inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics };
+    void scheduleInboxEvent(deps, id, event.conversationId, async () => {
       try {
         await this.ownTurn(event.conversationId, async (scope) => {
           await this.processEvent(event);
           scope.writes!.markInboxDone(id);
         });
-        return 'committed';
-      } finally {
-        ended();
+      } catch (error) {
+        // The turn could not be committed (the store failed, a stale write): nothing of it happened, so
+        // the event stays unfinished and runs again at the next start (set aside after 3 attempts).
+        runtime.metrics?.turnErrors.inc({ platform: this.platform });
+        this.logger.error('a turn could not be committed; its event is left for the next start', { conversationId: event.conversationId, error });
       }
-    });
+      return 'handled';
+    }).finally(ended);
   }
 
   /**
@@ -168,6 +173,7 @@ export class ChannelPipeline {
    * original order. Call once at start, before new webhooks are accepted. Returns how many.
    */
   recover(): Promise<number> {
+    if (!this.logic) return Promise.reject(new InvalidRequestError(`${this.platform}_no_logic`, 'recover() needs the bot logic: pass `logic` when constructing the adapter'));
     const { runtime } = this;
     return recoverInboxEvents({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, this.platform, (stored) =>
       this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent)),
@@ -208,7 +214,7 @@ export class ChannelPipeline {
     this.logger.info(transition === 'released' ? 'conversation returned to the bot' : 'the bot no longer owns the conversation', { conversationId, reason });
   }
 
-  /** One turn: transcript, the handoff gate (on the owner just decided), middleware and the bot's logic. Never throws. */
+  /** One turn: transcript, the handoff gate (on the owner just decided), middleware and the bot's logic. The bot's failures are caught; the store's are thrown. */
   private async runTurn(activity: Partial<Activity>, owner: Owner): Promise<void> {
     const { runtime, connector } = this;
     const context = new TurnContext(this.bot.adapter, activity);
@@ -287,7 +293,8 @@ export class ChannelPipeline {
 
   /** In the conversation's own turn: an effect committed with it. Anywhere else: written to the outbox now. */
   private async addEffect(conversationId: string, kind: string, payload: unknown): Promise<void> {
-    const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload };
+    // A copy: the bot may change its objects after sending them; what is delivered is what was committed.
+    const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload: JSON.parse(JSON.stringify(payload)) as unknown };
     const scope = currentTurn() as OwnTurnScope | undefined;
     if (scope?.writes && scope.conversationId === conversationId) {
       scope.writes.addOutbox(action);
@@ -324,30 +331,29 @@ export class ChannelPipeline {
       succeeded: (action, result) => {
         const { reference } = action.payload as HandoffEffect;
         const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
-        connector.actionFinished?.(action.conversationId);
         this.logger.info('handoff done', { conversationId: action.conversationId });
-        this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
+        return this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
           { type: 'handoff_completed', platformStatus: outcome.platformStatus, details: outcome.details, observedAt: outcome.observedAt },
         ]);
       },
       failed: (action, message) => {
         this.logger.error('handoff failed', { conversationId: action.conversationId, reason: message });
-        this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
+        return this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
       },
     });
     delivery.register(this.platform, 'control', {
       execute: (action, progress) => connector.control(action.conversationId, connector.parseControl((action.payload as ControlEffect).control), progress),
-      succeeded: (action) => connector.actionFinished?.(action.conversationId),
       failed: (action, message) => this.reportStatus((action.payload as ControlEffect).reference, { state: 'failed', message: `conversation.control failed: ${message}` }),
     });
   }
 
   /** `handoff.status` to the bot as its own turn in the conversation's order, after the ownership events it implies. */
-  private reportStatus(reference: Partial<ConversationReference>, status: HandoffStatus, ownership: OwnershipEvent[] = []): void {
+  private async reportStatus(reference: Partial<ConversationReference>, status: HandoffStatus, ownership: OwnershipEvent[] = []): Promise<void> {
     const conversationId = reference.conversation?.id;
     if (!conversationId) return;
     const { runtime, connector } = this;
-    void runtime.queue
+    // Awaited by the outbox before the action's done mark: a crash in between repeats only this.
+    await runtime.queue
       .enqueue(conversationId, () =>
         this.ownTurn(conversationId, async () => {
           const decision = ownership.length > 0 ? await runtime.ownership.apply(connector.channelId, conversationId, ownership) : undefined;
@@ -355,7 +361,10 @@ export class ChannelPipeline {
           await this.runTurn(statusActivity(reference, status), decision?.record.owner ?? 'bot');
         }),
       )
-      .catch((error: unknown) => this.logger.error('could not tell the bot a handoff status', { conversationId, error }));
+      .catch((error: unknown) => {
+        this.logger.error('could not tell the bot a handoff status', { conversationId, error });
+        throw error;
+      });
   }
 
   /** An event about something the bot sent, as its own turn. */

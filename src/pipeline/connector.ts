@@ -3,7 +3,7 @@
  * (pure, testable with plain data) and makes the platform calls for what a turn produced. A new
  * platform is one connector plus its clients.
  */
-import type { Activity, ConversationReference, Storage } from 'botbuilder-core';
+import type { Activity, Storage } from 'botbuilder-core';
 import type { ConversationControl, HandoffRequest } from '../control/vocabulary';
 import type { WebhookInput } from '../http/webhook-io';
 import type { OwnershipEvent, OwnershipRecord } from '../ownership';
@@ -80,12 +80,7 @@ export interface Connector {
   handoff(conversationId: string, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffResult>;
   /** Carries out a `conversation.control`, step by step. */
   control(conversationId: string, control: ConversationControl, progress: StepProgress): Promise<void>;
-  /** Told when a handoff or control action finished (e.g. drop a cached lookup). */
-  actionFinished?(conversationId: string): void;
 }
-
-/** The reference of an event's conversation, for turns the pipeline starts itself. */
-export type Reference = Partial<ConversationReference>;
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */
 export async function runStep(progress: StepProgress, step: string, fn: () => Promise<unknown>): Promise<void> {

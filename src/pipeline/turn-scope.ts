@@ -21,3 +21,8 @@ export function runInTurnScope<T>(turn: TurnScope, fn: () => Promise<T>): Promis
 export function currentTurn(): TurnScope | undefined {
   return scope.getStore();
 }
+
+/** Runs `fn` outside any turn: work it starts (timers, promises) never sees a turn's scope. */
+export function outsideTurn<T>(fn: () => T): T {
+  return scope.exit(fn);
+}

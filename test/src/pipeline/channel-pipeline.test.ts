@@ -218,4 +218,19 @@ describe('ChannelPipeline with a fake connector', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual(['left over']);
   });
+
+  it('a store that cannot take the event answers the status the platform redelivers on, not 500', async () => {
+    const t = setup();
+    t.runtime.stores.inbox.accept = async () => {
+      throw new Error('disk full');
+    };
+    const result = await t.post({ conv: 'c1', id: '1' });
+    expect(result.status).toBe(503);
+    expect(result.body).toMatchObject({ error: { code: 'storage_unavailable' } });
+  });
+
+  it('recover() without the bot logic is a clear error (the recovered turns would wait for it)', async () => {
+    const adapter = new ChannelAdapter(new FakeConnector(), { runtime: new PipelineRuntime() });
+    await expect(adapter.recover()).rejects.toThrow(/needs the bot logic/);
+  });
 });

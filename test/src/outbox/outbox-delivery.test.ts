@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { PlatformApiError } from '../../../src/errors';
+import { OutboxDelivery } from '../../../src/outbox/outbox-delivery';
+import { currentTurn, runInTurnScope } from '../../../src/pipeline/turn-scope';
+import { MemoryOutbox } from '../../../src/storage/outbox';
+
+async function idle(delivery: OutboxDelivery): Promise<void> {
+  for (let i = 0; i < 200 && delivery.backlog > 0; i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('OutboxDelivery', () => {
+  it('delivers an action once however it is announced (committed, then found again by resume)', async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5 });
+    const sent: unknown[] = [];
+    delivery.register('p', 'message', { execute: async (action) => void sent.push(action.payload) });
+    const id = await outbox.add({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'hi' });
+    delivery.enqueue([{ id, platform: 'p', conversationId: 'c', kind: 'message', payload: 'hi', attempts: 0, nextAttemptAt: 0 }]);
+    await delivery.resume();
+    await idle(delivery);
+    expect(sent).toEqual(['hi']);
+  });
+
+  it("keeps a conversation's order: a retrying action holds back the ones behind it", async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5, maxDelayMs: 10 });
+    const sent: unknown[] = [];
+    let failures = 2;
+    delivery.register('p', 'message', {
+      execute: async (action) => {
+        if (action.payload === 'first' && failures-- > 0) throw new PlatformApiError('p', 503, 'POST', '/m', 'down');
+        sent.push(action.payload);
+      },
+    });
+    for (const text of ['first', 'second', 'third']) await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: text });
+    await idle(delivery);
+    expect(sent).toEqual(['first', 'second', 'third']);
+  });
+
+  it('records the outcome before the done mark: when recording fails the action is repeated from its last step', async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 60 });
+    const steps: string[] = [];
+    let recorded = 0;
+    delivery.register('p', 'handoff', {
+      execute: async (_action, progress) => {
+        for (const step of ['note', 'open']) {
+          if (progress.done(step)) continue;
+          steps.push(step);
+          await progress.mark(step);
+        }
+      },
+      succeeded: async () => {
+        if (recorded++ === 0) throw new Error('the queue is closed');
+      },
+    });
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'handoff', payload: {} });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await outbox.pendingCount()).toBe(1); // not done while its outcome is not recorded
+    await idle(delivery);
+    expect(steps).toEqual(['note', 'open']); // the retry repeated no step
+    expect(recorded).toBe(2);
+    expect(await outbox.pendingCount()).toBe(0);
+  });
+
+  it("never runs an action inside the turn scope it was submitted from", async () => {
+    const delivery = new OutboxDelivery(new MemoryOutbox(), {});
+    const scopes: unknown[] = [];
+    delivery.register('p', 'message', { execute: async () => void scopes.push(currentTurn()) });
+    await runInTurnScope({ conversationId: 'a' }, () => delivery.submit({ platform: 'p', conversationId: 'b', kind: 'message', payload: 1 }));
+    await idle(delivery);
+    expect(scopes).toEqual([undefined]);
+  });
+});
