@@ -18,7 +18,7 @@ import type { OutboxDelivery } from '../../src/outbox/outbox-delivery';
 import type { OwnershipStore } from '../../src/ownership';
 import type { Metrics } from '../../src/metrics';
 import { silentLogger, type Logger } from '../../src/log';
-import { runInTurnScope } from '../../src/pipeline/turn-scope';
+import { runInTurnScope } from '../../src/turn-scope';
 import { statusActivity } from '../../src/pipeline/channel-pipeline';
 import type { ChannelAdapter } from '../../src/pipeline/channel-adapter';
 import { describeActivity } from '../../dialogs/transcript';

@@ -9,8 +9,8 @@ import { systemClock, type Clock } from '../clock';
 import { backoffDelay, isRetryableError } from '../http/retry-policy';
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { StepProgress } from '../pipeline/connector';
-import { outsideTurn } from '../pipeline/turn-scope';
+import { outsideTurn } from '../turn-scope';
+import type { StepProgress } from './step-progress';
 import type { Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 

@@ -20,7 +20,7 @@ import type { Owner, OwnershipEvent } from '../ownership';
 import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
 import type { Connector, PlannedEvent, Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
-import { currentTurn, runInTurnScope, type TurnScope } from './turn-scope';
+import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 

@@ -7,6 +7,9 @@ import type { Activity, Storage } from 'botbuilder-core';
 import type { ConversationControl, HandoffRequest } from '../control/vocabulary';
 import type { WebhookInput } from '../http/webhook-io';
 import type { OwnershipEvent, OwnershipRecord } from '../ownership';
+import type { StepProgress } from '../outbox/step-progress';
+
+export { runStep, type StepProgress } from '../outbox/step-progress';
 
 /** A refused webhook: the status and a JSON error naming the problem. */
 export interface Refusal {
@@ -30,12 +33,6 @@ export interface PlannedEvent {
 }
 
 export type PlanResult = { refused: Refusal } | { ignored: string } | { event: PlannedEvent };
-
-/** Tracks which steps of a multi-step platform action are done, durably, so a retry resumes after the last one. */
-export interface StepProgress {
-  done(step: string): boolean;
-  mark(step: string): Promise<void>;
-}
 
 /** What a handoff did on the platform. */
 export interface HandoffResult {
@@ -80,11 +77,4 @@ export interface Connector {
   handoff(conversationId: string, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffResult>;
   /** Carries out a `conversation.control`, step by step. */
   control(conversationId: string, control: ConversationControl, progress: StepProgress): Promise<void>;
-}
-
-/** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */
-export async function runStep(progress: StepProgress, step: string, fn: () => Promise<unknown>): Promise<void> {
-  if (progress.done(step)) return;
-  await fn();
-  await progress.mark(step);
 }

@@ -3,7 +3,7 @@
  * (committed once when the turn ends, with its outgoing effects); outside, to the store.
  */
 import type { Storage, StoreItems } from 'botbuilder-core';
-import { currentTurn } from './turn-scope';
+import { currentTurn } from '../turn-scope';
 
 export class TurnStorage implements Storage {
   constructor(private readonly store: Storage) {}

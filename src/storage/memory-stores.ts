@@ -1,6 +1,6 @@
 /** The stores of `memory:`: the same contracts as SQLite in process memory; nothing survives a restart. */
 import { systemClock } from '../clock';
-import type { Stores, StoresOptions } from './create-stores';
+import type { Stores, StoresOptions } from './stores';
 import { MemoryDedupeStore } from './dedupe-store';
 import { MemoryEventInbox } from './event-inbox';
 import { MemoryStateStorage } from './memory-state-storage';

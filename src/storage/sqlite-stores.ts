@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { systemClock } from '../clock';
 import type { Logger } from '../log';
-import type { Stores, StoresOptions } from './create-stores';
+import type { Stores, StoresOptions } from './stores';
 import { DEFAULT_RETENTION, type PruneResult } from './retention';
 import { openSqlite } from './sqlite-database';
 import { inboxDoneStep, SqliteDedupeStore, SqliteEventInbox } from './sqlite-event-inbox';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformApiError } from '../../../src/errors';
 import { OutboxDelivery } from '../../../src/outbox/outbox-delivery';
-import { currentTurn, runInTurnScope } from '../../../src/pipeline/turn-scope';
+import { currentTurn, runInTurnScope } from '../../../src/turn-scope';
 import { MemoryOutbox } from '../../../src/storage/outbox';
 
 async function idle(delivery: OutboxDelivery): Promise<void> {

@@ -4,7 +4,7 @@
  * for itself); the bot's storage calls inside a turn go to the turn's writes.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TurnWrites } from '../storage/turn-writes';
+import type { TurnWrites } from './storage/turn-writes';
 
 export interface TurnScope {
   conversationId: string;

@@ -1,0 +1,14 @@
+/** The steps of a multi-step outbox action (a handoff's note, assignment, status) and which are done. */
+
+/** Tracks which steps of a multi-step platform action are done, durably, so a retry resumes after the last one. */
+export interface StepProgress {
+  done(step: string): boolean;
+  mark(step: string): Promise<void>;
+}
+
+/** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */
+export async function runStep(progress: StepProgress, step: string, fn: () => Promise<unknown>): Promise<void> {
+  if (progress.done(step)) return;
+  await fn();
+  await progress.mark(step);
+}

@@ -1,0 +1,32 @@
+/** What every storage engine gives the rest of the bot. */
+import type { Storage } from 'botbuilder-core';
+import type { Clock } from '../clock';
+import type { DedupeStore } from './dedupe-store';
+import type { EventInbox } from './event-inbox';
+import type { Outbox } from './outbox';
+import type { PruneResult, RetentionPolicy } from './retention';
+import type { TurnWrites } from './turn-writes';
+
+export interface Stores {
+  /** botbuilder state (dialog stacks, user/conversation state), ownership, transcripts. */
+  storage: Storage;
+  dedupe: DedupeStore;
+  inbox: EventInbox;
+  outbox: Outbox;
+  /** Whether what is kept survives a restart. */
+  durable: boolean;
+  describe: string;
+  /** Undefined when the store can be written; otherwise why not (for /readyz). */
+  checkWritable(): Promise<string | undefined>;
+  /** Deletes what the retention policy says is old. */
+  prune(): Promise<PruneResult>;
+  /** Starts a unit of work: writes buffered here are committed together, in one transaction, by commit(). */
+  beginTurn(): TurnWrites;
+  /** Commits what is pending, then releases the store. */
+  close(): Promise<void>;
+}
+
+export interface StoresOptions {
+  clock?: Clock;
+  retention?: Partial<RetentionPolicy>;
+}
