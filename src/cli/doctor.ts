@@ -89,7 +89,7 @@ export async function checkInbenta(inbenta: InbentaConfig): Promise<Check[]> {
     checks.push({ verdict: 'fail', text: `Inbenta at ${inbenta.authUrl}: ${(error as Error).message}` });
   }
   if (!inbenta.webhookSecret) {
-    checks.push({ verdict: 'warn', text: 'INBENTA_WEBHOOK_SECRET is not set: agent answers and closed tickets cannot come back (run `npx handoff inbenta register-webhooks --url …` once it is set)' });
+    checks.push({ verdict: 'warn', text: 'INBENTA_WEBHOOK_SECRET is not set: agent answers and closed tickets cannot come back (run `npm run handoff -- inbenta register-webhooks --url …` once it is set)' });
   } else {
     checks.push({ verdict: 'ok', text: 'INBENTA_WEBHOOK_SECRET is set: ticket events are verified' });
   }
