@@ -172,6 +172,10 @@ export class App {
       return;
     }
     const read = await webhookInputOf(req);
+    if ('disconnected' in read) {
+      this.logger.debug('the client disconnected before its webhook body was read', { platform: 'inbenta' });
+      return;
+    }
     if ('refused' in read) {
       writeWebhookResult(res, { status: read.refused.status, body: errorBody(read.refused.code, read.refused.message) });
       return;

@@ -10,6 +10,7 @@
  * Relays and forwards are outbox actions: retried with backoff (across restarts) when a platform is down.
  */
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder-core';
+import { parseJsonBody } from '../../src/http/json-body';
 import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
 import type { ConversationQueue } from '../../src/conversation-queue';
@@ -102,12 +103,9 @@ export class InbentaTicketEvents {
       if (!challenge) return this.reject(400, 'inbenta_challenge_missing', 'X-Inbenta-Challenge is required');
       return { status: 200, body: challenge };
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(input.rawBody.toString('utf8'));
-    } catch {
-      return this.reject(400, 'invalid_json', 'the body is not valid JSON');
-    }
+    const body = parseJsonBody(input.rawBody);
+    if ('refused' in body) return this.reject(body.refused.status, body.refused.code, body.refused.message);
+    const parsed = body.value;
     const delivery = WebhookDeliverySchema.safeParse(Array.isArray(parsed) ? parsed : [parsed]);
     if (!delivery.success) return this.reject(400, 'payload_invalid', 'the body is not an array of Inbenta webhook events (id, item, action)');
     let accepted = 0;

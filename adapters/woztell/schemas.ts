@@ -7,6 +7,9 @@ import { z } from 'zod';
 /** Seconds as a string, or milliseconds as a number (both are sent). */
 const timestamp = z.union([z.string(), z.number()]).optional();
 
+/** A channel or member id: our conversation id is `<channel>:<member>`, so neither may hold a colon (WOZTELL's never do). */
+const idPart = z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or whitespace');
+
 const messageData = z.looseObject({
   text: z.string().optional(),
   payload: z.unknown().optional(),
@@ -32,8 +35,8 @@ export const WoztellInboundSchema = z.looseObject({
   to: z.string().optional(),
   timestamp,
   data: messageData.optional(),
-  member: z.string().min(1),
-  channel: z.string().min(1),
+  member: idPart,
+  channel: idPart,
   app: z.string().optional(),
   messageId: z.string().optional(),
   eventType: z.string().optional(),
@@ -43,8 +46,8 @@ export const WoztellInboundSchema = z.looseObject({
 /** An outbound echo (wrapped) of a message sent to the user by the bot, the API or a human. */
 export const WoztellOutboundEchoSchema = z.looseObject({
   type: z.string().min(1),
-  member: z.string().min(1),
-  channel: z.string().min(1),
+  member: idPart,
+  channel: idPart,
   app: z.string().optional(),
   meta: z
     .looseObject({

@@ -52,11 +52,12 @@ export async function readWebhookInput(req: IncomingMessage, limit = DEFAULT_BOD
 
 /**
  * The request as a WebhookInput (a body a framework already read as `rawBody`, else read here up to
- * the limit), or the refusal to answer (413). Other errors are thrown.
+ * the limit), the refusal to answer (413), or `disconnected` when the client went away mid-body (its
+ * doing, not ours: nobody is left to answer). Other errors are thrown.
  */
 export async function webhookInputOf(
   req: IncomingMessage & { rawBody?: Buffer | string },
-): Promise<{ input: WebhookInput } | { refused: WebhookRejectedError }> {
+): Promise<{ input: WebhookInput } | { refused: WebhookRejectedError } | { disconnected: true }> {
   if (req.rawBody !== undefined) {
     return {
       input: {
@@ -71,6 +72,7 @@ export async function webhookInputOf(
     return { input: await readWebhookInput(req) };
   } catch (error) {
     if (error instanceof WebhookRejectedError) return { refused: error };
+    if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET') return { disconnected: true };
     throw error;
   }
 }

@@ -47,6 +47,10 @@ export class ChannelAdapter extends BotAdapter {
   async process(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, logic: BotLogic): Promise<void> {
     this.pipeline.useLogic(logic);
     const read = await webhookInputOf(req);
+    if ('disconnected' in read) {
+      this.runtime.logger.debug('the client disconnected before its webhook body was read', { platform: this.pipeline.platform });
+      return;
+    }
     if ('refused' in read) {
       this.runtime.metrics?.webhooksReceived.inc({ platform: this.pipeline.platform });
       const { status, code, message } = read.refused;

@@ -11,6 +11,7 @@ import { ZodError, z } from 'zod';
 import { attachedTranscript, handoffNote } from '../control/handoff-note';
 import { ConversationEvents, HandoffEvents, parseHandoffRequest, type ConversationControl, type HandoffRequest, type HandoffStatus } from '../control/vocabulary';
 import { InvalidRequestError, NotSupportedError } from '../errors';
+import { parseJsonBody } from '../http/json-body';
 import { errorBody, refuseWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
 import { recoverInboxEvents, scheduleInboxEvent } from '../inbox-processing';
 import type { Logger } from '../log';
@@ -100,13 +101,9 @@ export class ChannelPipeline {
     if (runtime.queue.isClosed) return { status: connector.redeliverStatus, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
     const auth = connector.authenticate(input, runtime.clock.now());
     if ('refused' in auth) return this.refuse(auth.refused);
-    let body: unknown;
-    try {
-      body = JSON.parse(input.rawBody.toString('utf8'));
-    } catch {
-      return this.refuse({ status: 400, code: 'invalid_json', message: 'the body is not valid JSON' });
-    }
-    const planned = this.plan(body, input, auth.claims);
+    const body = parseJsonBody(input.rawBody);
+    if ('refused' in body) return this.refuse(body.refused);
+    const planned = this.plan(body.value, input, auth.claims);
     if ('refused' in planned) return this.refuse(planned.refused);
     if ('ignored' in planned) {
       this.logger.debug('webhook acknowledged without a turn', { reason: planned.ignored });

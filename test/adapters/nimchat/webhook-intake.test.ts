@@ -1,5 +1,9 @@
 /** The webhook door of NimchatAdapter over real HTTP: authenticity, validation, dedupe, ordering. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { conversation, messageCreated, postSigned } from '../../helpers/payloads';
 import { createUrlToken } from '../../../adapters/nimchat/verify';
@@ -114,6 +118,45 @@ describe('Nimchat webhook intake', () => {
     await postSigned(h.botUrl, h.secret, messageCreated({ id: 77 }), { delivery: 'm2' });
     await h.settle();
     expect(turns()).toBe(1);
+  });
+
+  it('refuses a signed body nested thousands deep with 400 (not a 500 redelivered forever), and still answers a normal one', async () => {
+    await h.close();
+    const dir = mkdtempSync(join(tmpdir(), 'deep-'));
+    h = await startHarness({ env: { STORAGE_URL: `sqlite:${join(dir, 'bot.sqlite')}` } });
+    // Written as text: building such a value and stringifying it would overflow this process's stack too.
+    const deep = (n: number) => '{"k":'.repeat(n) + '"x"' + '}'.repeat(n);
+    const withDeep = (body: unknown) => JSON.stringify(body).replace('"DEEP"', deep(5000));
+    const bodies = [messageCreated({ content_attributes: 'DEEP' }), messageCreated({ conversation: { ...conversation(10), custom_attributes: 'DEEP' } }), messageCreated({ extra: ['DEEP'] })];
+    for (const [i, body] of bodies.entries()) {
+      const r = await postSigned(h.botUrl, h.secret, null, { delivery: `deep-${i}`, raw: withDeep({ ...body, id: 900 + i }) });
+      expect(r.status).toBe(400);
+      expect(r.data.error.code).toBe('payload_too_deep');
+    }
+    const ok = await postSigned(h.botUrl, h.secret, null, { delivery: 'deep-ok', raw: JSON.stringify(messageCreated({ id: 910, content_attributes: 'DEEP' })).replace('"DEEP"', deep(20)) });
+    expect(ok.status).toBe(200);
+    await h.settle();
+    expect(turns()).toBe(1);
+    expect(h.logLines.join('\n')).not.toContain('webhook handler failed');
+  });
+
+  it('a client that disconnects mid-body is logged at debug, without a stack, and runs no turn', async () => {
+    const { port } = new URL(h.botUrl);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /api/nimchat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"event":"message_`);
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    await vi.waitFor(() => expect(h.logLines.some((l) => l.includes('disconnected before its webhook body was read'))).toBe(true));
+    const line = h.logLines.find((l) => l.includes('disconnected before its webhook body was read'))!;
+    expect(line).toContain('"level":"debug"');
+    expect(line).not.toContain('stack');
+    expect(h.logLines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    await h.settle();
+    expect(turns()).toBe(0);
   });
 
   it("ignores the bot's own echoes, private notes and delivery-status updates (no turn at all)", async () => {

@@ -1,4 +1,7 @@
 /** POST /api/woztell over loopback: signature, validation, dedupe, statuses and echoes, timestamps. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-harness';
@@ -79,6 +82,29 @@ describe('WOZTELL webhook intake', () => {
     expect(shape.status).toBe(400);
     expect(shape.data.error.code).toBe('payload_invalid');
     expect(shape.data.error.message).toMatch(/member/);
+  });
+
+  it('refuses at intake (400, no turn) a channel or member holding ":" and a body nested thousands deep', async () => {
+    h = await startWoztellHarness({ env: { STORAGE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'woz-deep-')), 'bot.sqlite')}` } });
+    const m = h.sandbox.createMember('Ada');
+    const secret = h.sandbox.channelSecret;
+    const sign = (raw: string) => woztellSignature(secret, raw);
+    for (const body of [inbound(`${m.memberId}:x`, h.sandbox.channelId), inbound(m.memberId, `${h.sandbox.channelId}:y`), inbound(m.memberId, 'a b')]) {
+      const r = await post(h.webhookUrl, body, sign, secret);
+      expect(r.status).toBe(400);
+      expect(r.data.error.code).toBe('payload_invalid');
+    }
+    // Written as text: a value this deep would overflow this process's stack when stringified.
+    const deep = '{"k":'.repeat(5000) + '1' + '}'.repeat(5000);
+    for (const body of [inbound(m.memberId, h.sandbox.channelId, { data: { text: 'hi', payload: 'DEEP' } }), inbound(m.memberId, h.sandbox.channelId, { memberExtraData: 'DEEP' })]) {
+      const raw = JSON.stringify(body).replace('"DEEP"', deep);
+      const r = await axios.post(h.webhookUrl, raw, { headers: { 'Content-Type': 'application/json', 'X-Woztell-Signature': sign(raw) }, validateStatus: () => true, transformRequest: [(d: unknown) => d] });
+      expect(r.status).toBe(400);
+      expect(r.data.error.code).toBe('payload_too_deep');
+    }
+    await h.settle();
+    expect(h.bot.seen).toHaveLength(0);
+    expect(h.logLines.join('\n')).not.toMatch(/"level":"error"/);
   });
 
   it('a redelivered messageId runs one turn', async () => {
