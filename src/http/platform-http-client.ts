@@ -5,8 +5,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
 import { PlatformApiError, PlatformNetworkError } from '../errors';
+import { directRequest, DirectRequestError } from './direct-request';
 import { systemClock, type Clock } from '../clock';
 import type { Metrics } from '../metrics';
 import { silentLogger, type Logger } from '../log';
@@ -74,9 +75,20 @@ export function readCommonErrorMessage(body: unknown): string | undefined {
 const keepAliveHttp = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const keepAliveHttps = new https.Agent({ keepAlive: true, maxSockets: 64 });
 
+/** What one attempt got back, whichever way it was sent. */
+interface Answer {
+  status: number;
+  data: unknown;
+  headers: Record<string, unknown>;
+}
+
+const DEFAULT_MAX_CONTENT_LENGTH = 20 * 1024 * 1024;
+
 export class PlatformHttpClient {
   readonly platform: string;
   private readonly axios: AxiosInstance;
+  private readonly baseUrl: string;
+  private readonly defaultHeaders: Record<string, string>;
   private readonly retry: RetryOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -90,15 +102,17 @@ export class PlatformHttpClient {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.readErrorMessage = options.readErrorMessage ?? readCommonErrorMessage;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.defaultHeaders = lowerCaseKeys({ 'User-Agent': 'botbuilder-handoff-adapters', Accept: 'application/json, text/plain, */*', ...options.headers });
     this.axios = axios.create({
-      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      baseURL: this.baseUrl,
       timeout: options.timeoutMs ?? 10_000,
       headers: { 'User-Agent': 'botbuilder-handoff-adapters', ...options.headers },
       httpAgent: keepAliveHttp,
       httpsAgent: keepAliveHttps,
       validateStatus: () => true,
       maxRedirects: options.maxRedirects ?? 0,
-      maxContentLength: 20 * 1024 * 1024,
+      maxContentLength: DEFAULT_MAX_CONTENT_LENGTH,
       transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
     });
   }
@@ -120,24 +134,16 @@ export class PlatformHttpClient {
     const method = req.method.toUpperCase();
     const canRetry = req.retry !== false;
     for (let attempt = 1; ; attempt++) {
-      let response: AxiosResponse | undefined;
+      let response: Answer | undefined;
       let networkReason: string | undefined;
       let networkCause: unknown;
       const attemptStart = process.hrtime.bigint();
+      const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 10_000;
       try {
-        response = await this.axios.request({
-          method: req.method,
-          url: req.path,
-          data: req.data,
-          params: req.params,
-          headers: req.headers,
-          timeout: req.timeoutMs ?? this.options.timeoutMs ?? 10_000,
-          ...(req.responseType ? { responseType: req.responseType } : {}),
-          ...(req.maxContentLength ? { maxContentLength: req.maxContentLength } : {}),
-        });
+        response = this.isDirect(req) ? await this.sendDirect(req, timeoutMs) : await this.sendWithAxios(req, timeoutMs);
       } catch (error) {
         networkCause = error;
-        networkReason = describeNetworkError(error, req.timeoutMs ?? this.options.timeoutMs ?? 10_000);
+        networkReason = describeNetworkError(error, timeoutMs);
       }
       this.observe(attemptStart, response ? response.status : 'network');
 
@@ -175,12 +181,64 @@ export class PlatformHttpClient {
       await this.clock.sleep(delay);
     }
   }
+
+  /** JSON in, JSON out, no redirects: the everyday platform call, sent without axios (see direct-request). */
+  private isDirect(req: PlatformRequest): boolean {
+    if ((this.options.maxRedirects ?? 0) !== 0 || (req.responseType && req.responseType !== 'json')) return false;
+    const data = req.data;
+    return data === undefined || (typeof data === 'object' && data !== null && (Array.isArray(data) || Object.getPrototypeOf(data) === Object.prototype));
+  }
+
+  private async sendDirect(req: PlatformRequest, timeoutMs: number): Promise<Answer> {
+    const url = new URL(/^https?:\/\//i.test(req.path) ? req.path : this.baseUrl + (req.path.startsWith('/') ? req.path : `/${req.path}`));
+    if (req.params) for (const [k, v] of Object.entries(req.params)) if (v !== undefined) url.searchParams.append(k, String(v));
+    const headers = req.headers ? { ...this.defaultHeaders, ...lowerCaseKeys(req.headers) } : { ...this.defaultHeaders };
+    let body: string | undefined;
+    if (req.data !== undefined) {
+      body = JSON.stringify(req.data);
+      headers['content-type'] ??= 'application/json';
+    }
+    return directRequest({
+      method: req.method.toUpperCase(),
+      url,
+      headers,
+      body,
+      timeoutMs,
+      maxContentLength: req.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH,
+      agent: url.protocol === 'https:' ? keepAliveHttps : keepAliveHttp,
+    });
+  }
+
+  private async sendWithAxios(req: PlatformRequest, timeoutMs: number): Promise<Answer> {
+    const response = await this.axios.request({
+      method: req.method,
+      url: req.path,
+      data: req.data,
+      params: req.params,
+      headers: req.headers,
+      timeout: timeoutMs,
+      ...(req.responseType ? { responseType: req.responseType } : {}),
+      ...(req.maxContentLength ? { maxContentLength: req.maxContentLength } : {}),
+    });
+    return { status: response.status, data: response.data as unknown, headers: response.headers as Record<string, unknown> };
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
 }
 
 /** The reason of a network error when the answer exceeded `maxContentLength`. */
 export const TOO_LARGE = 'the answer is larger than the size limit';
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DirectRequestError) {
+    if (error.code === 'too_large') return TOO_LARGE;
+    if (error.code === 'timeout') return `no answer within ${timeoutMs} ms`;
+    return error.code;
+  }
   if (error instanceof AxiosError) {
     if (/maxContentLength/.test(error.message)) return TOO_LARGE;
     if (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED') return `no answer within ${timeoutMs} ms`;
@@ -189,12 +247,12 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function headerValue(headers: AxiosResponse['headers'], name: string): string | undefined {
+function headerValue(headers: Record<string, unknown>, name: string): string | undefined {
   const v = (headers as Record<string, unknown>)[name];
   return typeof v === 'string' ? v : Array.isArray(v) ? String(v[0]) : v === undefined || v === null ? undefined : String(v);
 }
 
-function flattenHeaders(headers: AxiosResponse['headers']): Record<string, string> {
+function flattenHeaders(headers: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
     if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);

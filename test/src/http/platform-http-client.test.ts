@@ -93,6 +93,31 @@ describe('PlatformHttpClient over loopback', () => {
     expect(sleep.calledOnce).toBe(true);
   });
 
+  it('sends JSON with the default headers and query parameters, reads JSON or text answers, and refuses an answer over the size limit', async () => {
+    const { c } = client({ retry: { maxAttempts: 1 } });
+    const posted: unknown[] = [];
+    server.removeAllListeners('request');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, token: req.headers['api_access_token'] as string });
+        posted.push({ type: req.headers['content-type'], body: Buffer.concat(chunks).toString() });
+        if (req.url!.startsWith('/text')) res.end('plain words');
+        else if (req.url!.startsWith('/big')) res.end(JSON.stringify({ pad: 'x'.repeat(5000) }));
+        else res.end(JSON.stringify({ echoed: true }));
+      });
+    });
+    const json = await c.request({ method: 'POST', path: '/messages', data: { content: 'hé' }, params: { page: 2, skip: undefined, q: 'a b' } });
+    expect(json.data).toEqual({ echoed: true });
+    expect(seen.at(-1)).toEqual({ method: 'POST', url: '/messages?page=2&q=a+b', token: 'tok-secret-1' });
+    expect(posted.at(-1)).toEqual({ type: 'application/json', body: '{"content":"hé"}' });
+    expect((await c.request({ method: 'GET', path: '/text' })).data).toBe('plain words');
+    const error = (await c.request({ method: 'GET', path: '/big', maxContentLength: 1000 }).catch((e: unknown) => e)) as PlatformNetworkError;
+    expect(error).toBeInstanceOf(PlatformNetworkError);
+    expect(error.reason).toBe('the answer is larger than the size limit');
+  });
+
   it('reports a refused connection as a typed network error', async () => {
     const { c } = client({ baseUrl: 'http://127.0.0.1:9', retry: { maxAttempts: 2 } });
     const error = (await c.request({ method: 'GET', path: '/x' }).catch((e: unknown) => e)) as PlatformNetworkError;
