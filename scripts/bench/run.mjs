@@ -6,6 +6,7 @@
 //   npm run bench -- --memory          also the memory phase (100,000 webhooks per server: slow)
 //   npm run bench -- --servers=bare,project-memory --closed=5000 --rate=300
 //   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
+//   npm run bench -- --servers=cloudadapter,project-sqlite,project-sqlite-menubot   the project's path with the peer's plain bot
 // Every size is also an environment variable: --closed=5000 is BENCH_CLOSED=5000, and so on.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -75,6 +76,7 @@ const SECRET = 'bench-webhook-secret-0123456789';
 const TOKEN = 'bench-bot-token-0123456789';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
 const sqliteFile = path.join(tmp, 'bench.sqlite');
+const menuSqliteFile = path.join(tmp, 'bench-menubot.sqlite');
 
 function projectEnv(platformUrl, storageUrl) {
   return {
@@ -94,6 +96,8 @@ const SERVERS = {
   cloudadapter: { script: 'servers/cloudadapter.mjs', kind: 'connector', env: () => ({}) },
   'project-memory': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, 'memory:'), project: true },
   'project-sqlite': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${sqliteFile}`), project: true, file: sqliteFile },
+  // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
+  'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
 };
 
 const chosen = options.servers.split(',').map((s) => s.trim()).filter(Boolean);

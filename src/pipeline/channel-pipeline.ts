@@ -149,7 +149,7 @@ export class ChannelPipeline {
   private schedule(id: number, event: PlannedEvent, ended: () => void = this.runtime.trackEvent()): void {
     const { runtime } = this;
     const deps = { inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics };
-    void scheduleInboxEvent(deps, id, event.conversationId, async () => {
+    const scheduled = () => scheduleInboxEvent(deps, id, event.conversationId, async () => {
       try {
         await this.ownTurn(event.conversationId, async (scope) => {
           await this.processEvent(event);
@@ -162,7 +162,8 @@ export class ChannelPipeline {
         this.logger.error('a turn could not be committed; its event is left for the next start', { conversationId: event.conversationId, error });
       }
       return 'handled';
-    }).finally(ended);
+    });
+    void runtime.admission.run(scheduled).finally(ended);
   }
 
   /**

@@ -12,6 +12,7 @@ import { OutboxDelivery, type OutboxDeliveryOptions } from '../outbox/outbox-del
 import { OwnershipStore } from '../ownership';
 import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
+import { TurnAdmission } from './turn-admission';
 import { TurnStorage } from './turn-storage';
 
 export interface PipelineRuntimeOptions {
@@ -26,6 +27,8 @@ export interface PipelineRuntimeOptions {
   backlogLimit?: number;
   /** How long redeliveries are recognised (default 24 h). */
   dedupeTtlMs?: number;
+  /** Accepted events processed at once, across conversations (default 64); the rest wait in arrival order. */
+  maxConcurrentTurns?: number;
 }
 
 export class PipelineRuntime {
@@ -41,6 +44,7 @@ export class PipelineRuntime {
   readonly clock: Clock;
   readonly backlogLimit: number;
   readonly dedupeTtlMs: number;
+  readonly admission: TurnAdmission;
   private pendingEvents = 0;
 
   constructor(options: PipelineRuntimeOptions = {}) {
@@ -55,6 +59,7 @@ export class PipelineRuntime {
     this.transcripts = new StorageTranscriptStore(this.storage);
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
+    this.admission = new TurnAdmission(options.maxConcurrentTurns ?? 64);
   }
 
   /** Accepted events whose processing has not finished. */

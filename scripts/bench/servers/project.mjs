@@ -9,7 +9,24 @@ const { App } = require('../../../dist/src/app.js');
 const { loadConfig } = require('../../../dist/src/config.js');
 const { createLogger } = require('../../../dist/src/log.js');
 
+const { ActivityHandler, MessageFactory } = require('botbuilder');
+
+const MENU = [
+  { type: 'imBack', title: 'Talk to a human', value: 'human' },
+  { type: 'imBack', title: 'Leave a message', value: 'ticket' },
+];
+class MenuBot extends ActivityHandler {
+  constructor() {
+    super();
+    this.onMessage(async (context, next) => {
+      await context.sendActivity(MessageFactory.suggestedActions(MENU, 'How can I help you today?'));
+      await next();
+    });
+  }
+}
+
 const config = loadConfig(process.env, 'serve');
-const app = new App(config, { logger: createLogger({ level: config.logLevel, secrets: config.secrets }) });
+const createBot = process.env.BENCH_BOT === 'menu' ? () => new MenuBot() : undefined;
+const app = new App(config, { logger: createLogger({ level: config.logLevel, secrets: config.secrets }), createBot });
 await app.start();
 serveBenchChild(`${app.url}/api/nimchat`, () => app.stop());
