@@ -22,16 +22,35 @@ export interface TranscriptStore {
   clear(channelId: string, conversationId: string): Promise<void>;
 }
 
+/**
+ * Stored in pages so that a turn rewrites a bounded amount whatever the conversation's length: the
+ * head (the conversation's key) holds the newest entries; each time it passes a page's worth, the
+ * oldest of them move to a page of their own (`<key>/<n>`), which is never rewritten.
+ */
 interface StoredTranscript extends StoreItem {
+  entries: TranscriptEntry[];
+  /** Pages written so far (absent in transcripts stored before paging: none). */
+  pages?: number;
+  /** The oldest page still kept (older ones were dropped past the size bound). */
+  firstPage?: number;
+}
+
+interface StoredPage extends StoreItem {
   entries: TranscriptEntry[];
 }
 
-/** A transcript store on a botbuilder Storage; keeps the newest `maxEntries` per conversation. */
+export const TRANSCRIPT_PAGE_SIZE = 50;
+
+/** A transcript store on a botbuilder Storage; keeps about the newest `maxEntries` per conversation. */
 export class StorageTranscriptStore implements TranscriptStore {
+  private readonly maxPages: number;
+
   constructor(
     private readonly storage: Storage,
     private readonly maxEntries = 500,
-  ) {}
+  ) {
+    this.maxPages = Math.max(1, Math.ceil(maxEntries / TRANSCRIPT_PAGE_SIZE));
+  }
 
   private key(channelId: string, conversationId: string): string {
     return `transcript/${channelId}/${conversationId}`;
@@ -40,12 +59,23 @@ export class StorageTranscriptStore implements TranscriptStore {
   async append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const key = this.key(channelId, conversationId);
-    // Read-merge-write guarded by the eTag; a concurrent writer makes us read again.
+    // Read-merge-write guarded by the head's eTag; a concurrent writer makes us read again.
     for (let attempt = 0; ; attempt++) {
-      const current = (await this.storage.read([key]))[key] as StoredTranscript | undefined;
-      const merged = [...(current?.entries ?? []), ...entries].slice(-this.maxEntries);
+      const head = (await this.storage.read([key]))[key] as StoredTranscript | undefined;
+      const recent = [...(head?.entries ?? []), ...entries];
+      let pages = head?.pages ?? 0;
+      let firstPage = head?.firstPage ?? 0;
+      const changes: Record<string, StoredPage> = {};
+      while (recent.length > TRANSCRIPT_PAGE_SIZE) changes[`${key}/${pages++}`] = { entries: recent.splice(0, TRANSCRIPT_PAGE_SIZE) };
+      const dropped: string[] = [];
+      while (pages - firstPage > this.maxPages) dropped.push(`${key}/${firstPage++}`);
+      for (const k of dropped) delete changes[k];
       try {
-        await this.storage.write({ [key]: { entries: merged, eTag: current?.eTag ?? '*' } });
+        // Pages first: a head that names a page is only ever written once the page is.
+        if (Object.keys(changes).length > 0) await this.storage.write(changes);
+        await this.storage.write({ [key]: { entries: recent, pages, firstPage, eTag: head?.eTag ?? '*' } satisfies StoredTranscript });
+        const stale = dropped.filter((k) => !(k in changes));
+        if (stale.length > 0) await this.storage.delete(stale);
         return;
       } catch (error) {
         if (attempt >= 4) throw error;
@@ -55,11 +85,21 @@ export class StorageTranscriptStore implements TranscriptStore {
 
   async list(channelId: string, conversationId: string): Promise<TranscriptEntry[]> {
     const key = this.key(channelId, conversationId);
-    const current = (await this.storage.read([key]))[key] as StoredTranscript | undefined;
-    return current?.entries ?? [];
+    const head = (await this.storage.read([key]))[key] as StoredTranscript | undefined;
+    if (!head) return [];
+    const pageKeys: string[] = [];
+    for (let n = head.firstPage ?? 0; n < (head.pages ?? 0); n++) pageKeys.push(`${key}/${n}`);
+    // A page dropped by retention leaves a gap; what is left is still in order.
+    const pages = pageKeys.length > 0 ? await this.storage.read(pageKeys) : {};
+    const older = pageKeys.flatMap((k) => (pages[k] as StoredPage | undefined)?.entries ?? []);
+    return [...older, ...head.entries].slice(-this.maxEntries);
   }
 
   async clear(channelId: string, conversationId: string): Promise<void> {
-    await this.storage.delete([this.key(channelId, conversationId)]);
+    const key = this.key(channelId, conversationId);
+    const head = (await this.storage.read([key]))[key] as StoredTranscript | undefined;
+    const keys = [key];
+    for (let n = head?.firstPage ?? 0; n < (head?.pages ?? 0); n++) keys.push(`${key}/${n}`);
+    await this.storage.delete(keys);
   }
 }
