@@ -35,6 +35,8 @@ interface Lane {
   actions: OutboxAction[];
   running: boolean;
   timer?: NodeJS.Timeout;
+  /** Told when the lane has nothing left (whenConversationIdle). */
+  idle?: Array<() => void>;
 }
 
 export class OutboxDelivery {
@@ -121,6 +123,18 @@ export class OutboxDelivery {
     return result;
   }
 
+  /** Whether the conversation has actions waiting or being delivered here. */
+  isBusy(conversationId: string): boolean {
+    return this.lanes.has(conversationId);
+  }
+
+  /** Resolves once the conversation has no action waiting or being delivered here. */
+  whenConversationIdle(conversationId: string): Promise<void> {
+    const lane = this.lanes.get(conversationId);
+    if (!lane) return Promise.resolve();
+    return new Promise((resolve) => (lane.idle ??= []).push(resolve));
+  }
+
   private async run(key: string, lane: Lane): Promise<void> {
     lane.running = true;
     this.running++;
@@ -148,7 +162,10 @@ export class OutboxDelivery {
     }
     lane.running = false;
     this.running--;
-    if (lane.actions.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+    if (lane.actions.length === 0 && this.lanes.get(key) === lane) {
+      this.lanes.delete(key);
+      for (const resolve of lane.idle?.splice(0) ?? []) resolve();
+    }
     if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 

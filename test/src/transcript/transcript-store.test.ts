@@ -8,18 +8,18 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 
 describe('StorageTranscriptStore', () => {
   it('keeps every entry in order while a turn rewrites at most one page of them', async () => {
-    const memory: Record<string, unknown> = {};
+    const memory: Record<string, string> = {};
     const storage = new MemoryStorage(memory);
     const store = new StorageTranscriptStore(storage, 500);
     for (let n = 0; n < 130; n += 2) await store.append('nimchat', '1:7', [entry(n), entry(n + 1)]);
     expect(texts(await store.list('nimchat', '1:7'))).toEqual(range(0, 130).map((n) => `m${n}`));
-    const head = JSON.parse(memory['transcript/nimchat/1:7'] as string) as { entries: unknown[]; pages: number };
+    const head = JSON.parse(memory['transcript/nimchat/1:7']!) as { entries: unknown[]; pages: number };
     expect(head.entries.length).toBeLessThanOrEqual(TRANSCRIPT_PAGE_SIZE);
     expect(head.pages).toBe(2);
   });
 
   it('drops the oldest pages past maxEntries, and clear removes every page', async () => {
-    const memory: Record<string, unknown> = {};
+    const memory: Record<string, string> = {};
     const store = new StorageTranscriptStore(new MemoryStorage(memory), 100);
     for (let n = 0; n < 260; n++) await store.append('woztell', 'c:m', [entry(n)]);
     const listed = texts(await store.list('woztell', 'c:m'));

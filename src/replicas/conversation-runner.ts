@@ -1,0 +1,242 @@
+/**
+ * Per-conversation order across replicas sharing one store. Any replica accepts any webhook; the
+ * replica holding a conversation's lease runs all of its work: the events every replica accepted for
+ * it (read back from the store, oldest first), and its outbox actions (delivered by the holder's own
+ * lanes, so they stay in order). The holder keeps the lease while there is work and gives it up only
+ * when the store confirms, in the same statement, that none is left; so an event accepted elsewhere
+ * while it held the lease is always seen, by it or by whoever takes the lease next. A replica that
+ * dies stops renewing: its leases expire after `leaseMs` and the sweep on the other replicas finds the
+ * conversations with work and no live lease, and takes them over in their order.
+ *
+ * Cost per webhook on top of the store's own writes: a lease acquire, a read of the conversation's
+ * unfinished events, a read of its pending actions and the release (four round trips; a conversation
+ * that stays busy keeps its lease and pays the acquire and release once for many events).
+ */
+import { systemClock, type Clock } from '../clock';
+import type { ConversationQueue } from '../conversation-queue';
+import { MAX_EVENT_ATTEMPTS } from '../inbox-processing';
+import { silentLogger, type Logger } from '../log';
+import type { OutboxDelivery } from '../outbox/outbox-delivery';
+import type { EventInbox, InboxEvent } from '../storage/event-inbox';
+import { outsideTurn } from '../turn-scope';
+import type { ReplicaCoordination } from './replica-coordination';
+
+/** Runs one stored event as a turn, its done mark committed with it. */
+export type StoredEventProcessor = (event: InboxEvent) => Promise<void>;
+
+export interface ConversationRunnerOptions {
+  coordination: ReplicaCoordination;
+  inbox: EventInbox;
+  queue: ConversationQueue;
+  delivery: OutboxDelivery;
+  logger?: Logger;
+  clock?: Clock;
+  /** How long a lease lasts without renewal (default 10 s): a dead replica's conversations wait this long. */
+  leaseMs?: number;
+  /** How often each replica looks for conversations with work and no live lease (default 1 s). */
+  sweepMs?: number;
+  /** How long a proactive turn waits for another replica to give the conversation's lease up (default 30 s). */
+  proactiveWaitMs?: number;
+}
+
+interface Drain {
+  /** Set when more work was announced while the drain ran: look again before releasing. */
+  dirty: boolean;
+  lost: boolean;
+  wake?: () => void;
+  /** Work to run once the lease is held (proactive turns), in order. */
+  extra: ProactiveTask[];
+}
+
+interface ProactiveTask {
+  run(): Promise<void>;
+  fail(error: Error): void;
+}
+
+export class ConversationRunner {
+  private readonly processors = new Map<string, StoredEventProcessor>();
+  private readonly drains = new Map<string, Drain>();
+  private readonly coordination: ReplicaCoordination;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private sweepTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private readonly drainsEnded: Array<() => void> = [];
+
+  constructor(private readonly options: ConversationRunnerOptions) {
+    this.coordination = options.coordination;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'replicas', replica: options.coordination.replicaId });
+    this.clock = options.clock ?? systemClock;
+    this.leaseMs = options.leaseMs ?? 10_000;
+  }
+
+  /** The processor of a platform's stored events. */
+  register(platform: string, processor: StoredEventProcessor): void {
+    this.processors.set(platform, processor);
+  }
+
+  /** Starts the sweep (at start, once the processors are registered): it also takes over what a previous run left. */
+  start(): void {
+    this.sweep();
+    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs ?? 1000);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops sweeping, lets running turns finish and gives every lease up (others take over at once). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const drain of this.drains.values()) drain.wake?.();
+    if (this.drains.size > 0) await new Promise<void>((resolve) => this.drainsEnded.push(resolve));
+  }
+
+  /** New work for a conversation (an event this replica accepted): run it here if the lease is free. */
+  wake(conversationId: string): void {
+    if (this.stopping) return;
+    const drain = this.drains.get(conversationId);
+    if (drain) {
+      drain.dirty = true;
+      drain.wake?.();
+      return;
+    }
+    this.startDrain(conversationId);
+  }
+
+  /**
+   * Runs `turn` in the conversation's order across replicas: at once when this replica holds its
+   * lease, else once the lease is free (waiting at most `proactiveWaitMs` for another holder).
+   */
+  withLease(conversationId: string, turn: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const task: ProactiveTask = { run: () => turn().then(resolve, (error: unknown) => reject(error as Error)), fail: reject };
+      const drain = this.drains.get(conversationId);
+      if (drain) {
+        drain.extra.push(task);
+        drain.wake?.();
+        return;
+      }
+      this.startDrain(conversationId, [task], this.clock.now() + (this.options.proactiveWaitMs ?? 30_000));
+    });
+  }
+
+  private startDrain(conversationId: string, extra: ProactiveTask[] = [], deadline?: number): void {
+    const drain: Drain = { dirty: false, lost: false, extra };
+    this.drains.set(conversationId, drain);
+    outsideTurn(() => {
+      void this.drain(conversationId, drain, deadline)
+        .then((held) => {
+          if (!held) for (const task of drain.extra.splice(0)) task.fail(new Error(`conversation ${conversationId} is busy on another replica; try again`));
+        })
+        .catch((error: unknown) => this.logger.error('conversation work failed', { conversationId, error }))
+        .finally(() => {
+          this.drains.delete(conversationId);
+          // Announced while the lease was being given up: look again (the store may already have it).
+          const left = drain.extra.splice(0);
+          if ((drain.dirty || left.length > 0) && !this.stopping) this.startDrain(conversationId, left, left.length > 0 ? this.clock.now() + (this.options.proactiveWaitMs ?? 30_000) : undefined);
+          else for (const task of left) task.fail(new Error('the endpoint is shutting down'));
+          if (this.drains.size === 0) for (const resolve of this.drainsEnded.splice(0)) resolve();
+        });
+    });
+  }
+
+  /** Holds the lease while there is work; returns false when it could not be taken. */
+  private async drain(conversationId: string, drain: Drain, deadline?: number): Promise<boolean> {
+    const { coordination } = this;
+    while (!(await coordination.acquire(conversationId, this.leaseMs))) {
+      // Someone else holds it: they will see our event before they give it up.
+      if (deadline === undefined || this.clock.now() >= deadline || this.stopping) return false;
+      await this.clock.sleep(100);
+    }
+    const renewal = setInterval(() => {
+      coordination.renew(conversationId, this.leaseMs).then(
+        (held) => {
+          if (!held) {
+            drain.lost = true;
+            drain.wake?.();
+            this.logger.warn('a conversation lease was lost before its work was done', { conversationId });
+          }
+        },
+        (error: unknown) => this.logger.warn('could not renew a conversation lease', { conversationId, error }),
+      );
+    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    renewal.unref();
+    const failures = new Map<number, number>();
+    try {
+      // A previous holder's actions that were not delivered go first, before anything new.
+      this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
+      for (;;) {
+        if (drain.lost) return true;
+        for (const task of drain.extra.splice(0)) await this.options.queue.enqueue(conversationId, () => task.run()).catch((error: unknown) => task.fail(error as Error));
+        if (this.stopping) break;
+        drain.dirty = false;
+        const events = await coordination.unfinishedOf(conversationId);
+        for (const event of events) {
+          // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
+          if (drain.lost || this.stopping || !(await this.runEvent(event, failures))) break;
+        }
+        if (events.length > 0 || drain.extra.length > 0) continue;
+        if (this.options.delivery.isBusy(conversationId)) {
+          // Our actions for it are still being delivered (or wait for a retry): keep the lease, they keep their order.
+          await this.waitForWork(drain, this.options.delivery.whenConversationIdle(conversationId));
+          continue;
+        }
+        if (drain.dirty) continue;
+        if (await coordination.releaseIfIdle(conversationId)) return true;
+        // Work appeared that is not ours yet (another replica's event, a resumed action): take it on.
+      }
+      await coordination.release(conversationId).catch((error: unknown) => this.logger.warn('could not give a lease up', { conversationId, error }));
+      return true;
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** One stored event through its platform's processor, in the conversation's queue; set aside after repeated failures. False when it failed. */
+  private async runEvent(event: InboxEvent, failures: Map<number, number>): Promise<boolean> {
+    const { inbox } = this.options;
+    // Counted in the store when each try starts (by whichever replica): a crash mid-turn counts too.
+    const attempts = event.attempts;
+    const processor = this.processors.get(event.platform);
+    if (attempts >= MAX_EVENT_ATTEMPTS || !processor) {
+      this.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts, platform: event.platform });
+      await inbox.markDone(event.id);
+      return true;
+    }
+    try {
+      await inbox.started(event.id);
+      await this.options.queue.enqueue(event.conversationId, () => processor(event));
+      return true;
+    } catch (error) {
+      failures.set(event.id, (failures.get(event.id) ?? 0) + 1);
+      this.logger.error('a stored event could not be processed; it is tried again', { id: event.id, conversationId: event.conversationId, error });
+      await this.clock.sleep(200 * (failures.get(event.id) ?? 1));
+      return false;
+    }
+  }
+
+  /** Until `idle` settles, new work is announced, or a renewal tick (another replica's event may have arrived). */
+  private async waitForWork(drain: Drain, idle: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      idle,
+      new Promise<void>((resolve) => {
+        drain.wake = resolve;
+        timer = setTimeout(resolve, Math.max(50, Math.floor(this.leaseMs / 3)));
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    drain.wake = undefined;
+  }
+
+  private sweep(): void {
+    if (this.stopping) return;
+    this.coordination.unleased(100).then(
+      (conversations) => {
+        for (const conversationId of conversations) if (!this.drains.has(conversationId)) this.wake(conversationId);
+      },
+      (error: unknown) => this.logger.warn('could not look for conversations without a replica', { error }),
+    );
+  }
+}
