@@ -130,7 +130,10 @@ export class App {
 
     // What was pending before the last stop goes first, so per conversation it keeps its order: the
     // outbox's actions (older than any turn recovered now), then the unfinished events.
-    await this.runtime.delivery.resume();
+    // With replicas sharing the store, the runner's sweep takes over what nobody holds, conversation by
+    // conversation (each one's actions, then its events), instead.
+    if (this.runtime.runner) this.runtime.runner.start();
+    else await this.runtime.delivery.resume();
     for (const adapter of this.adapters()) await adapter.recover();
     await this.inbenta?.events.recover();
     this.prune();
@@ -224,6 +227,7 @@ export class App {
       inbox: this.stores.inbox,
       queue: this.queue,
       outbox: this.runtime.delivery,
+      runner: this.runtime.runner,
       adapterFor: (channelId) => this.adapters().find((a) => a.channelId === channelId),
       metrics: this.metrics,
       logger: this.logger,
@@ -339,6 +343,7 @@ export class App {
     this.shuttingDown = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const timeout = this.options.drainTimeoutMs ?? 10_000;
+    await this.runtime.runner?.stop();
     const drained = await this.queue.drain(timeout);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
     // A delivery whose outcome needs a turn now (the queue is closed) is not marked done: after the

@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from '../../src/log';
 import { runInTurnScope } from '../../src/turn-scope';
 import { statusActivity } from '../../src/pipeline/channel-pipeline';
 import type { ChannelAdapter } from '../../src/pipeline/channel-adapter';
+import type { ConversationRunner } from '../../src/replicas/conversation-runner';
 import { describeActivity } from '../../dialogs/transcript';
 import type { InbentaTicketingClient } from './client';
 import { htmlToText, isClosedTicket, textToHtml } from './convert';
@@ -46,6 +47,8 @@ export interface InbentaTicketEventsOptions {
   dedupeTtlMs?: number;
   /** What the customer reads for an agent's answer. */
   formatAnswer?: (text: string, link: TicketLink) => string;
+  /** With a store several replicas share: runs each conversation's events where its lease is held. */
+  runner?: ConversationRunner;
 }
 
 /** An outbox action: a message to the customer's conversation (relayed answer, closing notice). */
@@ -71,6 +74,13 @@ export class InbentaTicketEvents {
 
   constructor(private readonly options: InbentaTicketEventsOptions) {
     this.logger = (options.logger ?? silentLogger).child({ platform: PLATFORM });
+    // As on one process: a failure is logged and the event is done either way (its effects are outbox actions).
+    options.runner?.register(PLATFORM, async (stored) => {
+      await runInTurnScope({ conversationId: stored.conversationId }, () => this.process(stored.payload as InbentaWebhookEvent)).catch((error: unknown) =>
+        this.logger.error('processing a webhook failed', { conversationId: stored.conversationId, error }),
+      );
+      await options.inbox.markDone(stored.id);
+    });
     options.outbox.register(PLATFORM, 'relay', {
       execute: (action) => this.relay(action.payload as RelayAction),
       failed: (action, message) => {
@@ -143,6 +153,10 @@ export class InbentaTicketEvents {
   }
 
   private schedule(id: number, conversationId: string, event: InbentaWebhookEvent): void {
+    if (this.options.runner) {
+      this.options.runner.wake(conversationId);
+      return;
+    }
     // In the conversation's turn scope: the bot's handoff.status turn runs here, not queued behind itself.
     scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => runInTurnScope({ conversationId }, () => this.process(event)));
   }
@@ -153,6 +167,7 @@ export class InbentaTicketEvents {
 
   /** Queues the events accepted before a stop that were not processed. */
   recover(): Promise<number> {
+    if (this.options.runner) return Promise.resolve(0);
     return recoverInboxEvents(this.inboxDeps(), PLATFORM, (event) => this.schedule(event.id, event.conversationId, event.payload as InbentaWebhookEvent));
   }
 

@@ -15,6 +15,7 @@ import { parseJsonBody } from '../http/json-body';
 import { errorBody, refuseWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
 import { recoverInboxEvents, scheduleInboxEvent } from '../inbox-processing';
 import type { Logger } from '../log';
+import type { InboxEvent } from '../storage/event-inbox';
 import type { OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 import type { Owner, OwnershipEvent } from '../ownership';
@@ -83,6 +84,7 @@ export class ChannelPipeline {
     this.received = runtime.metrics?.webhooksReceived.labels(labels);
     this.turns = runtime.metrics?.turns;
     this.registerEffects();
+    runtime.runner?.register(this.platform, (stored) => this.processStored(stored));
   }
 
   /** The bot logic for every turn; the first one given is kept. */
@@ -148,6 +150,12 @@ export class ChannelPipeline {
 
   private schedule(id: number, event: PlannedEvent, ended: () => void = this.runtime.trackEvent()): void {
     const { runtime } = this;
+    if (runtime.runner) {
+      // Replicas share the store: whoever holds the conversation's lease runs it (maybe another replica).
+      ended();
+      runtime.runner.wake(event.conversationId);
+      return;
+    }
     const deps = { inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics };
     const scheduled = () => scheduleInboxEvent(deps, id, event.conversationId, async () => {
       try {
@@ -173,12 +181,23 @@ export class ChannelPipeline {
   recover(): Promise<number> {
     if (!this.logic) return Promise.reject(new InvalidRequestError(`${this.platform}_no_logic`, 'recover() needs the bot logic: pass `logic` when constructing the adapter'));
     const { runtime } = this;
+    // Replicas share the store: the runner's sweep takes unfinished work over, whoever accepted it.
+    if (runtime.runner) return Promise.resolve(0);
     return recoverInboxEvents({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, this.platform, (stored) =>
       this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent)),
     );
   }
 
   // ---------------------------------------------------------------- turns
+
+  /** A stored event read back by the replica holding its conversation; a commit failure is thrown (tried again). */
+  private processStored(stored: InboxEvent): Promise<void> {
+    const event = revivePlannedEvent(stored.payload as PlannedEvent);
+    return this.ownTurn(stored.conversationId, async (scope) => {
+      await this.processEvent(event);
+      scope.writes!.markInboxDone(stored.id);
+    });
+  }
 
   /** Runs `fn` as one turn of the conversation: its writes and effects committed together, then the effects queued. */
   private async ownTurn(conversationId: string, fn: (scope: OwnTurnScope) => Promise<void>): Promise<void> {
@@ -392,6 +411,7 @@ export class ChannelPipeline {
     };
     const scope = currentTurn();
     if (scope?.conversationId === conversationId) return scope.writes ? turn() : this.ownTurn(conversationId, turn);
+    if (this.runtime.runner) return this.runtime.runner.withLease(conversationId, () => this.ownTurn(conversationId, turn));
     return this.runtime.queue.enqueue(conversationId, () => this.ownTurn(conversationId, turn));
   }
 

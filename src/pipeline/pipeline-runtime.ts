@@ -12,6 +12,7 @@ import { OutboxDelivery, type OutboxDeliveryOptions } from '../outbox/outbox-del
 import { OwnershipStore } from '../ownership';
 import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
+import { ConversationRunner } from '../replicas/conversation-runner';
 import { TurnAdmission } from './turn-admission';
 import { TurnStorage } from './turn-storage';
 
@@ -29,6 +30,8 @@ export interface PipelineRuntimeOptions {
   dedupeTtlMs?: number;
   /** Accepted events processed at once, across conversations (default 64); the rest wait in arrival order. */
   maxConcurrentTurns?: number;
+  /** With a store several replicas share: how long a conversation lease lasts unrenewed (default 10 s). */
+  leaseMs?: number;
 }
 
 export class PipelineRuntime {
@@ -45,6 +48,8 @@ export class PipelineRuntime {
   readonly backlogLimit: number;
   readonly dedupeTtlMs: number;
   readonly admission: TurnAdmission;
+  /** With a store several replicas share: who runs each conversation's work (else this process's queue alone). */
+  readonly runner?: ConversationRunner;
   private pendingEvents = 0;
 
   constructor(options: PipelineRuntimeOptions = {}) {
@@ -60,6 +65,17 @@ export class PipelineRuntime {
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
     this.admission = new TurnAdmission(options.maxConcurrentTurns ?? 64);
+    if (this.stores.replicas) {
+      this.runner = new ConversationRunner({
+        coordination: this.stores.replicas,
+        inbox: this.stores.inbox,
+        queue: this.queue,
+        delivery: this.delivery,
+        logger: this.logger,
+        clock: this.clock,
+        leaseMs: options.leaseMs,
+      });
+    }
   }
 
   /** Accepted events whose processing has not finished. */

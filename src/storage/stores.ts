@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import type { DedupeStore } from './dedupe-store';
 import type { EventInbox } from './event-inbox';
 import type { Outbox } from './outbox';
+import type { ReplicaCoordination } from '../replicas/replica-coordination';
 import type { PruneResult, RetentionPolicy } from './retention';
 import type { TurnWrites } from './turn-writes';
 
@@ -15,6 +16,8 @@ export interface Stores {
   outbox: Outbox;
   /** Whether what is kept survives a restart. */
   durable: boolean;
+  /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */
+  replicas?: ReplicaCoordination;
   describe: string;
   /** Undefined when the store can be written; otherwise why not (for /readyz). */
   checkWritable(): Promise<string | undefined>;
