@@ -1,28 +1,15 @@
 // The peer: botbuilder's own CloudAdapter on restify 12, a plain ActivityHandler answering every
 // message with the menu, authentication disabled (no app id). Replies go to the activity's serviceUrl.
 import restify from 'restify';
-import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication, MessageFactory } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { serveBenchChild } from './child.mjs';
+import { MenuBot } from './menu-bot.mjs';
 
 const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
 adapter.onTurnError = async (_context, error) => {
   process.stderr.write(`cloudadapter: turn failed: ${error?.message ?? error}\n`);
 };
 
-const MENU = [
-  { type: 'imBack', title: 'Talk to a human', value: 'human' },
-  { type: 'imBack', title: 'Leave a message', value: 'ticket' },
-];
-
-class MenuBot extends ActivityHandler {
-  constructor() {
-    super();
-    this.onMessage(async (context, next) => {
-      await context.sendActivity(MessageFactory.suggestedActions(MENU, 'How can I help you today?'));
-      await next();
-    });
-  }
-}
 const bot = new MenuBot();
 
 const server = restify.createServer({ handleUncaughtExceptions: false });

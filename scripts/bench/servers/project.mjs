@@ -3,27 +3,12 @@
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { serveBenchChild } from './child.mjs';
+import { MenuBot } from './menu-bot.mjs';
 
 const require = createRequire(import.meta.url);
 const { App } = require('../../../dist/src/app.js');
 const { loadConfig } = require('../../../dist/src/config.js');
 const { createLogger } = require('../../../dist/src/log.js');
-
-const { ActivityHandler, MessageFactory } = require('botbuilder');
-
-const MENU = [
-  { type: 'imBack', title: 'Talk to a human', value: 'human' },
-  { type: 'imBack', title: 'Leave a message', value: 'ticket' },
-];
-class MenuBot extends ActivityHandler {
-  constructor() {
-    super();
-    this.onMessage(async (context, next) => {
-      await context.sendActivity(MessageFactory.suggestedActions(MENU, 'How can I help you today?'));
-      await next();
-    });
-  }
-}
 
 const config = loadConfig(process.env, 'serve');
 const createBot = process.env.BENCH_BOT === 'menu' ? () => new MenuBot() : undefined;
