@@ -5,10 +5,12 @@
 import { PlatformHttpClient, type PlatformHttpClientOptions } from '../../src/http/platform-http-client';
 import {
   NimchatAgentBotSchema,
+  NimchatInboxSchema,
   NimchatLabelsSchema,
   NimchatMessageSchema,
   NimchatToggleStatusSchema,
   type NimchatAgentBot,
+  type NimchatInbox,
 } from './schemas';
 import { z } from 'zod';
 
@@ -160,6 +162,10 @@ export class NimchatAdminClient {
     return NimchatAgentBotSchema.parse(res.data);
   }
 
+  async deleteAgentBot(accountId: number, botId: number): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: `/api/v1/accounts/${accountId}/agent_bots/${botId}` });
+  }
+
   async resetAccessToken(accountId: number, botId: number) {
     const res = await this.http.request({ method: 'POST', path: `/api/v1/accounts/${accountId}/agent_bots/${botId}/reset_access_token` });
     return NimchatAgentBotSchema.parse(res.data);
@@ -168,6 +174,12 @@ export class NimchatAdminClient {
   async resetSecret(accountId: number, botId: number) {
     const res = await this.http.request({ method: 'POST', path: `/api/v1/accounts/${accountId}/agent_bots/${botId}/reset_secret` });
     return NimchatAgentBotSchema.parse(res.data);
+  }
+
+  /** The inbox, or null when the account has none with that id (404). */
+  async getInbox(accountId: number, inboxId: number): Promise<NimchatInbox | null> {
+    const res = await this.http.request({ method: 'GET', path: `/api/v1/accounts/${accountId}/inboxes/${inboxId}`, acceptStatuses: [404] });
+    return res.status === 404 ? null : NimchatInboxSchema.parse(res.data);
   }
 
   async setInboxAgentBot(accountId: number, inboxId: number, botId: number | null) {

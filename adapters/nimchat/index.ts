@@ -8,4 +8,4 @@ export { NimchatConnector, type NimchatConnectorOptions } from './nimchat-connec
 export type { NimchatObservation } from './convert-incoming';
 export { parseNimchatWebhook } from './schemas';
 export { signNimchatPayload, verifyNimchatSignature, createUrlToken, verifyUrlToken } from './verify';
-export { registerAgentBot, buildOutgoingUrl, isPrivateHost, type RegisterResult } from './register';
+export { registerAgentBot, buildOutgoingUrl, isPrivateHost, RegistrationFailedError, type RegisterResult } from './register';

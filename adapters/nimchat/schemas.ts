@@ -135,3 +135,6 @@ export const NimchatAgentBotSchema = z.looseObject({
   secret: nullableString,
 });
 export type NimchatAgentBot = z.infer<typeof NimchatAgentBotSchema>;
+/** `GET /inboxes/{id}`: only what registration reads. */
+export const NimchatInboxSchema = z.looseObject({ id, name: nullableString, channel_type: nullableString });
+export type NimchatInbox = z.infer<typeof NimchatInboxSchema>;

@@ -8,9 +8,10 @@ const HELP = `Usage: handoff <command>
 Commands:
   serve                          run the bot endpoint with the example support bot (npm start);
                                  with no platform configured outside production: the sandbox
-  nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S]
+  nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S] [--force]
                                  create or update the Nimchat agent bot (idempotent) and attach it
-                                 to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN
+                                 to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN.
+                                 Refuses when the inbox has another agent bot (--force replaces it)
   inbenta register-webhooks --url <public url>
                                  register the bot's GET|POST /api/inbenta for Inbenta's ticket
                                  and reply events; needs INBENTA_API_KEY, INBENTA_API_SECRET and
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       inbox: { type: 'string' },
       name: { type: 'string' },
       platform: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

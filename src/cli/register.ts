@@ -1,6 +1,9 @@
-/** `handoff nimchat register`: creates or updates the agent bot and attaches it to the inbox. */
+/**
+ * `handoff nimchat register`: creates or updates the agent bot and attaches it to the inbox. Refuses
+ * (changing nothing) when the inbox does not exist or already has another agent bot, unless --force.
+ */
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
-import { registerAgentBot } from '../../adapters/nimchat/register';
+import { registerAgentBot, replacementConsequence } from '../../adapters/nimchat/register';
 import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
 
@@ -9,6 +12,8 @@ export interface RegisterArgs {
   account?: string;
   inbox?: string;
   name?: string;
+  /** Replace another agent bot attached to the inbox. */
+  force?: boolean;
 }
 
 export async function nimchatRegister(args: RegisterArgs, out: (line: string) => void): Promise<number> {
@@ -31,10 +36,16 @@ export async function nimchatRegister(args: RegisterArgs, out: (line: string) =>
     name: args.name ?? 'Handoff bot',
     outgoingUrl: args.url!,
     urlTokenSecret: env.NIMCHAT_URL_TOKEN_SECRET,
+    force: args.force === true,
   });
   const what = result.created ? 'created' : result.updated ? 'updated' : 'already up to date';
   out(`Agent bot "${result.bot.name}" (id ${result.bot.id}) ${what}.`);
   if (inbox !== undefined) out(result.attached ? `Attached to inbox ${inbox}.` : `Inbox ${inbox} already uses this bot.`);
+  if (inbox !== undefined && result.replaced) {
+    const old = result.replaced;
+    out(`--force: it replaced the agent bot "${old.name}" (id ${old.id}) on inbox ${inbox}, which is still there but no longer attached.`);
+    out(`  ${replacementConsequence(old, inbox, result.outgoingUrl, true)}`);
+  }
   else out('No inbox given (--inbox N or NIMCHAT_INBOX_ID): attach the bot to an inbox in Settings → Inboxes → Bot.');
   for (const warning of result.warnings) out(`warning: ${warning}`);
   out('');

@@ -41,6 +41,11 @@ interface Route {
   handler: SandboxHandler;
 }
 
+export interface SandboxRouterOptions {
+  /** Route `/a/b/` as `/a/b` (what Rails does). */
+  ignoreTrailingSlash?: boolean;
+}
+
 export class SandboxRouter {
   private readonly routes: Route[] = [];
   private server?: http.Server;
@@ -48,6 +53,8 @@ export class SandboxRouter {
   before?: (req: SandboxRequest) => SandboxReply | undefined;
   /** Sees every answer (call logs). */
   after?: (req: SandboxRequest, reply: SandboxReply) => void;
+
+  constructor(private readonly options: SandboxRouterOptions = {}) {}
 
   on(method: string, path: string, handler: SandboxHandler): this {
     const names: string[] = [];
@@ -80,6 +87,7 @@ export class SandboxRouter {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox');
+      if (this.options.ignoreTrailingSlash && url.pathname.length > 1 && url.pathname.endsWith('/')) url.pathname = url.pathname.slice(0, -1);
       const method = req.method ?? 'GET';
       let match: { route: Route; params: Record<string, string> } | undefined;
       for (const route of this.routes) {

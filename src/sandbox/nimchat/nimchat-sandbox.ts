@@ -1,13 +1,36 @@
 /**
  * An in-process emulation of Nimchat on loopback, for tests and for `npm start` in sandbox mode:
  * the bot-token API with the real allow-list, the admin agent-bot calls, the application API for a
- * human agent (user token), the public client API for a customer, and agent-bot webhooks delivered
- * the real way. Any Chatwoot-compatible client works against it.
+ * human agent (user token: conversations, messages, contacts, agents, teams, inboxes), the public
+ * client API for a customer, and agent-bot webhooks delivered the real way. The README lists where
+ * it still differs from Chatwoot.
  */
 import { SandboxHttpError, SandboxRouter, type SandboxReply, type SandboxRequest } from '../router';
-import { ACCOUNT, type SandboxAgentBot, type SandboxUser } from './nimchat-model';
-import { contactPayload, conversationEventPayload, conversationPayload, listedMessagePayload, messageEventPayload } from './nimchat-payloads';
-import { NimchatSandboxState, type SandboxEvent } from './nimchat-state';
+import { ACCOUNT, SANDBOX_VERSION, type SandboxAgentBot, type SandboxContact, type SandboxUser } from './nimchat-model';
+import { contactWebhookData, conversationEventPayload, conversationPushData, messageEventPayload } from './nimchat-payloads';
+import {
+  AssignmentBodySchema,
+  ContactCreateBodySchema,
+  ContactListQuerySchema,
+  ConversationCreateBodySchema,
+  ConversationListQuerySchema,
+  parseParams,
+  queryObject,
+} from './nimchat-requests';
+import { CONTACTS_PER_PAGE, NimchatSandboxState, SandboxRecordInvalid, type SandboxEvent } from './nimchat-state';
+import {
+  agentView,
+  contactCreatedView,
+  contactView,
+  conversationView,
+  inboxView,
+  messagesIndexView,
+  messageView,
+  publicInboxView,
+  publicMessageView,
+  teamRecord,
+  teamView,
+} from './nimchat-views';
 import { WebhookDeliverer, type DeliveryRecord } from '../webhook-delivery';
 import { chatwootSignatureHeaders } from './signing';
 
@@ -65,7 +88,8 @@ export class NimchatSandbox {
   /** Every API call made, in order (the assertions of exact sequences read this). */
   readonly calls: RecordedCall[] = [];
   readonly faults: SandboxFault[] = [];
-  private readonly router = new SandboxRouter();
+  // Rails routes `/inboxes/1/` as `/inboxes/1`; some clients send the slash.
+  private readonly router = new SandboxRouter({ ignoreTrailingSlash: true });
   private url = '';
 
   constructor(private readonly options: NimchatSandboxOptions = {}) {
@@ -113,31 +137,32 @@ export class NimchatSandbox {
 
   /** Plays the web widget being opened by a contact (fires `webwidget_triggered`). */
   triggerWidget(contactId: number): void {
-    const contact = this.state.contacts.get(contactId);
-    if (!contact) throw new Error(`no contact ${contactId}`);
-    this.onEvent({ kind: 'widget', contact });
+    const contactInbox = this.state.contactInboxesOf(contactId)[0];
+    if (!contactInbox) throw new Error(`no contact ${contactId} in an inbox`);
+    this.onEvent({ kind: 'widget', contactInbox });
   }
 
   // ------------------------------------------------------------------ events → webhooks
 
   private onEvent(event: SandboxEvent): void {
     const inboxId =
-      event.kind === 'message' ? this.state.conversation(event.message.conversationId).inboxId : event.kind === 'conversation' ? event.conversation.inboxId : event.contact.inboxId;
+      event.kind === 'message' ? this.state.conversation(event.message.conversationId).inboxId : event.kind === 'conversation' ? event.conversation.inboxId : event.contactInbox.inboxId;
     const bot = this.state.botOfInbox(inboxId);
     if (!bot || !bot.outgoing_url) return;
     let payload: Record<string, unknown>;
     if (event.kind === 'message') payload = messageEventPayload(this.state, event.event, event.message);
     else if (event.kind === 'conversation') payload = conversationEventPayload(this.state, event.event, event.conversation, event.changed);
     else {
-      const open = [...this.state.conversations.values()].filter((c) => c.contactId === event.contact.id && c.status !== 'resolved').pop();
+      const ci = event.contactInbox;
+      const open = [...this.state.conversations.values()].filter((c) => c.contactInboxId === ci.id && c.status !== 'resolved').pop();
       payload = {
         event: 'webwidget_triggered',
-        id: event.contact.id,
-        source_id: event.contact.sourceId,
-        contact: contactPayload(event.contact),
-        inbox: { id: inboxId, name: this.state.inboxes.find((i) => i.id === inboxId)!.name },
+        id: ci.id,
+        source_id: ci.sourceId,
+        contact: contactWebhookData(this.state.contact(ci.contactId)),
+        inbox: { id: inboxId, name: this.state.inbox(inboxId).name },
         account: ACCOUNT,
-        current_conversation: open ? conversationPayload(this.state, open) : null,
+        current_conversation: open ? conversationPushData(this.state, open) : null,
         event_info: { widget_language: 'en', browser_language: 'en', browser: { browser_name: 'Sandbox', platform_name: 'node' } },
       };
     }
@@ -173,17 +198,17 @@ export class NimchatSandbox {
 
   private actor(req: SandboxRequest): Actor {
     if (req.path.startsWith('/public/') || req.path.startsWith('/rails/')) return { kind: 'public' };
-    const token = req.headers['api_access_token'];
-    const value = Array.isArray(token) ? token[0] : token;
-    const user = this.state.users.find((u) => u.accessToken === value);
+    const value = accessToken(req.headers);
+    const user = value ? this.state.users.find((u) => u.accessToken === value) : undefined;
     if (user) return { kind: 'user', user };
-    for (const bot of this.state.agentBots.values()) if (bot.accessToken === value) return { kind: 'bot', bot };
+    if (value) for (const bot of this.state.agentBots.values()) if (bot.accessToken === value) return { kind: 'bot', bot };
     throw new SandboxHttpError(401, 'Invalid Access Token');
   }
 
   private routes(): void {
     const r = this.router;
     r.before = (req) => this.gatekeeper(req);
+    const now = this.options.now ?? (() => Date.now());
     const acct = '/api/v1/accounts/:account';
     const conv = `${acct}/conversations/:conversation`;
     const wrap = (handler: (req: SandboxRequest, actor: Actor) => SandboxReply | Promise<SandboxReply>) => async (req: SandboxRequest) => {
@@ -193,7 +218,8 @@ export class NimchatSandbox {
       try {
         reply = await handler(req, actor);
       } catch (error) {
-        if (error instanceof SandboxHttpError) reply = { status: error.status, body: { error: error.message } };
+        if (error instanceof SandboxRecordInvalid) reply = { status: 422, body: { message: error.message, attributes: [...new Set(error.problems.map((p) => p.attribute))] } };
+        else if (error instanceof SandboxHttpError) reply = { status: error.status, body: { error: error.message } };
         else throw error;
       }
       if (actor.kind !== 'public' || req.method !== 'GET') this.calls.push({ method: req.method, path: req.path, body: req.body, by: actor.kind, status: reply.status });
@@ -208,6 +234,7 @@ export class NimchatSandbox {
       if (user.role !== 'administrator') throw new SandboxHttpError(401, 'You are not authorized to do this action');
       return user;
     };
+    const viewer = (actor: Actor): SandboxUser | undefined => (actor.kind === 'user' ? actor.user : undefined);
     const botJson = (b: SandboxAgentBot, withSecrets: boolean) => ({
       id: b.id,
       name: b.name,
@@ -218,11 +245,41 @@ export class NimchatSandbox {
       ...(withSecrets ? { access_token: b.accessToken, secret: b.secret } : {}),
     });
     const convOf = (req: SandboxRequest) => this.state.conversation(Number(req.params.conversation));
+    const visibleInbox = (req: SandboxRequest, user: SandboxUser) => {
+      const inbox = this.state.inbox(Number(req.params.inbox));
+      if (user.role !== 'administrator' && !inbox.memberIds.includes(user.id)) throw new SandboxHttpError(401, 'You are not authorized to do this action');
+      return inbox;
+    };
+
+    // GET /api: the installation answers with its version, no token needed (clients check a URL with it)
+    r.on('GET', '/api', () => ({
+      status: 200,
+      body: { version: SANDBOX_VERSION, timestamp: new Date(now()).toISOString().replace('T', ' ').slice(0, 19), queue_services: 'ok', data_services: 'ok' },
+    }));
 
     // profile: lets a caller tell a valid bot token (not authorised here) from an invalid one
     r.on('GET', '/api/v1/profile', wrap((_req, actor) => {
       const user = requireUser(actor);
       return { status: 200, body: { id: user.id, name: user.name, email: user.email, role: user.role, accounts: [{ ...ACCOUNT, role: user.role }] } };
+    }));
+
+    // agents and teams
+    r.on('GET', `${acct}/agents`, wrap((_req, actor) => {
+      requireUser(actor);
+      return { status: 200, body: [...this.state.users].sort((a, b) => a.name.localeCompare(b.name)).map(agentView) };
+    }));
+    r.on('GET', `${acct}/teams`, wrap((_req, actor) => {
+      const user = requireUser(actor);
+      return { status: 200, body: this.state.teams.map((t) => teamView(t, user)) };
+    }));
+    r.on('GET', `${acct}/teams/:team`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      return { status: 200, body: teamView(this.state.team(Number(req.params.team)), user) };
+    }));
+    r.on('GET', `${acct}/teams/:team/team_members`, wrap((req, actor) => {
+      requireUser(actor);
+      const team = this.state.team(Number(req.params.team));
+      return { status: 200, body: this.state.users.filter((u) => team.memberIds.includes(u.id)).map(agentView) };
     }));
 
     // agent bots (administrator)
@@ -266,13 +323,17 @@ export class NimchatSandbox {
 
     // inboxes
     r.on('GET', `${acct}/inboxes`, wrap((_req, actor) => {
-      requireUser(actor);
-      return { status: 200, body: { payload: this.state.inboxes.map((i) => ({ id: i.id, name: i.name, channel_type: 'Channel::Api', inbox_identifier: i.identifier })) } };
+      const user = requireUser(actor);
+      const inboxes = this.state.inboxes.filter((i) => user.role === 'administrator' || i.memberIds.includes(user.id));
+      return { status: 200, body: { payload: inboxes.map((i) => inboxView(i, user)) } };
+    }));
+    r.on('GET', `${acct}/inboxes/:inbox`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      return { status: 200, body: inboxView(visibleInbox(req, user), user) };
     }));
     r.on('POST', `${acct}/inboxes/:inbox/set_agent_bot`, wrap((req, actor) => {
       requireAdmin(actor);
-      const inbox = this.state.inboxes.find((i) => i.id === Number(req.params.inbox));
-      if (!inbox) throw new SandboxHttpError(404, 'Resource could not be found');
+      const inbox = this.state.inbox(Number(req.params.inbox));
       const id = req.body.agent_bot === null || req.body.agent_bot === undefined ? null : Number(req.body.agent_bot);
       if (id !== null) this.bot(String(id));
       inbox.agentBotId = id;
@@ -280,31 +341,107 @@ export class NimchatSandbox {
     }));
     r.on('GET', `${acct}/inboxes/:inbox/agent_bot`, wrap((req, actor) => {
       requireUser(actor);
-      const inbox = this.state.inboxes.find((i) => i.id === Number(req.params.inbox));
-      if (!inbox) throw new SandboxHttpError(404, 'Resource could not be found');
+      const inbox = this.state.inbox(Number(req.params.inbox));
       const bot = inbox.agentBotId ? this.state.agentBots.get(inbox.agentBotId) : undefined;
       return { status: 200, body: { agent_bot: bot ? botJson(bot, false) : null } };
     }));
 
-    // conversations: application API (bot token on the allow-list, or a user token)
-    r.on('POST', `${acct}/conversations`, wrap((req) => {
-      const contact = this.state.contacts.get(Number(req.body.contact_id));
-      if (!contact) throw new SandboxHttpError(404, 'Resource could not be found');
-      const created = this.state.createConversation(contact);
-      const message = req.body.message as { content?: string } | undefined;
-      if (message?.content) this.state.addMessage(created, { content: message.content, message_type: 'outgoing', sender: { kind: 'system' } });
-      return { status: 200, body: conversationPayload(this.state, created) };
+    // contacts (application API, user token)
+    const contactPage = (contacts: SandboxContact[], query: ReturnType<typeof ContactListQuerySchema.parse>) => {
+      const sorted = [...contacts];
+      if (query.sort) {
+        const desc = query.sort.startsWith('-');
+        const key = (desc ? query.sort.slice(1) : query.sort) as 'name' | 'email' | 'phone_number' | 'created_at' | 'last_activity_at';
+        sorted.sort((a, b) => {
+          const x = a[key] ?? '';
+          const y = b[key] ?? '';
+          const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+          return (desc ? -order : order) || a.id - b.id;
+        });
+      }
+      const page = sorted.slice((query.page - 1) * CONTACTS_PER_PAGE, query.page * CONTACTS_PER_PAGE);
+      return { sorted, page, withInboxes: query.include_contact_inboxes !== 'false' };
+    };
+    r.on('GET', `${acct}/contacts`, wrap((req, actor) => {
+      requireUser(actor);
+      const query = parseParams(ContactListQuerySchema, queryObject(req.query));
+      const { sorted, page, withInboxes } = contactPage(this.state.resolvedContacts(), query);
+      return { status: 200, body: { meta: { count: sorted.length, current_page: query.page }, payload: page.map((c) => contactView(this.state, c, withInboxes)) } };
     }));
-    r.on('GET', conv, wrap((req) => ({ status: 200, body: conversationPayload(this.state, convOf(req)) })));
-    r.on('PATCH', conv, wrap((req) => {
+    r.on('GET', `${acct}/contacts/search`, wrap((req, actor) => {
+      requireUser(actor);
+      const query = parseParams(ContactListQuerySchema, queryObject(req.query));
+      if (!query.q || !query.q.trim()) throw new SandboxHttpError(422, 'Specify search string with parameter q');
+      const { sorted, page, withInboxes } = contactPage(this.state.searchContacts(query.q), query);
+      const hasMore = sorted.length > query.page * CONTACTS_PER_PAGE;
+      return { status: 200, body: { meta: { count: page.length, current_page: query.page, has_more: hasMore }, payload: page.map((c) => contactView(this.state, c, withInboxes)) } };
+    }));
+    r.on('GET', `${acct}/contacts/:contact`, wrap((req, actor) => {
+      requireUser(actor);
+      const withInboxes = req.query.get('include_contact_inboxes') !== 'false';
+      return { status: 200, body: { payload: contactView(this.state, this.state.contact(Number(req.params.contact)), withInboxes) } };
+    }));
+    r.on('POST', `${acct}/contacts`, wrap((req, actor) => {
+      requireUser(actor);
+      const body = parseParams(ContactCreateBodySchema, req.body);
+      // Everything is checked before anything is created: a bad inbox or source_id leaves no contact behind.
+      const inbox = body.inbox_id !== undefined ? this.state.inbox(body.inbox_id) : null;
+      const contact = this.state.createContact(inbox, body, inbox ? body.source_id : undefined);
+      const ci = inbox ? this.state.contactInboxesOf(contact.id).find((x) => x.inboxId === inbox.id) : undefined;
+      return { status: 200, body: contactCreatedView(this.state, contact, ci) };
+    }));
+
+    // conversations: application API (bot token on the allow-list, or a user token)
+    const listQuery = (req: SandboxRequest) => {
+      const q = parseParams(ConversationListQuerySchema, queryObject(req.query, ['labels']));
+      return { status: q.status, assigneeType: q.assignee_type, inboxId: q.inbox_id, teamId: q.team_id, labels: q.labels, q: q.q, page: q.page };
+    };
+    r.on('GET', `${acct}/conversations/meta`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      return { status: 200, body: { data: { meta: this.state.findConversations(user, listQuery(req)).counts } } };
+    }));
+    r.on('GET', `${acct}/conversations`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      const found = this.state.findConversations(user, listQuery(req));
+      return { status: 200, body: { data: { meta: found.counts, payload: found.conversations.map((c) => conversationView(this.state, c, user)) } } };
+    }));
+    r.on('POST', `${acct}/conversations`, wrap((req, actor) => {
+      const body = parseParams(ConversationCreateBodySchema, req.body);
+      // Checked before anything is created: who it is assigned to, then where it goes.
+      if (body.assignee_id !== undefined && body.assignee_id !== null && !this.state.users.some((u) => u.id === body.assignee_id)) throw new SandboxHttpError(404, 'Resource could not be found');
+      if (body.team_id !== undefined && body.team_id !== null) this.state.team(body.team_id);
+      const inbox = body.inbox_id !== undefined ? this.state.inbox(body.inbox_id) : undefined;
+      const contact = body.contact_id !== undefined ? this.state.contact(body.contact_id) : undefined;
+      const ci =
+        inbox && contact
+          ? this.state.addContactInbox(contact, inbox, body.source_id)
+          : body.source_id !== undefined
+            ? this.state.contactInboxBySource(body.source_id)
+            : undefined;
+      if (!ci) throw new SandboxHttpError(404, 'Resource could not be found');
+      const created = this.state.createConversation(ci, {
+        status: body.status as 'open' | 'resolved' | 'pending' | 'snoozed' | undefined,
+        assigneeId: body.assignee_id,
+        teamId: body.team_id,
+        customAttributes: body.custom_attributes,
+        additionalAttributes: body.additional_attributes,
+        snoozedUntil: body.snoozed_until,
+      });
+      if (body.message?.content) {
+        const sender = actor.kind === 'bot' ? { kind: 'agent_bot' as const, id: actor.bot.id } : actor.kind === 'user' ? { kind: 'user' as const, id: actor.user.id } : { kind: 'system' as const };
+        this.state.addMessage(created, { content: body.message.content, message_type: 'outgoing', sender });
+      }
+      return { status: 200, body: conversationView(this.state, created, viewer(actor)) };
+    }));
+    r.on('GET', conv, wrap((req, actor) => ({ status: 200, body: conversationView(this.state, convOf(req), viewer(actor)) })));
+    r.on('PATCH', conv, wrap((req, actor) => {
       const c = convOf(req);
       if ('priority' in req.body) this.state.updateAttributes(c, { priority: this.priority(req.body.priority) });
-      return { status: 200, body: conversationPayload(this.state, c) };
+      return { status: 200, body: conversationView(this.state, c, viewer(actor)) };
     }));
     r.on('GET', `${conv}/messages`, wrap((req, actor) => {
       requireUser(actor);
-      const c = convOf(req);
-      return { status: 200, body: { meta: {}, payload: c.messages.map((m) => listedMessagePayload(this.state, m)) } };
+      return { status: 200, body: messagesIndexView(this.state, convOf(req)) };
     }));
     r.on('POST', `${conv}/messages`, wrap((req, actor) => {
       const c = convOf(req);
@@ -320,7 +457,7 @@ export class NimchatSandbox {
         files: req.files.filter((f) => f.field === 'attachments[]'),
         viaApi: true,
       });
-      return { status: 200, body: listedMessagePayload(this.state, message) };
+      return { status: 200, body: messageView(this.state, message) };
     }));
     r.on('POST', `${conv}/toggle_status`, wrap((req, actor) => {
       const c = convOf(req);
@@ -331,7 +468,20 @@ export class NimchatSandbox {
       this.state.updateAttributes(convOf(req), { priority: this.priority(req.body.priority) });
       return { status: 200 };
     }));
-    r.on('POST', `${conv}/assignments`, wrap((req) => ({ status: 200, body: this.state.assign(convOf(req), req.body) })));
+    // The answer is the agent (or null) when `assignee_id` is given, else the team record (or null).
+    r.on('POST', `${conv}/assignments`, wrap((req) => {
+      const c = convOf(req);
+      const body = parseParams(AssignmentBodySchema, req.body);
+      if ('assignee_id' in req.body) {
+        const result = this.state.assign(c, { assigneeId: body.assignee_id ?? null });
+        return { status: 200, body: result && 'user' in result ? agentView(result.user) : null };
+      }
+      if ('team_id' in req.body) {
+        const result = this.state.assign(c, { teamId: body.team_id ?? null });
+        return { status: 200, body: result && 'team' in result ? teamRecord(result.team) : null };
+      }
+      return { status: 200, body: null };
+    }));
     r.on('GET', `${conv}/labels`, wrap((req) => ({ status: 200, body: { payload: convOf(req).labels } })));
     r.on('POST', `${conv}/labels`, wrap((req) => {
       const c = convOf(req);
@@ -354,48 +504,45 @@ export class NimchatSandbox {
 
     // public client API: the customer's side
     const pub = '/public/api/v1/inboxes/:inbox';
-    const contactOf = (req: SandboxRequest) => {
-      const inbox = this.state.inboxByIdentifier(req.params.inbox!);
-      const contact = this.state.contactBySource(req.params.contact!);
-      if (contact.inboxId !== inbox.id) throw new SandboxHttpError(404, 'Resource could not be found');
-      return contact;
+    const contactInboxOf = (req: SandboxRequest) => this.state.contactInboxBySource(req.params.contact!, this.state.inboxByIdentifier(req.params.inbox!).id);
+    const publicContact = (ci: ReturnType<typeof contactInboxOf>) => {
+      const c = this.state.contact(ci.contactId);
+      return { id: c.id, source_id: ci.sourceId, name: c.name, email: c.email, phone_number: c.phone_number, pubsub_token: ci.pubsubToken };
     };
-    const publicContact = (c: ReturnType<typeof contactOf>) => ({ id: c.id, source_id: c.sourceId, name: c.name, email: c.email, phone_number: c.phone_number, pubsub_token: c.pubsubToken });
+    const publicMessages = (id: number) => this.state.conversation(id).messages.filter((m) => !m.private).map((m) => publicMessageView(this.state, m));
     const publicConversation = (id: number) => {
       const c = this.state.conversation(id);
-      return {
-        id: c.id,
-        inbox_id: c.inboxId,
-        status: c.status,
-        contact: publicContact(this.state.contacts.get(c.contactId)!),
-        messages: c.messages.filter((m) => !m.private).map((m) => listedMessagePayload(this.state, m)),
-      };
+      return { id: c.id, inbox_id: c.inboxId, status: c.status, contact: publicContact(this.state.contactInbox(c.contactInboxId)), messages: publicMessages(c.id) };
     };
     const publicConv = (req: SandboxRequest) => {
-      const contact = contactOf(req);
+      const ci = contactInboxOf(req);
       const c = this.state.conversation(Number(req.params.conversation));
-      if (c.contactId !== contact.id) throw new SandboxHttpError(404, 'Resource could not be found');
+      if (c.contactInboxId !== ci.id) throw new SandboxHttpError(404, 'Resource could not be found');
       return c;
     };
-    r.on('POST', `${pub}/contacts`, wrap((req) => ({ status: 200, body: publicContact(this.state.createContact(this.state.inboxByIdentifier(req.params.inbox!), req.body)) })));
-    r.on('GET', `${pub}/contacts/:contact`, wrap((req) => ({ status: 200, body: publicContact(contactOf(req)) })));
+    r.on('GET', pub, wrap((req) => ({ status: 200, body: publicInboxView(this.state.inboxByIdentifier(req.params.inbox!)) })));
+    r.on('POST', `${pub}/contacts`, wrap((req) => {
+      const inbox = this.state.inboxByIdentifier(req.params.inbox!);
+      const body = parseParams(ContactCreateBodySchema, req.body);
+      return { status: 200, body: publicContact(this.state.createPublicContact(inbox, body)) };
+    }));
+    r.on('GET', `${pub}/contacts/:contact`, wrap((req) => ({ status: 200, body: publicContact(contactInboxOf(req)) })));
     r.on('PATCH', `${pub}/contacts/:contact`, wrap((req) => {
-      const c = contactOf(req);
-      for (const key of ['name', 'email', 'phone_number', 'identifier'] as const) if (typeof req.body[key] === 'string') c[key] = req.body[key] as string;
-      return { status: 200, body: publicContact(c) };
+      const ci = contactInboxOf(req);
+      const body = parseParams(ContactCreateBodySchema, req.body);
+      const fields = Object.fromEntries((['name', 'email', 'phone_number', 'identifier'] as const).filter((k) => typeof body[k] === 'string').map((k) => [k, body[k]]));
+      this.state.updateContact(this.state.contact(ci.contactId), fields);
+      return { status: 200, body: publicContact(ci) };
     }));
     r.on('POST', `${pub}/contacts/:contact/conversations`, wrap((req) => {
-      const created = this.state.createConversation(contactOf(req), (req.body.custom_attributes as Record<string, unknown>) ?? {});
+      const created = this.state.createConversation(contactInboxOf(req), { customAttributes: (req.body.custom_attributes as Record<string, unknown>) ?? {} });
       return { status: 200, body: publicConversation(created.id) };
     }));
     r.on('GET', `${pub}/contacts/:contact/conversations`, wrap((req) => {
-      const contact = contactOf(req);
-      return { status: 200, body: [...this.state.conversations.values()].filter((c) => c.contactId === contact.id).map((c) => publicConversation(c.id)) };
+      const ci = contactInboxOf(req);
+      return { status: 200, body: [...this.state.conversations.values()].filter((c) => c.contactInboxId === ci.id).map((c) => publicConversation(c.id)) };
     }));
-    r.on('GET', `${pub}/contacts/:contact/conversations/:conversation/messages`, wrap((req) => ({
-      status: 200,
-      body: publicConv(req).messages.filter((m) => !m.private).map((m) => listedMessagePayload(this.state, m)),
-    })));
+    r.on('GET', `${pub}/contacts/:contact/conversations/:conversation/messages`, wrap((req) => ({ status: 200, body: publicMessages(publicConv(req).id) })));
     r.on('POST', `${pub}/contacts/:contact/conversations/:conversation/messages`, wrap((req) => {
       const c = publicConv(req);
       const message = this.state.addMessage(c, {
@@ -404,13 +551,13 @@ export class NimchatSandbox {
         sender: { kind: 'contact', id: c.contactId },
         files: req.files.filter((f) => f.field === 'attachments[]'),
       });
-      return { status: 200, body: listedMessagePayload(this.state, message) };
+      return { status: 200, body: publicMessageView(this.state, message) };
     }));
     r.on('PATCH', `${pub}/contacts/:contact/conversations/:conversation/messages/:message`, wrap((req) => {
       const c = publicConv(req);
       const submitted = (req.body.submitted_values ?? (req.body.message as Record<string, unknown> | undefined)?.submitted_values) as unknown;
       if (submitted === undefined) throw new SandboxHttpError(422, 'submitted_values is required');
-      return { status: 200, body: listedMessagePayload(this.state, this.state.updateSubmittedValues(c, Number(req.params.message), submitted)) };
+      return { status: 200, body: publicMessageView(this.state, this.state.updateSubmittedValues(c, Number(req.params.message), submitted)) };
     }));
 
     // files: data_url redirects to the blob, as on the real server
@@ -458,4 +605,17 @@ export class NimchatSandbox {
     if (typeof value === 'string' && ['urgent', 'high', 'medium', 'low'].includes(value)) return value;
     throw new SandboxHttpError(422, `'${String(value)}' is not a valid priority`);
   }
+}
+
+/**
+ * The access token of a request, where the real server reads it: `Authorization: Bearer <token>`
+ * first (newer releases; it wins over the other header), else the `api_access_token` header, which
+ * Rack also fills from `Api-Access-Token` (Node keeps that one as `api-access-token`).
+ */
+function accessToken(headers: SandboxRequest['headers']): string | undefined {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const auth = first(headers.authorization);
+  const bearer = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
+  if (bearer) return bearer;
+  return first(headers['api_access_token']) || first(headers['api-access-token']) || undefined;
 }

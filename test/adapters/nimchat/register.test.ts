@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../../adapters/nimchat/client';
-import { isPrivateHost, registerAgentBot } from '../../../adapters/nimchat/register';
+import { isPrivateHost, registerAgentBot, RegistrationFailedError } from '../../../adapters/nimchat/register';
 import { verifyUrlToken } from '../../../adapters/nimchat/verify';
 import { nimchatRegister } from '../../../src/cli/register';
 import { runChecks } from '../../../src/cli/doctor';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError, InvalidRequestError } from '../../../src/errors';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 
 describe('agent-bot registration against the sandbox admin API', () => {
@@ -55,6 +55,68 @@ describe('agent-bot registration against the sandbox admin API', () => {
     expect(lines).toContain(`NIMCHAT_BOT_TOKEN=${bot[0]!.accessToken}`);
     expect(lines).toContain(`NIMCHAT_WEBHOOK_SECRET=${bot[0]!.secret}`);
     expect(lines.join('\n')).toMatch(/already up to date/);
+  });
+
+  it('refuses to attach a bot to an inbox that has another agent bot, says what would happen and changes nothing; --force replaces it and says so', async () => {
+    const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
+    const url = 'http://127.0.0.1:3978/api/nimchat';
+    const running = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: url });
+    process.env = { ...saved, NIMCHAT_BASE_URL: sandbox.baseUrl, NIMCHAT_ADMIN_TOKEN: sandbox.adminToken, NIMCHAT_ACCOUNT_ID: '1', NIMCHAT_INBOX_ID: '1' };
+    const callsBefore = sandbox.calls.length;
+    const writes = () => sandbox.calls.slice(callsBefore).filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
+
+    const lines: string[] = [];
+    const refused = (await nimchatRegister({ url, name: 'Other bot' }, (l) => lines.push(l)).catch((e: unknown) => e)) as InvalidRequestError;
+    expect(refused).toBeInstanceOf(InvalidRequestError);
+    expect(refused.code).toBe('register_inbox_has_other_bot');
+    expect(refused.message).toMatch(/^Inbox 1 already has the agent bot "Sandbox support bot" \(id 1\)\. Attaching "Other bot" would replace it/);
+    expect(refused.message).toMatch(/refuses them \(401\).*due to an error with the agent bot.*Nothing was created or changed.*--name "Sandbox support bot".*--force/);
+    const elsewhere = (await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Other bot', outgoingUrl: 'https://other.example.com/api/nimchat' }).catch((e: unknown) => e)) as InvalidRequestError;
+    expect(elsewhere.message).toMatch(/stop sending inbox 1's events to "Sandbox support bot" \(http:\/\/127\.0\.0\.1:3978\/api\/nimchat\)/);
+    expect(writes()).toEqual([]);
+    expect([...sandbox.state.agentBots.values()].map((b) => b.name)).toEqual(['Sandbox support bot']);
+    expect(sandbox.state.inboxes[0]!.agentBotId).toBe(running.bot.id);
+    expect(lines).toEqual([]);
+
+    expect(await nimchatRegister({ url, name: 'Other bot', force: true }, (l) => lines.push(l))).toBe(0);
+    const other = [...sandbox.state.agentBots.values()].find((b) => b.name === 'Other bot')!;
+    expect(sandbox.state.inboxes[0]!.agentBotId).toBe(other.id);
+    const text = lines.join('\n');
+    expect(text).toMatch(/Agent bot "Other bot" \(id 2\) created\.\nAttached to inbox 1\./);
+    expect(text).toMatch(/--force: it replaced the agent bot "Sandbox support bot" \(id 1\) on inbox 1/);
+    expect(text).toMatch(/endpoint refuses them \(401\) until it runs with the variables below/);
+    expect(lines).toContain(`NIMCHAT_BOT_TOKEN=${other.accessToken}`);
+  });
+
+  it('an inbox that does not exist is refused before anything is created', async () => {
+    const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
+    const error = (await registerAgentBot(admin, { accountId: 1, inboxId: 99, name: 'Stray bot', outgoingUrl: 'https://bot.example.com/api/nimchat' }).catch((e: unknown) => e)) as InvalidRequestError;
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.code).toBe('register_inbox_not_found');
+    expect(error.message).toMatch(/^Inbox 99 does not exist in account 1 .*Nothing was created or changed\.$/);
+    process.env = { ...saved, NIMCHAT_BASE_URL: sandbox.baseUrl, NIMCHAT_ADMIN_TOKEN: sandbox.adminToken, NIMCHAT_ACCOUNT_ID: '1' };
+    const cli = (await nimchatRegister({ url: 'https://bot.example.com/api/nimchat', inbox: '99' }, () => undefined).catch((e: unknown) => e)) as InvalidRequestError;
+    expect(cli.code).toBe('register_inbox_not_found');
+    expect(sandbox.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+    expect(sandbox.state.agentBots.size).toBe(0);
+  });
+
+  it('a step that fails after a change undoes it: a bot it created is deleted, an outgoing_url it changed is put back', async () => {
+    const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
+    sandbox.faults.push({ method: 'POST', path: /\/inboxes\/1\/set_agent_bot$/, status: 422, body: { error: 'Inbox is busy' }, times: 1 });
+    const failed = (await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Half bot', outgoingUrl: 'https://bot.example.com/api/nimchat' }).catch((e: unknown) => e)) as RegistrationFailedError;
+    expect(failed).toBeInstanceOf(RegistrationFailedError);
+    expect(failed.code).toBe('register_failed');
+    expect(failed.message).toMatch(/^Registration failed while attaching the bot to inbox 1: .*HTTP 422: Inbox is busy\. Undone: deleted the agent bot "Half bot" \(id 1\) it had created\.$/);
+    expect(sandbox.state.agentBots.size).toBe(0);
+    expect(sandbox.state.inboxes[0]!.agentBotId).toBeNull();
+
+    const kept = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Kept bot', outgoingUrl: 'https://a.example.com/api/nimchat' });
+    sandbox.faults.push({ method: 'GET', path: /\/agent_bots\/\d+$/, status: 422, body: { error: 'try later' }, times: 1 });
+    const again = (await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Kept bot', outgoingUrl: 'https://b.example.com/api/nimchat' }).catch((e: unknown) => e)) as RegistrationFailedError;
+    expect(again.message).toMatch(/while reading the bot's token and secret: .*Undone: put the outgoing_url of agent bot \d+ back to https:\/\/a\.example\.com\/api\/nimchat\./);
+    expect(sandbox.state.agentBots.get(kept.bot.id)!.outgoing_url).toBe('https://a.example.com/api/nimchat');
+    expect(sandbox.state.inboxes[0]!.agentBotId).toBe(kept.bot.id);
   });
 
   it('the CLI command names every missing input at once', async () => {

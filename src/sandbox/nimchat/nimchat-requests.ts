@@ -1,0 +1,74 @@
+/**
+ * zod schemas of what clients send the sandbox Nimchat's application API (bodies and queries), the
+ * sandbox's own: Rails-style parameters, where ids and numbers may come as strings.
+ */
+import { z } from 'zod';
+import { SandboxHttpError } from '../router';
+import { CONVERSATION_STATUSES } from './nimchat-state';
+
+const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]);
+const optionalText = z.string().nullable().optional();
+const hash = z.record(z.string(), z.unknown());
+
+/** `assignee_id: null` unassigns; an id the account does not know unassigns too (as on the real server). */
+export const AssignmentBodySchema = z.looseObject({ assignee_id: id.nullable().optional(), team_id: id.nullable().optional() });
+
+export const ConversationCreateBodySchema = z.looseObject({
+  inbox_id: id.optional(),
+  contact_id: id.optional(),
+  source_id: z.string().min(1).optional(),
+  status: z.enum(CONVERSATION_STATUSES as [string, ...string[]]).optional(),
+  assignee_id: id.nullable().optional(),
+  team_id: id.nullable().optional(),
+  custom_attributes: hash.optional(),
+  additional_attributes: hash.optional(),
+  snoozed_until: z.number().nullable().optional(),
+  message: z.looseObject({ content: z.string().optional() }).optional(),
+});
+
+export const ContactCreateBodySchema = z.looseObject({
+  name: z.string().max(255).optional(),
+  email: optionalText,
+  phone_number: optionalText,
+  identifier: optionalText,
+  custom_attributes: hash.optional(),
+  additional_attributes: hash.optional(),
+  inbox_id: id.optional(),
+  source_id: z.string().min(1).optional(),
+});
+
+/** The conversation list and its counts (`/conversations`, `/conversations/meta`). */
+export const ConversationListQuerySchema = z.object({
+  status: z.string().optional(),
+  assignee_type: z.string().optional(),
+  inbox_id: id.optional(),
+  team_id: id.optional(),
+  labels: z.array(z.string()).optional(),
+  q: z.string().optional(),
+  page: z.string().optional().transform((p) => (p && /^\d+$/.test(p) ? Number(p) : 1)),
+});
+
+export const ContactListQuerySchema = z.object({
+  page: z.string().optional().transform((p) => (p && /^\d+$/.test(p) ? Number(p) : 1)),
+  sort: z.enum(['name', '-name', 'email', '-email', 'phone_number', '-phone_number', 'created_at', '-created_at', 'last_activity_at', '-last_activity_at']).optional(),
+  include_contact_inboxes: z.enum(['true', 'false']).optional(),
+  q: z.string().optional(),
+});
+
+/** Parses or answers 422 naming each field in error. */
+export function parseParams<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new SandboxHttpError(422, result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+}
+
+/** A query string as an object: repeated or `name[]` keys become arrays for the keys listed. */
+export function queryObject(query: URLSearchParams, arrays: string[] = []): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [rawKey, value] of query) {
+    const key = rawKey.endsWith('[]') ? rawKey.slice(0, -2) : rawKey;
+    if (arrays.includes(key)) out[key] = [...((out[key] as string[] | undefined) ?? []), value];
+    else out[key] = value;
+  }
+  return out;
+}
