@@ -62,7 +62,7 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
   } catch (error) {
     await server.stop().catch(() => undefined);
     fs.rmSync(base, { recursive: true, force: true });
-    throw new Error(`the test PostgreSQL server did not start: ${error instanceof Error ? error.message : String(error)}\n${output.join('').slice(-3000)}`);
+    throw new Error(`the test PostgreSQL server did not start: ${error instanceof Error ? error.message : String(error)}\n${output.join('').slice(-3000)}`, { cause: error });
   }
   let stopping: Promise<void> | undefined;
   return {
