@@ -100,6 +100,9 @@ export class PostgresDatabase {
     } catch (error) {
       throw this.storeError(error);
     }
+    // A connection that breaks between two statements emits 'error' while it is ours: it fails the next statement instead of the process.
+    const onError = (error: Error) => this.logger.warn('a PostgreSQL connection failed inside a transaction', { store: this.shownUrl, error: this.scrub(error) });
+    client.on('error', onError);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -110,6 +113,7 @@ export class PostgresDatabase {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))));
       throw this.storeError(error);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -73,16 +73,18 @@ describe('outbox claim (several replicas)', () => {
     const a = await stores(url);
     const b = await stores(url);
     const ids: number[] = [];
-    for (let i = 0; i < 40; i++) ids.push(await a.outbox.add(action(`c${i}`)));
+    for (let i = 0; i < 120; i++) ids.push(await a.outbox.add(action(`c${i}`)));
+    // Both pools connected first, so neither runner starts late.
+    await Promise.all([a, b].flatMap((s) => [s.checkWritable(), s.checkWritable(), s.checkWritable()]));
     const claimed = { a: [] as number[], b: [] as number[] };
     const runner = async (s: PostgresStores, holder: 'a' | 'b') => {
       for (;;) {
-        const got = await s.outbox.claim({ holder, now: Date.now(), limit: 3, leaseMs: 60_000 });
+        const got = await s.outbox.claim({ holder, now: Date.now(), limit: 2, leaseMs: 60_000 });
         if (got.length === 0) return;
         claimed[holder].push(...got.map((x) => x.id));
       }
     };
-    await Promise.all([runner(a, 'a'), runner(b, 'b'), runner(a, 'a'), runner(b, 'b')]);
+    await Promise.all([runner(a, 'a'), runner(b, 'b'), runner(a, 'a'), runner(b, 'b'), runner(a, 'a'), runner(b, 'b')]);
     const all = [...claimed.a, ...claimed.b];
     expect(new Set(all).size).toBe(all.length); // nobody claimed an action twice
     expect([...all].sort((x, y) => x - y)).toEqual(ids);
