@@ -87,6 +87,9 @@ export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 export async function migratePostgres(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A connection that breaks while it is ours fails the next statement (and so the start), not the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     // Migrations may take long; waiting for another replica's is bounded by the lock timeout instead.
     await client.query(`SET statement_timeout = 0; SET lock_timeout = '${MIGRATION_LOCK_WAIT}'`);
@@ -115,6 +118,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<number> {
     throw error;
   } finally {
     // The session's settings (and, after a failure, its lock) go with it: the connection is not reused.
+    client.off('error', ignore);
     client.release(broken ?? true);
   }
 }
