@@ -107,7 +107,7 @@ export class App {
       const file = config.storageUrl.slice('sqlite:'.length);
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     }
-    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention });
+    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, pool: config.postgres });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
     this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox });
     this.transcripts = this.runtime.transcripts;
@@ -121,6 +121,7 @@ export class App {
 
   /** Sandboxes → integrations → bot → routes → recovery → listen → registration. */
   async start(): Promise<void> {
+    await this.stores.open?.(); // PostgreSQL: connected, schema created or migrated
     const platforms: Platforms = this.config.sandbox ? await this.startSandboxes() : this.config;
     if (platforms.inbenta) this.inbenta = this.createInbenta(platforms.inbenta);
     if (platforms.nimchat) this.nimchat = this.createNimchat(platforms.nimchat);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
 
 const NIMCHAT_STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
 export type NimchatStatus = (typeof NIMCHAT_STATUSES)[number];
@@ -24,6 +25,13 @@ const positiveInt = (name: string) =>
     .refine((s) => s === undefined || /^[1-9]\d*$/.test(s), { message: `${name} must be a positive whole number` })
     .transform((s) => (s === undefined ? undefined : Number(s)));
 
+const boundedInt = (name: string, min: number, max: number, fallback: number) =>
+  optionalText
+    .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) >= min && Number(s) <= max), {
+      message: `${name} must be a whole number from ${min} to ${max}`,
+    })
+    .transform((s) => (s === undefined ? fallback : Number(s)));
+
 const bool = (name: string, fallback: boolean) =>
   optionalText
     .refine((s) => s === undefined || /^(true|false|1|0|yes|no)$/i.test(s), { message: `${name} must be true or false` })
@@ -42,10 +50,16 @@ const EnvSchema = z.object({
     })
     .transform((s) => (s ?? 'info') as 'debug' | 'info' | 'warn' | 'error' | 'silent'),
   STORAGE_URL: optionalText
-    .refine((s) => s === undefined || /^(memory:|sqlite:.+)$/.test(s), {
-      message: 'STORAGE_URL must be memory: or sqlite:<path>',
+    .superRefine((s, ctx) => {
+      if (s === undefined || /^(memory:|sqlite:.+)$/.test(s)) return;
+      const problem = isPostgresUrl(s) ? postgresUrlProblem(s) : 'STORAGE_URL must be memory:, sqlite:<path> or postgres://user:password@host:port/database';
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .transform((s) => s ?? 'sqlite:./data/handoff.sqlite'),
+  // The PostgreSQL store's pool (used with a postgres:// STORAGE_URL only).
+  PG_POOL_SIZE: boundedInt('PG_POOL_SIZE', 1, 1000, 10),
+  PG_STATEMENT_TIMEOUT_MS: boundedInt('PG_STATEMENT_TIMEOUT_MS', 100, 3_600_000, 10_000),
+  PG_CONNECT_TIMEOUT_MS: boundedInt('PG_CONNECT_TIMEOUT_MS', 100, 600_000, 5_000),
 
   RETENTION_EVENTS_HOURS: positiveInt('RETENTION_EVENTS_HOURS').transform((n) => n ?? 72),
   RETENTION_TRANSCRIPTS_DAYS: positiveInt('RETENTION_TRANSCRIPTS_DAYS').transform((n) => n ?? 30),
@@ -155,6 +169,8 @@ export interface Config {
   resetStore: boolean;
   /** How long finished events, transcripts and idle state are kept in the durable store. */
   retention: { eventsMs: number; transcriptsMs: number; stateMs: number };
+  /** The PostgreSQL store's pool (with a postgres:// storageUrl). */
+  postgres: { poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number };
   /** Present when Nimchat is fully configured. */
   nimchat?: NimchatConfig;
   woztell?: WoztellConfig;
@@ -262,6 +278,7 @@ export function loadConfig(
     env.INBENTA_API_SECRET,
     env.INBENTA_WEBHOOK_SECRET,
     env.INBENTA_USER_PERSONAL_SECRET,
+    ...(isPostgresUrl(env.STORAGE_URL) ? passwordOf(env.STORAGE_URL) : []),
   ].filter((s): s is string => s !== undefined);
 
   return {
@@ -279,6 +296,7 @@ export function loadConfig(
       transcriptsMs: env.RETENTION_TRANSCRIPTS_DAYS * 86_400_000,
       stateMs: env.RETENTION_STATE_DAYS * 86_400_000,
     },
+    postgres: { poolSize: env.PG_POOL_SIZE, statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS, connectTimeoutMs: env.PG_CONNECT_TIMEOUT_MS },
     nimchat,
     woztell,
     inbenta,

@@ -4,6 +4,10 @@ import { WoztellInboxClient, WoztellOpenApiClient, configuredInboxCredentials, t
 import { loadConfig, type Config, type InbentaConfig, type WoztellConfig } from '../config';
 import { InbentaAuth, ticketingUrlOf } from '../../adapters/inbenta/auth';
 import { openSqlite } from '../storage/sqlite-database';
+import { createPostgresStores } from '../storage/postgres-stores';
+import { PG_SCHEMA_VERSION } from '../storage/postgres-schema';
+import { isPostgresUrl } from '../storage/postgres-url';
+import { silentLogger } from '../log';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
 
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -50,6 +54,8 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     } catch (error) {
       checks.push({ verdict: 'fail', text: (error as Error).message });
     }
+  } else if (isPostgresUrl(config.storageUrl)) {
+    checks.push(await checkPostgres(config));
   } else {
     checks.push({ verdict: 'warn', text: 'STORAGE_URL=memory: state is lost on restart (fine for tests and demos)' });
   }
@@ -75,6 +81,21 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   if (config.inbenta) checks.push(...(await checkInbenta(config.inbenta)));
   else if (!config.sandbox) checks.push({ verdict: 'warn', text: 'Inbenta is not configured (INBENTA_API_KEY, INBENTA_API_SECRET): "leave a message" offers a human instead' });
   return checks;
+}
+
+/** The database answers, its schema is created or migrated (as at start) and it can be written; the URL is shown without its password. */
+async function checkPostgres(config: Config): Promise<Check> {
+  const stores = createPostgresStores(config.storageUrl, silentLogger, { pool: { ...config.postgres, poolSize: 1 } });
+  try {
+    await stores.open();
+    const problem = await stores.checkWritable();
+    if (problem) return { verdict: 'fail', text: problem };
+    return { verdict: 'ok', text: `STORAGE_URL=${stores.describe}: the database answers, its schema is at version ${PG_SCHEMA_VERSION} and it can be written` };
+  } catch (error) {
+    return { verdict: 'fail', text: (error as Error).message };
+  } finally {
+    await stores.close().catch(() => undefined);
+  }
 }
 
 /** Auth succeeds and names a ticketing URL; the webhook secret is set. */

@@ -19,6 +19,12 @@ export interface Stores {
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */
   replicas?: ReplicaCoordination;
   describe: string;
+  /**
+   * Prepares the store before its first use (PostgreSQL: connects, creates and migrates the schema);
+   * the app awaits it at start, so an unusable database stops the start with a clear error. Engines
+   * that are ready once constructed do not have it.
+   */
+  open?(): Promise<void>;
   /** Undefined when the store can be written; otherwise why not (for /readyz). */
   checkWritable(): Promise<string | undefined>;
   /** Deletes what the retention policy says is old. */

@@ -74,4 +74,32 @@ describe('loadConfig', () => {
     const c = loadConfig({ NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_BOT_TOKEN: 'tok-abcdef', NIMCHAT_WEBHOOK_SECRET: 'sec-abcdef' });
     expect(c.secrets).toEqual(['tok-abcdef', 'sec-abcdef']);
   });
+
+  it('PostgreSQL: postgres:// and postgresql:// URLs with sslmode, the pool variables, the password among the secrets', () => {
+    const c = loadConfig({ STORAGE_URL: 'postgresql://bot:p%40ss-w0rd!@db.internal:6432/handoff?sslmode=verify-full', PG_POOL_SIZE: '25', PG_STATEMENT_TIMEOUT_MS: '3000', PG_CONNECT_TIMEOUT_MS: '1500' });
+    expect(c).toMatchObject({ storageUrl: 'postgresql://bot:p%40ss-w0rd!@db.internal:6432/handoff?sslmode=verify-full', resetStore: false, postgres: { poolSize: 25, statementTimeoutMs: 3000, connectTimeoutMs: 1500 } });
+    expect(c.secrets).toEqual(['p@ss-w0rd!', 'p%40ss-w0rd!']);
+    expect(loadConfig({ STORAGE_URL: 'postgres://localhost/handoff' }).postgres).toEqual({ poolSize: 10, statementTimeoutMs: 10_000, connectTimeoutMs: 5_000 });
+    expect(problems({ STORAGE_URL: 'postgres:///handoff?host=/var/run/postgresql' })).toEqual([]);
+  });
+
+  it('PostgreSQL: a bad URL or pool variable is a clear problem that never repeats the URL or its password', () => {
+    const list = problems({
+      STORAGE_URL: 'postgres://bot:hunter22@db:5432/handoff?sslmode=sometimes',
+      PG_POOL_SIZE: '0',
+      PG_STATEMENT_TIMEOUT_MS: 'ten',
+      PG_CONNECT_TIMEOUT_MS: '99999999',
+    });
+    expect(list).toEqual([
+      "STORAGE_URL's sslmode must be one of disable, prefer, require, verify-ca, verify-full, no-verify",
+      'PG_POOL_SIZE must be a whole number from 1 to 1000',
+      'PG_STATEMENT_TIMEOUT_MS must be a whole number from 100 to 3600000',
+      'PG_CONNECT_TIMEOUT_MS must be a whole number from 100 to 600000',
+    ]);
+    expect(problems({ STORAGE_URL: 'postgres:///handoff' })).toEqual(['STORAGE_URL must name the PostgreSQL host (postgres://user:password@host:port/database)']);
+    expect(problems({ STORAGE_URL: 'postgres://bot:hunter22@db:99999/handoff' })[0]).toMatch(/STORAGE_URL/);
+    const all = [...list, ...problems({ STORAGE_URL: 'postgres://bot:hunter22@/handoff' }), ...problems({ STORAGE_URL: 'postgres://bot:hunter22@db:99999/handoff' }), ...problems({ STORAGE_URL: 'postgres://bot:hunter%zz@db/handoff' })].join('\n');
+    expect(all).not.toContain('hunter');
+    expect(all).not.toContain('db:');
+  });
 });

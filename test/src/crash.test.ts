@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
+import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
 
 const ROOT = path.resolve(__dirname, '../..');
 const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
@@ -45,9 +46,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('crash test: kill -9 while webhooks stream in', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-crash-'));
   let child: ChildProcess | undefined;
-  afterAll(() => {
+  afterAll(async () => {
     child?.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
+    await dropTestDatabases();
   });
 
   it('loses no accepted event, keeps per-conversation order, duplicates ≤ turns cut mid-way', async () => {
@@ -63,7 +65,8 @@ describe('crash test: kill -9 while webhooks stream in', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
-      STORAGE_URL: `sqlite:${path.join(dir, 'handoff.sqlite')}`,
+      // TEST_STORAGE=postgres runs it on a database of the test server instead of a SQLite file.
+      STORAGE_URL: process.env.TEST_STORAGE === 'postgres' ? await createTestDatabase() : `sqlite:${path.join(dir, 'handoff.sqlite')}`,
       NIMCHAT_BASE_URL: sandbox.baseUrl,
       NIMCHAT_BOT_TOKEN: bot.accessToken!,
       NIMCHAT_WEBHOOK_SECRET: bot.secret!,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActivityHandler, ConversationState } from 'botbuilder-core';
 import { DialogSet, DialogTurnStatus, TextPrompt, WaterfallDialog, type DialogState } from 'botbuilder-dialogs';
 import { App } from '../../src/app';
@@ -15,6 +15,7 @@ import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { RecordingSupportBot } from '../helpers/harness';
 import { settle as settleQuiet } from '../helpers/settle';
 import type { Stores } from '../../src/storage/create-stores';
+import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
 
 /** A bot whose dialog asks for an email, then confirms it: its state must survive a restart. */
 class EmailBot extends ActivityHandler {
@@ -58,13 +59,22 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** TEST_STORAGE=postgres: each file name stands for a database of its own on the test server. */
+const databases = new Map<string, string>();
+async function storageUrlOf(file: string): Promise<string> {
+  if (process.env.TEST_STORAGE !== 'postgres') return `sqlite:${file}`;
+  if (!databases.has(file)) databases.set(file, await createTestDatabase());
+  return databases.get(file)!;
+}
+afterAll(dropTestDatabases);
+
 async function startApp(file: string, createBot: (storage: Stores['storage'], app: { transcripts: unknown }) => ActivityHandler, extra: Record<string, string> = {}) {
   const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
   const bot = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Restart bot', outgoingUrl: 'http://127.0.0.1:9/unset' });
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    STORAGE_URL: `sqlite:${file}`,
+    STORAGE_URL: await storageUrlOf(file),
     NIMCHAT_BASE_URL: sandbox.baseUrl,
     NIMCHAT_BOT_TOKEN: bot.accessToken!,
     NIMCHAT_WEBHOOK_SECRET: bot.secret!,

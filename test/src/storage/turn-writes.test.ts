@@ -1,23 +1,9 @@
-/** Units of work, eTags and the outbox: one table of cases, run against both engines. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+/** Units of work, eTags and the outbox: one table of cases, run against every engine (memory, SQLite, PostgreSQL). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStores, type Stores } from '../../../src/storage/create-stores';
-import { silentLogger } from '../../../src/log';
+import type { Stores } from '../../../src/storage/create-stores';
+import { closeEngines, ENGINES, openStores } from '../../helpers/store-engines';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-turn-'));
-const open: Stores[] = [];
-let files = 0;
-afterAll(async () => {
-  for (const s of open.splice(0)) await s.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const engines: Array<[string, () => Stores]> = [
-  ['memory', () => createStores('memory:', silentLogger)],
-  ['sqlite', () => createStores(`sqlite:${path.join(dir, `t${files++}.sqlite`)}`, silentLogger)],
-];
+afterAll(closeEngines);
 
 async function acceptedId(s: Stores, key: string): Promise<number> {
   const r = await s.inbox.accept({ platform: 'p', conversationId: 'c', dedupeKeys: [key], ttlMs: 60_000, payload: { key } });
@@ -190,10 +176,8 @@ const cases: Array<[string, (s: Stores) => Promise<void>]> = [
   ],
 ];
 
-describe.each(engines)('%s', (_engine, make) => {
+describe.each(ENGINES)('$name', (engine) => {
   it.each(cases)('%s', async (_name, run) => {
-    const s = make();
-    open.push(s);
-    await run(s);
+    await run(await openStores(await engine.location()));
   });
 });

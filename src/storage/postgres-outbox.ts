@@ -1,0 +1,139 @@
+/**
+ * The outbox in PostgreSQL (`handoff_outbox`; see outbox.ts for the contract), plus `claim`, for
+ * several replicas sharing the table: a due action is handed to exactly one of them.
+ */
+import type { Clock } from '../clock';
+import type { Outbox, OutboxAction } from './outbox';
+import { int, type PostgresDatabase, type Statement } from './postgres-database';
+import type { NewOutboxAction } from './turn-writes';
+
+export interface OutboxClaim {
+  /** Who claims (a replica's id); recorded in the row. */
+  holder: string;
+  /** The caller's clock: actions whose next attempt is due by then. */
+  now: number;
+  limit: number;
+  /** How long the claim holds (the database's clock) unless the action is marked done, retried or failed before. */
+  leaseMs: number;
+}
+
+const COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at';
+
+const ADD: Statement = {
+  name: 'handoff_outbox_add',
+  text: 'INSERT INTO handoff_outbox (platform, conversation, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id',
+};
+const DUE: Statement = { name: 'handoff_outbox_due', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2` };
+const PENDING: Statement = { name: 'handoff_outbox_pending', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' ORDER BY id` };
+const COUNT: Statement = { name: 'handoff_outbox_count', text: "SELECT count(*) AS n FROM handoff_outbox WHERE status = 'pending'" };
+const ATTEMPT: Statement = { name: 'handoff_outbox_attempt', text: 'UPDATE handoff_outbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts' };
+const PROGRESS: Statement = { name: 'handoff_outbox_progress', text: 'UPDATE handoff_outbox SET payload = $2 WHERE id = $1' };
+// Retrying, finishing or failing an action ends its claim.
+const RETRY: Statement = {
+  name: 'handoff_outbox_retry',
+  text: 'UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1',
+};
+const FINISH: Statement = {
+  name: 'handoff_outbox_finish',
+  text: 'UPDATE handoff_outbox SET status = $2, last_error = $3, finished_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $1',
+};
+/**
+ * The due actions at the head of their conversation (no older pending action in it, so a
+ * conversation's actions are still carried out one after the other, in order), not claimed or whose
+ * claim has run out. FOR UPDATE SKIP LOCKED: rows another replica is claiming at this moment are
+ * passed over, not waited for, so replicas claiming together get different rows. The claim condition
+ * is checked again on the row being updated.
+ */
+const CLAIM: Statement = {
+  name: 'handoff_outbox_claim',
+  text: `UPDATE handoff_outbox o
+   SET claimed_by = $1, claimed_until = now() + $4::bigint * interval '1 millisecond'
+ WHERE o.id IN (
+         SELECT c.id FROM handoff_outbox c
+          WHERE c.status = 'pending' AND c.next_attempt_at <= $2::bigint
+            AND (c.claimed_until IS NULL OR c.claimed_until <= now())
+            AND NOT EXISTS (SELECT 1 FROM handoff_outbox e WHERE e.conversation = c.conversation AND e.status = 'pending' AND e.id < c.id)
+          ORDER BY c.id
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
+   AND (o.claimed_until IS NULL OR o.claimed_until <= now())
+RETURNING ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+};
+
+type OutboxRow = {
+  id: string;
+  platform: string;
+  conversation: string;
+  kind: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: string;
+};
+
+function actionOf(r: OutboxRow): OutboxAction {
+  return {
+    id: int(r.id),
+    platform: r.platform,
+    conversationId: r.conversation,
+    kind: r.kind,
+    payload: JSON.parse(r.payload) as unknown,
+    attempts: r.attempts,
+    nextAttemptAt: int(r.next_attempt_at),
+  };
+}
+
+export class PostgresOutbox implements Outbox {
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly clock: Clock,
+  ) {}
+
+  async add(action: NewOutboxAction): Promise<number> {
+    const { rows } = await this.db.query<{ id: string }>(ADD, [action.platform, action.conversationId, action.kind, JSON.stringify(action.payload ?? null), this.clock.now()]);
+    return int(rows[0]!.id);
+  }
+
+  async due(now: number, limit: number): Promise<OutboxAction[]> {
+    return (await this.db.query<OutboxRow>(DUE, [now, limit])).rows.map(actionOf);
+  }
+
+  async pending(): Promise<OutboxAction[]> {
+    return (await this.db.query<OutboxRow>(PENDING)).rows.map(actionOf);
+  }
+
+  /**
+   * Claims up to `limit` due actions for `holder`, oldest first, at most one per conversation (its
+   * oldest pending one): each due action is claimed by one caller at a time, across replicas. The
+   * claim ends with markDone / markRetry / markFailed, or when `leaseMs` has passed (a replica that
+   * died mid-attempt), after which another caller claims the action again. One round trip.
+   */
+  async claim(options: OutboxClaim): Promise<OutboxAction[]> {
+    const { rows } = await this.db.query<OutboxRow>(CLAIM, [options.holder, options.now, options.limit, Math.max(0, Math.round(options.leaseMs))]);
+    return rows.map(actionOf).sort((a, b) => a.id - b.id);
+  }
+
+  async attempt(id: number): Promise<number> {
+    const { rows } = await this.db.query<{ attempts: number }>(ATTEMPT, [id]);
+    return rows[0]?.attempts ?? 0;
+  }
+
+  async markProgress(id: number, payload: unknown): Promise<void> {
+    await this.db.query(PROGRESS, [id, JSON.stringify(payload ?? null)]);
+  }
+
+  async markDone(id: number): Promise<void> {
+    await this.db.query(FINISH, [id, 'done', null, this.clock.now()]);
+  }
+
+  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
+    await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000)]);
+  }
+
+  async markFailed(id: number, error: string): Promise<void> {
+    await this.db.query(FINISH, [id, 'failed', error.slice(0, 2000), this.clock.now()]);
+  }
+
+  async pendingCount(): Promise<number> {
+    return int((await this.db.query<{ n: string }>(COUNT)).rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * botbuilder `Storage` in PostgreSQL (`handoff_state`): dialog state, conversation/user state,
+ * ownership, transcripts, ticket links. eTags are real, as in the SQLite store: a write carrying an
+ * eTag that is no longer the stored one is rejected (none or `*` writes unconditionally; an eTag on a
+ * missing item writes it). One call is one statement: all or nothing.
+ */
+import type { Storage, StoreItems } from 'botbuilder-core';
+import type { Clock } from '../clock';
+import type { PostgresDatabase, Statement } from './postgres-database';
+import { applyUnit } from './postgres-turn-commit';
+import { stateChangesOf, type StateChange } from './turn-writes';
+
+const READ: Statement = { name: 'handoff_state_read', text: 'SELECT key, value, etag FROM handoff_state WHERE key = ANY($1::text[])' };
+
+export class PostgresStorage implements Storage {
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One round trip for any number of keys. */
+  async read(keys: string[]): Promise<StoreItems> {
+    if (keys.length === 0) return {};
+    const { rows } = await this.db.query<{ key: string; value: string; etag: string }>(READ, [keys]);
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    const items: StoreItems = {};
+    for (const key of keys) {
+      const row = byKey.get(key);
+      if (row) items[key] = { ...(JSON.parse(row.value) as object), eTag: String(row.etag) };
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    await applyUnit(this.db, { state: stateChangesOf(changes), outbox: [], inboxDone: [] }, this.clock.now());
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    const state = new Map<string, StateChange>(keys.map((key) => [key, { kind: 'delete' }]));
+    await applyUnit(this.db, { state, outbox: [], inboxDone: [] }, this.clock.now());
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * What only the PostgreSQL store has: the schema migrated under a lock by replicas starting together,
+ * the outbox claim for several replicas (SKIP LOCKED, one conversation's actions in order, expiring
+ * claims), retention on one replica at a time, the pool's settings, and a password that never shows.
+ */
+import net from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../../src/cli/doctor';
+import { silentLogger } from '../../../src/log';
+import { createPostgresStores, type PostgresStores, type PostgresStoresOptions } from '../../../src/storage/postgres-stores';
+import { HANDOFF_LOCKS, PG_SCHEMA_VERSION, RETENTION_LOCK } from '../../../src/storage/postgres-schema';
+import { createTestDatabase, dropTestDatabases, pgAdminUrl } from '../../helpers/postgres';
+
+const opened: PostgresStores[] = [];
+const clients: pg.Client[] = [];
+afterAll(async () => {
+  for (const c of clients.splice(0)) await c.end().catch(() => undefined);
+  for (const s of opened.splice(0)) await s.close().catch(() => undefined);
+  await dropTestDatabases();
+});
+
+async function stores(url: string, options: PostgresStoresOptions = {}): Promise<PostgresStores> {
+  const s = createPostgresStores(url, silentLogger, options);
+  opened.push(s);
+  await s.open();
+  return s;
+}
+
+/** A connection of its own (outside any pool), e.g. to hold a lock in an open transaction. */
+async function connection(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const action = (conversationId: string, n = 0) => ({ platform: 'p', conversationId, kind: 'reply', payload: { n } });
+
+describe('schema', () => {
+  it('replicas starting together on an empty database: one migrates, the others wait and find it done', async () => {
+    const url = await createTestDatabase();
+    const replicas = Array.from({ length: 6 }, () => createPostgresStores(url, silentLogger));
+    opened.push(...replicas);
+    await Promise.all(replicas.map((r) => r.open()));
+    const { rows } = await replicas[0]!.database.pool.query('SELECT version FROM handoff_schema');
+    expect(rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    await Promise.all(replicas.map((r, i) => r.storage.write({ [`from/${i}`]: { i } })));
+    expect(Object.keys(await replicas[5]!.storage.read(replicas.map((_, i) => `from/${i}`)))).toHaveLength(6);
+  });
+
+  it('a database migrated by a newer version of the bot is refused with a clear error', async () => {
+    const url = await createTestDatabase();
+    const first = await stores(url);
+    await first.database.pool.query('UPDATE handoff_schema SET version = 99');
+    const later = createPostgresStores(url, silentLogger);
+    opened.push(later);
+    await expect(later.open()).rejects.toMatchObject({ code: 'storage_unavailable', message: expect.stringMatching(/schema version 99, newer than this version of the bot understands/) });
+  });
+});
+
+describe('outbox claim (several replicas)', () => {
+  it('two runners claiming together: each due action is claimed exactly once', async () => {
+    const url = await createTestDatabase();
+    const a = await stores(url);
+    const b = await stores(url);
+    const ids: number[] = [];
+    for (let i = 0; i < 120; i++) ids.push(await a.outbox.add(action(`c${i}`)));
+    // Both pools connected first, so neither runner starts late.
+    await Promise.all([a, b].flatMap((s) => [s.checkWritable(), s.checkWritable(), s.checkWritable()]));
+    const claimed = { a: [] as number[], b: [] as number[] };
+    const runner = async (s: PostgresStores, holder: 'a' | 'b') => {
+      for (;;) {
+        const got = await s.outbox.claim({ holder, now: Date.now(), limit: 2, leaseMs: 60_000 });
+        if (got.length === 0) return;
+        claimed[holder].push(...got.map((x) => x.id));
+      }
+    };
+    await Promise.all([runner(a, 'a'), runner(b, 'b'), runner(a, 'a'), runner(b, 'b'), runner(a, 'a'), runner(b, 'b')]);
+    const all = [...claimed.a, ...claimed.b];
+    expect(new Set(all).size).toBe(all.length); // nobody claimed an action twice
+    expect([...all].sort((x, y) => x - y)).toEqual(ids);
+    expect(claimed.a.length).toBeGreaterThan(0);
+    expect(claimed.b.length).toBeGreaterThan(0);
+  });
+
+  it('rows another replica is claiming are skipped, not waited for (SKIP LOCKED)', async () => {
+    const url = await createTestDatabase();
+    // A short statement timeout: a claim that waited for the lock would fail instead of returning.
+    const s = await stores(url, { pool: { statementTimeoutMs: 1500 } });
+    const first = await s.outbox.add(action('c1'));
+    const second = await s.outbox.add(action('c2'));
+    const other = await connection(url);
+    await other.query('BEGIN');
+    await other.query('SELECT id FROM handoff_outbox WHERE id = $1 FOR UPDATE', [first]);
+    const got = await s.outbox.claim({ holder: 'r1', now: Date.now(), limit: 10, leaseMs: 60_000 });
+    expect(got.map((x) => x.id)).toEqual([second]);
+    await other.query('ROLLBACK');
+    expect((await s.outbox.claim({ holder: 'r1', now: Date.now(), limit: 10, leaseMs: 60_000 })).map((x) => x.id)).toEqual([first]);
+  });
+
+  it('one action per conversation at a time, oldest first; done, retried and failed actions end their claim', async () => {
+    const s = await stores(await createTestDatabase());
+    const x1 = await s.outbox.add(action('x', 1));
+    const y1 = await s.outbox.add(action('y', 1));
+    const x2 = await s.outbox.add(action('x', 2));
+    const claim = (holder: string) => s.outbox.claim({ holder, now: Date.now(), limit: 10, leaseMs: 60_000 }).then((got) => got.map((g) => g.id));
+    expect(await claim('r1')).toEqual([x1, y1]); // x2 waits behind x1
+    expect(await claim('r2')).toEqual([]); // held by r1
+    await s.outbox.markDone(x1);
+    expect(await claim('r2')).toEqual([x2]);
+    await s.outbox.markRetry(y1, Date.now() - 1, 'HTTP 503');
+    expect(await claim('r2')).toEqual([y1]); // the retry ended r1's claim
+    await s.outbox.markFailed(y1, 'gave up');
+    await s.outbox.markRetry(x2, Date.now() + 3600_000, 'HTTP 429');
+    expect(await claim('r3')).toEqual([]); // not due yet
+    expect(await s.outbox.pendingCount()).toBe(1);
+  });
+
+  it('a claim that has run out (its replica died) is claimed again; a live one is not', async () => {
+    const s = await stores(await createTestDatabase());
+    const id = await s.outbox.add(action('c'));
+    expect((await s.outbox.claim({ holder: 'dead', now: Date.now(), limit: 1, leaseMs: 60_000 })).map((x) => x.id)).toEqual([id]);
+    expect(await s.outbox.claim({ holder: 'alive', now: Date.now(), limit: 1, leaseMs: 60_000 })).toEqual([]);
+    await s.database.pool.query("UPDATE handoff_outbox SET claimed_until = now() - interval '1 second'"); // the lease ran out
+    const again = await s.outbox.claim({ holder: 'alive', now: Date.now(), limit: 1, leaseMs: 60_000 });
+    expect(again.map((x) => x.id)).toEqual([id]);
+    const { rows } = await s.database.pool.query('SELECT claimed_by FROM handoff_outbox WHERE id = $1', [id]);
+    expect(rows[0].claimed_by).toBe('alive');
+    const short = await s.outbox.add(action('d'));
+    expect((await s.outbox.claim({ holder: 'brief', now: Date.now(), limit: 5, leaseMs: 0 })).map((x) => x.id)).toEqual([short]);
+    expect((await s.outbox.claim({ holder: 'next', now: Date.now(), limit: 5, leaseMs: 60_000 })).map((x) => x.id)).toEqual([short]);
+  });
+});
+
+describe('retention on one replica at a time', () => {
+  it('a pass finds another replica running one and skips; once it is over, a pass deletes', async () => {
+    let now = 1_000_000_000;
+    const clock = { now: () => now, sleep: async () => undefined, random: () => 0.5 };
+    const url = await createTestDatabase();
+    const s = await stores(url, { clock, retention: { eventsMs: 3600_000 } });
+    const r = await s.inbox.accept({ platform: 'p', conversationId: 'c', dedupeKeys: ['k'], ttlMs: 1000, payload: {} });
+    if (r.duplicate) throw new Error('unexpected duplicate');
+    await s.inbox.markDone(r.id);
+    now += 2 * 3600_000;
+    const replica = await connection(url);
+    await replica.query('BEGIN');
+    expect((await replica.query('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [HANDOFF_LOCKS, RETENTION_LOCK])).rows[0].locked).toBe(true);
+    expect(await s.prune()).toEqual({ inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 });
+    await replica.query('COMMIT');
+    expect(await s.prune()).toMatchObject({ inbox: 1, dedupe: 1 });
+  });
+});
+
+describe('connection settings and secrets', () => {
+  it('the statement timeout and pool size are applied', async () => {
+    const s = await stores(await createTestDatabase(), { pool: { statementTimeoutMs: 200, poolSize: 3 } });
+    expect(s.database.pool.options.max).toBe(3);
+    await expect(s.database.query({ name: 'sleep', text: 'SELECT pg_sleep(2)' })).rejects.toMatchObject({ code: 'storage_write_failed', message: expect.stringMatching(/57014.*statement timeout/) });
+    expect(await s.checkWritable()).toBeUndefined();
+  });
+
+  it('an unreachable server or a wrong password: a clear error naming the store, never the password', async () => {
+    const password = 'Sup3r-Secret-Pw';
+    const port = await closedPort();
+    const down = createPostgresStores(`postgres://bot:${password}@127.0.0.1:${port}/handoff`, silentLogger, { pool: { connectTimeoutMs: 2000 } });
+    opened.push(down);
+    expect(down.describe).toBe(`postgres://bot@127.0.0.1:${port}/handoff`);
+    const refused = await down.open().then(() => undefined, (error: Error & { code?: string }) => error);
+    expect(refused).toMatchObject({ code: 'storage_unavailable', message: expect.stringContaining(`cannot use the PostgreSQL store at postgres://bot@127.0.0.1:${port}/handoff`) });
+    expect(refused!.message).toMatch(/ECONNREFUSED/);
+    expect(await down.checkWritable()).toMatch(/cannot be written/);
+
+    const admin = new URL(pgAdminUrl());
+    admin.password = password;
+    const wrong = createPostgresStores(admin.toString(), silentLogger);
+    opened.push(wrong);
+    const denied = await wrong.open().then(() => undefined, (error: Error) => error);
+    expect(denied?.message).toMatch(/password authentication failed/);
+    for (const text of [refused!.message, denied!.message, down.describe, wrong.describe, String(refused!.stack), String(denied!.stack)]) expect(text).not.toContain(password);
+  });
+
+  it('handoff doctor checks the database and shows the URL without its password', async () => {
+    const url = await createTestDatabase();
+    const ok = await runChecks({ STORAGE_URL: url });
+    const line = ok.find((c) => c.text.startsWith('STORAGE_URL='));
+    expect(line).toMatchObject({ verdict: 'ok', text: expect.stringMatching(/the database answers, its schema is at version \d+ and it can be written/) });
+    const password = new URL(url).password;
+    expect(line!.text).not.toContain(password);
+    const bad = new URL(url);
+    bad.password = 'not-the-password';
+    const failed = await runChecks({ STORAGE_URL: bad.toString() });
+    const failure = failed.find((c) => c.verdict === 'fail');
+    expect(failure?.text).toMatch(/cannot use the PostgreSQL store at postgres:\/\/postgres@.*password authentication failed/);
+    expect(failure?.text).not.toContain('not-the-password');
+  });
+});
