@@ -107,9 +107,9 @@ export class App {
       const file = config.storageUrl.slice('sqlite:'.length);
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     }
-    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, pool: config.postgres });
+    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, pool: config.postgres, replicaId: config.replicaId });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
-    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox });
+    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, leaseMs: config.replicaLeaseMs });
     this.transcripts = this.runtime.transcripts;
     this.server = createServer({
       metrics: this.metrics,

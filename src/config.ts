@@ -2,6 +2,7 @@
  * Configuration from the environment, validated with zod. Every problem is reported in
  * one ConfigError; messages name variables, never their values.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
@@ -58,6 +59,10 @@ const EnvSchema = z.object({
     .transform((s) => s ?? 'sqlite:./data/handoff.sqlite'),
   // The PostgreSQL store's pool (used with a postgres:// STORAGE_URL only).
   PG_POOL_SIZE: boundedInt('PG_POOL_SIZE', 1, 1000, 10),
+  // Replicas sharing a postgres:// store: how long a conversation's lease lasts unrenewed (a dead replica's conversations wait this long).
+  REPLICA_LEASE_MS: boundedInt('REPLICA_LEASE_MS', 500, 600_000, 10_000),
+  // This replica's name as a lease holder; it must differ between replicas and stay the same across restarts of one.
+  REPLICA_ID: optionalText.refine((s) => s === undefined || /^[\w.:@-]{1,200}$/.test(s), { message: 'REPLICA_ID must be 1-200 letters, digits or . : @ - _' }),
   PG_STATEMENT_TIMEOUT_MS: boundedInt('PG_STATEMENT_TIMEOUT_MS', 100, 3_600_000, 10_000),
   PG_CONNECT_TIMEOUT_MS: boundedInt('PG_CONNECT_TIMEOUT_MS', 100, 600_000, 5_000),
 
@@ -171,6 +176,10 @@ export interface Config {
   retention: { eventsMs: number; transcriptsMs: number; stateMs: number };
   /** The PostgreSQL store's pool (with a postgres:// storageUrl). */
   postgres: { poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number };
+  /** With replicas sharing the store: a conversation lease's length. */
+  replicaLeaseMs: number;
+  /** With replicas sharing the store: this replica's lease-holder name (default: host and port, when the port is fixed). */
+  replicaId?: string;
   /** Present when Nimchat is fully configured. */
   nimchat?: NimchatConfig;
   woztell?: WoztellConfig;
@@ -297,6 +306,8 @@ export function loadConfig(
       stateMs: env.RETENTION_STATE_DAYS * 86_400_000,
     },
     postgres: { poolSize: env.PG_POOL_SIZE, statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS, connectTimeoutMs: env.PG_CONNECT_TIMEOUT_MS },
+    replicaLeaseMs: env.REPLICA_LEASE_MS,
+    replicaId: env.REPLICA_ID ?? (env.PORT !== 0 ? `${hostname()}:${env.PORT}` : undefined),
     nimchat,
     woztell,
     inbenta,

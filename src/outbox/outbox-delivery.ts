@@ -207,7 +207,9 @@ export class OutboxDelivery {
     // What the success implies (ownership, the bot told) first: a crash before the done mark repeats
     // the action, whose steps are all marked done, and so only its success.
     await executor.succeeded?.(action, result);
-    void this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    // Awaited: the action leaves its lane only once the store says it is done, so nobody who reads the
+    // store (a replica taking the conversation over) finds it pending after it was delivered.
+    await this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
     return undefined;
   }
 

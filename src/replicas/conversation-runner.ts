@@ -183,7 +183,9 @@ export class ConversationRunner {
         }
         if (drain.dirty) continue;
         if (await coordination.releaseIfIdle(conversationId)) return true;
-        // Work appeared that is not ours yet (another replica's event, a resumed action): take it on.
+        // Work appeared that is not ours yet: another replica's event (read at the top), or an action no
+        // lane of ours has (queued now; what is in a lane already is not queued twice).
+        this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
       }
       await coordination.release(conversationId).catch((error: unknown) => this.logger.warn('could not give a lease up', { conversationId, error }));
       return true;
@@ -203,6 +205,8 @@ export class ConversationRunner {
       await inbox.markDone(event.id);
       return true;
     }
+    // Started before and never finished: a replica died in its turn (or its commit failed); it runs again once.
+    if (attempts > 0) this.logger.info('an event cut mid-turn runs again', { id: event.id, conversationId: event.conversationId, attempts });
     try {
       await inbox.started(event.id);
       await this.options.queue.enqueue(event.conversationId, () => processor(event));

@@ -15,6 +15,8 @@ export type { Stores, StoresOptions } from './stores';
 export interface CreateStoresOptions extends StoresOptions {
   /** PostgreSQL only: pool size and timeouts. */
   pool?: PostgresPoolOptions;
+  /** PostgreSQL only: this replica's name as the holder of conversation leases (see PostgresReplicaCoordination). */
+  replicaId?: string;
 }
 
 export function createStores(storageUrl: string, logger: Logger, options: CreateStoresOptions = {}): Stores {

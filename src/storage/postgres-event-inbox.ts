@@ -23,7 +23,7 @@ const UNFINISHED: Statement = {
   text: 'SELECT id, platform, conversation, payload, received_at, attempts FROM handoff_inbox WHERE done_at IS NULL AND platform = $1 ORDER BY id',
 };
 
-type InboxRow = {
+export type InboxRow = {
   id: string;
   platform: string;
   conversation: string;
@@ -78,13 +78,19 @@ export class PostgresEventInbox implements EventInbox {
 
   async unfinished(platform: string): Promise<InboxEvent[]> {
     const { rows } = await this.db.query<InboxRow>(UNFINISHED, [platform]);
-    return rows.map((r) => ({
-      id: int(r.id),
-      platform: r.platform,
-      conversationId: r.conversation,
-      payload: JSON.parse(r.payload) as unknown,
-      receivedAt: int(r.received_at),
-      attempts: r.attempts,
-    }));
+    return rows.map(eventOf);
   }
+}
+
+export const INBOX_COLUMNS = 'id, platform, conversation, payload, received_at, attempts';
+
+export function eventOf(r: InboxRow): InboxEvent {
+  return {
+    id: int(r.id),
+    platform: r.platform,
+    conversationId: r.conversation,
+    payload: JSON.parse(r.payload) as unknown,
+    receivedAt: int(r.received_at),
+    attempts: r.attempts,
+  };
 }

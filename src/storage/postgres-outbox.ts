@@ -17,7 +17,8 @@ export interface OutboxClaim {
   leaseMs: number;
 }
 
-const COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at';
+export const OUTBOX_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at';
+const COLUMNS = OUTBOX_COLUMNS;
 
 const ADD: Statement = {
   name: 'handoff_outbox_add',
@@ -60,7 +61,7 @@ const CLAIM: Statement = {
 RETURNING ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
 };
 
-type OutboxRow = {
+export type OutboxRow = {
   id: string;
   platform: string;
   conversation: string;
@@ -70,7 +71,7 @@ type OutboxRow = {
   next_attempt_at: string;
 };
 
-function actionOf(r: OutboxRow): OutboxAction {
+export function actionOf(r: OutboxRow): OutboxAction {
   return {
     id: int(r.id),
     platform: r.platform,

@@ -14,6 +14,7 @@ import { PostgresDatabase, type PostgresPoolOptions, type Statement } from './po
 import { PostgresDedupeStore } from './postgres-dedupe-store';
 import { PostgresEventInbox } from './postgres-event-inbox';
 import { PostgresOutbox } from './postgres-outbox';
+import { PostgresReplicaCoordination } from './postgres-replica-coordination';
 import { HANDOFF_LOCKS, RETENTION_LOCK } from './postgres-schema';
 import { PostgresStorage } from './postgres-storage';
 import { postgresUrlProblem } from './postgres-url';
@@ -22,6 +23,7 @@ import { BufferedTurnWrites, type TurnChanges } from './turn-writes';
 
 export interface PostgresStoresOptions extends StoresOptions {
   pool?: PostgresPoolOptions;
+  replicaId?: string;
 }
 
 export interface PostgresStores extends Stores {
@@ -43,6 +45,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
   const database = new PostgresDatabase(url, logger, options.pool);
   const storage = new PostgresStorage(database, clock);
   const inbox = new PostgresEventInbox(database, clock);
+  const leases = new ConversationLeases(database);
 
   const commitTurn = async (changes: TurnChanges): Promise<{ outboxIds: number[] }> => {
     // A done mark lands after the event's attempt was counted (started() may be in flight on another connection).
@@ -55,7 +58,8 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     dedupe: new PostgresDedupeStore(database, clock),
     inbox,
     outbox: new PostgresOutbox(database, clock),
-    leases: new ConversationLeases(database),
+    leases,
+    replicas: new PostgresReplicaCoordination(database, leases, options.replicaId),
     database,
     durable: true,
     describe: database.shownUrl,

@@ -13,7 +13,8 @@ class EchoBot extends ActivityHandler {
     super();
     this.onMessage(async (context, next) => {
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 450)));
-      await context.sendActivity(`echo: ${context.activity.text ?? ''}`);
+      // ECHO_TAG names the replica that answered (the replica test strips it).
+      await context.sendActivity(`echo: ${context.activity.text ?? ''}${process.env.ECHO_TAG ? ` [${process.env.ECHO_TAG}]` : ''}`);
       await next();
     });
   }

@@ -1,0 +1,96 @@
+/**
+ * Replica coordination on PostgreSQL: the conversation leases (`handoff_leases`) and the reads of a
+ * conversation's unfinished work. Each call is one statement; the conditional release checks for work
+ * and deletes the lease in the same statement (one snapshot), so an event another replica committed
+ * before it is always seen.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { ReplicaCoordination } from '../replicas/replica-coordination';
+import type { InboxEvent } from './event-inbox';
+import type { OutboxAction } from './outbox';
+import type { ConversationLeases } from './postgres-conversation-leases';
+import type { PostgresDatabase, Statement } from './postgres-database';
+import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-event-inbox';
+import { actionOf, OUTBOX_COLUMNS, type OutboxRow } from './postgres-outbox';
+
+const HAS_WORK = `(EXISTS (SELECT 1 FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL)
+   OR EXISTS (SELECT 1 FROM handoff_outbox WHERE conversation = $1 AND status = 'pending'))`;
+
+const RELEASE_IF_IDLE: Statement = {
+  name: 'handoff_lease_release_if_idle',
+  text: `WITH work AS (SELECT ${HAS_WORK} AS busy),
+gone AS (DELETE FROM handoff_leases WHERE conversation = $1 AND holder = $2 AND NOT (SELECT busy FROM work) RETURNING 1)
+SELECT (SELECT busy FROM work) AS busy, (SELECT count(*) FROM gone) AS released`,
+};
+
+/** Conversations with unfinished events or pending actions and no live lease, oldest work first. */
+const UNLEASED_WORK: Statement = {
+  name: 'handoff_unleased_work',
+  text: `SELECT w.conversation FROM (
+    SELECT conversation, min(received_at) AS since FROM handoff_inbox WHERE done_at IS NULL GROUP BY conversation
+    UNION ALL
+    SELECT conversation, min(created_at) FROM handoff_outbox WHERE status = 'pending' GROUP BY conversation
+  ) w
+ WHERE NOT EXISTS (SELECT 1 FROM handoff_leases l WHERE l.conversation = w.conversation AND l.expires_at > now())
+ GROUP BY w.conversation
+ ORDER BY min(w.since)
+ LIMIT $1`,
+};
+
+const UNFINISHED_OF: Statement = {
+  name: 'handoff_inbox_unfinished_of',
+  text: `SELECT ${INBOX_COLUMNS} FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL ORDER BY id`,
+};
+
+const PENDING_OF: Statement = {
+  name: 'handoff_outbox_pending_of',
+  text: `SELECT ${OUTBOX_COLUMNS} FROM handoff_outbox WHERE conversation = $1 AND status = 'pending' ORDER BY id`,
+};
+
+export class PostgresReplicaCoordination implements ReplicaCoordination {
+  readonly replicaId: string;
+
+  /**
+   * `replicaId`: a name stable across restarts of the same replica (the app uses REPLICA_ID, else
+   * host and port), so a replica restarted after a crash takes its own leases back at once instead of
+   * waiting for them to expire. Without one: host, process and a random part (a new holder each start).
+   */
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly leases: ConversationLeases,
+    replicaId?: string,
+  ) {
+    this.replicaId = replicaId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  acquire(conversationId: string, ttlMs: number): Promise<boolean> {
+    return this.leases.acquire(conversationId, this.replicaId, ttlMs);
+  }
+
+  renew(conversationId: string, ttlMs: number): Promise<boolean> {
+    return this.leases.renew(conversationId, this.replicaId, ttlMs);
+  }
+
+  async releaseIfIdle(conversationId: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ busy: boolean }>(RELEASE_IF_IDLE, [conversationId, this.replicaId]);
+    // Not busy: released, or no longer ours (expired, taken over); either way nothing is left for us.
+    return rows[0]?.busy !== true;
+  }
+
+  async release(conversationId: string): Promise<void> {
+    await this.leases.release(conversationId, this.replicaId);
+  }
+
+  async unleased(limit: number): Promise<string[]> {
+    return (await this.db.query<{ conversation: string }>(UNLEASED_WORK, [limit])).rows.map((r) => r.conversation);
+  }
+
+  async unfinishedOf(conversationId: string): Promise<InboxEvent[]> {
+    return (await this.db.query<InboxRow>(UNFINISHED_OF, [conversationId])).rows.map(eventOf);
+  }
+
+  async pendingActionsOf(conversationId: string): Promise<OutboxAction[]> {
+    return (await this.db.query<OutboxRow>(PENDING_OF, [conversationId])).rows.map(actionOf);
+  }
+}
