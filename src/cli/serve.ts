@@ -77,10 +77,11 @@ function printSandboxBanner(app: App): void {
         ? [
             ` Inbenta webhook:      ${app.url}/api/inbenta   (ticket and reply events registered)`,
             ` Sandbox Inbenta:      ${ib.authUrl}   ("leave a message" creates tickets here)`,
-            ' Play the Inbenta agent (list tickets, answer one, close it):',
+            ' Play the Inbenta agent (list tickets, answer one, close it); <id> is the reference the',
+            ' customer was told (SANDBOX-00000001) or the ticket\'s numeric uuid:',
             `   curl -s ${ib.authUrl}/sandbox/tickets`,
-            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/answer -H 'Content-Type: application/json' -d '{"text":"Hi, we are on it"}'`,
-            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/close`,
+            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<id>/answer -H 'Content-Type: application/json' -d '{"text":"Hi, we are on it"}'`,
+            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<id>/close`,
             line,
           ]
         : []),
