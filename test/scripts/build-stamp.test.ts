@@ -10,6 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAMP_SCRIPT = path.join(ROOT, 'scripts/build-stamp.mjs');
+/** Every fixture file starts with this mtime (seconds), so a test can put one back exactly. */
+const FIXED_MTIME = 1_500_000_000;
 
 describe('build stamp: npm start rebuilds only when the sources changed', () => {
   let dir: string;
@@ -40,6 +42,7 @@ describe('build stamp: npm start rebuilds only when the sources changed', () => 
     write('adapters/x/b.ts', 'export const b = 2;\n');
     write('dialogs/c.ts', 'export const c = 3;\n');
     write('src/storage/worker.cjs', '// copied asset\n');
+    for (const file of ['package.json', 'tsconfig.json', 'src/a.ts', 'adapters/x/b.ts', 'dialogs/c.ts', 'src/storage/worker.cjs']) touch(file, FIXED_MTIME);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -61,10 +64,8 @@ describe('build stamp: npm start rebuilds only when the sources changed', () => 
     [
       'a file in adapters/ rewritten with its old mtime kept',
       () => {
-        const file = path.join(dir, 'adapters/x/b.ts');
-        const { atime, mtime } = fs.statSync(file);
-        fs.appendFileSync(file, '// more\n');
-        fs.utimesSync(file, atime, mtime);
+        fs.appendFileSync(path.join(dir, 'adapters/x/b.ts'), '// more\n');
+        touch('adapters/x/b.ts', FIXED_MTIME);
       },
     ],
     ['a file added to dialogs/', () => write('dialogs/new.ts', 'export {};\n')],
