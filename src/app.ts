@@ -23,7 +23,7 @@ import type { TicketDesk } from '../dialogs/ticket-desk';
 import type { ConversationControl } from './control/vocabulary';
 import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
 import { ConversationQueue } from './conversation-queue';
-import { unwrapTurnError } from './errors';
+import { StartupError, unwrapTurnError } from './errors';
 import { errorBody, webhookInputOf, writeWebhookResult } from './http/webhook-io';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
@@ -119,8 +119,22 @@ export class App {
     });
   }
 
-  /** Sandboxes → integrations → bot → routes → recovery → listen → registration. */
+  /**
+   * Sandboxes → integrations → bot → routes → recovery → listen → registration. When a step fails
+   * (a port taken, a platform unreachable …), everything already started is closed again (listeners,
+   * timers, the store's writer thread), so the process can exit, and the error is thrown; a port
+   * that cannot be listened on is a StartupError naming the port and the variable that sets it.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startSteps();
+    } catch (error) {
+      await this.stop().catch((closeError: unknown) => this.logger.error('closing after a failed start failed', { error: closeError }));
+      throw error;
+    }
+  }
+
+  private async startSteps(): Promise<void> {
     await this.stores.open?.(); // PostgreSQL: connected, schema created or migrated
     const platforms: Platforms = this.config.sandbox ? await this.startSandboxes() : this.config;
     if (platforms.inbenta) this.inbenta = this.createInbenta(platforms.inbenta);
@@ -141,14 +155,22 @@ export class App {
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
     this.pruneTimer.unref();
 
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.config.port, this.config.host, () => resolve());
-    });
+    const { port, host } = this.config;
+    await listenOn(
+      { what: 'The bot endpoint', host, port, variable: { name: 'PORT', value: port }, hostVariable: 'HOST', hint: this.config.sandbox ? SANDBOX_PORTS_HINT : undefined, suggestPort: this.suggestPort() },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.server.once('error', reject);
+          this.server.listen(port, host, () => resolve());
+        }),
+    );
     if (this.config.sandbox) await this.registerWithSandboxes();
     this.started = true;
+    const bound = this.listenAddress;
     this.logger.info('listening', {
-      url: this.url,
+      // What the socket is bound to, as it is; `url` is where this machine reaches it.
+      address: bound.address,
+      ...(bound.allInterfaces ? { allInterfaces: true, url: this.url, hint: `bound to all interfaces: ${this.url} from this machine, this machine's address from others` } : { url: this.url }),
       platforms: [this.nimchat && 'nimchat', this.woztell && 'woztell', this.inbenta && 'inbenta'].filter(Boolean),
       storage: this.stores.describe,
       sandbox: this.config.sandbox,
@@ -283,11 +305,26 @@ export class App {
     return [this.nimchat, this.woztell].filter((a): a is NimchatAdapter | WoztellAdapter => a !== undefined);
   }
 
-  /** The address the server listens on. */
+  /**
+   * A URL this machine reaches the server at: the bound address, or 127.0.0.1 when the server is
+   * bound to all interfaces (0.0.0.0, ::). What it is bound to: `listenAddress`.
+   */
   get url(): string {
     const address = this.server.address() as AddressInfo;
     const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  }
+
+  /** The address the server is bound to (`0.0.0.0:3978`, `[::]:3978`, `127.0.0.1:3978`), and whether that is every interface. */
+  get listenAddress(): { address: string; host: string; port: number; allInterfaces: boolean } {
+    const { address: host, port } = this.server.address() as AddressInfo;
+    return { address: `${host.includes(':') ? `[${host}]` : host}:${port}`, host, port, allInterfaces: host === '0.0.0.0' || host === '::' };
+  }
+
+  /** A PORT to propose when the configured one is taken: the same block of four ports, a thousand higher. */
+  private suggestPort(): number | undefined {
+    const { port } = this.config;
+    return port > 0 && port + 1000 + 3 <= 65535 ? port + 1000 : undefined;
   }
 
   // ---------------------------------------------------------------- sandbox mode
@@ -299,15 +336,18 @@ export class App {
    */
   private async startSandboxes(): Promise<Platforms> {
     const port = (offset: number, given?: number) => given ?? (this.config.port === 0 ? 0 : this.config.port + offset);
+    const sandboxListen = (what: string, offset: number, given: number | undefined, listen: () => Promise<unknown>) =>
+      listenOn({ what, host: '127.0.0.1', port: port(offset, given), variable: given === undefined ? { name: 'PORT', value: this.config.port } : undefined, hint: SANDBOX_PORTS_HINT, suggestPort: this.suggestPort() }, listen);
     this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: port(1, this.options.sandbox?.port) });
-    const base = await this.sandbox.start();
+    await sandboxListen('The sandbox Nimchat', 1, this.options.sandbox?.port, () => this.sandbox!.start());
+    const base = this.sandbox.baseUrl;
     const registered = await registerAgentBot(new NimchatAdminClient(base, this.sandbox.adminToken), { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: 'http://127.0.0.1:9/not-listening-yet' });
     this.woztellSandbox = new WoztellSandbox({ ...this.options.woztellSandbox, port: port(2, this.options.woztellSandbox?.port) });
-    await this.woztellSandbox.start();
+    await sandboxListen('The sandbox WOZTELL', 2, this.options.woztellSandbox?.port, () => this.woztellSandbox!.start());
     const w = this.woztellSandbox;
     const inbentaSandbox = this.config.inbenta ? undefined : new InbentaSandbox({ ...this.options.inbentaSandbox, port: port(3, this.options.inbentaSandbox?.port) });
-    await inbentaSandbox?.start();
     this.inbentaSandbox = inbentaSandbox;
+    if (inbentaSandbox) await sandboxListen('The sandbox Inbenta', 3, this.options.inbentaSandbox?.port, () => inbentaSandbox.start());
     return {
       nimchat: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1 },
       // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
@@ -352,12 +392,55 @@ export class App {
     const delivered = await this.runtime.delivery.whenIdle(timeout);
     this.runtime.delivery.stop();
     if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    await closed;
+    if (this.server.server.listening) {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+    }
     await this.sandbox?.close();
     await this.woztellSandbox?.close();
     await this.inbentaSandbox?.close();
     await this.stores.close();
+  }
+}
+
+const SANDBOX_PORTS_HINT = 'In sandbox mode the emulated platforms listen next to the bot: Nimchat on PORT+1, WOZTELL on PORT+2, Inbenta on PORT+3, so PORT to PORT+3 must all be free.';
+
+interface ListenTarget {
+  /** Who listens, for the message ("The sandbox WOZTELL"). */
+  what: string;
+  host: string;
+  port: number;
+  /** The variable that sets this port (and its value now), and the one that sets the host, when some do. */
+  variable?: { name: string; value: number };
+  hostVariable?: string;
+  hint?: string;
+  suggestPort?: number;
+}
+
+/**
+ * Runs a listen; a socket error it fails with (port taken, privileged port, an address that is not
+ * this machine's) becomes a StartupError that names the address and the variable to change.
+ */
+async function listenOn(target: ListenTarget, listen: () => Promise<unknown>): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const at = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const change = target.variable
+      ? `Set ${target.variable.name} (now ${target.variable.value}) to another port${target.suggestPort ? ` (e.g. ${target.variable.name}=${target.suggestPort} npm start)` : ''}.`
+      : 'Give it another port.';
+    const hint = target.hint ? ` ${target.hint}` : '';
+    if (code === 'EADDRINUSE') {
+      throw new StartupError('port_in_use', `${target.what} cannot listen on ${at}: port ${target.port} is already in use (another handoff serve, or another program). ${change}${hint}`, { cause: error });
+    }
+    if (code === 'EACCES') {
+      throw new StartupError('port_forbidden', `${target.what} cannot listen on ${at}: permission denied (ports below 1024 need privileges). ${change}${hint}`, { cause: error });
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new StartupError('host_unavailable', `${target.what} cannot listen on ${at}: ${target.host} is not an address of this machine.${target.hostVariable ? ` Set ${target.hostVariable} to one of its addresses, or 0.0.0.0 for all of them.` : ''}`, { cause: error });
+    }
+    throw error;
   }
 }

@@ -226,6 +226,9 @@ export function loadConfig(
   if (purpose === 'serve' && production && !anyPlatform) {
     problems.push('no platform is configured: set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN (or the WOZTELL variables)');
   }
+  if (purpose === 'serve' && !production && !anyPlatform && env.PORT > 65532) {
+    problems.push('PORT must be at most 65532 in sandbox mode: the emulated platforms listen on PORT+1 to PORT+3');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const nimchat: NimchatConfig | undefined = nimchatOn

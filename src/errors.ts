@@ -52,6 +52,9 @@ export class ConfigError extends HandoffError {
   }
 }
 
+/** The server cannot start as configured (a port taken …); the message says what to change. */
+export class StartupError extends HandoffError {}
+
 /** An operation the platform cannot perform (update/delete a message, an unknown event …). */
 export class NotSupportedError extends HandoffError {
   constructor(platform: string, what: string) {

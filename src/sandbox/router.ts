@@ -94,7 +94,7 @@ export class SandboxRouter {
         if (route.method !== method) continue;
         const m = route.pattern.exec(url.pathname);
         if (!m) continue;
-        match = { route, params: Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) };
+        match = { route, params: Object.fromEntries(route.names.map((n, i) => [n, decodePathPart(m[i + 1]!)])) };
         break;
       }
       const { body, files } = await readBody(req);
@@ -120,6 +120,15 @@ function send(res: ServerResponse, reply: SandboxReply): void {
   const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
   res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...reply.headers });
   res.end(text);
+}
+
+/** A path segment, percent-decoded; a broken escape (`%zz`) is the caller's mistake (400), not a crash. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new SandboxHttpError(400, `malformed path segment ${JSON.stringify(part)}`);
+  }
 }
 
 /** An error a handler throws to answer with a status. */

@@ -70,6 +70,13 @@ describe('loadConfig', () => {
     expect(problems({ NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_ADMIN_TOKEN: 'a' }, 'inspect')).toEqual([]);
   });
 
+  it('in sandbox mode PORT leaves room for the emulated platforms on PORT+1..PORT+3', () => {
+    expect(problems({ PORT: '65533' })).toEqual(['PORT must be at most 65532 in sandbox mode: the emulated platforms listen on PORT+1 to PORT+3']);
+    expect(problems({ PORT: '65532' })).toEqual([]);
+    expect(problems({ PORT: '0' })).toEqual([]);
+    expect(problems({ PORT: '65535', NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_BOT_TOKEN: 'tok-abcdef' })).toEqual([]);
+  });
+
   it('collects every secret for redaction', () => {
     const c = loadConfig({ NIMCHAT_BASE_URL: 'https://c.example.com', NIMCHAT_BOT_TOKEN: 'tok-abcdef', NIMCHAT_WEBHOOK_SECRET: 'sec-abcdef' });
     expect(c.secrets).toEqual(['tok-abcdef', 'sec-abcdef']);

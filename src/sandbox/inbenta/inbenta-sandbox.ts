@@ -152,27 +152,50 @@ export class InbentaSandbox {
 
   // ------------------------------------------------------------------ playing the agent
 
-  /** An agent answers the customer on the ticket: a reply of type `answer`, and its webhook event. */
-  agentAnswers(ticketId: number, html: string): SandboxTicketReply {
-    const ticket = this.ticket(ticketId);
+  /**
+   * An agent answers the customer on the ticket: a reply of type `answer`, and its webhook event.
+   * `ticketId`: the numeric `uuid`, or the reference the customer is told (`full_uuid`, `SANDBOX-00000001`).
+   */
+  agentAnswers(ticketId: number | string, html: string): SandboxTicketReply {
+    const ticket = this.ticketByRef(ticketId);
     const reply: SandboxTicketReply = { uuid: this.id(), type: 'answer', message: html, creator: 0, attachments: [], created: this.seconds() };
     ticket.replies.push(reply);
     this.emit('reply', { id: reply.uuid, item: 'reply', action: 'add', timestamp: reply.created, actor: 1, parent: ticket.uuid });
     return reply;
   }
 
-  /** An agent closes the ticket. */
-  closeTicket(ticketId: number): SandboxTicket {
-    const ticket = this.ticket(ticketId);
+  /** An agent closes the ticket (by `uuid` or `full_uuid`). */
+  closeTicket(ticketId: number | string): SandboxTicket {
+    const ticket = this.ticketByRef(ticketId);
     ticket.status = { id: 3, name: 'Closed' };
     this.emit('ticket', { id: ticket.uuid, item: 'ticket', action: 'update', timestamp: this.seconds(), actor: 1 });
     return ticket;
   }
 
+  /** A ticket by its numeric `uuid` (what the ticketing API takes); 404 when there is none. */
   ticket(ticketId: number): SandboxTicket {
     const ticket = this.tickets.find((t) => t.uuid === ticketId);
     if (!ticket) throw new SandboxHttpError(404, `no ticket ${ticketId}`);
     return ticket;
+  }
+
+  /**
+   * A ticket by either id a person may have at hand: the numeric `uuid` (`7`) or the reference
+   * (`full_uuid`, `SANDBOX-00000001`, any case). 400 for something that is neither form, 404 naming
+   * the id as given when no ticket has it.
+   */
+  ticketByRef(ref: number | string): SandboxTicket {
+    const given = String(ref).trim();
+    if (/^\d+$/.test(given)) {
+      const ticket = this.tickets.find((t) => t.uuid === Number(given));
+      if (ticket) return ticket;
+    } else if (/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(given)) {
+      const ticket = this.tickets.find((t) => t.full_uuid.toLowerCase() === given.toLowerCase());
+      if (ticket) return ticket;
+    } else {
+      throw new SandboxHttpError(400, `malformed ticket id ${JSON.stringify(given)}: use the numeric uuid (e.g. 7) or the reference (e.g. SANDBOX-00000001)`);
+    }
+    throw new SandboxHttpError(404, `no ticket ${given}`);
   }
 
   // ------------------------------------------------------------------ HTTP
@@ -232,10 +255,19 @@ export class InbentaSandbox {
       const data = this.tickets.filter((x) => externalId === null || x.external_id === externalId).map((x) => this.ticketJson(x));
       return { status: 200, body: { data } };
     });
-    r.on('GET', `${t}/tickets/:id`, (req) => ({ status: 200, body: this.ticketJson(this.ticket(Number(req.params.id))) }));
-    r.on('GET', `${t}/tickets/:id/replies`, (req) => ({ status: 200, body: { data: this.ticket(Number(req.params.id)).replies } }));
+    // The ticketing API takes the numeric uuid only (what the adapter sends); errors in its own shape.
+    r.on('GET', `${t}/tickets/:id`, (req) => {
+      const found = this.apiTicket(req.params.id);
+      return 'refused' in found ? found.refused : { status: 200, body: this.ticketJson(found.ticket) };
+    });
+    r.on('GET', `${t}/tickets/:id/replies`, (req) => {
+      const found = this.apiTicket(req.params.id);
+      return 'refused' in found ? found.refused : { status: 200, body: { data: found.ticket.replies } };
+    });
     r.on('POST', `${t}/tickets/:id/replies`, (req) => {
-      const ticket = this.ticket(Number(req.params.id));
+      const found = this.apiTicket(req.params.id);
+      if ('refused' in found) return found.refused;
+      const { ticket } = found;
       const creator = Number(req.body.creator);
       if (!this.users.some((u) => u.id === creator)) return bad(400, 'creator must be an existing user id');
       const message = str(req.body.message);
@@ -248,9 +280,25 @@ export class InbentaSandbox {
     r.on('POST', `${t}/webhooks`, (req) => this.registerHook(req));
 
     // A person playing the agent in sandbox mode.
+    // A ticket is named by its uuid or by the reference the customer was told (SANDBOX-00000001).
     r.on('GET', '/sandbox/tickets', () => ({ status: 200, body: this.tickets.map((x) => ({ ...this.ticketJson(x), replies: x.replies })) }));
-    r.on('POST', '/sandbox/tickets/:id/answer', (req) => ({ status: 200, body: this.agentAnswers(Number(req.params.id), str(req.body.text) || str(req.body.message) || '') }));
-    r.on('POST', '/sandbox/tickets/:id/close', (req) => ({ status: 200, body: this.ticketJson(this.closeTicket(Number(req.params.id))) }));
+    r.on('GET', '/sandbox/tickets/:id', (req) => {
+      const ticket = this.ticketByRef(req.params.id ?? '');
+      return { status: 200, body: { ...this.ticketJson(ticket), replies: ticket.replies } };
+    });
+    r.on('POST', '/sandbox/tickets/:id/answer', (req) => {
+      const ticket = this.ticketByRef(req.params.id ?? '');
+      const text = str(req.body.text) ?? str(req.body.message);
+      if (!text) throw new SandboxHttpError(400, 'text is required: {"text": "the answer"}');
+      return { status: 200, body: this.agentAnswers(ticket.uuid, text) };
+    });
+    r.on('POST', '/sandbox/tickets/:id/close', (req) => ({ status: 200, body: this.ticketJson(this.closeTicket(req.params.id ?? '')) }));
+  }
+
+  private apiTicket(id: string | undefined): { ticket: SandboxTicket } | { refused: SandboxReply } {
+    if (!/^\d+$/.test(id ?? '')) return { refused: bad(400, `ticket id must be a numeric uuid, not ${JSON.stringify(id ?? '')}`) };
+    const ticket = this.tickets.find((x) => x.uuid === Number(id));
+    return ticket ? { ticket } : { refused: bad(404, `no ticket ${id}`) };
   }
 
   /** The gateway: key and token checks, faults, downtime. */
