@@ -1,7 +1,8 @@
 /**
  * The server as a child process for the crash test (run with vite-node): the real App on the SQLite
  * file named by STORAGE_URL, with a bot that answers every message with "echo: <text>" after a short
- * pause of 150-600 ms (so kills land mid-turn, with turns queued behind). Prints "READY <url>" once it accepts webhooks.
+ * pause of 150-600 ms (so kills land mid-turn, with turns queued behind), and hands off a message ending in
+ * "human". Prints "READY <url>" once it accepts webhooks.
  */
 import { ActivityHandler } from 'botbuilder-core';
 import { App } from '../../src/app';
@@ -14,7 +15,10 @@ class EchoBot extends ActivityHandler {
     this.onMessage(async (context, next) => {
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 450)));
       // ECHO_TAG names the replica that answered (the replica test strips it).
-      await context.sendActivity(`echo: ${context.activity.text ?? ''}${process.env.ECHO_TAG ? ` [${process.env.ECHO_TAG}]` : ''}`);
+      const text = context.activity.text ?? '';
+      await context.sendActivity(`echo: ${text}${process.env.ECHO_TAG ? ` [${process.env.ECHO_TAG}]` : ''}`);
+      // "…human" asks for a person: the handoff goes through the outbox like any reply.
+      if (text.endsWith('human')) await context.sendActivity({ type: 'event', name: 'handoff.initiate', value: { team: 1, reason: 'asked for a human' } });
       await next();
     });
   }

@@ -1,9 +1,10 @@
 /**
- * Two replicas of the endpoint (child processes) on one PostgreSQL database, behind a round-robin
- * load balancer: webhooks of every conversation land on either replica, one replica is killed with
- * kill -9 mid-stream and not restarted. Every accepted event must get its turn, in order per
- * conversation; duplicated replies are at most the turns cut mid-way; both replicas answered; the
- * survivor took the dead one's conversations over.
+ * Three replicas of the endpoint (child processes) on one PostgreSQL database, behind a round-robin
+ * load balancer: webhooks of every conversation land on any replica. Replicas are killed with kill -9
+ * at seeded random moments (one is restarted under its name, one stays dead). Every accepted event
+ * must get its turn, in order per conversation; duplicated replies are at most the turns cut mid-way;
+ * no turn runs twice while nobody died; handoffs complete once; the survivors took the dead one's
+ * conversations over. The counts are printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -19,6 +20,8 @@ import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
 const ROOT = path.resolve(__dirname, '../..');
 const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
 const CONVERSATIONS = 10;
+/** Conversations whose last message asks for a human (a handoff at the end). */
+const HANDOFFS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort(): Promise<number> {
@@ -56,17 +59,30 @@ async function startBalancer(backends: number[]): Promise<{ url: string; close()
   };
 }
 
-describe('two replicas on one PostgreSQL database', () => {
+/** Deterministic randomness (mulberry32), so a failing run can be replayed (REPLICAS_SEED). */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('three replicas on one PostgreSQL database', () => {
   const children: ChildProcess[] = [];
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     await dropTestDatabases();
   });
 
-  it('kill -9 one replica mid-stream: nothing accepted is lost, each conversation stays in order, the other replica takes over', async () => {
+  it('kill -9 replicas mid-stream: nothing accepted is lost, each conversation stays in order, handoffs complete once, the others take over', async () => {
+    const random = seeded(Number(process.env.REPLICAS_SEED ?? 20261202));
     const sandbox = new NimchatSandbox({ deliveryConcurrency: 4, deliveryRetryDelayMs: 50, deliveryTimeoutMs: 3000 });
     await sandbox.start();
-    const ports = [await freePort(), await freePort()];
+    const ports = [await freePort(), await freePort(), await freePort()];
     const balancer = await startBalancer(ports);
     const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
     const bot = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Replica bot', outgoingUrl: `${balancer.url}/api/nimchat` });
@@ -74,6 +90,7 @@ describe('two replicas on one PostgreSQL database', () => {
     let cutMidway = 0;
     let cutBeforeKill = 0;
     let killed = false;
+    let kills = 0;
     const start = (name: string, port: number) =>
       new Promise<ChildProcess>((resolve, reject) => {
         const env = {
@@ -114,7 +131,8 @@ describe('two replicas on one PostgreSQL database', () => {
         proc.stderr!.on('data', (chunk: Buffer) => (buffer += chunk.toString()));
       });
     const a = await start('A', ports[0]!);
-    await start('B', ports[1]!);
+    const b = await start('B', ports[1]!);
+    await start('C', ports[2]!);
 
     const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
     const conversations: Array<{ id: number; url: string }> = [];
@@ -127,15 +145,23 @@ describe('two replicas on one PostgreSQL database', () => {
     const sender = (async () => {
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < CONVERSATIONS; i++) {
-          await axios.post(conversations[i]!.url, { content: `c${i}-m${round}` });
-          await sleep(25);
+          const last = round === ROUNDS - 1 && i < HANDOFFS;
+          await axios.post(conversations[i]!.url, { content: `c${i}-m${round}${last ? ' human' : ''}` });
+          await sleep(20 + Math.floor(random() * 30));
         }
       }
     })();
-    await sleep(1200);
+    // B is killed and restarted under its name (it takes its own leases back); A is killed for good.
+    await sleep(600 + Math.floor(random() * 900));
     const killedAt = Date.now();
     killed = true;
+    b.kill('SIGKILL');
+    kills++;
+    await sleep(Math.floor(random() * 400));
+    await start('B', ports[1]!);
+    await sleep(300 + Math.floor(random() * 900));
     a.kill('SIGKILL');
+    kills++;
     await sender;
 
     // quiet: every delivery finished and replies stopped changing (the dead replica's leases expire first)
@@ -152,7 +178,7 @@ describe('two replicas on one PostgreSQL database', () => {
     let lost = 0;
     let duplicates = 0;
     let outOfOrder = 0;
-    const byReplica = { A: 0, B: 0, afterKillByB: 0 };
+    const byReplica = { A: 0, B: 0, C: 0, afterKill: 0 };
     for (const conv of conversations) {
       const acceptedTexts = sandbox.deliveryLog
         .filter((d) => d.outcome === 'delivered' && d.event === 'message_created')
@@ -164,9 +190,9 @@ describe('two replicas on one PostgreSQL database', () => {
         .conversation(conv.id)
         .messages.filter((m) => m.message_type === 'outgoing' && !m.private)
         .map((m) => {
-          const match = /^echo: (.*) \[(A|B)\]$/.exec(String(m.content));
-          if (match) byReplica[match[2] as 'A' | 'B']++;
-          if (match?.[2] === 'B' && new Date(m.created_at * 1000).getTime() > killedAt) byReplica.afterKillByB++;
+          const match = /^echo: (.*) \[(A|B|C)\]$/.exec(String(m.content));
+          if (match) byReplica[match[2] as 'A' | 'B' | 'C']++;
+          if (match && m.created_at * 1000 > killedAt) byReplica.afterKill++;
           return match ? match[1]! : String(m.content);
         });
       const firstSeen: string[] = [];
@@ -179,19 +205,28 @@ describe('two replicas on one PostgreSQL database', () => {
       const expected = acceptedTexts.filter((t) => firstSeen.includes(t));
       if (order.join('|') !== expected.join('|')) outOfOrder++;
     }
+    // Each handoff: one private note, one team assignment, one open, whatever replica ran it.
+    let handoffsOnce = 0;
+    for (const conv of conversations.slice(0, HANDOFFS)) {
+      const notes = sandbox.state.conversation(conv.id).messages.filter((m) => m.private && String(m.content).startsWith('Handoff')).length;
+      const assigned = sandbox.calls.filter((c) => c.by === 'bot' && c.status < 300 && c.path.endsWith(`/conversations/${conv.id}/assignments`)).length;
+      if (notes === 1 && assigned === 1 && sandbox.state.conversation(conv.id).status === 'open') handoffsOnce++;
+    }
     console.log(
-      `replicas: ${ROUNDS * CONVERSATIONS} sent, ${accepted} accepted, ${lost} lost, ${duplicates} duplicated (${cutMidway} cut mid-turn), ` +
-        `${outOfOrder} out of order, ${cutBeforeKill} turns run twice before the kill; answered by A ${byReplica.A}, by B ${byReplica.B} (${byReplica.afterKillByB} after the kill)`,
+      `replicas: 3 replicas, ${kills} kills, ${ROUNDS * CONVERSATIONS} sent, ${accepted} accepted, ${lost} lost, ${duplicates} duplicated (${cutMidway} cut mid-turn), ` +
+        `${outOfOrder} out of order, ${cutBeforeKill} turns run twice before a kill, ${handoffsOnce}/${HANDOFFS} handoffs done once; ` +
+        `answered by A ${byReplica.A}, B ${byReplica.B}, C ${byReplica.C} (${byReplica.afterKill} after the first kill)`,
     );
     await balancer.close();
     await sandbox.close();
     // A webhook in flight to the killed replica may be given up by Nimchat (it opens the conversation): not accepted.
-    expect(accepted).toBeGreaterThanOrEqual(ROUNDS * CONVERSATIONS - 3);
+    expect(accepted).toBeGreaterThanOrEqual(ROUNDS * CONVERSATIONS - 6);
     expect(lost).toBe(0);
     expect(outOfOrder).toBe(0);
     expect(cutBeforeKill).toBe(0);
     expect(duplicates).toBeLessThanOrEqual(cutMidway);
-    expect(byReplica.A).toBeGreaterThan(0);
-    expect(byReplica.afterKillByB).toBeGreaterThan(0);
+    expect(handoffsOnce).toBe(HANDOFFS);
+    expect(Math.min(byReplica.A, byReplica.B, byReplica.C)).toBeGreaterThan(0);
+    expect(byReplica.afterKill).toBeGreaterThan(0);
   }, 180_000);
 });
