@@ -171,7 +171,7 @@ export class ChannelPipeline {
       }
       return 'handled';
     });
-    void runtime.admission.run(scheduled).finally(ended);
+    void scheduled().finally(ended);
   }
 
   /**

@@ -13,7 +13,6 @@ import { OwnershipStore } from '../ownership';
 import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
 import { ConversationRunner } from '../replicas/conversation-runner';
-import { TurnAdmission } from './turn-admission';
 import { TurnStorage } from './turn-storage';
 
 export interface PipelineRuntimeOptions {
@@ -28,8 +27,6 @@ export interface PipelineRuntimeOptions {
   backlogLimit?: number;
   /** How long redeliveries are recognised (default 24 h). */
   dedupeTtlMs?: number;
-  /** Accepted events processed at once, across conversations (default 64); the rest wait in arrival order. */
-  maxConcurrentTurns?: number;
   /** With a store several replicas share: how long a conversation lease lasts unrenewed (default 10 s). */
   leaseMs?: number;
 }
@@ -47,7 +44,6 @@ export class PipelineRuntime {
   readonly clock: Clock;
   readonly backlogLimit: number;
   readonly dedupeTtlMs: number;
-  readonly admission: TurnAdmission;
   /** With a store several replicas share: who runs each conversation's work (else this process's queue alone). */
   readonly runner?: ConversationRunner;
   private pendingEvents = 0;
@@ -64,7 +60,6 @@ export class PipelineRuntime {
     this.transcripts = new StorageTranscriptStore(this.storage);
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
-    this.admission = new TurnAdmission(options.maxConcurrentTurns ?? 64);
     if (this.stores.replicas) {
       this.runner = new ConversationRunner({
         coordination: this.stores.replicas,
