@@ -10,6 +10,8 @@ import { ACCOUNT, SANDBOX_VERSION, type SandboxAgentBot, type SandboxContact, ty
 import { contactWebhookData, conversationEventPayload, conversationPushData, messageEventPayload } from './nimchat-payloads';
 import {
   AssignmentBodySchema,
+  AvailabilityBodySchema,
+  InboxUpdateBodySchema,
   ContactCreateBodySchema,
   ContactListQuerySchema,
   ConversationCreateBodySchema,
@@ -331,6 +333,18 @@ export class NimchatSandbox {
       const user = requireUser(actor);
       return { status: 200, body: inboxView(visibleInbox(req, user), user) };
     }));
+    r.on('PATCH', `${acct}/inboxes/:inbox`, wrap((req, actor) => {
+      const user = requireAdmin(actor);
+      const inbox = this.state.inbox(Number(req.params.inbox));
+      this.state.updateInbox(inbox, parseParams(InboxUpdateBodySchema, req.body));
+      return { status: 200, body: inboxView(inbox, user) };
+    }));
+    // the inbox's agents, each with the availability they set (or presence set for them)
+    r.on('GET', `${acct}/inbox_members/:inbox`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      const inbox = visibleInbox(req, user);
+      return { status: 200, body: { payload: this.state.users.filter((u) => inbox.memberIds.includes(u.id)).map(agentView) } };
+    }));
     r.on('POST', `${acct}/inboxes/:inbox/set_agent_bot`, wrap((req, actor) => {
       requireAdmin(actor);
       const inbox = this.state.inbox(Number(req.params.inbox));
@@ -559,6 +573,19 @@ export class NimchatSandbox {
       if (submitted === undefined) throw new SandboxHttpError(422, 'submitted_values is required');
       return { status: 200, body: publicMessageView(this.state, this.state.updateSubmittedValues(c, Number(req.params.message), submitted)) };
     }));
+
+    // /sandbox: what people do in the dashboard, without a token (play the agents)
+    r.on('GET', '/sandbox/agents', () => ({ status: 200, body: this.state.users.map(agentView) }));
+    r.on('POST', '/sandbox/agents/:id/availability', (req) => {
+      try {
+        const user = this.state.user(Number(req.params.id));
+        this.state.setAvailability(user, parseParams(AvailabilityBodySchema, req.body).status);
+        return { status: 200, body: agentView(user) };
+      } catch (error) {
+        if (error instanceof SandboxHttpError) return { status: error.status, body: { error: error.message } };
+        throw error;
+      }
+    });
 
     // files: data_url redirects to the blob, as on the real server
     r.on('GET', '/rails/active_storage/blobs/redirect/:key/:name', (req) => {
