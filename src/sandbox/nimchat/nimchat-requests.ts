@@ -72,6 +72,10 @@ export const InboxUpdateBodySchema = z.looseObject({
   enable_auto_assignment: z.boolean().optional(),
 });
 
+/** `POST /inbox_members` (the inbox's agents become exactly these) and `POST /teams/{id}/team_members` (these join). */
+export const InboxMembersBodySchema = z.object({ inbox_id: id, user_ids: z.array(id) });
+export const TeamMembersBodySchema = z.object({ user_ids: z.array(id) });
+
 /** `POST /sandbox/agents/{id}/availability`: what the agent sets in the dashboard. */
 export const AvailabilityBodySchema = z.object({ status: z.enum(['online', 'busy', 'offline']) });
 

@@ -11,7 +11,9 @@ import { contactWebhookData, conversationEventPayload, conversationPushData, mes
 import {
   AssignmentBodySchema,
   AvailabilityBodySchema,
+  InboxMembersBodySchema,
   InboxUpdateBodySchema,
+  TeamMembersBodySchema,
   ContactCreateBodySchema,
   ContactListQuerySchema,
   ConversationCreateBodySchema,
@@ -338,6 +340,23 @@ export class NimchatSandbox {
       const inbox = this.state.inbox(Number(req.params.inbox));
       this.state.updateInbox(inbox, parseParams(InboxUpdateBodySchema, req.body));
       return { status: 200, body: inboxView(inbox, user) };
+    }));
+    // the inbox's agents become exactly those listed (Chatwoot's create-or-update of inbox members)
+    r.on('POST', `${acct}/inbox_members`, wrap((req, actor) => {
+      requireAdmin(actor);
+      const body = parseParams(InboxMembersBodySchema, req.body);
+      const inbox = this.state.inbox(body.inbox_id);
+      for (const userId of body.user_ids) this.state.user(userId);
+      inbox.memberIds = [...new Set(body.user_ids)];
+      return { status: 200, body: { payload: this.state.users.filter((u) => inbox.memberIds.includes(u.id)).map(agentView) } };
+    }));
+    r.on('POST', `${acct}/teams/:team/team_members`, wrap((req, actor) => {
+      requireAdmin(actor);
+      const team = this.state.team(Number(req.params.team));
+      const body = parseParams(TeamMembersBodySchema, req.body);
+      const added = body.user_ids.map((userId) => this.state.user(userId)).filter((u) => !team.memberIds.includes(u.id));
+      team.memberIds.push(...added.map((u) => u.id));
+      return { status: 200, body: added.map(agentView) };
     }));
     // the inbox's agents, each with the availability they set (or presence set for them)
     r.on('GET', `${acct}/inbox_members/:inbox`, wrap((req, actor) => {
