@@ -72,6 +72,9 @@ export const InboxUpdateBodySchema = z.looseObject({
   enable_auto_assignment: z.boolean().optional(),
 });
 
+/** `POST /teams` (administrator). */
+export const TeamCreateBodySchema = z.object({ name: z.string().min(1), description: z.string().optional(), allow_auto_assign: z.boolean().optional() });
+
 /** `POST /inbox_members` (the inbox's agents become exactly these) and `POST /teams/{id}/team_members` (these join). */
 export const InboxMembersBodySchema = z.object({ inbox_id: id, user_ids: z.array(id) });
 export const TeamMembersBodySchema = z.object({ user_ids: z.array(id) });

@@ -13,6 +13,7 @@ import {
   AvailabilityBodySchema,
   InboxMembersBodySchema,
   InboxUpdateBodySchema,
+  TeamCreateBodySchema,
   TeamMembersBodySchema,
   ContactCreateBodySchema,
   ContactListQuerySchema,
@@ -275,6 +276,10 @@ export class NimchatSandbox {
     r.on('GET', `${acct}/teams`, wrap((_req, actor) => {
       const user = requireUser(actor);
       return { status: 200, body: this.state.teams.map((t) => teamView(t, user)) };
+    }));
+    r.on('POST', `${acct}/teams`, wrap((req, actor) => {
+      requireAdmin(actor);
+      return { status: 200, body: teamRecord(this.state.createTeam(parseParams(TeamCreateBodySchema, req.body))) };
     }));
     r.on('GET', `${acct}/teams/:team`, wrap((req, actor) => {
       const user = requireUser(actor);

@@ -236,6 +236,16 @@ export class NimchatSandboxState {
     }
   }
 
+  createTeam(body: { name: string; description?: string; allow_auto_assign?: boolean }): SandboxTeam {
+    // Team names are unique in the account, whatever their case.
+    const name = body.name;
+    if (this.teams.some((t) => t.name.toLowerCase() === name.toLowerCase())) throw new SandboxRecordInvalid([{ attribute: 'name', message: 'Name has already been taken' }]);
+    const t = Math.floor(this.nowSeconds());
+    const team: SandboxTeam = { id: Math.max(0, ...this.teams.map((x) => x.id)) + 1, name, description: body.description ?? '', allow_auto_assign: body.allow_auto_assign ?? true, memberIds: [], created_at: t, updated_at: t };
+    this.teams.push(team);
+    return team;
+  }
+
   user(id: number): SandboxUser {
     const user = this.users.find((u) => u.id === id);
     if (!user) throw new SandboxHttpError(404, 'Resource could not be found');
