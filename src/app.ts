@@ -415,6 +415,7 @@ export class App {
         botFolder: 'bot',
         resolvedFolder: 'done',
         handoffAgentId: w.state.users[0]!.userId,
+        fallbackFolder: 'urgent',
       },
       inbenta: inbentaSandbox
         ? { apiKey: inbentaSandbox.apiKey, apiSecret: inbentaSandbox.apiSecret, authUrl: inbentaSandbox.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: inbentaSandbox.webhookSecret, externalId: true }
