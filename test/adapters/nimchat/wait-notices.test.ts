@@ -52,6 +52,11 @@ describe('the wait and the way back (Nimchat)', () => {
     await h.settle();
     expect(await newSince(third, before)).toEqual([queuePositionText(3)]);
     expect(h.bot.seen.filter((a) => a.type === 'message' && a.text === 'hello?')).toHaveLength(0);
+    // The first in line is told so: only those created before count.
+    const ada = (await first.received()).length;
+    await first.say('hello?');
+    await h.settle();
+    expect(await newSince(first, ada)).toEqual([queuePositionText(1)]);
 
     // An agent takes the first conversation: the third is now second.
     await axios.post(`${h.sandbox.baseUrl}/api/v1/accounts/1/conversations/${first.conversationId}/assignments`, { assignee_id: 2 }, { headers: { api_access_token: h.sandbox.agentToken } });
