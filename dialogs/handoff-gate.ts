@@ -9,18 +9,15 @@ import type { Owner, OwnershipStore } from '../src/ownership';
 export class HandoffGateMiddleware implements Middleware {
   constructor(
     private readonly ownership: OwnershipStore,
-    /** Told of each message kept from the bot. */
-    private readonly onSilenced?: (context: TurnContext, owner: Owner) => Promise<void>,
+    /** Told of each message kept from the bot; `deliver` lets it through after all. */
+    private readonly onSilenced?: (context: TurnContext, owner: Owner) => Promise<void | undefined | 'deliver'>,
   ) {}
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     const { activity } = context;
     if (activity.type === ActivityTypes.Message) {
       const owner = await this.ownership.owner(activity.channelId, activity.conversation.id);
-      if (owner !== 'bot') {
-        await this.onSilenced?.(context, owner);
-        return;
-      }
+      if (owner !== 'bot' && (await this.onSilenced?.(context, owner)) !== 'deliver') return;
     }
     await next();
   }

@@ -7,3 +7,4 @@ export * from './handoff-dialog';
 export * from './handoff-interruptible-dialog';
 export * from './ticket-desk';
 export * from './ticket-dialog';
+export * from './handoff-wait';

@@ -20,6 +20,18 @@ import { TicketLinks } from '../adapters/inbenta/ticket-links';
 import { registerTicketWebhooks } from '../adapters/inbenta/register';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
+import { HandoffWaits } from '../dialogs/handoff-wait/handoff-waits';
+import { NO_ANSWER_TIMER, NoAnswerLadder } from '../dialogs/handoff-wait/no-answer-ladder';
+import { WaitNotices } from '../dialogs/handoff-wait/wait-notices';
+import { NimchatAvailability } from '../adapters/nimchat/nimchat-availability';
+import { NimchatQueuePosition } from '../adapters/nimchat/nimchat-queue-position';
+import { NimchatUserClient } from '../adapters/nimchat/user-client';
+import { ChannelAvailability } from './availability/channel-availability';
+import type { HumanAvailability } from './availability/human-availability';
+import { ChannelQueuePosition, type QueuePosition } from './availability/queue-position';
+import { ScheduleAvailability } from './availability/schedule-availability';
+import { systemClock, type Clock } from './clock';
+import { TimerRunner, type TimerRunnerOptions } from './timers/timer-runner';
 import type { ConversationControl } from './control/vocabulary';
 import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
 import { ConversationQueue } from './conversation-queue';
@@ -41,7 +53,7 @@ import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/in
 export interface AppOptions {
   logger?: Logger;
   /** Builds the bot; the example support bot by default. `storage`: give it to the bot's state, so its writes are committed with each turn. */
-  createBot?: (deps: { storage: Storage; stores: Stores; transcripts: TranscriptStore; config: Config; ticket: TicketDialogOptions }) => ActivityHandler;
+  createBot?: (deps: BotDeps) => ActivityHandler;
   /** How long shutdown waits for queued turns and pending deliveries. */
   drainTimeoutMs?: number;
   /** Outbox retry timing. */
@@ -58,6 +70,27 @@ export interface AppOptions {
   sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
   woztellSandbox?: WoztellSandboxOptions;
   inbentaSandbox?: InbentaSandboxOptions;
+  /** Time (tests stub it): the stores, the pipeline, the business hours, the timers. */
+  clock?: Clock;
+  /** How the durable timers (the no-answer ladder) are polled. */
+  timers?: Omit<TimerRunnerOptions, 'clock' | 'logger'>;
+}
+
+/** What the bot is built with. */
+export interface BotDeps {
+  /** Give it to the bot's state, so its writes are committed with each turn. */
+  storage: Storage;
+  stores: Stores;
+  transcripts: TranscriptStore;
+  config: Config;
+  ticket: TicketDialogOptions;
+  /** Can a human answer now (asked by the handoff dialog)? */
+  availability: HumanAvailability;
+  /** The waits after a handoff, shared with the no-answer ladder and the wait notices. */
+  waits: HandoffWaits;
+  /** What a customer asking for a human when closed is told (HANDOFF_CLOSED_MESSAGE). */
+  closedText?: string;
+  clock: Clock;
 }
 
 /** The Inbenta integration's parts. */
@@ -91,6 +124,15 @@ export class App {
   sandbox?: NimchatSandbox;
   woztellSandbox?: WoztellSandbox;
   inbentaSandbox?: InbentaSandbox;
+  readonly clock: Clock;
+  /** The waits after a handoff (ladder, notices, the bot's offer). */
+  readonly waits: HandoffWaits;
+  /** Runs the durable timers (the no-answer ladder's alarms). */
+  readonly timerRunner: TimerRunner;
+  /** Set by `start`. */
+  ladder!: NoAnswerLadder;
+  notices!: WaitNotices;
+  availability!: HumanAvailability;
   /** The bot's logic, as every adapter runs it. */
   readonly logic = (context: TurnContext) => this.bot.run(context);
   private pruneTimer?: NodeJS.Timeout;
@@ -107,10 +149,13 @@ export class App {
       const file = config.storageUrl.slice('sqlite:'.length);
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     }
-    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, pool: config.postgres, replicaId: config.replicaId });
+    this.clock = options.clock ?? systemClock;
+    this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, clock: this.clock, pool: config.postgres, replicaId: config.replicaId });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
-    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, leaseMs: config.replicaLeaseMs });
+    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs });
     this.transcripts = this.runtime.transcripts;
+    this.waits = new HandoffWaits(this.runtime.storage);
+    this.timerRunner = new TimerRunner(this.stores.timers, { ...options.timers, clock: this.clock, logger: this.logger });
     this.server = createServer({
       metrics: this.metrics,
       logger: this.logger,
@@ -140,6 +185,7 @@ export class App {
     if (platforms.inbenta) this.inbenta = this.createInbenta(platforms.inbenta);
     if (platforms.nimchat) this.nimchat = this.createNimchat(platforms.nimchat);
     if (platforms.woztell) this.woztell = this.createWoztell(platforms.woztell);
+    this.followUpHandoffs(platforms);
     this.bot = this.createBot(platforms);
     this.routes = this.webhookRoutes();
 
@@ -151,6 +197,7 @@ export class App {
     else await this.runtime.delivery.resume();
     for (const adapter of this.adapters()) await adapter.recover();
     await this.inbenta?.events.recover();
+    this.timerRunner.start();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
     this.pruneTimer.unref();
@@ -211,8 +258,49 @@ export class App {
 
   private createBot(platforms: Platforms): ActivityHandler {
     const ticket = this.ticketDialogOptions(platforms);
-    const deps = { storage: this.runtime.storage, stores: this.stores, transcripts: this.transcripts, config: this.config, ticket };
-    return this.options.createBot ? this.options.createBot(deps) : new SupportBot({ storage: deps.storage, transcripts: this.transcripts, ticket });
+    const deps: BotDeps = {
+      storage: this.runtime.storage,
+      stores: this.stores,
+      transcripts: this.transcripts,
+      config: this.config,
+      ticket,
+      availability: this.availability,
+      waits: this.waits,
+      closedText: this.config.handoff.closedMessage,
+      clock: this.clock,
+    };
+    return this.options.createBot ? this.options.createBot(deps) : new SupportBot(deps);
+  }
+
+  /**
+   * What a handoff knows about the humans and how it follows up, on every adapter: the availability
+   * asked before it (each platform's own answer, the configured hours otherwise), the no-answer
+   * ladder watching every turn and woken by its durable alarms, and the wait notices.
+   */
+  private followUpHandoffs(platforms: Platforms): void {
+    const policy = this.config.handoff;
+    const byChannel = new Map<string, HumanAvailability>();
+    const queues = new Map<string, QueuePosition>();
+    const nimchat = platforms.nimchat;
+    if (this.nimchat && nimchat?.apiToken) {
+      // Asked while the customer waits for an answer: short, and a failure only means "not known".
+      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, {
+        metrics: this.metrics,
+        logger: this.logger,
+        clock: this.clock,
+        timeoutMs: 3000,
+        retry: { maxAttempts: 2, maxTotalMs: 3000 },
+        ...this.options.nimchatHttp,
+      });
+      const common = { client, handoffTeamId: nimchat.handoffTeamId, logger: this.logger };
+      byChannel.set(this.nimchat.channelId, new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock: this.clock }));
+      queues.set(this.nimchat.channelId, new NimchatQueuePosition(common));
+    }
+    this.availability = new ChannelAvailability(byChannel, new ScheduleAvailability(policy.schedule, this.clock));
+    this.ladder = new NoAnswerLadder({ waits: this.waits, timers: this.stores.timers, ownership: this.runtime.ownership, clock: this.clock, minutes: policy.noAnswerMinutes, logger: this.logger });
+    this.notices = new WaitNotices({ waits: this.waits, clock: this.clock, minutes: policy.waitNoticeMinutes, queue: new ChannelQueuePosition(queues) });
+    for (const adapter of this.adapters()) adapter.use(this.ladder);
+    this.timerRunner.on(NO_ANSWER_TIMER, (timer) => this.ladder.fire(timer, (channelId) => this.adapters().find((a) => a.channelId === channelId), this.logic));
   }
 
   /** What the ticket dialog is given: the desk (when Inbenta is there) and each channel's close-out. */
@@ -269,6 +357,7 @@ export class App {
         botStatuses: nimchat.botStatuses,
         handoffTeamId: nimchat.handoffTeamId,
         handoffAgentId: nimchat.handoffAgentId,
+        fallbackTeamId: nimchat.fallbackTeamId,
         http: this.options.nimchatHttp,
         ...this.adapterOptions(),
       }),
@@ -284,9 +373,14 @@ export class App {
     return {
       runtime: this.runtime,
       logic: this.logic,
-      // A customer message kept from the bot while a ticket owns the conversation goes to the ticket.
+      // A customer message kept from the bot while a ticket owns the conversation goes to the ticket;
+      // one of a customer still waiting for a human gets a wait notice now and then.
       onSilencedMessage: async (context, owner) => {
-        if (owner === 'ticket') await this.inbenta?.events.forwardCustomerMessage(context);
+        if (owner === 'ticket') {
+          await this.inbenta?.events.forwardCustomerMessage(context);
+          return undefined;
+        }
+        return this.notices.onSilenced(context, owner);
       },
     };
   }
@@ -349,7 +443,8 @@ export class App {
     this.inbentaSandbox = inbentaSandbox;
     if (inbentaSandbox) await sandboxListen('The sandbox Inbenta', 3, this.options.inbentaSandbox?.port, () => inbentaSandbox.start());
     return {
-      nimchat: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1 },
+      // The agent's own token reads the business hours, who is online and the queue.
+      nimchat: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: this.sandbox.agentToken, inboxId: 1 },
       // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
       woztell: {
         accessToken: w.accessToken,
@@ -361,6 +456,7 @@ export class App {
         botFolder: 'bot',
         resolvedFolder: 'done',
         handoffAgentId: w.state.users[0]!.userId,
+        fallbackFolder: 'urgent',
       },
       inbenta: inbentaSandbox
         ? { apiKey: inbentaSandbox.apiKey, apiSecret: inbentaSandbox.apiSecret, authUrl: inbentaSandbox.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: inbentaSandbox.webhookSecret, externalId: true }
@@ -384,6 +480,7 @@ export class App {
     this.shuttingDown = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const timeout = this.options.drainTimeoutMs ?? 10_000;
+    await this.timerRunner.stop();
     await this.runtime.runner?.stop();
     const drained = await this.queue.drain(timeout);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });

@@ -4,6 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseHolidays, parseHours } from './availability/parse-hours';
+import { alwaysOpen, WeeklyScheduleSchema } from './availability/weekly-schedule';
+import { isTimeZone } from './availability/zoned-time';
 import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
 
@@ -31,6 +34,11 @@ const boundedInt = (name: string, min: number, max: number, fallback: number) =>
     .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) >= min && Number(s) <= max), {
       message: `${name} must be a whole number from ${min} to ${max}`,
     })
+    .transform((s) => (s === undefined ? fallback : Number(s)));
+
+const minutes = (name: string, fallback: number) =>
+  optionalText
+    .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) <= 10_080), { message: `${name} must be a whole number of minutes (0 turns it off, at most 10080)` })
     .transform((s) => (s === undefined ? fallback : Number(s)));
 
 const bool = (name: string, fallback: boolean) =>
@@ -86,6 +94,8 @@ const EnvSchema = z.object({
   NIMCHAT_HANDOFF_AGENT_ID: positiveInt('NIMCHAT_HANDOFF_AGENT_ID'),
   NIMCHAT_RESOLVE_ON_TICKET: bool('NIMCHAT_RESOLVE_ON_TICKET', true),
   NIMCHAT_ADMIN_TOKEN: optionalText,
+  NIMCHAT_API_TOKEN: optionalText,
+  NIMCHAT_FALLBACK_TEAM_ID: positiveInt('NIMCHAT_FALLBACK_TEAM_ID'),
   NIMCHAT_ACCOUNT_ID: positiveInt('NIMCHAT_ACCOUNT_ID'),
   NIMCHAT_INBOX_ID: positiveInt('NIMCHAT_INBOX_ID'),
 
@@ -103,6 +113,32 @@ const EnvSchema = z.object({
   WOZTELL_BOT_FOLDER: optionalText,
   WOZTELL_RESOLVED_FOLDER: optionalText,
   WOZTELL_HANDOFF_AGENT_ID: optionalText,
+  WOZTELL_FALLBACK_FOLDER: optionalText,
+
+  HANDOFF_HOURS: optionalText.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    const parsed = parseHours(s);
+    if (!parsed.ok) {
+      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: `HANDOFF_HOURS: ${problem}` });
+      return z.NEVER;
+    }
+    return parsed.days;
+  }),
+  HANDOFF_TIMEZONE: optionalText
+    .refine((s) => s === undefined || isTimeZone(s), { message: 'HANDOFF_TIMEZONE must be an IANA time zone name such as Europe/Paris or UTC' })
+    .transform((s) => s ?? 'UTC'),
+  HANDOFF_HOLIDAYS: optionalText.transform((s, ctx) => {
+    if (s === undefined) return [];
+    const parsed = parseHolidays(s);
+    if (!parsed.ok) {
+      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: `HANDOFF_HOLIDAYS: ${problem}` });
+      return z.NEVER;
+    }
+    return parsed.dates;
+  }),
+  HANDOFF_NO_ANSWER_MINUTES: minutes('HANDOFF_NO_ANSWER_MINUTES', 10),
+  HANDOFF_WAIT_NOTICE_MINUTES: minutes('HANDOFF_WAIT_NOTICE_MINUTES', 5),
+  HANDOFF_CLOSED_MESSAGE: optionalText,
 
   INBENTA_API_KEY: optionalText,
   INBENTA_API_SECRET: optionalText,
@@ -119,6 +155,21 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** What a handoff knows about the humans and how it follows up (every platform). */
+export const HandoffPolicySchema = z.object({
+  /** The configured business hours (HANDOFF_HOURS) with the holidays; holidays alone close those days of an otherwise open week. */
+  schedule: WeeklyScheduleSchema.optional(),
+  timeZone: z.string(),
+  holidays: z.array(z.string()),
+  /** Minutes without a human's public answer before each step of the no-answer ladder (0: off). */
+  noAnswerMinutes: z.number().int().nonnegative(),
+  /** At most one wait notice per this many minutes while the customer waits (0: off). */
+  waitNoticeMinutes: z.number().int().nonnegative(),
+  /** What a customer asking for a human outside business hours is told; `{next}` is the next opening ("Monday at 09:00"). */
+  closedMessage: z.string().optional(),
+});
+export type HandoffPolicy = z.infer<typeof HandoffPolicySchema>;
+
 export const SANDBOX_STORAGE_URL = 'sqlite:./data/sandbox.sqlite';
 
 export interface NimchatConfig {
@@ -133,6 +184,10 @@ export interface NimchatConfig {
   adminToken?: string;
   accountId?: number;
   inboxId?: number;
+  /** A user or administrator token: business hours, agents' availability and the queue (the bot token cannot read them). */
+  apiToken?: string;
+  /** Where the no-answer ladder re-assigns a conversation (else it unassigns it so auto-assignment tries again). */
+  fallbackTeamId?: number;
 }
 
 export interface WoztellConfig {
@@ -148,6 +203,8 @@ export interface WoztellConfig {
   botFolder?: string;
   resolvedFolder?: string;
   handoffAgentId?: string;
+  /** Where the no-answer ladder moves a thread nobody answered. */
+  fallbackFolder?: string;
 }
 
 export interface InbentaConfig {
@@ -184,6 +241,8 @@ export interface Config {
   nimchat?: NimchatConfig;
   woztell?: WoztellConfig;
   inbenta?: InbentaConfig;
+  /** Business hours, holidays, the no-answer ladder and the wait notices. */
+  handoff: HandoffPolicy;
   /** True when no platform is configured outside production: `serve` runs the sandbox. */
   sandbox: boolean;
   /** Every secret value, for the logger's redaction. */
@@ -244,6 +303,8 @@ export function loadConfig(
         adminToken: env.NIMCHAT_ADMIN_TOKEN,
         accountId: env.NIMCHAT_ACCOUNT_ID,
         inboxId: env.NIMCHAT_INBOX_ID,
+        apiToken: env.NIMCHAT_API_TOKEN,
+        fallbackTeamId: env.NIMCHAT_FALLBACK_TEAM_ID,
       }
     : undefined;
 
@@ -261,6 +322,7 @@ export function loadConfig(
         botFolder: env.WOZTELL_BOT_FOLDER,
         resolvedFolder: env.WOZTELL_RESOLVED_FOLDER,
         handoffAgentId: env.WOZTELL_HANDOFF_AGENT_ID,
+        fallbackFolder: env.WOZTELL_FALLBACK_FOLDER,
       }
     : undefined;
 
@@ -283,6 +345,7 @@ export function loadConfig(
     env.NIMCHAT_WEBHOOK_SECRET,
     env.NIMCHAT_URL_TOKEN_SECRET,
     env.NIMCHAT_ADMIN_TOKEN,
+    env.NIMCHAT_API_TOKEN,
     env.WOZTELL_ACCESS_TOKEN,
     env.WOZTELL_CHANNEL_SECRET,
     env.WOZTELL_INBOX_SIGNATURE,
@@ -314,6 +377,18 @@ export function loadConfig(
     nimchat,
     woztell,
     inbenta,
+    handoff: HandoffPolicySchema.parse({
+      schedule: env.HANDOFF_HOURS
+        ? { timeZone: env.HANDOFF_TIMEZONE, days: env.HANDOFF_HOURS, holidays: env.HANDOFF_HOLIDAYS }
+        : env.HANDOFF_HOLIDAYS.length > 0
+          ? alwaysOpen(env.HANDOFF_TIMEZONE, env.HANDOFF_HOLIDAYS)
+          : undefined,
+      timeZone: env.HANDOFF_TIMEZONE,
+      holidays: env.HANDOFF_HOLIDAYS,
+      noAnswerMinutes: env.HANDOFF_NO_ANSWER_MINUTES,
+      waitNoticeMinutes: env.HANDOFF_WAIT_NOTICE_MINUTES,
+      closedMessage: env.HANDOFF_CLOSED_MESSAGE,
+    }),
     sandbox: !production && !anyPlatform,
     secrets,
   };

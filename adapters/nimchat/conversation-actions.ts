@@ -12,6 +12,8 @@ import { runStep, type StepProgress } from '../../src/pipeline/connector';
 export interface NimchatHandoffDefaults {
   handoffTeamId?: number;
   handoffAgentId?: number;
+  /** Where `reroute` sends a conversation nobody answered (else its agent is unassigned). */
+  fallbackTeamId?: number;
 }
 
 const UNSUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title']);
@@ -54,6 +56,7 @@ export class NimchatConversationActions {
       throw new InvalidRequestError('control_invalid', 'status snoozed needs snoozedUntil (unix seconds)');
     }
     if (control.note) await runStep(progress, 'note', () => this.client.createMessage(accountId, conversationId, { content: control.note!, private: true }));
+    if (control.reroute) await this.reroute(key, control.reroute.reason, progress);
     if (control.team !== undefined) {
       const team = control.team;
       await runStep(progress, 'team', () => this.client.assign(accountId, conversationId, { teamId: team === null ? null : numericId(team, 'team') }));
@@ -74,6 +77,19 @@ export class NimchatConversationActions {
       });
     }
     if (control.status) await runStep(progress, 'status', () => this.client.toggleStatus(accountId, conversationId, control.status!, control.snoozedUntil));
+  }
+
+  /**
+   * Nobody answered: a private note saying so and what is done, then the fallback team, or (without
+   * one) the agent unassigned so that Nimchat's auto-assignment tries someone else.
+   */
+  private async reroute(key: NimchatConversationKey, reason: string, progress: StepProgress): Promise<void> {
+    const { accountId, conversationId } = key;
+    const team = this.defaults.fallbackTeamId;
+    const what = team !== undefined ? `Re-assigned to team ${team}.` : 'Unassigned, so that auto-assignment tries another agent.';
+    await runStep(progress, 'reroute-note', () => this.client.createMessage(accountId, conversationId, { content: `${reason} ${what}`, private: true }));
+    if (team !== undefined) await runStep(progress, 'reroute-team', () => this.client.assign(accountId, conversationId, { teamId: team }));
+    else await runStep(progress, 'reroute-unassign', () => this.client.assign(accountId, conversationId, { assigneeId: null }));
   }
 
   /** Labels are replaced wholesale by the API: read, merge, write. */

@@ -30,6 +30,8 @@ export interface NimchatConnectorOptions {
   botStatuses?: string[];
   handoffTeamId?: number;
   handoffAgentId?: number;
+  /** Where a `reroute` control (nobody answered) re-assigns the conversation; else its agent is unassigned. */
+  fallbackTeamId?: number;
   /** HTTP options of the Nimchat client (timeouts, retries). */
   http?: HttpOptions;
   client?: NimchatClient;
@@ -56,7 +58,7 @@ export class NimchatConnector implements Connector {
     const logger = runtime.logger.child({ platform: 'nimchat' });
     this.botStatuses = options.botStatuses ?? ['pending'];
     this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http });
-    this.actions = new NimchatConversationActions(this.client, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId });
+    this.actions = new NimchatConversationActions(this.client, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
     this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });
   }
 

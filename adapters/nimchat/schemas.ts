@@ -135,6 +135,51 @@ export const NimchatAgentBotSchema = z.looseObject({
   secret: nullableString,
 });
 export type NimchatAgentBot = z.infer<typeof NimchatAgentBotSchema>;
-/** `GET /inboxes/{id}`: only what registration reads. */
-export const NimchatInboxSchema = z.looseObject({ id, name: nullableString, channel_type: nullableString });
+/** One day of an inbox's business hours (`day_of_week` 0 = Sunday), in the inbox's `timezone`. */
+export const NimchatWorkingHourSchema = z.looseObject({
+  day_of_week: z.number().int().min(0).max(6),
+  closed_all_day: z.boolean().nullable().optional(),
+  open_all_day: z.boolean().nullable().optional(),
+  open_hour: z.number().int().nullable().optional(),
+  open_minutes: z.number().int().nullable().optional(),
+  close_hour: z.number().int().nullable().optional(),
+  close_minutes: z.number().int().nullable().optional(),
+});
+/** `GET /inboxes/{id}`: what registration and the availability check read. */
+export const NimchatInboxSchema = z.looseObject({
+  id,
+  name: nullableString,
+  channel_type: nullableString,
+  working_hours_enabled: z.boolean().nullable().optional(),
+  working_hours: z.array(NimchatWorkingHourSchema).nullable().optional(),
+  timezone: nullableString,
+  out_of_office_message: nullableString,
+});
 export type NimchatInbox = z.infer<typeof NimchatInboxSchema>;
+export type NimchatWorkingHour = z.infer<typeof NimchatWorkingHourSchema>;
+
+/** An agent as `/agents`, `/teams/{id}/team_members` and `/inbox_members/{inbox}` show it. */
+export const NimchatAgentSchema = z.looseObject({
+  id,
+  name: nullableString,
+  /** `online`, `busy`, `offline` (an open string: `available` is read as online). */
+  availability_status: nullableString,
+});
+export type NimchatAgent = z.infer<typeof NimchatAgentSchema>;
+/** Team members come as a list, inbox members as `{payload: [...]}`. */
+export const NimchatAgentListSchema = z.union([z.array(NimchatAgentSchema), z.looseObject({ payload: z.array(NimchatAgentSchema) }).transform((o) => o.payload)]);
+
+/** A conversation of the conversation list (only what the queue position reads). */
+export const NimchatListedConversationSchema = z.looseObject({
+  id,
+  status: z.string(),
+  /** Unix seconds. */
+  created_at: z.number(),
+  inbox_id: id.optional(),
+  meta: z.looseObject({ assignee: z.looseObject({ id }).nullable().optional() }).optional(),
+});
+/** `GET /conversations`: `{data: {meta: {…counts}, payload: [...]}}`, 25 a page. */
+export const NimchatConversationListSchema = z.looseObject({
+  data: z.looseObject({ payload: z.array(NimchatListedConversationSchema) }),
+});
+export type NimchatListedConversation = z.infer<typeof NimchatListedConversationSchema>;

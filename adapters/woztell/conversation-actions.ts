@@ -10,6 +10,10 @@ import { runStep, type StepProgress } from '../../src/pipeline/connector';
 export interface WoztellHandoffDefaults {
   handoffFolder: string;
   handoffAgentId?: string;
+  /** Where `reroute` moves a thread nobody answered (else only the note is left). */
+  fallbackFolder?: string;
+  /** Folders that give the member back to the bot: a thread found there is not moved by `reroute`. */
+  releaseFolders?: string[];
 }
 
 export interface HandoffOutcome {
@@ -21,7 +25,7 @@ export interface HandoffOutcome {
   warnings: string[];
 }
 
-const SUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title', 'agent', 'note']);
+const SUPPORTED_CONTROL_FIELDS = new Set(['folder', 'title', 'agent', 'note', 'reroute']);
 
 /** Parses a control value and refuses the fields WOZTELL cannot carry out, naming them. */
 export function parseWoztellControl(value: unknown): ConversationControl {
@@ -65,15 +69,40 @@ export class WoztellConversationActions {
     return { threadId: thread?.threadId, folder, assignee, warnings };
   }
 
-  /** Carries out a `conversation.control` (folder, title, agent, note), step by step. */
+  /** Carries out a `conversation.control` (folder, title, agent, note, reroute), step by step. */
   async control(key: WoztellConversationKey, control: ConversationControl, progress: StepProgress): Promise<void> {
     const { memberId } = key;
     if (control.note) await runStep(progress, 'note', () => this.inboxApi.internalMessage({ memberId }, control.note!));
+    if (control.reroute) await this.reroute(key, control.reroute.reason, progress);
     if (control.title) await runStep(progress, 'title', () => this.inboxApi.updateThreadTitle({ memberId }, control.title!));
     if (control.agent !== undefined) {
       const agent = control.agent;
       await runStep(progress, 'agent', () => this.inboxApi.updateThreadAgent(memberId, agent === null ? null : String(agent)));
     }
     if (control.folder) await runStep(progress, 'folder', () => this.inboxApi.updateThreadFolder(memberId, control.folder!));
+  }
+
+  /**
+   * Nobody answered: the thread goes to the fallback folder with an internal note saying why. WOZTELL
+   * tells nobody when an agent moves a thread, so it is looked up first: one already given back to the
+   * bot (a release folder) stays where it is.
+   */
+  private async reroute(key: WoztellConversationKey, reason: string, progress: StepProgress): Promise<void> {
+    const { memberId, channelId } = key;
+    const folder = this.defaults.fallbackFolder;
+    if (!folder) {
+      await runStep(progress, 'reroute-note', () => this.inboxApi.internalMessage({ memberId }, reason));
+      return;
+    }
+    if (!progress.done('reroute-note')) {
+      const thread = await this.inboxApi.findThread({ memberId, channelId });
+      if (thread?.folder && (this.defaults.releaseFolders ?? []).includes(thread.folder)) return;
+      if (thread?.folder === folder) {
+        await runStep(progress, 'reroute-note', () => this.inboxApi.internalMessage({ memberId }, reason));
+        return;
+      }
+    }
+    await runStep(progress, 'reroute-note', () => this.inboxApi.internalMessage({ memberId }, `${reason} Moved to folder "${folder}".`));
+    await runStep(progress, 'reroute-folder', () => this.inboxApi.updateThreadFolder(memberId, folder));
   }
 }

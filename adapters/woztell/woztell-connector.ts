@@ -40,6 +40,8 @@ export interface WoztellConnectorOptions {
   /** Where a ticket close-out moves the thread; also hands the member back. */
   resolvedFolder?: string;
   handoffAgentId?: string;
+  /** Where a `reroute` control (nobody answered) moves the thread. */
+  fallbackFolder?: string;
   /** Choices as WhatsApp reply buttons (default true); numbered text when false or when they do not fit. */
   replyButtons?: boolean;
   /** Also ask the Open API for the member's live-chat flag on a release check (default true). */
@@ -78,7 +80,12 @@ export class WoztellConnector implements Connector {
     this.bot = new WoztellBotClient(options.botApiUrl, options.accessToken, http);
     this.openApi = new WoztellOpenApiClient(options.openApiUrl, options.accessToken, http);
     this.inboxApi = new WoztellInboxClient(options.inboxApiUrl, () => this.inboxCredentials(), { ...http, paths: options.inboxPaths });
-    this.actions = new WoztellConversationActions(this.inboxApi, { handoffFolder: options.handoffFolder ?? 'main', handoffAgentId: options.handoffAgentId });
+    this.actions = new WoztellConversationActions(this.inboxApi, {
+      handoffFolder: options.handoffFolder ?? 'main',
+      handoffAgentId: options.handoffAgentId,
+      fallbackFolder: options.fallbackFolder,
+      releaseFolders: [options.botFolder, options.resolvedFolder].filter((f): f is string => !!f),
+    });
   }
 
   get serviceUrl(): string {

@@ -1,14 +1,20 @@
 /**
  * The example support bot that `npm start` serves: an ordinary botbuilder ActivityHandler that runs
- * the support dialog and reacts to `handoff.status`.
+ * the support dialog and reacts to `handoff.status` (a failed handoff is explained; the way back is
+ * greeted once) and to `handoff.waiting` (after the second period without an answer it offers to leave
+ * a message instead).
  */
-import { ActivityHandler, ConversationState, type Storage, type TurnContext } from 'botbuilder-core';
+import { ActivityHandler, ConversationState, MessageFactory, type Storage, type TurnContext } from 'botbuilder-core';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
-import { HandoffEvents, type HandoffStatus } from '../control/vocabulary';
+import { HandoffEvents, HandoffStatusSchema, HandoffWaitingSchema, type HandoffStatus, type HandoffWaiting } from '../control/vocabulary';
 import type { TranscriptStore } from '../../dialogs/transcript';
 import type { HandoffRequest } from '../control/vocabulary';
+import type { HumanAvailability } from '../availability/human-availability';
+import type { Clock } from '../clock';
+import { HandoffWaits } from '../../dialogs/handoff-wait/handoff-waits';
+import { NoAnswerDialog } from '../../dialogs/handoff-wait/no-answer-dialog';
 import { SupportDialog } from './support-dialog';
-import type { TicketDialogOptions } from '../../dialogs/ticket-dialog';
+import { HUMAN_CHOICE, TICKET_CHOICE, type TicketDialogOptions } from '../../dialogs/ticket-dialog';
 
 export interface SupportBotOptions {
   storage: Storage;
@@ -18,13 +24,22 @@ export interface SupportBotOptions {
   handoffRequest?: HandoffRequest;
   /** The ticket dialog's desk and close-out; without a desk tickets are unavailable. */
   ticket?: TicketDialogOptions;
+  /** Asked before every handoff: can a human answer now? Without it the bot hands off at once. */
+  availability?: HumanAvailability;
+  /** The waits after a handoff (shared with the no-answer ladder and the wait notices); default: on `storage`. */
+  waits?: HandoffWaits;
+  /** Texts of the handoff when nobody can answer (`{next}`: the next opening). */
+  closedText?: string;
+  clock?: Clock;
 }
 
 export const HANDOFF_FAILED_TEXT =
   "Sorry, I couldn't reach a human agent right now. Please try again in a few minutes, or leave a message.";
+export const WELCOME_BACK_TEXT = 'Anything else I can help with?';
 
 export class SupportBot extends ActivityHandler {
   readonly conversationState: ConversationState;
+  readonly waits: HandoffWaits;
   private readonly dialogs: DialogSet;
   private readonly dialogStateAccessor;
 
@@ -32,13 +47,24 @@ export class SupportBot extends ActivityHandler {
     super();
     this.conversationState = new ConversationState(options.storage);
     this.dialogStateAccessor = this.conversationState.createProperty<DialogState>('dialogState');
+    this.waits = options.waits ?? new HandoffWaits(options.storage);
     this.dialogs = new DialogSet(this.dialogStateAccessor);
+    const ticket: TicketDialogOptions = { transcripts: options.transcripts, ...options.ticket };
     this.dialogs.add(
       new SupportDialog({
-        handoff: { transcripts: options.transcripts, request: options.handoffRequest },
-        ticket: { transcripts: options.transcripts, ...options.ticket },
+        handoff: {
+          transcripts: options.transcripts,
+          request: options.handoffRequest,
+          availability: options.availability,
+          ticket,
+          waits: this.waits,
+          closedText: options.closedText,
+          clock: options.clock,
+        },
+        ticket,
       }),
     );
+    this.dialogs.add(new NoAnswerDialog(NoAnswerDialog.defaultId, { waits: this.waits, ticket }));
 
     this.onMessage(async (context, next) => {
       const dc = await this.dialogs.createContext(context);
@@ -48,15 +74,40 @@ export class SupportBot extends ActivityHandler {
     });
 
     this.onEvent(async (context, next) => {
-      if (context.activity.name === HandoffEvents.Status) await this.onHandoffStatus(context, context.activity.value as HandoffStatus);
+      if (context.activity.name === HandoffEvents.Status) {
+        const status = HandoffStatusSchema.safeParse(context.activity.value);
+        await this.onHandoffStatus(context, status.success ? status.data : undefined);
+      }
+      if (context.activity.name === HandoffEvents.Waiting) {
+        const waiting = HandoffWaitingSchema.safeParse(context.activity.value);
+        if (waiting.success) await this.onHandoffWaiting(context, waiting.data);
+      }
       await next();
     });
   }
 
-  /** `failed` → tell the customer; `completed` → start afresh next time the customer writes. */
+  /** `failed` → tell the customer; `completed` → greet them back. */
   protected async onHandoffStatus(context: TurnContext, status: HandoffStatus | undefined): Promise<void> {
-    if (status?.state === 'failed') await context.sendActivity(HANDOFF_FAILED_TEXT);
-    if (status?.state === 'completed') await this.dialogStateAccessor.delete(context);
+    // A follow-up action (a close-out, a re-route) that failed is the agents' business, not the customer's.
+    if (status?.state === 'failed' && !status.message?.startsWith('conversation.control failed')) await context.sendActivity(HANDOFF_FAILED_TEXT);
+    if (status?.state === 'completed') await this.welcomeBack(context);
+  }
+
+  /**
+   * The human stretch is over: whatever dialog the human interrupted is not picked up again (the
+   * customer's next message starts afresh), and the customer is greeted once.
+   */
+  protected async welcomeBack(context: TurnContext): Promise<void> {
+    await this.dialogStateAccessor.delete(context);
+    await context.sendActivity(MessageFactory.suggestedActions([HUMAN_CHOICE, TICKET_CHOICE], WELCOME_BACK_TEXT));
+  }
+
+  /** Step 2 of the no-answer ladder: the customer is told and offered to leave a message or keep waiting. */
+  protected async onHandoffWaiting(context: TurnContext, waiting: HandoffWaiting): Promise<void> {
+    if (waiting.step !== 2) return;
+    const dc = await this.dialogs.createContext(context);
+    await dc.cancelAllDialogs();
+    await dc.beginDialog(NoAnswerDialog.defaultId);
   }
 
   /** Saves dialog state at the end of every turn. */

@@ -70,6 +70,8 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     } else {
       checks.push({ verdict: 'ok', text: 'NIMCHAT_URL_TOKEN_SECRET is set: webhooks need the URL token' });
     }
+    if (n.apiToken) checks.push(...(await checkNimchatApiToken(n.baseUrl, n.apiToken)));
+    else checks.push({ verdict: 'warn', text: 'NIMCHAT_API_TOKEN is not set: business hours, agents online and the queue position are not known on Nimchat (HANDOFF_HOURS decides, when set)' });
     if (n.handoffAgentId === undefined && n.handoffTeamId === undefined) {
       checks.push({ verdict: 'warn', text: "no NIMCHAT_HANDOFF_TEAM_ID / NIMCHAT_HANDOFF_AGENT_ID: handoffs rely on Nimchat's auto-assignment" });
     }
@@ -132,6 +134,20 @@ async function checkNimchatBotToken(baseUrl: string, token: string): Promise<Che
     }
     if (error instanceof PlatformNetworkError) return [{ verdict: 'fail', text: `Nimchat at ${baseUrl} cannot be reached: ${error.reason}` }];
     return [{ verdict: 'fail', text: `Nimchat at ${baseUrl}: ${(error as Error).message}` }];
+  }
+}
+
+/** The availability lookups need a user's token: a bot token cannot read them. */
+async function checkNimchatApiToken(baseUrl: string, token: string): Promise<Check[]> {
+  const client = new NimchatClient(baseUrl, token, { timeoutMs: 5000, retry: { maxAttempts: 1 } });
+  try {
+    await client.http.request({ method: 'GET', path: '/api/v1/profile' });
+    return [{ verdict: 'ok', text: 'NIMCHAT_API_TOKEN is a user token: business hours, agents online and the queue can be read' }];
+  } catch (error) {
+    if (error instanceof PlatformApiError && error.status === 401 && /not authorized for bots/i.test(error.platformMessage ?? '')) {
+      return [{ verdict: 'fail', text: 'NIMCHAT_API_TOKEN is an agent bot token: it cannot read business hours or agents; give a user or administrator token' }];
+    }
+    return [{ verdict: 'fail', text: `NIMCHAT_API_TOKEN is refused: ${(error as Error).message}` }];
   }
 }
 

@@ -11,6 +11,8 @@ export const HandoffEvents = {
   Initiate: 'handoff.initiate',
   /** Adapter → bot: `HandoffStatus` (botbuilder's standard name). */
   Status: 'handoff.status',
+  /** → bot, ours: handed off and no human has answered yet (`HandoffWaiting`): a step of the no-answer ladder ran. */
+  Waiting: 'handoff.waiting',
 } as const;
 
 export const ConversationEvents = {
@@ -33,6 +35,13 @@ export const HandoffStateSchema = z.enum(['accepted', 'failed', 'completed']);
 
 /** `handoff.status` value: the platform confirmed, refused, or the human is done. */
 export const HandoffStatusSchema = z.object({ state: HandoffStateSchema, message: z.string().optional() });
+
+/**
+ * `handoff.waiting` value: `minutes` without a human's public answer since the handoff (counted from
+ * the next opening when it was made outside business hours); `step` 1: the conversation was re-routed
+ * (a note, the fallback team or folder); step 2: the customer is told and may leave a message instead.
+ */
+export const HandoffWaitingSchema = z.object({ minutes: z.number().int().nonnegative(), step: z.union([z.literal(1), z.literal(2)]) });
 
 /** `handoff.initiate` value: free-form by botbuilder's design, these fields are understood. */
 export const HandoffRequestSchema = z.looseObject({
@@ -65,6 +74,12 @@ export const ConversationControlSchema = z.strictObject({
   folder: z.string().min(1).optional(),
   /** WOZTELL: thread title. */
   title: z.string().min(1).optional(),
+  /**
+   * Nobody answered: send the conversation on, with a note giving `reason`. Nimchat re-assigns it to
+   * the fallback team (else unassigns its agent, so auto-assignment tries again); WOZTELL moves the
+   * thread to the fallback folder (unless an agent already gave it back to the bot).
+   */
+  reroute: z.strictObject({ reason: z.string().min(1) }).optional(),
 });
 
 /** `conversation.deliveryFailed` value. */
@@ -79,6 +94,7 @@ export const DeliveryFailureSchema = z.object({
 export type HandoffState = z.infer<typeof HandoffStateSchema>;
 export type HandoffStatus = z.infer<typeof HandoffStatusSchema>;
 export type HandoffRequest = z.infer<typeof HandoffRequestSchema>;
+export type HandoffWaiting = z.infer<typeof HandoffWaitingSchema>;
 export type ConversationControl = z.infer<typeof ConversationControlSchema>;
 export type DeliveryFailure = z.infer<typeof DeliveryFailureSchema>;
 

@@ -8,7 +8,7 @@ import { ActivityTypes, BotAdapter, type Activity, type ConversationReference, t
 import { NotSupportedError, unwrapTurnError } from '../errors';
 import { refuseWebhook, webhookInputOf, writeWebhookResult, type WebhookInput, type WebhookResult } from '../http/webhook-io';
 import type { Owner } from '../ownership';
-import { ChannelPipeline, type BotLogic } from './channel-pipeline';
+import { ChannelPipeline, type BotLogic, type SilencedMessageDecision } from './channel-pipeline';
 import type { Connector } from './connector';
 import { PipelineRuntime } from './pipeline-runtime';
 
@@ -17,8 +17,8 @@ export interface ChannelAdapterOptions {
   runtime?: PipelineRuntime;
   /** The bot's logic for every turn; else the first `process` call's. */
   logic?: BotLogic;
-  /** A customer message kept from the bot while a human or a ticket owns the conversation. */
-  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<void>;
+  /** A customer message kept from the bot while a human or a ticket owns the conversation (`deliver`: it reaches the bot after all). */
+  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<SilencedMessageDecision>;
 }
 
 export class ChannelAdapter extends BotAdapter {

@@ -35,9 +35,15 @@ export interface BotSide {
 export interface ChannelPipelineOptions {
   /** The bot's logic, for every turn the pipeline runs (else given by the first `process`). */
   logic?: BotLogic;
-  /** A customer message kept from the bot while a human or a ticket owns the conversation. */
-  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<void>;
+  /**
+   * A customer message kept from the bot while a human or a ticket owns the conversation. Answering
+   * `deliver` lets it reach the bot after all (the bot is talking with a customer who waits for a human).
+   */
+  onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<SilencedMessageDecision>;
 }
+
+/** What `onSilencedMessage` decides: nothing (the message stays kept from the bot) or `deliver`. */
+export type SilencedMessageDecision = void | undefined | 'deliver';
 
 /** Effects a turn commits to the outbox (JSON). */
 interface MessageEffect {
@@ -239,9 +245,11 @@ export class ChannelPipeline {
     const entry = customerEntry(activity) ?? agentEntry(activity);
     if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
     if (activity.type === ActivityTypes.Message && owner !== 'bot') {
-      this.logger.debug('message kept from the bot', { conversationId: activity.conversation?.id, owner });
-      await this.options.onSilencedMessage?.(context, owner);
-      return;
+      const decision = await this.options.onSilencedMessage?.(context, owner);
+      if (decision !== 'deliver') {
+        this.logger.debug('message kept from the bot', { conversationId: activity.conversation?.id, owner });
+        return;
+      }
     }
     const logic = this.logic ?? (await this.logicKnown);
     try {

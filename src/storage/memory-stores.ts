@@ -5,6 +5,7 @@ import { MemoryDedupeStore } from './dedupe-store';
 import { MemoryEventInbox } from './event-inbox';
 import { MemoryStateStorage } from './memory-state-storage';
 import { MemoryOutbox } from './outbox';
+import { MemoryTimerStore } from './timer-store';
 import { BufferedTurnWrites } from './turn-writes';
 
 export function createMemoryStores(options: StoresOptions = {}): Stores {
@@ -18,6 +19,7 @@ export function createMemoryStores(options: StoresOptions = {}): Stores {
     dedupe,
     inbox,
     outbox,
+    timers: new MemoryTimerStore(),
     durable: false,
     describe: 'memory',
     checkWritable: async () => undefined,

@@ -79,6 +79,20 @@ const MIGRATIONS: string[] = [
      RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
    END
    $$;`,
+  // Per-conversation timers (the no-answer ladder): one row per key, claimed when due (SKIP LOCKED across replicas).
+  `CREATE TABLE handoff_timers (
+     key text PRIMARY KEY,
+     channel text NOT NULL,
+     conversation text NOT NULL,
+     kind text NOT NULL,
+     payload text NOT NULL,
+     due_at bigint NOT NULL,
+     attempts integer NOT NULL DEFAULT 0,
+     claim_token text,
+     claimed_until bigint,
+     created_at bigint NOT NULL
+   );
+   CREATE INDEX handoff_timers_due ON handoff_timers (due_at);`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

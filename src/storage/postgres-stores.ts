@@ -15,6 +15,7 @@ import { PostgresDedupeStore } from './postgres-dedupe-store';
 import { PostgresEventInbox } from './postgres-event-inbox';
 import { PostgresOutbox } from './postgres-outbox';
 import { PostgresReplicaCoordination } from './postgres-replica-coordination';
+import { PostgresTimerStore } from './postgres-timer-store';
 import { HANDOFF_LOCKS, RETENTION_LOCK } from './postgres-schema';
 import { PostgresStorage } from './postgres-storage';
 import { postgresUrlProblem } from './postgres-url';
@@ -60,6 +61,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     outbox: new PostgresOutbox(database, clock),
     leases,
     replicas: new PostgresReplicaCoordination(database, leases, options.replicaId),
+    timers: new PostgresTimerStore(database, clock),
     database,
     durable: true,
     describe: database.shownUrl,

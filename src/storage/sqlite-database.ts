@@ -50,6 +50,20 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
    CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);`,
+  // Per-conversation timers (the no-answer ladder): one row per key, claimed when due.
+  `CREATE TABLE timers (
+     key TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     conversation TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     due_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     claim_token TEXT,
+     claimed_until INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX timers_due ON timers(due_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,6 +12,7 @@ import { openSqlite } from './sqlite-database';
 import { inboxDoneStep, SqliteDedupeStore, SqliteEventInbox } from './sqlite-event-inbox';
 import { outboxInsertStep, SqliteOutbox } from './sqlite-outbox';
 import { SqliteStorage, stateChangeStep } from './sqlite-storage';
+import { SqliteTimerStore } from './sqlite-timer-store';
 import { SqliteWriter } from './sqlite-writer';
 import type { WriteStep } from './sqlite-write-op';
 import { BufferedTurnWrites, type TurnChanges } from './turn-writes';
@@ -52,6 +53,7 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
     dedupe: new SqliteDedupeStore(writer, clock),
     inbox: new SqliteEventInbox(db, writer, clock),
     outbox: new SqliteOutbox(db, writer, clock),
+    timers: new SqliteTimerStore(db, writer, clock),
     writer,
     durable: true,
     describe: `sqlite:${file}`,

@@ -6,6 +6,7 @@ import type { EventInbox } from './event-inbox';
 import type { Outbox } from './outbox';
 import type { ReplicaCoordination } from '../replicas/replica-coordination';
 import type { PruneResult, RetentionPolicy } from './retention';
+import type { TimerStore } from './timer-store';
 import type { TurnWrites } from './turn-writes';
 
 export interface Stores {
@@ -14,6 +15,8 @@ export interface Stores {
   dedupe: DedupeStore;
   inbox: EventInbox;
   outbox: Outbox;
+  /** Durable per-conversation timers (the no-answer ladder), claimed when due. */
+  timers: TimerStore;
   /** Whether what is kept survives a restart. */
   durable: boolean;
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */

@@ -36,7 +36,7 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
   let bot: RecordingSupportBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: ({ storage, transcripts, ticket }) => (bot = new RecordingSupportBot({ storage, transcripts, ticket })),
+    createBot: (deps) => (bot = new RecordingSupportBot(deps)),
     drainTimeoutMs: 2000,
     
     ...options.app,

@@ -16,6 +16,7 @@ import { RecordingSupportBot } from '../helpers/harness';
 import { settle as settleQuiet } from '../helpers/settle';
 import type { Stores } from '../../src/storage/create-stores';
 import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
+import { STILL_LOOKING_TEXT } from '../../dialogs/handoff-wait/wait-notices';
 
 /** A bot whose dialog asks for an email, then confirms it: its state must survive a restart. */
 class EmailBot extends ActivityHandler {
@@ -146,11 +147,12 @@ describe('restart on the same file', () => {
     expect(await second.stores.outbox.pendingCount()).toBe(0);
     expect(sandbox.state.conversation(c.id).status).toBe('open');
     expect(bot!.seen.filter((a) => a.name === 'handoff.status').map((a) => (a.value as { state: string }).state)).toEqual(['accepted']);
-    // the bot is now silent in that conversation
+    // the bot's logic hears nothing more in that conversation: the customer gets a wait notice only
     const before = (await c.received()).length;
     await c.say('hello?');
     await settle(second);
-    expect((await c.received()).length).toBe(before);
+    expect((await c.received()).slice(before)).toEqual([STILL_LOOKING_TEXT]);
+    expect(bot!.seen.filter((a) => a.type === 'message' && a.text === 'hello?')).toEqual([]);
   });
 
   it('an action that keeps failing is reported as handoff.status failed once its attempts are spent, and counted', async () => {

@@ -48,6 +48,40 @@ export const ConversationListQuerySchema = z.object({
   page: z.string().optional().transform((p) => (p && /^\d+$/.test(p) ? Number(p) : 1)),
 });
 
+const hourOrNull = z.number().int().min(0).max(23).nullable().optional();
+const minuteOrNull = z.number().int().min(0).max(59).nullable().optional();
+
+/** One day of `PATCH /inboxes/{id}` `working_hours` (Rails checks the same ranges). */
+export const WorkingHourBodySchema = z.object({
+  day_of_week: z.number().int().min(0).max(6),
+  closed_all_day: z.boolean().optional(),
+  open_all_day: z.boolean().optional(),
+  open_hour: hourOrNull,
+  open_minutes: minuteOrNull,
+  close_hour: hourOrNull,
+  close_minutes: minuteOrNull,
+});
+
+/** `PATCH /inboxes/{id}`: the settings the sandbox keeps (name, business hours, out-of-office text, time zone). */
+export const InboxUpdateBodySchema = z.looseObject({
+  name: z.string().min(1).optional(),
+  working_hours_enabled: z.boolean().optional(),
+  out_of_office_message: z.string().nullable().optional(),
+  timezone: z.string().min(1).optional(),
+  working_hours: z.array(WorkingHourBodySchema).optional(),
+  enable_auto_assignment: z.boolean().optional(),
+});
+
+/** `POST /teams` (administrator). */
+export const TeamCreateBodySchema = z.object({ name: z.string().min(1), description: z.string().optional(), allow_auto_assign: z.boolean().optional() });
+
+/** `POST /inbox_members` (the inbox's agents become exactly these) and `POST /teams/{id}/team_members` (these join). */
+export const InboxMembersBodySchema = z.object({ inbox_id: id, user_ids: z.array(id) });
+export const TeamMembersBodySchema = z.object({ user_ids: z.array(id) });
+
+/** `POST /sandbox/agents/{id}/availability`: what the agent sets in the dashboard. */
+export const AvailabilityBodySchema = z.object({ status: z.enum(['online', 'busy', 'offline']) });
+
 export const ContactListQuerySchema = z.object({
   page: z.string().optional().transform((p) => (p && /^\d+$/.test(p) ? Number(p) : 1)),
   sort: z.enum(['name', '-name', 'email', '-email', 'phone_number', '-phone_number', 'created_at', '-created_at', 'last_activity_at', '-last_activity_at']).optional(),

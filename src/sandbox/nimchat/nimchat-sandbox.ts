@@ -10,6 +10,11 @@ import { ACCOUNT, SANDBOX_VERSION, type SandboxAgentBot, type SandboxContact, ty
 import { contactWebhookData, conversationEventPayload, conversationPushData, messageEventPayload } from './nimchat-payloads';
 import {
   AssignmentBodySchema,
+  AvailabilityBodySchema,
+  InboxMembersBodySchema,
+  InboxUpdateBodySchema,
+  TeamCreateBodySchema,
+  TeamMembersBodySchema,
   ContactCreateBodySchema,
   ContactListQuerySchema,
   ConversationCreateBodySchema,
@@ -272,6 +277,10 @@ export class NimchatSandbox {
       const user = requireUser(actor);
       return { status: 200, body: this.state.teams.map((t) => teamView(t, user)) };
     }));
+    r.on('POST', `${acct}/teams`, wrap((req, actor) => {
+      requireAdmin(actor);
+      return { status: 200, body: teamRecord(this.state.createTeam(parseParams(TeamCreateBodySchema, req.body))) };
+    }));
     r.on('GET', `${acct}/teams/:team`, wrap((req, actor) => {
       const user = requireUser(actor);
       return { status: 200, body: teamView(this.state.team(Number(req.params.team)), user) };
@@ -330,6 +339,35 @@ export class NimchatSandbox {
     r.on('GET', `${acct}/inboxes/:inbox`, wrap((req, actor) => {
       const user = requireUser(actor);
       return { status: 200, body: inboxView(visibleInbox(req, user), user) };
+    }));
+    r.on('PATCH', `${acct}/inboxes/:inbox`, wrap((req, actor) => {
+      const user = requireAdmin(actor);
+      const inbox = this.state.inbox(Number(req.params.inbox));
+      this.state.updateInbox(inbox, parseParams(InboxUpdateBodySchema, req.body));
+      return { status: 200, body: inboxView(inbox, user) };
+    }));
+    // the inbox's agents become exactly those listed (Chatwoot's create-or-update of inbox members)
+    r.on('POST', `${acct}/inbox_members`, wrap((req, actor) => {
+      requireAdmin(actor);
+      const body = parseParams(InboxMembersBodySchema, req.body);
+      const inbox = this.state.inbox(body.inbox_id);
+      for (const userId of body.user_ids) this.state.user(userId);
+      inbox.memberIds = [...new Set(body.user_ids)];
+      return { status: 200, body: { payload: this.state.users.filter((u) => inbox.memberIds.includes(u.id)).map(agentView) } };
+    }));
+    r.on('POST', `${acct}/teams/:team/team_members`, wrap((req, actor) => {
+      requireAdmin(actor);
+      const team = this.state.team(Number(req.params.team));
+      const body = parseParams(TeamMembersBodySchema, req.body);
+      const added = body.user_ids.map((userId) => this.state.user(userId)).filter((u) => !team.memberIds.includes(u.id));
+      team.memberIds.push(...added.map((u) => u.id));
+      return { status: 200, body: added.map(agentView) };
+    }));
+    // the inbox's agents, each with the availability they set (or presence set for them)
+    r.on('GET', `${acct}/inbox_members/:inbox`, wrap((req, actor) => {
+      const user = requireUser(actor);
+      const inbox = visibleInbox(req, user);
+      return { status: 200, body: { payload: this.state.users.filter((u) => inbox.memberIds.includes(u.id)).map(agentView) } };
     }));
     r.on('POST', `${acct}/inboxes/:inbox/set_agent_bot`, wrap((req, actor) => {
       requireAdmin(actor);
@@ -559,6 +597,19 @@ export class NimchatSandbox {
       if (submitted === undefined) throw new SandboxHttpError(422, 'submitted_values is required');
       return { status: 200, body: publicMessageView(this.state, this.state.updateSubmittedValues(c, Number(req.params.message), submitted)) };
     }));
+
+    // /sandbox: what people do in the dashboard, without a token (play the agents)
+    r.on('GET', '/sandbox/agents', () => ({ status: 200, body: this.state.users.map(agentView) }));
+    r.on('POST', '/sandbox/agents/:id/availability', (req) => {
+      try {
+        const user = this.state.user(Number(req.params.id));
+        this.state.setAvailability(user, parseParams(AvailabilityBodySchema, req.body).status);
+        return { status: 200, body: agentView(user) };
+      } catch (error) {
+        if (error instanceof SandboxHttpError) return { status: error.status, body: { error: error.message } };
+        throw error;
+      }
+    });
 
     // files: data_url redirects to the blob, as on the real server
     r.on('GET', '/rails/active_storage/blobs/redirect/:key/:name', (req) => {

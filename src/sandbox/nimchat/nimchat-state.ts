@@ -78,6 +78,16 @@ function defaultWorkingHours(): SandboxWorkingHour[] {
   );
 }
 
+/** Rails accepts IANA names (and its own aliases); the sandbox takes what Intl knows. */
+function validTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 const E164 = /\+[1-9]\d{1,14}$/;
 
@@ -180,6 +190,71 @@ export class NimchatSandboxState {
   botOfInbox(inboxId: number): SandboxAgentBot | undefined {
     const inbox = this.inboxes.find((i) => i.id === inboxId);
     return inbox?.agentBotId ? this.agentBots.get(inbox.agentBotId) : undefined;
+  }
+
+  // ---- inboxes and agents
+
+  /** `PATCH /inboxes/{id}`: settings and, when given, the business hours (a day not listed keeps its hours). */
+  updateInbox(
+    inbox: SandboxInbox,
+    changes: {
+      name?: string;
+      working_hours_enabled?: boolean;
+      out_of_office_message?: string | null;
+      timezone?: string;
+      enable_auto_assignment?: boolean;
+      working_hours?: Array<Partial<SandboxWorkingHour> & { day_of_week: number }>;
+    },
+  ): void {
+    if (changes.timezone !== undefined && !validTimeZone(changes.timezone)) throw new SandboxRecordInvalid([{ attribute: 'timezone', message: 'Timezone is not included in the list' }]);
+    const { working_hours: hours, ...settings } = changes;
+    Object.assign(inbox, Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
+    for (const h of hours ?? []) {
+      const closed = h.closed_all_day === true;
+      const allDay = h.open_all_day === true;
+      if (closed && allDay) throw new SandboxRecordInvalid([{ attribute: 'base', message: 'open_all_day and closed_all_day cannot be true at the same time' }]);
+      const day: SandboxWorkingHour = allDay
+        ? { day_of_week: h.day_of_week, closed_all_day: false, open_all_day: true, open_hour: 0, open_minutes: 0, close_hour: 23, close_minutes: 59 }
+        : {
+            day_of_week: h.day_of_week,
+            closed_all_day: closed,
+            open_all_day: false,
+            open_hour: h.open_hour ?? null,
+            open_minutes: h.open_minutes ?? null,
+            close_hour: h.close_hour ?? null,
+            close_minutes: h.close_minutes ?? null,
+          };
+      if (!closed && !allDay) {
+        if (day.open_hour === null || day.open_minutes === null || day.close_hour === null || day.close_minutes === null) {
+          throw new SandboxRecordInvalid([{ attribute: 'open_hour', message: "Open hour can't be blank" }]);
+        }
+        if (day.open_hour * 60 + day.open_minutes >= day.close_hour * 60 + day.close_minutes) {
+          throw new SandboxRecordInvalid([{ attribute: 'close_hour', message: 'Close hour Closing time cannot be before opening time' }]);
+        }
+      }
+      inbox.working_hours = inbox.working_hours.map((w) => (w.day_of_week === day.day_of_week ? day : w));
+    }
+  }
+
+  createTeam(body: { name: string; description?: string; allow_auto_assign?: boolean }): SandboxTeam {
+    // Team names are unique in the account, whatever their case.
+    const name = body.name;
+    if (this.teams.some((t) => t.name.toLowerCase() === name.toLowerCase())) throw new SandboxRecordInvalid([{ attribute: 'name', message: 'Name has already been taken' }]);
+    const t = Math.floor(this.nowSeconds());
+    const team: SandboxTeam = { id: Math.max(0, ...this.teams.map((x) => x.id)) + 1, name, description: body.description ?? '', allow_auto_assign: body.allow_auto_assign ?? true, memberIds: [], created_at: t, updated_at: t };
+    this.teams.push(team);
+    return team;
+  }
+
+  user(id: number): SandboxUser {
+    const user = this.users.find((u) => u.id === id);
+    if (!user) throw new SandboxHttpError(404, 'Resource could not be found');
+    return user;
+  }
+
+  /** What an agent sets in the dashboard (or presence sets for them): online, busy or offline. */
+  setAvailability(user: SandboxUser, status: SandboxUser['availability']): void {
+    user.availability = status;
   }
 
   // ---- agent bots

@@ -51,7 +51,7 @@ export const SANDBOX_INBOX_SIGNATURE = 'c2FuZGJveC1pbmJveC1zaWduYXR1cmUtMTIzNDU2
 export const SANDBOX_ACCESS_TOKEN = 'sandbox-woztell-token';
 export const SANDBOX_CHANNEL_SECRET = 'sandbox-woztell-channel-secret';
 export const SANDBOX_BOT_NUMBER = '85268227287';
-export const SANDBOX_FOLDERS = ['main', 'bot', 'done'];
+export const SANDBOX_FOLDERS = ['main', 'bot', 'done', 'urgent'];
 
 export class WoztellSandboxState {
   readonly members = new Map<string, SandboxMember>();
@@ -60,7 +60,7 @@ export class WoztellSandboxState {
   readonly folders = new Set(SANDBOX_FOLDERS);
   readonly users: SandboxInboxUser[] = [
     { userId: '6474449cdfc4ee3646d392b1', name: 'Anna (agent)', email: 'anna@sandbox.test', role: 'AGENT', agentRole: 'AGENT', folders: ['main', 'done'] },
-    { userId: '6474449cdfc4ee3646d392b2', name: 'Ben (manager)', email: 'ben@sandbox.test', role: 'ADMIN', agentRole: 'MANAGER', folders: ['main', 'bot', 'done'] },
+    { userId: '6474449cdfc4ee3646d392b2', name: 'Ben (manager)', email: 'ben@sandbox.test', role: 'ADMIN', agentRole: 'MANAGER', folders: ['main', 'bot', 'done', 'urgent'] },
     { userId: '6474449cdfc4ee3646d392b3', name: 'Cleo (agent)', email: 'cleo@sandbox.test', role: 'AGENT', agentRole: 'AGENT', folders: ['bot'] },
   ];
   private seq = 0;

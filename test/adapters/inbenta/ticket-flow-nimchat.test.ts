@@ -13,6 +13,7 @@ import { DESCRIPTION_PROMPT, EMAIL_PROMPT, EMAIL_RETRY_PROMPT, TICKET_FAILED_TEX
 import { App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
+import { WELCOME_BACK_TEXT } from '../../../src/bot/support-bot';
 
 const MENU = 'How can I help you today?';
 
@@ -191,7 +192,9 @@ describe('tickets on Nimchat', () => {
     await settle();
     const statuses = h.bot.seen.filter((x) => x.name === 'handoff.status' && x.conversation?.id.endsWith(`:${b.conversationId}`));
     expect(statuses.map((s) => s.value)).toContainEqual({ state: 'completed', message: `Ticket ${ticketB.full_uuid} was closed.` });
-    expect((await b.received()).slice(-1)[0]).toContain('has been closed');
+    // Told of the close, then greeted back by the example bot.
+    expect((await b.received()).slice(-2)[0]).toContain('has been closed');
+    expect((await b.received()).slice(-1)[0]).toBe(WELCOME_BACK_TEXT);
     expect(await h.app.runtime.ownership.owner('nimchat', statuses[0]!.conversation!.id)).toBe('bot');
   });
 

@@ -10,6 +10,7 @@ import { messageCreated, postSigned } from '../../helpers/payloads';
 import { NotSupportedError } from '../../../src/errors';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { HANDOFF_FAILED_TEXT } from '../../../src/bot/support-bot';
+import { STILL_LOOKING_TEXT } from '../../../dialogs/handoff-wait/wait-notices';
 
 const MENU = 'How can I help you today?';
 
@@ -45,11 +46,14 @@ describe('handoff on Nimchat', () => {
     expect(h.sandbox.state.handoffs).toHaveLength(1); // recorded as a bot handoff
     expect(h.bot.seen.some((a) => a.name === 'handoff.status' && (a.value as { state: string }).state === 'accepted')).toBe(true);
 
+    // Waiting for a human: one wait notice (no NIMCHAT_API_TOKEN here: no queue position), then silence.
     const before = (await c.received()).length;
     await c.say('hello? anyone?');
+    await h.settle();
     await c.say('still there?');
     await h.settle();
-    expect((await c.received()).length).toBe(before); // silent while a human owns it
+    expect((await c.received()).slice(before)).toEqual([STILL_LOOKING_TEXT]);
+    expect(h.bot.seen.filter((a) => a.type === 'message').map((a) => a.text)).toEqual(['hello', 'I need to talk to a person']);
 
     await h.agentSetStatus(c.conversationId, 'pending');
     await h.settle();

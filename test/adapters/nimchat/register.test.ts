@@ -138,4 +138,12 @@ describe('agent-bot registration against the sandbox admin API', () => {
     const down = await runChecks({ NIMCHAT_BASE_URL: 'http://127.0.0.1:9', NIMCHAT_BOT_TOKEN: 'x', STORAGE_URL: 'memory:' });
     expect(down.find((c) => c.verdict === 'fail')?.text).toMatch(/cannot be reached/);
   });
+
+  it('doctor checks NIMCHAT_API_TOKEN: a user token reads the availability, a bot token cannot', async () => {
+    const bot = sandbox.state.createBot({ name: 'b2', outgoing_url: 'https://x' });
+    const base = { NIMCHAT_BASE_URL: sandbox.baseUrl, NIMCHAT_BOT_TOKEN: bot.accessToken, NIMCHAT_WEBHOOK_SECRET: bot.secret, STORAGE_URL: 'memory:' };
+    expect((await runChecks({ ...base, NIMCHAT_API_TOKEN: sandbox.agentToken })).map((c) => c.text)).toContain('NIMCHAT_API_TOKEN is a user token: business hours, agents online and the queue can be read');
+    expect((await runChecks({ ...base, NIMCHAT_API_TOKEN: bot.accessToken })).find((c) => c.verdict === 'fail')?.text).toMatch(/NIMCHAT_API_TOKEN is an agent bot token/);
+    expect((await runChecks(base)).find((c) => c.text.startsWith('NIMCHAT_API_TOKEN'))?.verdict).toBe('warn');
+  });
 });
