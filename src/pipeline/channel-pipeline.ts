@@ -23,6 +23,7 @@ import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
 import type { Connector, PlannedEvent, Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
 import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
+import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -68,6 +69,7 @@ export class ChannelPipeline {
   private logicKnown: Promise<BotLogic>;
   private resolveLogic!: (logic: BotLogic) => void;
   private readonly received;
+  private readonly ack;
   private readonly turns;
 
   constructor(
@@ -82,6 +84,7 @@ export class ChannelPipeline {
     if (options.logic) this.useLogic(options.logic);
     const labels = { platform: this.platform };
     this.received = runtime.metrics?.webhooksReceived.labels(labels);
+    this.ack = runtime.metrics?.webhookAck.labels(labels);
     this.turns = runtime.metrics?.turns;
     this.registerEffects();
     runtime.runner?.register(this.platform, (stored) => this.processStored(stored));
@@ -98,6 +101,7 @@ export class ChannelPipeline {
 
   /** Transport-free entry: authenticity, parsing, the durable accept; the turn runs after the answer. */
   async handle(input: WebhookInput): Promise<WebhookResult> {
+    const started = performance.now();
     this.received?.inc();
     const { connector, runtime } = this;
     if (runtime.queue.isClosed) return { status: connector.redeliverStatus, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
@@ -118,12 +122,20 @@ export class ChannelPipeline {
     const event = planned.event;
     let accepted: Awaited<ReturnType<typeof runtime.stores.inbox.accept>>;
     try {
-      accepted = await runtime.stores.inbox.accept({ platform: this.platform, conversationId: event.conversationId, dedupeKeys: event.dedupeKeys, ttlMs: runtime.dedupeTtlMs, payload: event });
+      accepted = await runtime.stores.inbox.accept({
+        platform: this.platform,
+        conversationId: event.conversationId,
+        dedupeKeys: event.dedupeKeys,
+        ttlMs: runtime.dedupeTtlMs,
+        payload: event,
+        timeline: webhookStep(this.platform, event),
+      });
     } catch (error) {
       // Nothing was stored: the platform must deliver again (the status it redelivers on, not a generic 500).
       this.logger.error('could not store a webhook event', { conversationId: event.conversationId, error });
       return { status: connector.redeliverStatus, body: errorBody('storage_unavailable', 'the event could not be stored; deliver again') };
     }
+    this.ack?.observe((performance.now() - started) / 1000);
     if (accepted.duplicate) {
       runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
@@ -188,6 +200,11 @@ export class ChannelPipeline {
     );
   }
 
+  /** An event taken back from the set-aside ones (the console's retry): processed as if just accepted. */
+  requeue(stored: InboxEvent): void {
+    this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent));
+  }
+
   // ---------------------------------------------------------------- turns
 
   /** A stored event read back by the replica holding its conversation; a commit failure is thrown (tried again). */
@@ -236,11 +253,18 @@ export class ChannelPipeline {
     const { runtime, connector } = this;
     const context = new TurnContext(this.bot.adapter, activity);
     this.turns?.inc({ platform: this.platform, type: activity.type ?? 'unknown' });
+    // The turn's timeline step, committed with it; its duration is known at the end.
+    const started = performance.now();
+    const step = turnStep(this.platform, activity, owner, runtime.clock.now());
+    const writes = currentTurn()?.writes;
+    writes?.addTimeline(step);
+    const ended = () => (step.durationMs = Math.round((performance.now() - started) * 10) / 10);
     const entry = customerEntry(activity) ?? agentEntry(activity);
     if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
     if (activity.type === ActivityTypes.Message && owner !== 'bot') {
       this.logger.debug('message kept from the bot', { conversationId: activity.conversation?.id, owner });
       await this.options.onSilencedMessage?.(context, owner);
+      ended();
       return;
     }
     const logic = this.logic ?? (await this.logicKnown);
@@ -249,7 +273,9 @@ export class ChannelPipeline {
     } catch (error) {
       // Already counted and logged by the face's first middleware.
       this.logger.debug('turn ended with an error', { conversationId: activity.conversation?.id, error });
+      step.detail = { ...step.detail, error: error instanceof Error ? error.message : String(error) };
     }
+    ended();
   }
 
   // ---------------------------------------------------------------- outgoing
@@ -315,6 +341,7 @@ export class ChannelPipeline {
     const scope = currentTurn() as OwnTurnScope | undefined;
     if (scope?.writes && scope.conversationId === conversationId) {
       scope.writes.addOutbox(action);
+      scope.writes.addTimeline(queuedStep(action));
       scope.effects.push(action);
       return;
     }
@@ -349,12 +376,14 @@ export class ChannelPipeline {
         const { reference } = action.payload as HandoffEffect;
         const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
         this.logger.info('handoff done', { conversationId: action.conversationId });
+        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'accepted' });
         return this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
           { type: 'handoff_completed', platformStatus: outcome.platformStatus, details: outcome.details, observedAt: outcome.observedAt },
         ]);
       },
       failed: (action, message) => {
         this.logger.error('handoff failed', { conversationId: action.conversationId, reason: message });
+        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'failed' });
         return this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
       },
     });

@@ -15,6 +15,8 @@ import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
 import { ConversationRunner } from '../replicas/conversation-runner';
 import { TurnAdmission } from './turn-admission';
 import { TurnStorage } from './turn-storage';
+import { recordStep } from '../timeline/record-step';
+import { ownershipStep } from '../timeline/timeline-steps';
 
 export interface PipelineRuntimeOptions {
   /** Default: `memory:` stores (nothing survives a restart). */
@@ -60,7 +62,9 @@ export class PipelineRuntime {
     this.storage = new TurnStorage(this.stores.storage);
     this.queue = options.queue ?? new ConversationQueue();
     this.delivery = new OutboxDelivery(this.stores.outbox, { ...options.outbox, clock: this.clock, logger: this.logger, metrics: this.metrics });
-    this.ownership = new OwnershipStore(this.storage);
+    this.ownership = new OwnershipStore(this.storage, ({ channelId, conversationId, before, after, transition }) =>
+      recordStep(this.stores.timeline, ownershipStep(channelId, conversationId, { from: before.owner, to: after.owner, reason: after.reason, transition, platformStatus: after.platformStatus, details: after.details }), this.logger),
+    );
     this.transcripts = new StorageTranscriptStore(this.storage);
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;

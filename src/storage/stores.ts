@@ -7,6 +7,7 @@ import type { Outbox } from './outbox';
 import type { ReplicaCoordination } from '../replicas/replica-coordination';
 import type { PruneResult, RetentionPolicy } from './retention';
 import type { TurnWrites } from './turn-writes';
+import type { Timeline } from './timeline';
 
 export interface Stores {
   /** botbuilder state (dialog stacks, user/conversation state), ownership, transcripts. */
@@ -14,6 +15,8 @@ export interface Stores {
   dedupe: DedupeStore;
   inbox: EventInbox;
   outbox: Outbox;
+  /** Every step of every conversation, and a summary per conversation (the operator's console reads them). */
+  timeline: Timeline;
   /** Whether what is kept survives a restart. */
   durable: boolean;
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */
