@@ -341,7 +341,7 @@ export class ChannelPipeline {
     const scope = currentTurn() as OwnTurnScope | undefined;
     if (scope?.writes && scope.conversationId === conversationId) {
       scope.writes.addOutbox(action);
-      scope.writes.addTimeline(queuedStep(action));
+      scope.writes.addTimeline({ ...queuedStep(action), at: this.runtime.clock.now() });
       scope.effects.push(action);
       return;
     }

@@ -63,7 +63,11 @@ export class PipelineRuntime {
     this.queue = options.queue ?? new ConversationQueue();
     this.delivery = new OutboxDelivery(this.stores.outbox, { ...options.outbox, clock: this.clock, logger: this.logger, metrics: this.metrics });
     this.ownership = new OwnershipStore(this.storage, ({ channelId, conversationId, before, after, transition }) =>
-      recordStep(this.stores.timeline, ownershipStep(channelId, conversationId, { from: before.owner, to: after.owner, reason: after.reason, transition, platformStatus: after.platformStatus, details: after.details }), this.logger),
+      recordStep(
+        this.stores.timeline,
+        { ...ownershipStep(channelId, conversationId, { from: before.owner, to: after.owner, reason: after.reason, transition, platformStatus: after.platformStatus, details: after.details }), at: this.clock.now() },
+        this.logger,
+      ),
     );
     this.transcripts = new StorageTranscriptStore(this.storage);
     this.backlogLimit = options.backlogLimit ?? 10_000;
