@@ -11,7 +11,7 @@ export async function serve(): Promise<number> {
     const routes = [app.nimchat ? 'POST /api/nimchat' : undefined, app.woztell ? 'POST /api/woztell' : undefined, app.inbenta ? 'GET|POST /api/inbenta' : undefined]
       .filter(Boolean)
       .join(', ');
-    process.stdout.write(`Bot endpoint listening on ${app.url} (${routes}, GET /healthz, /readyz, /metrics)\n`);
+    process.stdout.write(`Bot endpoint listening on ${app.url} (${routes}, GET /healthz, /readyz, /metrics${config.console.enabled ? ', /console' : ''})\n`);
   }
 
   await new Promise<void>((resolve) => {
@@ -43,44 +43,29 @@ function printSandboxBanner(app: App): void {
       ' NIMCHAT_BOT_TOKEN, or WOZTELL_ACCESS_TOKEN and WOZTELL_CHANNEL_SECRET (see README),',
       ' to serve a real installation.',
       line,
+      ` CONSOLE: open ${app.url}/console in a browser on this machine`,
+      '   watch every conversation and handoff live, and play every role: the customer',
+      '   (Nimchat, WOZTELL), the human agent and the Inbenta agent. The curl lines for',
+      '   the same roles are in the README (Sandbox).',
+      line,
       ` Bot endpoint:      ${app.url}/api/nimchat   (health: ${app.url}/healthz)`,
       ` Sandbox Nimchat:   ${base}   (account 1, inbox 1, team 1 "Support")`,
       ` Agent token:       ${s.agentToken}   (admin: ${s.adminToken})`,
       '',
       ' Chat as the customer from another terminal:',
       `   npm run handoff -- sandbox chat --url ${base}`,
-      '',
-      ' Or with curl (public client API):',
-      `   curl -s -X POST ${pub}/contacts -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
-      `   curl -s -X POST ${pub}/contacts/<source_id>/conversations`,
-      `   curl -s -X POST ${pub}/contacts/<source_id>/conversations/<id>/messages -H 'Content-Type: application/json' -d '{"content":"hi"}'`,
-      `   curl -s ${pub}/contacts/<source_id>/conversations/<id>/messages`,
-      ' Play the human agent (application API, user token):',
-      `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/messages -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"content":"Hi, Sam here"}'`,
-      `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/toggle_status -H 'api_access_token: ${s.agentToken}' -H 'Content-Type: application/json' -d '{"status":"pending"}'`,
+      ` Public client API:    ${pub}`,
       line,
       ` WOZTELL bot endpoint: ${app.url}/api/woztell`,
       ` Sandbox WOZTELL:      ${w.baseUrl}   (folders main, bot, done; handoff → main, release ← bot)`,
       '',
       ' Chat as a WOZTELL member from another terminal:',
       `   npm run handoff -- sandbox chat --platform woztell --url ${w.baseUrl}`,
-      ' Or with curl:',
-      `   curl -s -X POST ${w.baseUrl}/sandbox/members -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
-      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/messages -H 'Content-Type: application/json' -d '{"text":"hi"}'`,
-      `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/messages`,
-      ' Play the Inbox agent (answer, then move the thread back to the bot folder):',
-      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/agent-messages -H 'Content-Type: application/json' -d '{"text":"Hi, Anna here"}'`,
-      `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/thread -H 'Content-Type: application/json' -d '{"folder":"bot"}'`,
-      `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/thread   (folder, assignee, internal notes)`,
       line,
       ...(ib
         ? [
             ` Inbenta webhook:      ${app.url}/api/inbenta   (ticket and reply events registered)`,
             ` Sandbox Inbenta:      ${ib.authUrl}   ("leave a message" creates tickets here)`,
-            ' Play the Inbenta agent (list tickets, answer one, close it):',
-            `   curl -s ${ib.authUrl}/sandbox/tickets`,
-            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/answer -H 'Content-Type: application/json' -d '{"text":"Hi, we are on it"}'`,
-            `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<uuid>/close`,
             line,
           ]
         : []),
