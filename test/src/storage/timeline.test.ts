@@ -165,7 +165,10 @@ describe.each(engines)('timeline on %s', (_name, make) => {
     const three = await s.outbox.add({ platform: 'nimchat', conversationId: '1:2', kind: 'message', payload: {} });
     await s.outbox.attempt(two);
     await s.outbox.markRetry(two, 5_000_000_000_000, 'HTTP 500', step({ kind: 'delivery', detail: { outcome: 'retry' } }));
+    await s.outbox.attempt(one);
+    await s.outbox.attempt(one);
     await s.outbox.markFailed(one, 'HTTP 422', step({ kind: 'delivery', detail: { outcome: 'failed' } }));
+    expect((await s.outbox.get(one))!.attempts).toBe(2);
     await s.outbox.markDone(three, step({ conversationId: '1:2', kind: 'delivery', detail: { outcome: 'done' } }));
     const listed = await s.outbox.list({ statuses: ['pending', 'failed'], limit: 10 });
     expect(listed.map((a) => [a.id, a.status, a.lastError])).toEqual([
