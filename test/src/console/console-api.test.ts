@@ -174,7 +174,7 @@ describe('console: outbox and set-aside events', () => {
     const failed = await eventually(async () => ((await c.get('/console/api/outbox')).data.actions as Array<Record<string, any>>).find((a) => a.kind === 'handoff' && a.status === 'failed'), 8000, 'the failed handoff');
     expect(failed.lastError).toMatch(/500/);
     expect(failed.steps.length).toBeGreaterThan(0); // the note and the assignment went through
-    expect(await ada.received()).toContainEqual(expect.stringMatching(/couldn't reach a human/));
+    await eventually(async () => (await ada.received()).some((t) => /couldn't reach a human/.test(t)), 8000, "the bot's failure message");
 
     s.app.sandbox!.faults.length = 0;
     const res = await c.act(`/console/api/outbox/${failed.id}/retry`);
@@ -272,6 +272,7 @@ describe('console: outbox and set-aside events', () => {
     const ada = await nimchatCustomer(c);
     await ada.say('I want a human');
     const failed = await eventually(async () => ((await c.get('/console/api/outbox')).data.actions as Array<Record<string, any>>).find((a) => a.status === 'failed'), 8000, 'a failed action');
+    await s.settle(); // the bot's message about the failure is delivered too
     const before = (await c.get('/console/api/outbox')).data.actions;
     const csrf = await c.csrf();
     const cases: Array<[Promise<{ status: number; data: any }>, number, string]> = [
