@@ -66,9 +66,13 @@ function Chart({ spec, samples }: { spec: ChartSpec; samples: HealthSample[] }) 
         height: 54,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+        // Since the first sample kept (at most an hour ago), and never less than the last five minutes.
+        scales: {
+          x: { time: true, range: (_u, min) => [Math.min(min, Date.now() / 1000 - 300), Date.now() / 1000] },
+          y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+        },
         axes: [{ show: false }, { show: false }],
-        series: [{}, ...spec.series.map((s) => ({ stroke: s.stroke, width: 1.5, points: { show: false }, spanGaps: false }))],
+        series: [{}, ...spec.series.map((s, i) => ({ stroke: s.stroke, width: 1.5, points: { show: false }, spanGaps: false, ...(i === 0 ? { fill: `${s.stroke}22` } : {}) }))],
       },
       data(),
       box.current,

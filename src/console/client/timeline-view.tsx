@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Conversation, type TimelineEntry } from './api';
 import { clock, duration } from './format';
-import { useThrottledReload } from './live';
+import { useInterval, useThrottledReload } from './live';
 
 const ROLE_LABEL = { customer: 'Customer', bot: 'Bot', agent: 'Agent' } as const;
 
@@ -10,6 +10,9 @@ export function TimelineView({ version, conversation }: { version: number; conve
   const [entries, setEntries] = useState<TimelineEntry[]>([]);
   const [summary, setSummary] = useState<Conversation | undefined>(conversation);
   const lastId = useRef(0);
+  const [skew, setSkew] = useState(0);
+  const [now, setNow] = useState(Date.now());
+  useInterval(() => setNow(Date.now()), 1000);
   const current = useRef(conversation.conversationId);
 
   useEffect(() => {
@@ -21,8 +24,9 @@ export function TimelineView({ version, conversation }: { version: number; conve
 
   const load = async () => {
     const id = conversation.conversationId;
-    const answer = await get<{ conversation?: Conversation; entries: TimelineEntry[] }>(`conversations/${encodeURIComponent(id)}/timeline?after=${lastId.current}&limit=1000`);
+    const answer = await get<{ now: number; conversation?: Conversation; entries: TimelineEntry[] }>(`conversations/${encodeURIComponent(id)}/timeline?after=${lastId.current}&limit=1000`);
     if (current.current !== id) return;
+    setSkew(answer.now - Date.now());
     if (answer.conversation) setSummary(answer.conversation);
     if (answer.entries.length > 0) {
       lastId.current = answer.entries.at(-1)!.id;
@@ -41,7 +45,7 @@ export function TimelineView({ version, conversation }: { version: number; conve
         {summary && (
           <span>
             owner <span class={`owner ${summary.owner}`}>{summary.owner}</span>
-            {summary.owner !== 'bot' && summary.waitingMs !== undefined && <span class="waiting"> waiting {duration(summary.waitingMs)}</span>}
+            {summary.owner !== 'bot' && summary.waitingSince !== undefined && <span class="waiting"> waiting {duration(Math.max(0, now + skew - summary.waitingSince))}</span>}
           </span>
         )}
       </header>
