@@ -24,6 +24,7 @@ import type { Connector, PlannedEvent, Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
 import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
 import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
+import { recordStep } from '../timeline/record-step';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -256,8 +257,7 @@ export class ChannelPipeline {
     // The turn's timeline step, committed with it; its duration is known at the end.
     const started = performance.now();
     const step = turnStep(this.platform, activity, owner, runtime.clock.now());
-    const writes = currentTurn()?.writes;
-    writes?.addTimeline(step);
+    recordStep(runtime.stores.timeline, step, this.logger);
     const ended = () => (step.durationMs = Math.round((performance.now() - started) * 10) / 10);
     const entry = customerEntry(activity) ?? agentEntry(activity);
     if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
