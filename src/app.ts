@@ -49,6 +49,8 @@ import { SupportBot } from './bot/support-bot';
 import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
 import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
+import { mountAppConsole, type AppConsoleOptions } from './console/app-console';
+import type { MountedConsole } from './console/console-routes';
 
 export interface AppOptions {
   logger?: Logger;
@@ -74,6 +76,8 @@ export interface AppOptions {
   clock?: Clock;
   /** How the durable timers (the no-answer ladder) are polled. */
   timers?: Omit<TimerRunnerOptions, 'clock' | 'logger'>;
+  /** The console's timing (health samples, live polling) and clock. */
+  console?: AppConsoleOptions;
 }
 
 /** What the bot is built with. */
@@ -133,6 +137,8 @@ export class App {
   ladder!: NoAnswerLadder;
   notices!: WaitNotices;
   availability!: HumanAvailability;
+  /** The operator's page at /console (mounted whether on or off: off, it answers 404). */
+  console?: MountedConsole;
   /** The bot's logic, as every adapter runs it. */
   readonly logic = (context: TurnContext) => this.bot.run(context);
   private pruneTimer?: NodeJS.Timeout;
@@ -188,6 +194,9 @@ export class App {
     this.followUpHandoffs(platforms);
     this.bot = this.createBot(platforms);
     this.routes = this.webhookRoutes();
+    const { nimchat: n, woztell: w, inbenta: i } = platforms;
+    const credentials = [n?.botToken, n?.webhookSecret, n?.urlTokenSecret, w?.accessToken, w?.channelSecret, w?.inboxSignature, i?.apiKey, i?.apiSecret, i?.webhookSecret, i?.userPersonalSecret];
+    this.console = mountAppConsole(this, credentials.filter((s): s is string => typeof s === 'string'), this.options.console);
 
     // What was pending before the last stop goes first, so per conversation it keeps its order: the
     // outbox's actions (older than any turn recovered now), then the unfinished events.
@@ -489,6 +498,7 @@ export class App {
     const delivered = await this.runtime.delivery.whenIdle(timeout);
     this.runtime.delivery.stop();
     if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
+    this.console?.close();
     if (this.server.server.listening) {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

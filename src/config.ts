@@ -148,6 +148,9 @@ const EnvSchema = z.object({
   INBENTA_WEBHOOK_SECRET: optionalText,
   INBENTA_USER_PERSONAL_SECRET: optionalText,
   INBENTA_EXTERNAL_ID: bool('INBENTA_EXTERNAL_ID', true),
+  CONSOLE_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: 'CONSOLE_TOKEN must be at least 16 characters' }),
+  CONSOLE_READ_ONLY: bool('CONSOLE_READ_ONLY', false),
+
   INBENTA_TICKET_LANGUAGE: optionalText.refine((s) => s === undefined || /^[a-z]{2}(-[A-Za-z]{2})?$/.test(s), {
     message: 'INBENTA_TICKET_LANGUAGE must be a language code such as en or en-GB',
   }),
@@ -220,8 +223,19 @@ export interface InbentaConfig {
   language?: string;
 }
 
+/** The operator's web page at /console. */
+export interface ConsoleConfig {
+  /** Served at all: in sandbox mode, or with a token. */
+  enabled: boolean;
+  /** Asked once per browser session when set; without it only loopback clients of a sandbox get in. */
+  token?: string;
+  /** Retry, discard and the sandbox's roles are refused. */
+  readOnly: boolean;
+}
+
 export interface Config {
   env: Env;
+  console: ConsoleConfig;
   production: boolean;
   port: number;
   host: string;
@@ -354,10 +368,13 @@ export function loadConfig(
     env.INBENTA_WEBHOOK_SECRET,
     env.INBENTA_USER_PERSONAL_SECRET,
     ...(isPostgresUrl(env.STORAGE_URL) ? passwordOf(env.STORAGE_URL) : []),
+    env.CONSOLE_TOKEN,
   ].filter((s): s is string => s !== undefined);
 
+  const sandbox = !production && !anyPlatform;
   return {
     env,
+    console: { enabled: sandbox || env.CONSOLE_TOKEN !== undefined, token: env.CONSOLE_TOKEN, readOnly: env.CONSOLE_READ_ONLY },
     production,
     port: env.PORT,
     host: env.HOST,

@@ -2,12 +2,13 @@
  * Processing of accepted events, shared by every webhook intake (chat adapters, Inbenta ticket
  * events): each event runs in its conversation's queue, counted as started before it runs and marked
  * done after; at start the unfinished ones are queued again in their order, and one whose processing
- * started too often without finishing is set aside.
+ * started too often without finishing is set aside (kept, not processed, until an operator acts).
  */
 import type { ConversationQueue } from './conversation-queue';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { EventInbox, InboxEvent } from './storage/event-inbox';
+import { inboxEventStep } from './timeline/timeline-steps';
 
 /** An event whose processing started this many times without finishing is set aside. */
 export const MAX_EVENT_ATTEMPTS = 3;
@@ -49,7 +50,9 @@ export async function recoverInboxEvents(deps: InboxProcessingDeps, platform: st
   for (const event of await deps.inbox.unfinished(platform)) {
     if (event.attempts >= MAX_EVENT_ATTEMPTS) {
       deps.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts: event.attempts });
-      await deps.inbox.markDone(event.id);
+      // Kept (listed in the console, where an operator retries or discards it), never processed again by itself.
+      const reason = `its processing started ${event.attempts} times without finishing`;
+      await deps.inbox.setAside(event.id, reason, inboxEventStep(event, 'set_aside', reason));
       continue;
     }
     deps.metrics?.inboxRecovered.inc({ platform });

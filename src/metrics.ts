@@ -57,6 +57,19 @@ export class Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly webhookAck = new Histogram({
+    name: 'handoff_webhook_ack_seconds',
+    help: 'Time from a webhook read to its answer (durable accept included), by platform',
+    labelNames: ['platform'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly handoffs = new Counter({
+    name: 'handoff_handoffs_total',
+    help: 'Handoffs carried out on a platform, by platform and outcome (accepted, failed)',
+    labelNames: ['platform', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'handoff_queue_depth',
     help: 'Turns waiting or running in the per-conversation queues',

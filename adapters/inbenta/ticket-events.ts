@@ -14,7 +14,7 @@ import { parseJsonBody } from '../../src/http/json-body';
 import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
 import type { ConversationQueue } from '../../src/conversation-queue';
-import type { EventInbox } from '../../src/storage/event-inbox';
+import type { EventInbox, InboxEvent } from '../../src/storage/event-inbox';
 import type { OutboxDelivery } from '../../src/outbox/outbox-delivery';
 import type { OwnershipStore } from '../../src/ownership';
 import type { Metrics } from '../../src/metrics';
@@ -83,6 +83,7 @@ export class InbentaTicketEvents {
     });
     options.outbox.register(PLATFORM, 'relay', {
       execute: (action) => this.relay(action.payload as RelayAction),
+      describe: (action) => ({ role: 'agent', text: (action.payload as RelayAction).text }),
       failed: (action, message) => {
         this.logger.error('a ticket message could not be delivered to the customer', { conversationId: action.conversationId, reason: message });
       },
@@ -143,6 +144,7 @@ export class InbentaTicketEvents {
       dedupeKeys: [`inbenta:${event.item}:${event.id}:${event.action}:${event.timestamp ?? ''}`],
       ttlMs: this.options.dedupeTtlMs ?? 24 * 3600_000,
       payload: event,
+      timeline: { platform: PLATFORM, conversationId: link.conversationId, kind: 'webhook', detail: { event: `${event.item}: ${event.action}`, keys: [`ticket ${link.fullUuid}`] } },
     });
     if (result.duplicate) {
       this.options.metrics?.webhooksDeduplicated.inc({ platform: PLATFORM });
@@ -163,6 +165,11 @@ export class InbentaTicketEvents {
 
   private inboxDeps(): InboxProcessingDeps {
     return { inbox: this.options.inbox, queue: this.options.queue, logger: this.logger, metrics: this.options.metrics };
+  }
+
+  /** An event taken back from the set-aside ones (the console's retry): processed as if just accepted. */
+  requeue(stored: InboxEvent): void {
+    this.schedule(stored.id, stored.conversationId, stored.payload as InbentaWebhookEvent);
   }
 
   /** Queues the events accepted before a stop that were not processed. */

@@ -11,7 +11,7 @@ export async function serve(): Promise<number> {
     const routes = [app.nimchat ? 'POST /api/nimchat' : undefined, app.woztell ? 'POST /api/woztell' : undefined, app.inbenta ? 'GET|POST /api/inbenta' : undefined]
       .filter(Boolean)
       .join(', ');
-    process.stdout.write(`Bot endpoint listening on ${listening(app)} (${routes}, GET /healthz, /readyz, /metrics)\n`);
+    process.stdout.write(`Bot endpoint listening on ${listening(app)} (${routes}, GET /healthz, /readyz, /metrics${config.console.enabled ? ', /console' : ''})\n`);
   }
 
   await new Promise<void>((resolve) => {
@@ -49,6 +49,10 @@ export function sandboxBanner(app: App): string {
     ' To serve a real installation (see README), set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN,',
     ' or WOZTELL_ACCESS_TOKEN and WOZTELL_CHANNEL_SECRET; for tickets in a real Inbenta, also',
     ' INBENTA_API_KEY and INBENTA_API_SECRET, and INBENTA_WEBHOOK_SECRET (agents\' answers).',
+    line,
+    ` CONSOLE: open ${app.url}/console in a browser on this machine`,
+    '   watch every conversation and handoff live, and play every role: the customer',
+    '   (Nimchat, WOZTELL), the human agent and the Inbenta agent. The same with curl:',
     line,
     ` Listening on:      ${listening(app)}`,
     ` Bot endpoint:      ${app.url}/api/nimchat   (health: ${app.url}/healthz)`,

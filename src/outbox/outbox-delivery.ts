@@ -13,12 +13,16 @@ import { outsideTurn } from '../turn-scope';
 import type { StepProgress } from './step-progress';
 import type { Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
+import type { TimelineRole } from '../storage/timeline';
+import { deliveryStep } from '../timeline/timeline-steps';
 
 export interface OutboxExecutor {
   /** Carries the action out; steps marked done in `progress` are skipped on a retry. */
   execute(action: OutboxAction, progress: StepProgress): Promise<unknown>;
   succeeded?(action: OutboxAction, result: unknown): Promise<void> | void;
   failed?(action: OutboxAction, message: string): Promise<void> | void;
+  /** The message the action carries to a reader, for the conversation's timeline (a relayed answer). */
+  describe?(action: OutboxAction): { role: TimelineRole; text: string } | undefined;
 }
 
 export interface OutboxDeliveryOptions {
@@ -45,6 +49,8 @@ export class OutboxDelivery {
   /** Ids waiting or being attempted: an action is queued once, however it is announced (commit, resume). */
   private readonly queuedIds = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Ids whose attempt is running now. */
+  private readonly attempting = new Set<number>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private stopped = false;
@@ -135,6 +141,68 @@ export class OutboxDelivery {
     return new Promise((resolve) => (lane.idle ??= []).push(resolve));
   }
 
+  /**
+   * An operator's retry: a failed action is pending again with its attempts reset and queued behind its
+   * conversation's actions; a pending one waiting for its backoff is attempted now. False when the
+   * action is neither pending nor failed.
+   */
+  async retry(id: number): Promise<boolean> {
+    const record = await this.outbox.get(id);
+    if (!record || (record.status !== 'pending' && record.status !== 'failed')) return false;
+    const now = this.clock.now();
+    const action = await this.outbox.revive(id, now, deliveryStep(record, 'retried', { by: 'operator' }));
+    if (!action) return false;
+    const lane = this.lanes.get(action.conversationId);
+    const queued = lane?.actions.find((a) => a.id === id);
+    if (lane && queued) {
+      queued.nextAttemptAt = now;
+      if (lane.actions[0] === queued && lane.timer && !this.stopped) {
+        clearTimeout(lane.timer);
+        lane.timer = undefined;
+        outsideTurn(() => void this.run(action.conversationId, lane));
+      }
+    } else {
+      this.enqueue([action]);
+    }
+    return true;
+  }
+
+  /**
+   * An operator gives a pending or failed action up. A pending one is taken out of its lane (the
+   * conversation's next actions go on) and its executor's `failed` tells the bot, as a final failure
+   * would; a failed one was told already. Refused while the action is being attempted.
+   */
+  async discard(id: number, reason: string): Promise<'discarded' | 'not_found' | 'in_flight'> {
+    const record = await this.outbox.get(id);
+    if (!record || (record.status !== 'pending' && record.status !== 'failed')) return 'not_found';
+    if (this.attempting.has(id)) return 'in_flight';
+    const lane = this.lanes.get(record.conversationId);
+    const index = lane?.actions.findIndex((a) => a.id === id) ?? -1;
+    if (lane && index >= 0) {
+      lane.actions.splice(index, 1);
+      this.queuedIds.delete(id);
+      this.queued--;
+      if (index === 0 && lane.timer) {
+        clearTimeout(lane.timer);
+        lane.timer = undefined;
+        if (lane.actions.length > 0 && !this.stopped) outsideTurn(() => void this.run(record.conversationId, lane));
+        else if (this.lanes.get(record.conversationId) === lane) {
+          this.lanes.delete(record.conversationId);
+          for (const resolve of lane.idle?.splice(0) ?? []) resolve();
+        }
+      }
+    }
+    if (!(await this.outbox.discard(id, reason, deliveryStep(record, 'discarded', { by: 'operator', error: reason })))) return 'not_found';
+    if (record.status === 'pending') {
+      const executor = this.executors.get(`${record.platform}:${record.kind}`);
+      await Promise.resolve(executor?.failed?.(record, reason)).catch((failure: unknown) =>
+        this.logger.error('could not report a discarded platform action', { id, kind: record.kind, error: failure }),
+      );
+    }
+    this.logger.info('platform action discarded by an operator', { id, kind: record.kind, conversationId: record.conversationId });
+    return 'discarded';
+  }
+
   private async run(key: string, lane: Lane): Promise<void> {
     lane.running = true;
     this.running++;
@@ -147,11 +215,14 @@ export class OutboxDelivery {
         lane.timer.unref();
         break;
       }
-      const retryAt = await this.attempt(action).catch((error: unknown) => {
-        // The store could not record the attempt: the action keeps its place and is tried again.
-        this.logger.error('outbox attempt crashed', { id: action.id, error });
-        return this.clock.now() + (this.options.baseDelayMs ?? 500);
-      });
+      this.attempting.add(action.id);
+      const retryAt = await this.attempt(action)
+        .catch((error: unknown) => {
+          // The store could not record the attempt: the action keeps its place and is tried again.
+          this.logger.error('outbox attempt crashed', { id: action.id, error });
+          return this.clock.now() + (this.options.baseDelayMs ?? 500);
+        })
+        .finally(() => this.attempting.delete(action.id));
       if (retryAt !== undefined) {
         action.nextAttemptAt = retryAt;
         continue;
@@ -175,7 +246,7 @@ export class OutboxDelivery {
     const labels = { platform: action.platform, kind: action.kind };
     const executor = this.executors.get(key);
     if (!executor) {
-      await this.outbox.markFailed(action.id, `no executor for ${key}`);
+      await this.outbox.markFailed(action.id, `no executor for ${key}`, deliveryStep(action, 'failed', { error: `no executor for ${key}` }));
       this.options.metrics?.outboxFailed.inc(labels);
       this.logger.error('outbox action has no executor', { id: action.id, kind: key });
       return undefined;
@@ -184,6 +255,8 @@ export class OutboxDelivery {
     // attempts = retries + 1, and an action whose first attempt kills the process is not counted.
     action.attempts = action.attempts === 0 ? 1 : (await this.outbox.attempt(action.id)) + 1;
     let result: unknown;
+    const started = performance.now();
+    const took = () => Math.round((performance.now() - started) * 10) / 10;
     try {
       result = await executor.execute(action, this.progressOf(action));
     } catch (error) {
@@ -191,12 +264,12 @@ export class OutboxDelivery {
       if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
         const delay = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
         const at = this.clock.now() + delay;
-        await this.outbox.markRetry(action.id, at, message);
+        await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at }));
         this.options.metrics?.outboxRetries.inc(labels);
         this.logger.warn('platform action failed; will retry', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, delayMs: delay, error });
         return at;
       }
-      await this.outbox.markFailed(action.id, message);
+      await this.outbox.markFailed(action.id, message, deliveryStep(action, 'failed', { attempt: action.attempts, durationMs: took(), error: message }));
       this.options.metrics?.outboxFailed.inc(labels);
       this.logger.error('platform action failed for good', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, error });
       await Promise.resolve(executor.failed?.(action, message)).catch((failure: unknown) =>
@@ -206,10 +279,12 @@ export class OutboxDelivery {
     }
     // What the success implies (ownership, the bot told) first: a crash before the done mark repeats
     // the action, whose steps are all marked done, and so only its success.
+    const durationMs = took();
     await executor.succeeded?.(action, result);
+    const done = deliveryStep(action, 'done', { attempt: action.attempts, durationMs, result, message: executor.describe?.(action) });
     // Awaited: the action leaves its lane only once the store says it is done, so nobody who reads the
     // store (a replica taking the conversation over) finds it pending after it was delivered.
-    await this.outbox.markDone(action.id).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    await this.outbox.markDone(action.id, done).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
     return undefined;
   }
 
@@ -222,7 +297,7 @@ export class OutboxDelivery {
       mark: async (step) => {
         done.add(step);
         action.payload = { ...payload, steps: [...done] };
-        await this.outbox.markProgress(action.id, action.payload);
+        await this.outbox.markProgress(action.id, action.payload, deliveryStep(action, 'step', { attempt: action.attempts, step }));
       },
     };
   }

@@ -7,8 +7,21 @@ import type { OwnershipEvent } from './ownership-event';
 import { NEW_CONVERSATION, OwnershipRecordSchema, type Owner, type OwnershipRecord } from './ownership-record';
 import { reduceOwnership, type OwnershipDecision } from './reduce-ownership';
 
+/** A change of owner, reason or platform status, as `apply` wrote it. */
+export interface OwnershipChange {
+  channelId: string;
+  conversationId: string;
+  before: OwnershipRecord;
+  after: OwnershipRecord;
+  transition: OwnershipDecision['transition'];
+}
+
 export class OwnershipStore {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    /** Told of every change of owner, reason or platform status, right after its write (the timeline). */
+    private readonly onChange?: (change: OwnershipChange) => void,
+  ) {}
 
   private key(channelId: string, conversationId: string): string {
     return `ownership/${channelId}/${conversationId}`;
@@ -43,6 +56,10 @@ export class OwnershipStore {
     if (changed) {
       const key = this.key(channelId, conversationId);
       await this.storage.write({ [key]: { ...after, updatedAt: new Date().toISOString(), eTag: '*' } });
+      const previous = before ?? NEW_CONVERSATION;
+      if (previous.owner !== after.owner || previous.reason !== after.reason || previous.platformStatus !== after.platformStatus) {
+        this.onChange?.({ channelId, conversationId, before: previous, after, transition });
+      }
     }
     return { record: after, transition, changed };
   }

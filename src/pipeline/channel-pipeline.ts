@@ -23,6 +23,8 @@ import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
 import type { Connector, PlannedEvent, Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
 import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
+import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
+import { recordStep } from '../timeline/record-step';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -74,6 +76,7 @@ export class ChannelPipeline {
   private logicKnown: Promise<BotLogic>;
   private resolveLogic!: (logic: BotLogic) => void;
   private readonly received;
+  private readonly ack;
   private readonly turns;
 
   constructor(
@@ -88,6 +91,7 @@ export class ChannelPipeline {
     if (options.logic) this.useLogic(options.logic);
     const labels = { platform: this.platform };
     this.received = runtime.metrics?.webhooksReceived.labels(labels);
+    this.ack = runtime.metrics?.webhookAck.labels(labels);
     this.turns = runtime.metrics?.turns;
     this.registerEffects();
     runtime.runner?.register(this.platform, (stored) => this.processStored(stored));
@@ -104,6 +108,7 @@ export class ChannelPipeline {
 
   /** Transport-free entry: authenticity, parsing, the durable accept; the turn runs after the answer. */
   async handle(input: WebhookInput): Promise<WebhookResult> {
+    const started = performance.now();
     this.received?.inc();
     const { connector, runtime } = this;
     if (runtime.queue.isClosed) return { status: connector.redeliverStatus, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
@@ -124,12 +129,20 @@ export class ChannelPipeline {
     const event = planned.event;
     let accepted: Awaited<ReturnType<typeof runtime.stores.inbox.accept>>;
     try {
-      accepted = await runtime.stores.inbox.accept({ platform: this.platform, conversationId: event.conversationId, dedupeKeys: event.dedupeKeys, ttlMs: runtime.dedupeTtlMs, payload: event });
+      accepted = await runtime.stores.inbox.accept({
+        platform: this.platform,
+        conversationId: event.conversationId,
+        dedupeKeys: event.dedupeKeys,
+        ttlMs: runtime.dedupeTtlMs,
+        payload: event,
+        timeline: webhookStep(this.platform, event),
+      });
     } catch (error) {
       // Nothing was stored: the platform must deliver again (the status it redelivers on, not a generic 500).
       this.logger.error('could not store a webhook event', { conversationId: event.conversationId, error });
       return { status: connector.redeliverStatus, body: errorBody('storage_unavailable', 'the event could not be stored; deliver again') };
     }
+    this.ack?.observe((performance.now() - started) / 1000);
     if (accepted.duplicate) {
       runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
@@ -194,6 +207,11 @@ export class ChannelPipeline {
     );
   }
 
+  /** An event taken back from the set-aside ones (the console's retry): processed as if just accepted. */
+  requeue(stored: InboxEvent): void {
+    this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent));
+  }
+
   // ---------------------------------------------------------------- turns
 
   /** A stored event read back by the replica holding its conversation; a commit failure is thrown (tried again). */
@@ -242,12 +260,18 @@ export class ChannelPipeline {
     const { runtime, connector } = this;
     const context = new TurnContext(this.bot.adapter, activity);
     this.turns?.inc({ platform: this.platform, type: activity.type ?? 'unknown' });
+    // The turn's timeline step, committed with it; its duration is known at the end.
+    const started = performance.now();
+    const step = turnStep(this.platform, activity, owner, runtime.clock.now());
+    recordStep(runtime.stores.timeline, step, this.logger);
+    const ended = () => (step.durationMs = Math.round((performance.now() - started) * 10) / 10);
     const entry = customerEntry(activity) ?? agentEntry(activity);
     if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
     if (activity.type === ActivityTypes.Message && owner !== 'bot') {
       const decision = await this.options.onSilencedMessage?.(context, owner);
       if (decision !== 'deliver') {
         this.logger.debug('message kept from the bot', { conversationId: activity.conversation?.id, owner });
+        ended();
         return;
       }
     }
@@ -257,7 +281,9 @@ export class ChannelPipeline {
     } catch (error) {
       // Already counted and logged by the face's first middleware.
       this.logger.debug('turn ended with an error', { conversationId: activity.conversation?.id, error });
+      step.detail = { ...step.detail, error: error instanceof Error ? error.message : String(error) };
     }
+    ended();
   }
 
   // ---------------------------------------------------------------- outgoing
@@ -323,6 +349,7 @@ export class ChannelPipeline {
     const scope = currentTurn() as OwnTurnScope | undefined;
     if (scope?.writes && scope.conversationId === conversationId) {
       scope.writes.addOutbox(action);
+      scope.writes.addTimeline({ ...queuedStep(action), at: this.runtime.clock.now() });
       scope.effects.push(action);
       return;
     }
@@ -357,12 +384,14 @@ export class ChannelPipeline {
         const { reference } = action.payload as HandoffEffect;
         const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
         this.logger.info('handoff done', { conversationId: action.conversationId });
+        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'accepted' });
         return this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
           { type: 'handoff_completed', platformStatus: outcome.platformStatus, details: outcome.details, observedAt: outcome.observedAt },
         ]);
       },
       failed: (action, message) => {
         this.logger.error('handoff failed', { conversationId: action.conversationId, reason: message });
+        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'failed' });
         return this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
       },
     });

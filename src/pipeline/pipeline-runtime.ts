@@ -14,6 +14,8 @@ import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
 import { ConversationRunner } from '../replicas/conversation-runner';
 import { TurnStorage } from './turn-storage';
+import { recordStep } from '../timeline/record-step';
+import { ownershipStep } from '../timeline/timeline-steps';
 
 export interface PipelineRuntimeOptions {
   /** Default: `memory:` stores (nothing survives a restart). */
@@ -56,7 +58,13 @@ export class PipelineRuntime {
     this.storage = new TurnStorage(this.stores.storage);
     this.queue = options.queue ?? new ConversationQueue();
     this.delivery = new OutboxDelivery(this.stores.outbox, { ...options.outbox, clock: this.clock, logger: this.logger, metrics: this.metrics });
-    this.ownership = new OwnershipStore(this.storage);
+    this.ownership = new OwnershipStore(this.storage, ({ channelId, conversationId, before, after, transition }) =>
+      recordStep(
+        this.stores.timeline,
+        { ...ownershipStep(channelId, conversationId, { from: before.owner, to: after.owner, reason: after.reason, transition, platformStatus: after.platformStatus, details: after.details }), at: this.clock.now() },
+        this.logger,
+      ),
+    );
     this.transcripts = new StorageTranscriptStore(this.storage);
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;

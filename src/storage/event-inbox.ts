@@ -5,6 +5,7 @@
  */
 import type { DedupeStore } from './dedupe-store';
 import { systemClock, type Clock } from '../clock';
+import type { MemoryTimeline, TimelineStep } from './timeline';
 
 export interface InboxEvent {
   id: number;
@@ -14,6 +15,9 @@ export interface InboxEvent {
   receivedAt: number;
   /** How many times processing started (a crash mid-turn leaves it above 0). */
   attempts: number;
+  /** When it was set aside (its processing never finished), and why. */
+  setAsideAt?: number;
+  setAsideReason?: string;
 }
 
 export interface AcceptInput {
@@ -22,6 +26,8 @@ export interface AcceptInput {
   dedupeKeys: string[];
   ttlMs: number;
   payload: unknown;
+  /** The timeline's "webhook received" step, recorded with the accept (marked duplicate or not). */
+  timeline?: TimelineStep;
 }
 
 export type AcceptResult = { duplicate: true } | { duplicate: false; id: number };
@@ -35,8 +41,16 @@ export interface EventInbox {
    */
   started(id: number): Promise<void>;
   markDone(id: number): Promise<void>;
-  /** Unfinished events of a platform, oldest first. */
+  /** Unfinished events of a platform, oldest first (set-aside ones excluded). */
   unfinished(platform: string): Promise<InboxEvent[]>;
+  /** Processing never finished: kept, not processed again, until an operator retries or discards it. */
+  setAside(id: number, reason: string, step?: TimelineStep): Promise<void>;
+  /** Set-aside events, the most recent first. */
+  listSetAside(limit: number): Promise<InboxEvent[]>;
+  /** Unfinished again with its attempts reset (returned), or undefined when it is not set aside. */
+  reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined>;
+  /** Marked done without processing; false when it is not set aside. */
+  discardSetAside(id: number, step?: TimelineStep): Promise<boolean>;
 }
 
 /** In process memory (`memory:`): the same contract, nothing survives a restart. */
@@ -47,10 +61,13 @@ export class MemoryEventInbox implements EventInbox {
   constructor(
     private readonly dedupe: DedupeStore,
     private readonly clock: Clock = systemClock,
+    private readonly timeline?: MemoryTimeline,
   ) {}
 
   async accept(input: AcceptInput): Promise<AcceptResult> {
-    if (input.dedupeKeys.length > 0 && (await this.dedupe.checkAndRemember(input.dedupeKeys, input.ttlMs))) return { duplicate: true };
+    const duplicate = input.dedupeKeys.length > 0 && (await this.dedupe.checkAndRemember(input.dedupeKeys, input.ttlMs));
+    if (input.timeline) this.timeline?.recordNow([{ ...input.timeline, detail: { ...input.timeline.detail, duplicate } }]);
+    if (duplicate) return { duplicate: true };
     const id = this.nextId++;
     this.events.set(id, { id, platform: input.platform, conversationId: input.conversationId, payload: input.payload, receivedAt: this.clock.now(), attempts: 0 });
     return { duplicate: false, id };
@@ -71,6 +88,40 @@ export class MemoryEventInbox implements EventInbox {
   }
 
   async unfinished(platform: string): Promise<InboxEvent[]> {
-    return [...this.events.values()].filter((e) => e.platform === platform);
+    return [...this.events.values()].filter((e) => e.platform === platform && e.setAsideAt === undefined);
+  }
+
+  async setAside(id: number, reason: string, step?: TimelineStep): Promise<void> {
+    const event = this.events.get(id);
+    if (!event) return;
+    event.setAsideAt = this.clock.now();
+    event.setAsideReason = reason;
+    if (step) this.timeline?.recordNow([step]);
+  }
+
+  async listSetAside(limit: number): Promise<InboxEvent[]> {
+    return [...this.events.values()]
+      .filter((e) => e.setAsideAt !== undefined)
+      .sort((a, b) => b.setAsideAt! - a.setAsideAt! || b.id - a.id)
+      .slice(0, limit)
+      .map((e) => ({ ...e }));
+  }
+
+  async reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined> {
+    const event = this.events.get(id);
+    if (event?.setAsideAt === undefined) return undefined;
+    event.setAsideAt = undefined;
+    event.setAsideReason = undefined;
+    event.attempts = 0;
+    if (step) this.timeline?.recordNow([step]);
+    return { ...event };
+  }
+
+  async discardSetAside(id: number, step?: TimelineStep): Promise<boolean> {
+    const event = this.events.get(id);
+    if (event?.setAsideAt === undefined) return false;
+    this.events.delete(id);
+    if (step) this.timeline?.recordNow([step]);
+    return true;
   }
 }

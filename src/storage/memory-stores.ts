@@ -7,19 +7,22 @@ import { MemoryStateStorage } from './memory-state-storage';
 import { MemoryOutbox } from './outbox';
 import { MemoryTimerStore } from './timer-store';
 import { BufferedTurnWrites } from './turn-writes';
+import { MemoryTimeline } from './timeline';
 
 export function createMemoryStores(options: StoresOptions = {}): Stores {
   const clock = options.clock ?? systemClock;
   const storage = new MemoryStateStorage();
   const dedupe = new MemoryDedupeStore(200_000, clock);
-  const inbox = new MemoryEventInbox(dedupe, clock);
-  const outbox = new MemoryOutbox(clock);
+  const timeline = new MemoryTimeline(() => clock.now());
+  const inbox = new MemoryEventInbox(dedupe, clock, timeline);
+  const outbox = new MemoryOutbox(clock, timeline);
   return {
     storage,
     dedupe,
     inbox,
     outbox,
     timers: new MemoryTimerStore(),
+    timeline,
     durable: false,
     describe: 'memory',
     checkWritable: async () => undefined,
@@ -32,6 +35,7 @@ export function createMemoryStores(options: StoresOptions = {}): Stores {
           storage.applyNow(changes.state);
           const outboxIds = changes.outbox.map((action) => outbox.addNow(action));
           for (const id of changes.inboxDone) inbox.markDoneNow(id);
+          timeline.recordNow(changes.timeline);
           return { outboxIds };
         },
       ),

@@ -4,6 +4,7 @@
  */
 import { systemClock, type Clock } from '../clock';
 import type { NewOutboxAction } from './turn-writes';
+import type { MemoryTimeline, TimelineStep } from './timeline';
 
 export interface OutboxAction {
   id: number;
@@ -15,6 +16,21 @@ export interface OutboxAction {
   nextAttemptAt: number;
 }
 
+/** `discarded`: an operator gave up on it (the console). */
+export type OutboxStatus = 'pending' | 'done' | 'failed' | 'discarded';
+
+/** An action as the store keeps it (what the console lists). */
+export interface OutboxRecord extends OutboxAction {
+  status: OutboxStatus;
+  lastError?: string;
+  createdAt: number;
+  finishedAt?: number;
+}
+
+/**
+ * The marks take an optional timeline step, recorded in the same write (the attempt's outcome as the
+ * conversation's timeline shows it).
+ */
 export interface Outbox {
   add(action: NewOutboxAction): Promise<number>;
   /** Pending actions whose next attempt is due, oldest first. */
@@ -24,18 +40,28 @@ export interface Outbox {
   /** An attempt starts: counted before it runs, so a crash mid-attempt still counts it. */
   attempt(id: number): Promise<number>;
   /** Replaces the payload: a multi-step action remembers which of its steps are done. */
-  markProgress(id: number, payload: unknown): Promise<void>;
-  markDone(id: number): Promise<void>;
-  markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>;
-  markFailed(id: number, error: string): Promise<void>;
+  markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void>;
+  markDone(id: number, step?: TimelineStep): Promise<void>;
+  markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void>;
+  markFailed(id: number, error: string, step?: TimelineStep): Promise<void>;
   pendingCount(): Promise<number>;
+  /** Actions in the given statuses, the newest first. */
+  list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]>;
+  get(id: number): Promise<OutboxRecord | undefined>;
+  /** Due again at `now`: a failed action becomes pending with its attempts reset; a pending one is due now. Undefined when neither. */
+  revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined>;
+  /** A pending or failed action given up (`discarded`); false when it is neither. */
+  discard(id: number, reason: string, step?: TimelineStep): Promise<boolean>;
 }
 
 export class MemoryOutbox implements Outbox {
-  private readonly actions = new Map<number, OutboxAction & { status: 'pending' | 'done' | 'failed'; lastError?: string }>();
+  private readonly actions = new Map<number, OutboxRecord>();
   private nextId = 1;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly timeline?: MemoryTimeline,
+  ) {}
 
   async add(action: NewOutboxAction): Promise<number> {
     return this.addNow(action);
@@ -44,7 +70,8 @@ export class MemoryOutbox implements Outbox {
   /** Synchronous, for a turn's commit (nothing may run between its parts). */
   addNow(action: NewOutboxAction): number {
     const id = this.nextId++;
-    this.actions.set(id, { ...action, id, attempts: 0, nextAttemptAt: this.clock.now(), status: 'pending' });
+    const now = this.clock.now();
+    this.actions.set(id, { ...action, id, attempts: 0, nextAttemptAt: now, status: 'pending', createdAt: now });
     return id;
   }
 
@@ -56,9 +83,10 @@ export class MemoryOutbox implements Outbox {
     return [...this.actions.values()].filter((a) => a.status === 'pending');
   }
 
-  async markProgress(id: number, payload: unknown): Promise<void> {
+  async markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void> {
     const a = this.actions.get(id);
     if (a) a.payload = payload;
+    this.note(step);
   }
 
   async attempt(id: number): Promise<number> {
@@ -68,18 +96,56 @@ export class MemoryOutbox implements Outbox {
     return a.attempts;
   }
 
-  async markDone(id: number): Promise<void> {
+  async markDone(id: number, step?: TimelineStep): Promise<void> {
     this.actions.delete(id);
+    this.note(step);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
     const a = this.actions.get(id);
     if (a) Object.assign(a, { nextAttemptAt, lastError: error });
+    this.note(step);
   }
 
-  async markFailed(id: number, error: string): Promise<void> {
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
     const a = this.actions.get(id);
-    if (a) Object.assign(a, { status: 'failed', lastError: error });
+    if (a) Object.assign(a, { status: 'failed', lastError: error, finishedAt: this.clock.now() });
+    this.note(step);
+  }
+
+  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
+    return [...this.actions.values()]
+      .filter((a) => filter.statuses.includes(a.status))
+      .sort((a, b) => b.id - a.id)
+      .slice(0, filter.limit)
+      .map((a) => ({ ...a }));
+  }
+
+  async get(id: number): Promise<OutboxRecord | undefined> {
+    const a = this.actions.get(id);
+    return a ? { ...a } : undefined;
+  }
+
+  async revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined> {
+    const a = this.actions.get(id);
+    if (!a || (a.status !== 'pending' && a.status !== 'failed')) return undefined;
+    if (a.status === 'failed') Object.assign(a, { status: 'pending', attempts: 0, finishedAt: undefined });
+    a.nextAttemptAt = now;
+    this.note(step);
+    const { status: _s, lastError: _e, createdAt: _c, finishedAt: _f, ...action } = a;
+    return action;
+  }
+
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
+    const a = this.actions.get(id);
+    if (!a || (a.status !== 'pending' && a.status !== 'failed')) return false;
+    Object.assign(a, { status: 'discarded', lastError: reason, finishedAt: this.clock.now() });
+    this.note(step);
+    return true;
+  }
+
+  private note(step: TimelineStep | undefined): void {
+    if (step) this.timeline?.recordNow([step]);
   }
 
   async pendingCount(): Promise<number> {

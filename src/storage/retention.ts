@@ -1,6 +1,6 @@
 /** How long finished work is kept (configurable; see README "State"). */
 export interface RetentionPolicy {
-  /** Finished inbox events and outbox actions. */
+  /** Finished (or set-aside) inbox events, outbox actions, timeline entries. */
   eventsMs: number;
   /** Transcripts not written to for this long. */
   transcriptsMs: number;
@@ -20,4 +20,7 @@ export interface PruneResult {
   dedupe: number;
   transcripts: number;
   state: number;
+  /** Timeline entries (kept as long as finished events) and conversation summaries (as long as other state). */
+  timeline?: number;
+  conversations?: number;
 }

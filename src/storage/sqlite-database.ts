@@ -64,6 +64,37 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX timers_due ON timers(due_at);`,
+  // The conversation timeline and its per-conversation summary (the console), and set-aside events.
+  `CREATE TABLE timeline (
+     id INTEGER PRIMARY KEY,
+     conversation TEXT NOT NULL,
+     platform TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     duration_ms REAL,
+     owner TEXT,
+     role TEXT,
+     text TEXT,
+     detail TEXT NOT NULL
+   );
+   CREATE INDEX timeline_conversation ON timeline(conversation, id);
+   CREATE INDEX timeline_at ON timeline(at);
+   CREATE TABLE conversation_summary (
+     conversation TEXT PRIMARY KEY,
+     platform TEXT NOT NULL,
+     first_at INTEGER NOT NULL,
+     last_at INTEGER NOT NULL,
+     owner TEXT NOT NULL,
+     owner_since INTEGER NOT NULL,
+     last_role TEXT,
+     last_text TEXT,
+     last_message_at INTEGER,
+     waiting_since INTEGER
+   );
+   CREATE INDEX conversation_summary_last ON conversation_summary(last_at);
+   ALTER TABLE inbox ADD COLUMN set_aside_at INTEGER;
+   ALTER TABLE inbox ADD COLUMN set_aside_reason TEXT;
+   CREATE INDEX inbox_set_aside ON inbox(set_aside_at) WHERE set_aside_at IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,10 +1,14 @@
 /** The outbox in SQLite (see outbox.ts): reads on the main thread's connection, writes through the writer. */
+import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from './sqlite-database';
-import type { Outbox, OutboxAction } from './outbox';
+import type { Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
 import type { SqliteWriter } from './sqlite-writer';
 import type { WriteStep } from './sqlite-write-op';
 import type { NewOutboxAction } from './turn-writes';
 import type { Clock } from '../clock';
+import type { TimelineStep } from './timeline';
+import { timelineSteps } from './sqlite-timeline';
+import { notApplied } from './sqlite-event-inbox';
 
 interface OutboxRow {
   id: number;
@@ -14,6 +18,10 @@ interface OutboxRow {
   payload: string;
   attempts: number;
   next_attempt_at: number;
+  status: string;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
 }
 
 /** The step that adds an action, due now (also part of a turn's commit); its lastInsertRowid is the id. */
@@ -36,10 +44,17 @@ function actionOf(r: OutboxRow): OutboxAction {
   };
 }
 
+function recordOf(r: OutboxRow): OutboxRecord {
+  return { ...actionOf(r), status: r.status as OutboxStatus, lastError: r.last_error ?? undefined, createdAt: r.created_at, finishedAt: r.finished_at ?? undefined };
+}
+
 export class SqliteOutbox implements Outbox {
   private readonly selectDue;
   private readonly selectPending;
   private readonly count;
+  private readonly selectOne;
+  private readonly listStatements = new Map<string, Database.Statement<Array<string | number>, OutboxRow>>();
+  private readonly db: SqliteDatabase;
 
   constructor(
     db: SqliteDatabase,
@@ -49,6 +64,8 @@ export class SqliteOutbox implements Outbox {
     this.selectDue = db.prepare<[number, number], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?");
     this.selectPending = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id");
     this.count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'");
+    this.selectOne = db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?');
+    this.db = db;
   }
 
   async add(action: NewOutboxAction): Promise<number> {
@@ -70,31 +87,79 @@ export class SqliteOutbox implements Outbox {
     return Number(outcome.steps[0]!.rows?.[0]?.attempts ?? 0);
   }
 
-  async markProgress(id: number, payload: unknown): Promise<void> {
-    await this.update('UPDATE outbox SET payload = ? WHERE id = ?', [JSON.stringify(payload ?? null), id]);
+  async markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void> {
+    await this.update('UPDATE outbox SET payload = ? WHERE id = ?', [JSON.stringify(payload ?? null), id], step);
   }
 
-  async markDone(id: number): Promise<void> {
-    await this.finish('done', null, id);
+  async markDone(id: number, step?: TimelineStep): Promise<void> {
+    await this.finish('done', null, id, step);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.update('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?', [nextAttemptAt, error.slice(0, 2000), id]);
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
+    await this.update('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?', [nextAttemptAt, error.slice(0, 2000), id], step);
   }
 
-  async markFailed(id: number, error: string): Promise<void> {
-    await this.finish('failed', error.slice(0, 2000), id);
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
+    await this.finish('failed', error.slice(0, 2000), id, step);
   }
 
   async pendingCount(): Promise<number> {
     return this.count.get()?.n ?? 0;
   }
 
-  private finish(status: 'done' | 'failed', error: string | null, id: number): Promise<void> {
-    return this.update('UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?', [status, error, this.clock.now(), id]);
+  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
+    if (filter.statuses.length === 0) return [];
+    const sql = `SELECT * FROM outbox WHERE status IN (${filter.statuses.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`;
+    let statement = this.listStatements.get(sql);
+    if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<Array<string | number>, OutboxRow>(sql)));
+    return statement.all(...filter.statuses, filter.limit).map(recordOf);
   }
 
-  private async update(sql: string, params: Array<string | number | null>): Promise<void> {
-    await this.writer.submit({ steps: [{ sql, params }] });
+  async get(id: number): Promise<OutboxRecord | undefined> {
+    const row = this.selectOne.get(id);
+    return row ? recordOf(row) : undefined;
+  }
+
+  async revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined> {
+    const outcome = await this.writer
+      .submit({
+        steps: [
+          {
+            sql: "UPDATE outbox SET attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END, status = 'pending', finished_at = NULL, next_attempt_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
+            params: [now, id],
+            expectChanges: { count: 1, message: `outbox action ${id} is neither pending nor failed` },
+          },
+          ...(step ? timelineSteps(step, now) : []),
+        ],
+      })
+      .catch(notApplied);
+    if (outcome.guarded) return undefined;
+    const row = this.selectOne.get(id);
+    return row ? actionOf(row) : undefined;
+  }
+
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
+    const now = this.clock.now();
+    const outcome = await this.writer
+      .submit({
+        steps: [
+          {
+            sql: "UPDATE outbox SET status = 'discarded', last_error = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
+            params: [reason.slice(0, 2000), now, id],
+            expectChanges: { count: 1, message: `outbox action ${id} is neither pending nor failed` },
+          },
+          ...(step ? timelineSteps(step, now) : []),
+        ],
+      })
+      .catch(notApplied);
+    return !outcome.guarded;
+  }
+
+  private finish(status: 'done' | 'failed', error: string | null, id: number, step?: TimelineStep): Promise<void> {
+    return this.update('UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?', [status, error, this.clock.now(), id], step);
+  }
+
+  private async update(sql: string, params: Array<string | number | null>, step?: TimelineStep): Promise<void> {
+    await this.writer.submit({ steps: [{ sql, params }, ...(step ? timelineSteps(step, this.clock.now()) : [])] });
   }
 }

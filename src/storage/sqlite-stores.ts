@@ -14,6 +14,7 @@ import { outboxInsertStep, SqliteOutbox } from './sqlite-outbox';
 import { SqliteStorage, stateChangeStep } from './sqlite-storage';
 import { SqliteTimerStore } from './sqlite-timer-store';
 import { SqliteWriter } from './sqlite-writer';
+import { SqliteTimeline, timelineSteps } from './sqlite-timeline';
 import type { WriteStep } from './sqlite-write-op';
 import { BufferedTurnWrites, type TurnChanges } from './turn-writes';
 
@@ -41,7 +42,7 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
     const now = clock.now();
     const stateSteps = [...changes.state].map(([key, change]) => stateChangeStep(key, change, now));
     const outboxSteps = changes.outbox.map((action) => outboxInsertStep(action, now));
-    const steps = [...stateSteps, ...outboxSteps, ...changes.inboxDone.map((id) => inboxDoneStep(id, now))];
+    const steps = [...stateSteps, ...outboxSteps, ...changes.inboxDone.map((id) => inboxDoneStep(id, now)), ...changes.timeline.flatMap((step) => timelineSteps(step, now))];
     if (steps.length === 0) return { outboxIds: [] };
     const outcome = await writer.submit({ steps });
     if (outcome.guarded) return { outboxIds: [] };
@@ -54,6 +55,7 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
     inbox: new SqliteEventInbox(db, writer, clock),
     outbox: new SqliteOutbox(db, writer, clock),
     timers: new SqliteTimerStore(db, writer, clock),
+    timeline: new SqliteTimeline(db, writer, clock),
     writer,
     durable: true,
     describe: `sqlite:${file}`,
@@ -74,11 +76,21 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
         ['dedupe', { sql: 'DELETE FROM dedupe WHERE expires_at <= ?', params: [now] }],
         ['transcripts', { sql: "DELETE FROM state WHERE key LIKE 'transcript/%' AND updated_at < ?", params: [now - retention.transcriptsMs] }],
         ['state', { sql: 'DELETE FROM state WHERE updated_at < ?', params: [now - retention.stateMs] }],
+        ['timeline', { sql: 'DELETE FROM timeline WHERE at < ?', params: [now - retention.eventsMs] }],
+        ['conversations', { sql: 'DELETE FROM conversation_summary WHERE last_at < ?', params: [now - retention.stateMs] }],
+        // Set-aside events are kept as long as finished ones, from when they were set aside.
+        ['inbox', { sql: 'DELETE FROM inbox WHERE set_aside_at IS NOT NULL AND set_aside_at < ?', params: [now - retention.eventsMs] }],
       ];
       // The freed pages go back to the file system in the same transaction.
       const outcome = await writer.submit({ steps: [...deletes.map(([, step]) => step), { sql: 'PRAGMA incremental_vacuum' }] });
       const result: PruneResult = { inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 };
-      if (!outcome.guarded) deletes.forEach(([name], i) => (result[name] = outcome.steps[i]!.changes));
+      // The optional counts (timeline, conversations) appear when something was deleted.
+      if (!outcome.guarded) {
+        deletes.forEach(([name], i) => {
+          const changes = outcome.steps[i]!.changes;
+          if (changes > 0 || result[name] !== undefined) result[name] = (result[name] ?? 0) + changes;
+        });
+      }
       if (Object.values(result).some((n) => n > 0)) logger.info('retention pass', { ...result });
       return result;
     },

@@ -17,6 +17,8 @@ export interface WriteStep {
 export interface WriteOp {
   /** A query run first: when it returns a row the operation stops, writes nothing and reports `guarded`. */
   guard?: { sql: string; params?: SqlParams };
+  /** Run instead of `steps` when the guard stops the operation (still reported `guarded`). */
+  otherwise?: WriteStep[];
   steps: WriteStep[];
 }
 

@@ -50,7 +50,10 @@ function runStep(step) {
 class Expected extends Error {}
 
 function runOp(op) {
-  if (op.guard && prepared(op.guard.sql).get(...args(op.guard.params)) !== undefined) return { ok: true, guarded: true };
+  if (op.guard && prepared(op.guard.sql).get(...args(op.guard.params)) !== undefined) {
+    for (const step of op.otherwise ?? []) runStep(step);
+    return { ok: true, guarded: true };
+  }
   const steps = [];
   for (const step of op.steps) {
     const result = runStep(step);

@@ -8,6 +8,7 @@ import type { ReplicaCoordination } from '../replicas/replica-coordination';
 import type { PruneResult, RetentionPolicy } from './retention';
 import type { TimerStore } from './timer-store';
 import type { TurnWrites } from './turn-writes';
+import type { Timeline } from './timeline';
 
 export interface Stores {
   /** botbuilder state (dialog stacks, user/conversation state), ownership, transcripts. */
@@ -17,6 +18,8 @@ export interface Stores {
   outbox: Outbox;
   /** Durable per-conversation timers (the no-answer ladder), claimed when due. */
   timers: TimerStore;
+  /** Every step of every conversation, and a summary per conversation (the operator's console reads them). */
+  timeline: Timeline;
   /** Whether what is kept survives a restart. */
   durable: boolean;
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */

@@ -5,6 +5,7 @@
  */
 import type { StoreItems } from 'botbuilder-core';
 import { HandoffError } from '../errors';
+import type { TimelineStep } from './timeline';
 
 export interface NewOutboxAction {
   platform: string;
@@ -23,6 +24,8 @@ export interface TurnWrites {
   addOutbox(action: NewOutboxAction): void;
   /** An inbox event marked done by the commit. */
   markInboxDone(id: number): void;
+  /** A timeline step recorded by the commit, in call order (serialised at commit: it may still be completed until then). */
+  addTimeline(step: TimelineStep): void;
   /** Everything above in one transaction (group-committed with whatever else is pending). Resolves with the new outbox ids in addOutbox order. */
   commit(): Promise<{ outboxIds: number[] }>;
 }
@@ -39,6 +42,7 @@ export interface TurnChanges {
   state: Map<string, StateChange>;
   outbox: NewOutboxAction[];
   inboxDone: number[];
+  timeline: TimelineStep[];
 }
 
 /** The eTag a write is conditional on, or undefined when it writes unconditionally. */
@@ -57,7 +61,7 @@ export function stateChangesOf(changes: StoreItems): Map<string, StateChange> {
 }
 
 export class BufferedTurnWrites implements TurnWrites {
-  private readonly changes: TurnChanges = { state: new Map(), outbox: [], inboxDone: [] };
+  private readonly changes: TurnChanges = { state: new Map(), outbox: [], inboxDone: [], timeline: [] };
   private finished = false;
 
   constructor(
@@ -107,6 +111,11 @@ export class BufferedTurnWrites implements TurnWrites {
   markInboxDone(id: number): void {
     this.assertOpen();
     this.changes.inboxDone.push(id);
+  }
+
+  addTimeline(step: TimelineStep): void {
+    this.assertOpen();
+    this.changes.timeline.push(step);
   }
 
   commit(): Promise<{ outboxIds: number[] }> {

@@ -1,0 +1,97 @@
+/**
+ * Live updates by Server-Sent Events. While at least one page listens, the timeline's newest id is
+ * read once a second (one indexed lookup) and a change is announced (`changed`); each health sample is
+ * pushed as it is taken (`sample`). Pages then fetch what they show. Nothing runs when nobody listens.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Timeline } from '../storage/timeline';
+import type { HealthSample, MetricsSampler } from './metrics-sampler';
+
+export interface LiveOptions {
+  pollMs?: number;
+  heartbeatMs?: number;
+}
+
+export class ConsoleLive {
+  private readonly clients = new Set<ServerResponse>();
+  private timer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private latest = -1;
+  private polling = false;
+
+  constructor(
+    private readonly timeline: Timeline,
+    private readonly sampler: MetricsSampler,
+    private readonly options: LiveOptions = {},
+  ) {}
+
+  get listeners(): number {
+    return this.clients.size;
+  }
+
+  async attach(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    this.latest = await this.timeline.latestId();
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ latestId: this.latest })}\n\n`);
+    this.clients.add(res);
+    const gone = () => this.detach(res);
+    req.once('close', gone);
+    res.once('close', gone);
+    if (this.clients.size === 1) this.begin();
+  }
+
+  close(): void {
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+    this.end();
+  }
+
+  private detach(res: ServerResponse): void {
+    if (!this.clients.delete(res)) return;
+    if (this.clients.size === 0) this.end();
+  }
+
+  private begin(): void {
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
+    this.timer.unref();
+    this.heartbeat = setInterval(() => this.send(': keep-alive\n\n'), this.options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+    this.unsubscribe = this.sampler.onSample((sample: HealthSample) => this.send(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`));
+  }
+
+  private end(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.timer = this.heartbeat = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const latest = await this.timeline.latestId();
+      if (latest !== this.latest) {
+        this.latest = latest;
+        this.send(`event: changed\ndata: ${JSON.stringify({ latestId: latest })}\n\n`);
+      }
+    } catch {
+      // The store is closing or unreadable: the next poll tries again.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private send(frame: string): void {
+    for (const res of this.clients) res.write(frame);
+  }
+}
