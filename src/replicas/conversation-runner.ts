@@ -18,6 +18,7 @@ import { MAX_EVENT_ATTEMPTS } from '../inbox-processing';
 import { silentLogger, type Logger } from '../log';
 import type { OutboxDelivery } from '../outbox/outbox-delivery';
 import type { EventInbox, InboxEvent } from '../storage/event-inbox';
+import { inboxEventStep } from '../timeline/timeline-steps';
 import { outsideTurn } from '../turn-scope';
 import type { ReplicaCoordination } from './replica-coordination';
 
@@ -201,8 +202,10 @@ export class ConversationRunner {
     const attempts = event.attempts;
     const processor = this.processors.get(event.platform);
     if (attempts >= MAX_EVENT_ATTEMPTS || !processor) {
-      this.logger.error('event set aside: its processing never finished', { id: event.id, conversationId: event.conversationId, attempts, platform: event.platform });
-      await inbox.markDone(event.id);
+      // Kept for an operator (the console retries or discards it), never processed again by itself.
+      const reason = processor ? `its processing started ${attempts} times without finishing` : `no processor for ${event.platform} events`;
+      this.logger.error('event set aside', { id: event.id, conversationId: event.conversationId, attempts, platform: event.platform, reason });
+      await inbox.setAside(event.id, reason, inboxEventStep(event, 'set_aside', reason));
       return true;
     }
     // Started before and never finished: a replica died in its turn (or its commit failed); it runs again once.

@@ -5,6 +5,8 @@
  */
 import type { Clock } from '../clock';
 import type { AcceptInput, AcceptResult, EventInbox, InboxEvent } from './event-inbox';
+import { stepsJson } from './postgres-timeline';
+import type { TimelineStep } from './timeline';
 import { DuplicateRefused, int, type PostgresDatabase, type Statement } from './postgres-database';
 import { ABORT_IF_DUPLICATE, REMEMBER_KEYS } from './postgres-dedupe-store';
 
@@ -14,13 +16,36 @@ const ACCEPT: Statement = {
 event AS (
   INSERT INTO handoff_inbox (platform, conversation, payload, received_at) VALUES ($4, $5, $6, $3::bigint) RETURNING id
 )
-SELECT (SELECT id FROM event) AS id, ${ABORT_IF_DUPLICATE}`,
+SELECT (SELECT id FROM event) AS id, ${ABORT_IF_DUPLICATE}, handoff_record_steps($7::jsonb, $3::bigint) AS steps`,
+};
+const RECORD_ONLY: Statement = { name: 'handoff_inbox_record', text: 'SELECT handoff_record_steps($1::jsonb, $2::bigint) AS steps' };
+const SET_ASIDE: Statement = {
+  name: 'handoff_inbox_set_aside',
+  text: `WITH u AS (UPDATE handoff_inbox SET set_aside_at = $2, set_aside_reason = $3 WHERE id = $1 AND done_at IS NULL RETURNING id)
+SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($4::jsonb, $2::bigint) AS steps`,
+};
+const LIST_SET_ASIDE: Statement = {
+  name: 'handoff_inbox_list_set_aside',
+  text: `SELECT ${'id, platform, conversation, payload, received_at, attempts, set_aside_at, set_aside_reason'} FROM handoff_inbox
+ WHERE set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, id DESC LIMIT $1`,
+};
+/** Only when the row changes are the steps recorded: the CTE's row count gates the call. */
+const REVIVE: Statement = {
+  name: 'handoff_inbox_revive',
+  text: `WITH u AS (UPDATE handoff_inbox SET set_aside_at = NULL, set_aside_reason = NULL, attempts = 0 WHERE id = $1 AND set_aside_at IS NOT NULL
+           RETURNING id, platform, conversation, payload, received_at, attempts)
+SELECT u.*, handoff_record_steps($2::jsonb, $3::bigint) AS steps FROM u`,
+};
+const DISCARD: Statement = {
+  name: 'handoff_inbox_discard',
+  text: `WITH u AS (UPDATE handoff_inbox SET set_aside_at = NULL, done_at = $3 WHERE id = $1 AND set_aside_at IS NOT NULL RETURNING id)
+SELECT u.id, handoff_record_steps($2::jsonb, $3::bigint) AS steps FROM u`,
 };
 const STARTED: Statement = { name: 'handoff_inbox_started', text: 'UPDATE handoff_inbox SET attempts = attempts + 1 WHERE id = $1' };
 const DONE: Statement = { name: 'handoff_inbox_done', text: 'UPDATE handoff_inbox SET done_at = $2 WHERE id = $1' };
 const UNFINISHED: Statement = {
   name: 'handoff_inbox_unfinished',
-  text: 'SELECT id, platform, conversation, payload, received_at, attempts FROM handoff_inbox WHERE done_at IS NULL AND platform = $1 ORDER BY id',
+  text: 'SELECT id, platform, conversation, payload, received_at, attempts FROM handoff_inbox WHERE done_at IS NULL AND set_aside_at IS NULL AND platform = $1 ORDER BY id',
 };
 
 export type InboxRow = {
@@ -30,6 +55,8 @@ export type InboxRow = {
   payload: string;
   received_at: string;
   attempts: number;
+  set_aside_at?: string | null;
+  set_aside_reason?: string | null;
 };
 
 export class PostgresEventInbox implements EventInbox {
@@ -45,11 +72,14 @@ export class PostgresEventInbox implements EventInbox {
     const now = this.clock.now();
     const keys = [...new Set(input.dedupeKeys)];
     try {
-      const { rows } = await this.db.query<{ id: string }>(ACCEPT, [keys, now + input.ttlMs, now, input.platform, input.conversationId, JSON.stringify(input.payload)]);
+      const step = input.timeline ? stepsJson([{ ...input.timeline, detail: { ...input.timeline.detail, duplicate: false } }]) : null;
+      const { rows } = await this.db.query<{ id: string }>(ACCEPT, [keys, now + input.ttlMs, now, input.platform, input.conversationId, JSON.stringify(input.payload), step]);
       return { duplicate: false, id: int(rows[0]!.id) };
     } catch (error) {
-      if (error instanceof DuplicateRefused) return { duplicate: true };
-      throw error;
+      if (!(error instanceof DuplicateRefused)) throw error;
+      // The refusal rolled the statement back, its step too: a duplicate's step is recorded on its own.
+      if (input.timeline) await this.db.query(RECORD_ONLY, [stepsJson([{ ...input.timeline, detail: { ...input.timeline.detail, duplicate: true } }]), now]);
+      return { duplicate: true };
     }
   }
 
@@ -80,6 +110,23 @@ export class PostgresEventInbox implements EventInbox {
     const { rows } = await this.db.query<InboxRow>(UNFINISHED, [platform]);
     return rows.map(eventOf);
   }
+
+  async setAside(id: number, reason: string, step?: TimelineStep): Promise<void> {
+    await this.db.query(SET_ASIDE, [id, this.clock.now(), reason.slice(0, 2000), stepsJson(step ? [step] : [])]);
+  }
+
+  async listSetAside(limit: number): Promise<InboxEvent[]> {
+    return (await this.db.query<InboxRow>(LIST_SET_ASIDE, [limit])).rows.map(eventOf);
+  }
+
+  async reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined> {
+    const row = (await this.db.query<InboxRow>(REVIVE, [id, stepsJson(step ? [step] : []), this.clock.now()])).rows[0];
+    return row ? eventOf(row) : undefined;
+  }
+
+  async discardSetAside(id: number, step?: TimelineStep): Promise<boolean> {
+    return ((await this.db.query(DISCARD, [id, stepsJson(step ? [step] : []), this.clock.now()])).rowCount ?? 0) > 0;
+  }
 }
 
 export const INBOX_COLUMNS = 'id, platform, conversation, payload, received_at, attempts';
@@ -92,5 +139,6 @@ export function eventOf(r: InboxRow): InboxEvent {
     payload: JSON.parse(r.payload) as unknown,
     receivedAt: int(r.received_at),
     attempts: r.attempts,
+    ...(r.set_aside_at ? { setAsideAt: int(r.set_aside_at), setAsideReason: r.set_aside_reason ?? undefined } : {}),
   };
 }

@@ -3,7 +3,9 @@
  * several replicas sharing the table: a due action is handed to exactly one of them.
  */
 import type { Clock } from '../clock';
-import type { Outbox, OutboxAction } from './outbox';
+import type { Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
+import { stepsJson } from './postgres-timeline';
+import type { TimelineStep } from './timeline';
 import { int, type PostgresDatabase, type Statement } from './postgres-database';
 import type { NewOutboxAction } from './turn-writes';
 
@@ -17,6 +19,36 @@ export interface OutboxClaim {
   leaseMs: number;
 }
 
+const RECORD_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at, status, last_error, created_at, finished_at';
+const LIST: Statement = { name: 'handoff_outbox_list', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2` };
+const GET: Statement = { name: 'handoff_outbox_get', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE id = $1` };
+/** A failed action pending again with its attempts reset; a pending one due now. Steps recorded only when the row changed. */
+const REVIVE: Statement = {
+  name: 'handoff_outbox_revive',
+  text: `WITH u AS (UPDATE handoff_outbox SET attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END, status = 'pending', finished_at = NULL,
+             next_attempt_at = $2, claimed_by = NULL, claimed_until = NULL
+           WHERE id = $1 AND status IN ('pending', 'failed') RETURNING id, platform, conversation, kind, payload, attempts, next_attempt_at)
+SELECT u.*, handoff_record_steps($3::jsonb, $2::bigint) AS steps FROM u`,
+};
+const DISCARD: Statement = {
+  name: 'handoff_outbox_discard',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'discarded', last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL
+           WHERE id = $1 AND status IN ('pending', 'failed') RETURNING id)
+SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
+};
+
+type RecordRow = OutboxRow & { status: string; last_error: string | null; created_at: string; finished_at: string | null };
+
+function recordOf(r: RecordRow): OutboxRecord {
+  return {
+    ...actionOf(r),
+    status: r.status as OutboxStatus,
+    lastError: r.last_error ?? undefined,
+    createdAt: int(r.created_at),
+    finishedAt: r.finished_at === null ? undefined : int(r.finished_at),
+  };
+}
+
 export const OUTBOX_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at';
 const COLUMNS = OUTBOX_COLUMNS;
 
@@ -28,15 +60,20 @@ const DUE: Statement = { name: 'handoff_outbox_due', text: `SELECT ${COLUMNS} FR
 const PENDING: Statement = { name: 'handoff_outbox_pending', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' ORDER BY id` };
 const COUNT: Statement = { name: 'handoff_outbox_count', text: "SELECT count(*) AS n FROM handoff_outbox WHERE status = 'pending'" };
 const ATTEMPT: Statement = { name: 'handoff_outbox_attempt', text: 'UPDATE handoff_outbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts' };
-const PROGRESS: Statement = { name: 'handoff_outbox_progress', text: 'UPDATE handoff_outbox SET payload = $2 WHERE id = $1' };
+const PROGRESS: Statement = {
+  name: 'handoff_outbox_progress',
+  text: 'WITH u AS (UPDATE handoff_outbox SET payload = $2 WHERE id = $1 RETURNING id) SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $4::bigint) AS steps',
+};
 // Retrying, finishing or failing an action ends its claim.
 const RETRY: Statement = {
   name: 'handoff_outbox_retry',
-  text: 'UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1',
+  text: `WITH u AS (UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
+SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($4::jsonb, $5::bigint) AS steps`,
 };
 const FINISH: Statement = {
   name: 'handoff_outbox_finish',
-  text: 'UPDATE handoff_outbox SET status = $2, last_error = $3, finished_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $1',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = $2, last_error = $3, finished_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
+SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($5::jsonb, $4::bigint) AS steps`,
 };
 /**
  * The due actions at the head of their conversation (no older pending action in it, so a
@@ -118,20 +155,39 @@ export class PostgresOutbox implements Outbox {
     return rows[0]?.attempts ?? 0;
   }
 
-  async markProgress(id: number, payload: unknown): Promise<void> {
-    await this.db.query(PROGRESS, [id, JSON.stringify(payload ?? null)]);
+  // Each mark carries its timeline step in the same statement (see postgres-timeline.ts).
+  async markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void> {
+    await this.db.query(PROGRESS, [id, JSON.stringify(payload ?? null), stepsJson(step ? [step] : []), this.clock.now()]);
   }
 
-  async markDone(id: number): Promise<void> {
-    await this.db.query(FINISH, [id, 'done', null, this.clock.now()]);
+  async markDone(id: number, step?: TimelineStep): Promise<void> {
+    await this.db.query(FINISH, [id, 'done', null, this.clock.now(), stepsJson(step ? [step] : [])]);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string): Promise<void> {
-    await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000)]);
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
+    await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000), stepsJson(step ? [step] : []), this.clock.now()]);
   }
 
-  async markFailed(id: number, error: string): Promise<void> {
-    await this.db.query(FINISH, [id, 'failed', error.slice(0, 2000), this.clock.now()]);
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
+    await this.db.query(FINISH, [id, 'failed', error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])]);
+  }
+
+  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
+    return (await this.db.query<RecordRow>(LIST, [filter.statuses, filter.limit])).rows.map(recordOf);
+  }
+
+  async get(id: number): Promise<OutboxRecord | undefined> {
+    const row = (await this.db.query<RecordRow>(GET, [id])).rows[0];
+    return row ? recordOf(row) : undefined;
+  }
+
+  async revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined> {
+    const row = (await this.db.query<OutboxRow>(REVIVE, [id, now, stepsJson(step ? [step] : [])])).rows[0];
+    return row ? actionOf(row) : undefined;
+  }
+
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
+    return ((await this.db.query(DISCARD, [id, reason.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rowCount ?? 0) > 0;
   }
 
   async pendingCount(): Promise<number> {

@@ -14,7 +14,8 @@ import type { PostgresDatabase, Statement } from './postgres-database';
 import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-event-inbox';
 import { actionOf, OUTBOX_COLUMNS, type OutboxRow } from './postgres-outbox';
 
-const HAS_WORK = `(EXISTS (SELECT 1 FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL)
+// Set-aside events wait for an operator, not for a replica: they are no work to hold a lease for.
+const HAS_WORK = `(EXISTS (SELECT 1 FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL AND set_aside_at IS NULL)
    OR EXISTS (SELECT 1 FROM handoff_outbox WHERE conversation = $1 AND status = 'pending'))`;
 
 const RELEASE_IF_IDLE: Statement = {
@@ -28,7 +29,7 @@ SELECT (SELECT busy FROM work) AS busy, (SELECT count(*) FROM gone) AS released`
 const UNLEASED_WORK: Statement = {
   name: 'handoff_unleased_work',
   text: `SELECT w.conversation FROM (
-    SELECT conversation, min(received_at) AS since FROM handoff_inbox WHERE done_at IS NULL GROUP BY conversation
+    SELECT conversation, min(received_at) AS since FROM handoff_inbox WHERE done_at IS NULL AND set_aside_at IS NULL GROUP BY conversation
     UNION ALL
     SELECT conversation, min(created_at) FROM handoff_outbox WHERE status = 'pending' GROUP BY conversation
   ) w
@@ -40,7 +41,7 @@ const UNLEASED_WORK: Statement = {
 
 const UNFINISHED_OF: Statement = {
   name: 'handoff_inbox_unfinished_of',
-  text: `SELECT ${INBOX_COLUMNS} FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL ORDER BY id`,
+  text: `SELECT ${INBOX_COLUMNS} FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL AND set_aside_at IS NULL ORDER BY id`,
 };
 
 const PENDING_OF: Statement = {

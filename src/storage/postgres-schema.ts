@@ -93,6 +93,81 @@ const MIGRATIONS: string[] = [
      created_at bigint NOT NULL
    );
    CREATE INDEX handoff_timers_due ON handoff_timers (due_at);`,
+  // The conversation timeline and its per-conversation summary (the console), and set-aside events.
+  // handoff_record_steps(steps) records steps in order, each an insert plus the summary's fold, so one
+  // statement (an accept, a turn's commit, an outbox mark) can carry its steps with it.
+  `CREATE TABLE handoff_timeline (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     conversation text NOT NULL,
+     platform text NOT NULL,
+     kind text NOT NULL,
+     at bigint NOT NULL,
+     duration_ms double precision,
+     owner text,
+     role text,
+     text text,
+     detail text NOT NULL
+   );
+   CREATE INDEX handoff_timeline_conversation ON handoff_timeline (conversation, id);
+   CREATE INDEX handoff_timeline_at ON handoff_timeline (at);
+   CREATE TABLE handoff_conversation_summary (
+     conversation text PRIMARY KEY,
+     platform text NOT NULL,
+     first_at bigint NOT NULL,
+     last_at bigint NOT NULL,
+     owner text NOT NULL,
+     owner_since bigint NOT NULL,
+     last_role text,
+     last_text text,
+     last_message_at bigint,
+     waiting_since bigint
+   );
+   CREATE INDEX handoff_conversation_summary_last ON handoff_conversation_summary (last_at);
+   ALTER TABLE handoff_inbox ADD COLUMN set_aside_at bigint;
+   ALTER TABLE handoff_inbox ADD COLUMN set_aside_reason text;
+   CREATE INDEX handoff_inbox_set_aside ON handoff_inbox (set_aside_at) WHERE set_aside_at IS NOT NULL;
+   ALTER TABLE handoff_outbox DROP CONSTRAINT handoff_outbox_status_check;
+   ALTER TABLE handoff_outbox ADD CONSTRAINT handoff_outbox_status_check CHECK (status IN ('pending', 'done', 'failed', 'discarded'));
+   CREATE FUNCTION handoff_record_steps(steps jsonb, now_ms bigint) RETURNS integer LANGUAGE plpgsql AS $$
+   DECLARE
+     s jsonb;
+     n integer := 0;
+     at_ms bigint;
+     own text;
+     rol text;
+     txt text;
+   BEGIN
+     IF steps IS NULL THEN RETURN 0; END IF;
+     FOR s IN SELECT e.value FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(value, ordinality) ORDER BY e.ordinality LOOP
+       at_ms := coalesce((s->>'at')::bigint, now_ms);
+       own := s->>'owner';
+       rol := s->'message'->>'role';
+       txt := s->'message'->>'text';
+       INSERT INTO handoff_timeline (conversation, platform, kind, at, duration_ms, owner, role, text, detail)
+       VALUES (s->>'conversationId', s->>'platform', s->>'kind', at_ms, (s->>'durationMs')::double precision, own, rol, txt, coalesce(s->'detail', '{}'::jsonb)::text);
+       IF own IS NOT NULL OR rol IS NOT NULL THEN
+         INSERT INTO handoff_conversation_summary AS c (conversation, platform, first_at, last_at, owner, owner_since, last_role, last_text, last_message_at, waiting_since)
+         VALUES (s->>'conversationId', s->>'platform', at_ms, at_ms, coalesce(own, 'bot'), at_ms, rol, txt, CASE WHEN rol IS NULL THEN NULL ELSE at_ms END,
+                 CASE WHEN coalesce(own, 'bot') <> 'bot' THEN at_ms ELSE NULL END)
+         ON CONFLICT (conversation) DO UPDATE SET
+           last_at = greatest(c.last_at, at_ms),
+           owner_since = CASE WHEN own IS NOT NULL AND own <> c.owner THEN at_ms ELSE c.owner_since END,
+           waiting_since = CASE
+             WHEN coalesce(own, c.owner) = 'bot' THEN NULL
+             WHEN own IS NOT NULL AND own <> c.owner THEN at_ms
+             WHEN rol = 'agent' THEN NULL
+             WHEN rol = 'customer' AND c.waiting_since IS NULL THEN at_ms
+             ELSE c.waiting_since END,
+           owner = coalesce(own, c.owner),
+           last_role = coalesce(rol, c.last_role),
+           last_text = CASE WHEN rol IS NULL THEN c.last_text ELSE txt END,
+           last_message_at = CASE WHEN rol IS NULL THEN c.last_message_at ELSE at_ms END;
+       END IF;
+       n := n + 1;
+     END LOOP;
+     RETURN n;
+   END
+   $$;`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -32,11 +32,11 @@ export class PostgresStorage implements Storage {
   }
 
   async write(changes: StoreItems): Promise<void> {
-    await applyUnit(this.db, { state: stateChangesOf(changes), outbox: [], inboxDone: [] }, this.clock.now());
+    await applyUnit(this.db, { state: stateChangesOf(changes), outbox: [], inboxDone: [], timeline: [] }, this.clock.now());
   }
 
   async delete(keys: string[]): Promise<void> {
     const state = new Map<string, StateChange>(keys.map((key) => [key, { kind: 'delete' }]));
-    await applyUnit(this.db, { state, outbox: [], inboxDone: [] }, this.clock.now());
+    await applyUnit(this.db, { state, outbox: [], inboxDone: [], timeline: [] }, this.clock.now());
   }
 }

@@ -15,6 +15,7 @@ import { PostgresDedupeStore } from './postgres-dedupe-store';
 import { PostgresEventInbox } from './postgres-event-inbox';
 import { PostgresOutbox } from './postgres-outbox';
 import { PostgresReplicaCoordination } from './postgres-replica-coordination';
+import { PostgresTimeline } from './postgres-timeline';
 import { PostgresTimerStore } from './postgres-timer-store';
 import { HANDOFF_LOCKS, RETENTION_LOCK } from './postgres-schema';
 import { PostgresStorage } from './postgres-storage';
@@ -62,6 +63,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     leases,
     replicas: new PostgresReplicaCoordination(database, leases, options.replicaId),
     timers: new PostgresTimerStore(database, clock),
+    timeline: new PostgresTimeline(database, clock),
     database,
     durable: true,
     describe: database.shownUrl,
@@ -80,18 +82,25 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     async prune() {
       const now = clock.now();
       const deletes: Array<[keyof PruneResult, string, number]> = [
-        ['inbox', 'DELETE FROM handoff_inbox WHERE done_at IS NOT NULL AND done_at < $1', now - retention.eventsMs],
+        ['inbox', 'DELETE FROM handoff_inbox WHERE (done_at IS NOT NULL AND done_at < $1) OR (set_aside_at IS NOT NULL AND set_aside_at < $1)', now - retention.eventsMs],
         ['outbox', "DELETE FROM handoff_outbox WHERE status <> 'pending' AND finished_at < $1", now - retention.eventsMs],
         ['dedupe', 'DELETE FROM handoff_dedupe WHERE expires_at <= $1', now],
         ['transcripts', "DELETE FROM handoff_state WHERE key LIKE 'transcript/%' AND updated_at < $1", now - retention.transcriptsMs],
         ['state', 'DELETE FROM handoff_state WHERE updated_at < $1', now - retention.stateMs],
+        // The timeline as long as finished events; a conversation's summary as long as other state.
+        ['timeline', 'DELETE FROM handoff_timeline WHERE at < $1', now - retention.eventsMs],
+        ['conversations', 'DELETE FROM handoff_conversation_summary WHERE last_at < $1', now - retention.stateMs],
       ];
       const result: PruneResult = { inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 };
       // One replica at a time: the others find the lock taken and skip this pass (the lock ends with the transaction).
       const ran = await database.transaction(async (client) => {
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [HANDOFF_LOCKS, RETENTION_LOCK]);
         if (!rows[0]?.locked) return false;
-        for (const [name, sql, before] of deletes) result[name] = (await client.query(sql, [before])).rowCount ?? 0;
+        for (const [name, sql, before] of deletes) {
+          const count = (await client.query(sql, [before])).rowCount ?? 0;
+          // The optional counts (timeline, conversations) appear when something was deleted, as on SQLite.
+          if (count > 0 || result[name] !== undefined) result[name] = count;
+        }
         await client.query('DELETE FROM handoff_leases WHERE expires_at < now()');
         return true;
       });

@@ -1,5 +1,5 @@
 /**
- * A unit of work (TurnChanges: state writes and deletes, outbox rows, inbox done marks) applied to
+ * A unit of work (TurnChanges: state writes and deletes, outbox rows, inbox done marks, timeline steps) applied to
  * PostgreSQL as ONE statement, so one round trip and one implicit transaction: data-modifying CTEs
  * for each part, and a final check that aborts the whole statement (nothing of it written) when a
  * conditional state write found a stale eTag. Storage.write and Storage.delete are units with state
@@ -11,6 +11,7 @@
  * version under its row lock, so two replicas writing with the same eTag cannot both succeed.
  */
 import { ABORT_ETAG_CONFLICT, int, type PostgresDatabase, type Statement } from './postgres-database';
+import { stepsJson } from './postgres-timeline';
 import type { StateChange, TurnChanges } from './turn-writes';
 
 const APPLY: Statement = {
@@ -43,6 +44,7 @@ finished AS (
   UPDATE handoff_inbox SET done_at = $12::bigint WHERE id = ANY($11::bigint[]) RETURNING id
 )
 SELECT
+  handoff_record_steps($13::jsonb, $12::bigint) AS steps,
   (SELECT handoff_abort('${ABORT_ETAG_CONFLICT}', format('Storage: error writing "%s" due to eTag conflict.', x.k))
      FROM unnest($3::text[]) WITH ORDINALITY AS x(k, n)
     WHERE x.k NOT IN (SELECT key FROM conditional) ORDER BY x.n LIMIT 1) AS conflict,
@@ -55,7 +57,7 @@ export async function applyUnit(db: PostgresDatabase, changes: TurnChanges, now:
   const conditional: Array<[string, string, number | null]> = [];
   const deletes: string[] = [];
   for (const [key, change] of changes.state) classify(key, change, unconditional, conditional, deletes);
-  if (unconditional.length + conditional.length + deletes.length + changes.outbox.length + changes.inboxDone.length === 0) return { outboxIds: [] };
+  if (unconditional.length + conditional.length + deletes.length + changes.outbox.length + changes.inboxDone.length + changes.timeline.length === 0) return { outboxIds: [] };
   const { rows } = await db.query<{ outbox_ids: Array<string | number> }>(APPLY, [
     unconditional.map(([k]) => k),
     unconditional.map(([, v]) => v),
@@ -69,6 +71,7 @@ export async function applyUnit(db: PostgresDatabase, changes: TurnChanges, now:
     changes.outbox.map((a) => JSON.stringify(a.payload ?? null)),
     changes.inboxDone,
     now,
+    stepsJson(changes.timeline),
   ]);
   // Identity values are drawn in insertion order, which follows the call order (ORDER BY o.n).
   return { outboxIds: (rows[0]?.outbox_ids ?? []).map(int) };

@@ -29,7 +29,7 @@ class SharedStore {
       started: async (id) => void (this.events.find((e) => e.id === id)!.attempts += 1),
       markDone: async (id) => void (this.events.find((e) => e.id === id)!.done = true),
       unfinished: async () => this.events.filter((e) => !e.done),
-      setAside: async () => undefined,
+      setAside: async (id) => void (this.events.find((e) => e.id === id)!.done = true), // no longer work for a replica
       listSetAside: async () => [],
       reviveSetAside: async () => undefined,
       discardSetAside: async () => false,

@@ -7,13 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sinon from 'sinon';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../../src/clock';
 import { createLogger } from '../../../src/log';
 import { createMemoryStores } from '../../../src/storage/memory-stores';
+import { createPostgresStores } from '../../../src/storage/postgres-stores';
 import { createSqliteStores } from '../../../src/storage/sqlite-stores';
 import type { Stores } from '../../../src/storage/stores';
 import { foldSummary, type ConversationSummary, type TimelineStep } from '../../../src/storage/timeline';
+import type { RetentionPolicy } from '../../../src/storage/retention';
+import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
 
 const logger = createLogger({ level: 'silent' });
 const dirs: string[] = [];
@@ -22,34 +25,43 @@ afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
+afterAll(async () => {
+  await dropTestDatabases();
+});
+
+async function sqliteStores(c: Clock, retention: Partial<RetentionPolicy>): Promise<Stores> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-'));
+  dirs.push(dir);
+  return createSqliteStores(path.join(dir, 'db.sqlite'), logger, { clock: c, retention });
+}
+
+async function postgresStores(c: Clock, retention: Partial<RetentionPolicy>): Promise<Stores> {
+  const s = createPostgresStores(await createTestDatabase(), logger, { clock: c, retention });
+  await s.open();
+  return s;
+}
 
 function clock(start = 1_000_000_000_000): Clock & { now: sinon.SinonStub } {
   return { now: sinon.stub().returns(start), random: () => 0.5, sleep: async () => undefined } as unknown as Clock & { now: sinon.SinonStub };
 }
 
-const engines: Array<[string, (c: Clock) => Stores]> = [
-  ['memory', (c) => createMemoryStores({ clock: c, retention: { eventsMs: 3600_000 } })],
-  [
-    'sqlite',
-    (c) => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-'));
-      dirs.push(dir);
-      return createSqliteStores(path.join(dir, 'db.sqlite'), logger, { clock: c, retention: { eventsMs: 3600_000, stateMs: 7200_000 } });
-    },
-  ],
+const engines: Array<[string, (c: Clock) => Promise<Stores>]> = [
+  ['memory', async (c) => createMemoryStores({ clock: c, retention: { eventsMs: 3600_000 } })],
+  ['sqlite', (c) => sqliteStores(c, { eventsMs: 3600_000, stateMs: 7200_000 })],
+  ['postgres', (c) => postgresStores(c, { eventsMs: 3600_000, stateMs: 7200_000 })],
 ];
 
 const step = (over: Partial<TimelineStep>): TimelineStep => ({ platform: 'nimchat', conversationId: '1:1', kind: 'turn', ...over });
 
 describe.each(engines)('timeline on %s', (_name, make) => {
-  const open = (c = clock()) => {
-    const s = make(c);
+  const open = async (c = clock()) => {
+    const s = await make(c);
     opened.push(s);
     return { s, c };
   };
 
   it('records the accept with its webhook step, and a redelivery as a duplicate step, in the same operation', async () => {
-    const { s } = open();
+    const { s } = await open();
     const input = { platform: 'nimchat', conversationId: '1:1', dedupeKeys: ['k1'], ttlMs: 60_000, payload: { n: 1 }, timeline: step({ kind: 'webhook', detail: { event: 'message', keys: ['k1'] } }) };
     expect((await s.inbox.accept(input)).duplicate).toBe(false);
     expect((await s.inbox.accept(input)).duplicate).toBe(true);
@@ -65,7 +77,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 
   it("records a turn unit's steps only when it commits, in order, and not at all when it is rejected", async () => {
-    const { s } = open();
+    const { s } = await open();
     const unit = s.beginTurn();
     unit.addTimeline(step({ kind: 'turn', owner: 'bot', message: { role: 'customer', text: 'hi' } }));
     unit.addTimeline(step({ kind: 'queued', message: { role: 'bot', text: 'hello!' } }));
@@ -84,7 +96,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 
   it('keeps one summary per conversation: owner since when, last message, waiting since a handoff or an unanswered customer message', async () => {
-    const { s, c } = open();
+    const { s, c } = await open();
     const at = (ms: number) => c.now.returns(1_000_000_000_000 + ms);
     at(0);
     await s.timeline.record([step({ owner: 'bot', message: { role: 'customer', text: 'hello' } })]);
@@ -119,7 +131,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 
   it('lists conversations most recent first, filtered by platform and owner', async () => {
-    const { s, c } = open();
+    const { s, c } = await open();
     c.now.returns(1);
     await s.timeline.record([step({ conversationId: 'a', owner: 'bot' })]);
     c.now.returns(2);
@@ -135,7 +147,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 
   it('sets an event aside instead of finishing it; revives it with its attempts reset, or discards it, each with its step', async () => {
-    const { s } = open();
+    const { s } = await open();
     const a = await s.inbox.accept({ platform: 'nimchat', conversationId: '1:1', dedupeKeys: [], ttlMs: 1, payload: { a: 1 } });
     const b = await s.inbox.accept({ platform: 'nimchat', conversationId: '1:1', dedupeKeys: [], ttlMs: 1, payload: { b: 1 } });
     if (a.duplicate || b.duplicate) throw new Error('unexpected');
@@ -159,7 +171,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 
   it('lists pending and failed outbox actions newest first; revives a failed one (attempts reset) or a pending one (due now); discards either; each mark can carry its step', async () => {
-    const { s, c } = open();
+    const { s, c } = await open();
     const one = await s.outbox.add({ platform: 'nimchat', conversationId: '1:1', kind: 'message', payload: { activityId: 'x' } });
     const two = await s.outbox.add({ platform: 'nimchat', conversationId: '1:1', kind: 'handoff', payload: {} });
     const three = await s.outbox.add({ platform: 'nimchat', conversationId: '1:2', kind: 'message', payload: {} });
@@ -197,12 +209,15 @@ describe.each(engines)('timeline on %s', (_name, make) => {
   });
 });
 
-describe('timeline retention (SQLite)', () => {
+const durable: Array<[string, (c: Clock, retention: Partial<RetentionPolicy>) => Promise<Stores>]> = [
+  ['SQLite', sqliteStores],
+  ['PostgreSQL', postgresStores],
+];
+
+describe.each(durable)('timeline retention (%s)', (_name, make) => {
   it('prunes timeline entries with finished events, summaries with idle state, set-aside events from when they were set aside', async () => {
     const c = clock();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-'));
-    dirs.push(dir);
-    const s = createSqliteStores(path.join(dir, 'db.sqlite'), logger, { clock: c, retention: { eventsMs: 3600_000, stateMs: 7200_000, transcriptsMs: 7200_000 } });
+    const s = await make(c, { eventsMs: 3600_000, stateMs: 7200_000, transcriptsMs: 7200_000 });
     opened.push(s);
     await s.timeline.record([step({ conversationId: 'old', owner: 'bot' })]);
     const aside = await s.inbox.accept({ platform: 'p', conversationId: 'old', dedupeKeys: [], ttlMs: 1, payload: {} });
@@ -223,12 +238,10 @@ describe('timeline retention (SQLite)', () => {
   });
 });
 
-describe('foldSummary and the SQLite rule agree', () => {
+describe.each(durable)('foldSummary and the %s rule agree', (_name, make) => {
   it('on a random sequence of steps', async () => {
     const c = clock();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-'));
-    dirs.push(dir);
-    const s = createSqliteStores(path.join(dir, 'db.sqlite'), logger, { clock: c });
+    const s = await make(c, {});
     opened.push(s);
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
