@@ -1,0 +1,47 @@
+// A round-robin HTTP balancer in front of the replicas (BENCH_BACKENDS: their base URLs, comma-separated):
+// each request goes to the next backend in turn, over a keep-alive pool per backend, body and answer
+// passed through unchanged. No health checks, no retries: a backend that fails answers 502, which the
+// runner counts as a failed webhook. It also counts the requests and the 2xx of each backend.
+import http from 'node:http';
+import process from 'node:process';
+import { benchEnv, serveBenchChild } from './child.mjs';
+
+const backends = benchEnv('BENCH_BACKENDS').split(',').map((u) => {
+  const url = new URL(u);
+  return { host: url.hostname, port: Number(url.port), agent: new http.Agent({ keepAlive: true }), requests: 0, ok: 0, errors: 0 };
+});
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+let next = 0;
+
+const server = http.createServer((req, res) => {
+  const backend = backends[next++ % backends.length];
+  backend.requests++;
+  const headers = {};
+  for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+  const out = http.request({ agent: backend.agent, host: backend.host, port: backend.port, method: req.method, path: req.url, headers }, (answer) => {
+    if (answer.statusCode >= 200 && answer.statusCode < 300) backend.ok++;
+    const back = {};
+    for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) back[name] = value;
+    res.writeHead(answer.statusCode ?? 502, back);
+    answer.pipe(res);
+  });
+  out.on('error', () => {
+    backend.errors++;
+    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+    res.end('bad gateway');
+  });
+  req.pipe(out);
+});
+server.keepAliveTimeout = 60_000;
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const path = process.env.BENCH_PATH ?? '';
+serveBenchChild(
+  `http://127.0.0.1:${server.address().port}${path}`,
+  () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      for (const b of backends) b.agent.destroy();
+    }),
+  () => ({ backends: backends.map(({ requests, ok, errors }) => ({ requests, ok, errors })) }),
+);
