@@ -329,12 +329,14 @@ async function measuredClosedLoop(child, target, sizes, db) {
     balancerCpuPerWebhookUs: after.balancerCpuUs === undefined ? undefined : (after.balancerCpuUs - before.balancerCpuUs) / n,
   };
   if (db) {
-    // Statements, WAL and CPU over the loop; then one idle second (the sweeps and lease renewals every
-    // replica runs without traffic), counted apart.
+    // Statements, WAL and CPU over the loop. Then, once the last turns' trailing statements are done
+    // (a second), one idle second: what the replicas run without traffic (the sweeps), counted apart.
+    await sleep(1000);
+    const pgQuiet = await pgSnapshot(pgServer, db);
     await sleep(1000);
     const pgIdle = await pgSnapshot(pgServer, db);
     const loop = pgDelta(pgBefore, pgAfter);
-    const idle = pgDelta(pgAfter, pgIdle);
+    const idle = pgDelta(pgQuiet, pgIdle);
     const counted = pgServer.statements ? 1 : NaN;
     result.pg = {
       cpuPerWebhookUs: loop.cpuUs / n,
