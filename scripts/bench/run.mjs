@@ -133,6 +133,9 @@ if (chosen.some((n) => SERVERS[n].project) && !fs.existsSync(path.join(root, 'di
   throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 }
 
+// BENCH_SERVER_OUTPUT=1: the servers' own output also goes to stderr as it comes (the report only counts it).
+const echoOutput = /^(1|true|yes)$/i.test(process.env.BENCH_SERVER_OUTPUT ?? '');
+
 class Child {
   constructor(name, script, env, { profile = Boolean(options.profile) } = {}) {
     this.name = name;
@@ -151,7 +154,11 @@ class Child {
       stream.on('data', (chunk) => {
         const lines = (rest + chunk).split('\n');
         rest = lines.pop();
-        for (const line of lines) if (line.trim()) this.output.push(line);
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          this.output.push(line);
+          if (echoOutput) process.stderr.write(`[${name}] ${line}\n`);
+        }
       });
     }
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
@@ -620,6 +627,22 @@ if (options.memory) {
   );
 }
 
+/** Server output grouped by log level and message (JSON log lines), other lines by their first 120 characters. */
+function summariseOutput(lines) {
+  const groups = new Map();
+  for (const line of lines) {
+    let key;
+    try {
+      const entry = JSON.parse(line.replace(/^\[[^\]]+\] /, ''));
+      key = `${entry.level ?? '?'} "${entry.msg ?? line.slice(0, 120)}"`;
+    } catch {
+      key = `"${line.slice(0, 120)}"`;
+    }
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([key, n]) => `${key} ×${n}`).join(', ');
+}
+
 // ------------------------------------------------------------------ replicas and PostgreSQL
 
 const projectRuns = ran.filter((r) => SERVERS[r.name]?.project && r.closed);
@@ -733,10 +756,10 @@ for (const r of ran) {
         `${st.outbox.n} outbox actions, ${st.outbox.done} done, ${st.outbox.pending} pending, ${st.outbox.failed} failed, ${st.outbox.twice} attempted more than once` +
         (st.leases !== undefined ? `; ${st.leases} leases held at the end` : '')
       : undefined,
-    r.backends ? `balancer: ${r.backends.map((b, i) => `r${i + 1} ${b.requests} requests, ${b.ok} 2xx${b.errors ? `, ${b.errors} errors` : ''}`).join('; ')}` : undefined,
+    r.backends ? `balancer: ${r.backends.map((b, i) => `r${i + 1} ${b.requests} requests, ${b.ok} 2xx${b.retries ? `, ${b.retries} resent after a reset keep-alive socket` : ''}${b.errors ? `, ${b.errors} errors (502)` : ''}`).join('; ')}` : undefined,
     r.exitedAll === false ? 'PROBLEM: a process of this server did not exit' : undefined,
     calls.length ? `other platform calls: ${calls.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'no other platform calls',
-    r.output?.length ? `${r.output.length} lines of server output, first: ${r.output.slice(0, 3).map((l) => l.slice(0, 200)).join(' / ')}` : 'no server output',
+    r.output?.length ? `${r.output.length} lines of server output: ${summariseOutput(r.output)}` : 'no server output',
   ].filter(Boolean);
   console.log(`- ${r.name}: ${notes.join('; ')}`);
 }

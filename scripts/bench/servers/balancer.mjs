@@ -1,14 +1,16 @@
 // A round-robin HTTP balancer in front of the replicas (BENCH_BACKENDS: their base URLs, comma-separated):
 // each request goes to the next backend in turn, over a keep-alive pool per backend, body and answer
-// passed through unchanged. No health checks, no retries: a backend that fails answers 502, which the
-// runner counts as a failed webhook. It also counts the requests and the 2xx of each backend.
+// passed through unchanged (the body is read whole first: webhooks are small). No health checks; the one
+// retry is a request whose reused keep-alive socket the backend had just closed (ECONNRESET before any
+// answer). Any other failure answers 502, which the runner counts as a failed webhook. It counts the
+// requests, the 2xx, the retries and the errors of each backend.
 import http from 'node:http';
 import process from 'node:process';
 import { benchEnv, serveBenchChild } from './child.mjs';
 
 const backends = benchEnv('BENCH_BACKENDS').split(',').map((u) => {
   const url = new URL(u);
-  return { host: url.hostname, port: Number(url.port), agent: new http.Agent({ keepAlive: true }), requests: 0, ok: 0, errors: 0 };
+  return { host: url.hostname, port: Number(url.port), agent: new http.Agent({ keepAlive: true }), requests: 0, ok: 0, errors: 0, retries: 0 };
 });
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 let next = 0;
@@ -18,19 +20,34 @@ const server = http.createServer((req, res) => {
   backend.requests++;
   const headers = {};
   for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-  const out = http.request({ agent: backend.agent, host: backend.host, port: backend.port, method: req.method, path: req.url, headers }, (answer) => {
-    if (answer.statusCode >= 200 && answer.statusCode < 300) backend.ok++;
-    const back = {};
-    for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) back[name] = value;
-    res.writeHead(answer.statusCode ?? 502, back);
-    answer.pipe(res);
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const forward = (retry) => {
+      const out = http.request({ agent: backend.agent, host: backend.host, port: backend.port, method: req.method, path: req.url, headers }, (answer) => {
+        if (answer.statusCode >= 200 && answer.statusCode < 300) backend.ok++;
+        const back = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) back[name] = value;
+        res.writeHead(answer.statusCode ?? 502, back);
+        answer.pipe(res);
+      });
+      out.on('error', (error) => {
+        // A kept-alive socket the backend closed as we reused it (its keep-alive timeout): the request
+        // never reached the backend, so it is sent once more on a new connection, as proxies do.
+        if (retry && out.reusedSocket && error.code === 'ECONNRESET') {
+          backend.retries++;
+          forward(false);
+          return;
+        }
+        backend.errors++;
+        if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+        res.end('bad gateway');
+      });
+      out.end(body);
+    };
+    forward(true);
   });
-  out.on('error', () => {
-    backend.errors++;
-    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-    res.end('bad gateway');
-  });
-  req.pipe(out);
 });
 server.keepAliveTimeout = 60_000;
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,5 +60,5 @@ serveBenchChild(
       server.closeAllConnections();
       for (const b of backends) b.agent.destroy();
     }),
-  () => ({ backends: backends.map(({ requests, ok, errors }) => ({ requests, ok, errors })) }),
+  () => ({ backends: backends.map(({ requests, ok, errors, retries }) => ({ requests, ok, errors, retries })) }),
 );

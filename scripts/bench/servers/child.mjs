@@ -21,6 +21,8 @@ export function serveBenchChild(url, stop, extra = () => ({})) {
       }
     }
   });
+  // The runner is gone (killed): no server outlives it.
+  process.on('disconnect', () => process.exit(1));
   process.send({ ready: true, url });
 }
 
