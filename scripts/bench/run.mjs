@@ -756,7 +756,7 @@ for (const r of ran) {
         `${st.outbox.n} outbox actions, ${st.outbox.done} done, ${st.outbox.pending} pending, ${st.outbox.failed} failed, ${st.outbox.twice} attempted more than once` +
         (st.leases !== undefined ? `; ${st.leases} leases held at the end` : '')
       : undefined,
-    r.backends ? `balancer: ${r.backends.map((b, i) => `r${i + 1} ${b.requests} requests, ${b.ok} 2xx${b.retries ? `, ${b.retries} resent after a reset keep-alive socket` : ''}${b.errors ? `, ${b.errors} errors (502)` : ''}`).join('; ')}` : undefined,
+    r.backends ? `balancer: ${r.backends.map((b, i) => `r${i + 1} ${b.requests} requests, ${b.ok} 2xx${b.retries ? `, ${b.retries} resent after a reset keep-alive socket` : ''}${b.errors ? `, ${b.errors} errors (502: ${Object.entries(b.errorCodes ?? {}).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`).join('; ')}` : undefined,
     r.exitedAll === false ? 'PROBLEM: a process of this server did not exit' : undefined,
     calls.length ? `other platform calls: ${calls.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'no other platform calls',
     r.output?.length ? `${r.output.length} lines of server output: ${summariseOutput(r.output)}` : 'no server output',
