@@ -100,9 +100,12 @@ export class Tracker {
     this.waiting = new Map();
     this.unmatched = 0;
     this.badReplies = 0;
+    this.expected = 0; // webhooks acknowledged (or not yet answered) that must get exactly one reply
+    this.replies = 0;
   }
 
   expect(key, record) {
+    this.expected++;
     let queue = this.waiting.get(key);
     if (!queue) this.waiting.set(key, (queue = []));
     queue.push(record);
@@ -111,10 +114,15 @@ export class Tracker {
   forget(key, record) {
     const queue = this.waiting.get(key);
     const at = queue ? queue.indexOf(record) : -1;
-    if (at >= 0) queue.splice(at, 1);
+    if (at >= 0) {
+      queue.splice(at, 1);
+      this.expected--;
+    }
   }
 
   onReply(key, valid) {
+    this.replies++;
+    this.lastReplyAt = performance.now();
     if (!valid) this.badReplies++;
     const queue = this.waiting.get(key);
     const record = queue?.shift();
@@ -127,11 +135,21 @@ export class Tracker {
     record.check();
   }
 
-  /** Replies not yet matched (for the next phase's accounting). */
+  /**
+   * The counters since the last take, and a clean slate for the next server: `waiting` is how many
+   * webhooks never got their reply (dropped here, so a later server's replies cannot match them);
+   * `unmatched` counts replies beyond one per webhook (a duplicate shows up there, or as a webhook
+   * answered twice while another one waits: `replies` > `expected` − `waiting`).
+   */
   takeCounters() {
-    const c = { unmatched: this.unmatched, badReplies: this.badReplies };
+    let waiting = 0;
+    for (const queue of this.waiting.values()) waiting += queue.length;
+    const c = { unmatched: this.unmatched, badReplies: this.badReplies, expected: this.expected, replies: this.replies, waiting };
+    this.waiting.clear();
     this.unmatched = 0;
     this.badReplies = 0;
+    this.expected = 0;
+    this.replies = 0;
     return c;
   }
 }

