@@ -44,6 +44,8 @@ interface Drain {
   /** Set when more work was announced while the drain ran: look again before releasing. */
   dirty: boolean;
   lost: boolean;
+  /** The lease is being given up: a renewal still in flight then finds it gone, which is no loss. */
+  releasing: boolean;
   wake?: () => void;
   /** Work to run once the lease is held (proactive turns), in order. */
   extra: ProactiveTask[];
@@ -122,7 +124,7 @@ export class ConversationRunner {
   }
 
   private startDrain(conversationId: string, extra: ProactiveTask[] = [], deadline?: number): void {
-    const drain: Drain = { dirty: false, lost: false, extra };
+    const drain: Drain = { dirty: false, lost: false, releasing: false, extra };
     this.drains.set(conversationId, drain);
     outsideTurn(() => {
       void this.drain(conversationId, drain, deadline)
@@ -152,7 +154,7 @@ export class ConversationRunner {
     const renewal = setInterval(() => {
       coordination.renew(conversationId, this.leaseMs).then(
         (held) => {
-          if (!held) {
+          if (!held && !drain.releasing) {
             drain.lost = true;
             drain.wake?.();
             this.logger.warn('a conversation lease was lost before its work was done', { conversationId });
@@ -183,11 +185,14 @@ export class ConversationRunner {
           continue;
         }
         if (drain.dirty) continue;
+        drain.releasing = true;
         if (await coordination.releaseIfIdle(conversationId)) return true;
+        drain.releasing = false;
         // Work appeared that is not ours yet: another replica's event (read at the top), or an action no
         // lane of ours has (queued now; what is in a lane already is not queued twice).
         this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
       }
+      drain.releasing = true;
       await coordination.release(conversationId).catch((error: unknown) => this.logger.warn('could not give a lease up', { conversationId, error }));
       return true;
     } finally {
