@@ -22,7 +22,7 @@ import { consolePage, loginPage } from './console-page';
 import { ConsoleViews } from './console-views';
 import { LoginThrottle } from './login-throttle';
 import { MetricsSampler } from './metrics-sampler';
-import { redactSecrets } from './redact-secrets';
+import { redactJson, redactSecrets } from './redact-secrets';
 import { SandboxPlay, type SandboxLinks } from './sandbox-play';
 
 export interface ConsoleDeps {
@@ -74,7 +74,11 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
   const play = deps.sandbox && deps.sandboxes ? new SandboxPlay(deps.sandboxes) : undefined;
   if (deps.config.enabled) sampler.start();
 
-  const json = (res: ServerResponse, body: unknown, status = 200) => sendJson(res, status, redactSecrets(body, deps.secrets));
+  const json = (res: ServerResponse, body: unknown, status = 200) => {
+    const text = redactJson(JSON.stringify(body), deps.secrets);
+    res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  };
 
   const page = async (req: IncomingMessage, res: ServerResponse) => {
     const admission = access.admit(req);

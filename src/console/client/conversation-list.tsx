@@ -15,7 +15,7 @@ export function ConversationList({ version, selected, onSelect }: { version: num
   const [problem, setProblem] = useState<string | undefined>(undefined);
 
   const load = async () => {
-    const query = new URLSearchParams({ limit: '200', ...(platform ? { platform } : {}), ...(owner ? { owner } : {}) });
+    const query = new URLSearchParams({ limit: '100', ...(platform ? { platform } : {}), ...(owner ? { owner } : {}) });
     try {
       const answer = await get<{ now: number; conversations: Conversation[] }>(`conversations?${query}`);
       setSkew(answer.now - Date.now());
