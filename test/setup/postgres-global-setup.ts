@@ -19,7 +19,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('pgAdminUrl', given);
     return undefined;
   }
-  const server = await startTestPostgres();
+  // Said here: vitest ends the run with exit code 1 and no message when a global setup throws.
+  const server = await startTestPostgres().catch((error: unknown) => {
+    process.stderr.write(`\nThe test PostgreSQL server could not be started (set PG_TEST_URL to use another one):\n${error instanceof Error ? error.message : String(error)}\n`);
+    throw error;
+  });
   project.provide('pgAdminUrl', server.url);
   return () => server.stop();
 }
