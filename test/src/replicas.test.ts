@@ -1,7 +1,7 @@
 /**
  * Three replicas of the endpoint (child processes) on one PostgreSQL database, behind a round-robin
  * load balancer: webhooks of every conversation land on any replica. Replicas are killed with kill -9
- * at seeded random moments (one is restarted under its name, one stays dead). Every accepted event
+ * at seeded random moments (one three times, restarted under its name each time; one for good). Every accepted event
  * must get its turn, in order per conversation; duplicated replies are at most the turns cut mid-way;
  * no turn runs twice while nobody died; handoffs complete once; the survivors took the dead one's
  * conversations over. The counts are printed.
@@ -131,7 +131,7 @@ describe('three replicas on one PostgreSQL database', () => {
         proc.stderr!.on('data', (chunk: Buffer) => (buffer += chunk.toString()));
       });
     const a = await start('A', ports[0]!);
-    const b = await start('B', ports[1]!);
+    let b = await start('B', ports[1]!);
     await start('C', ports[2]!);
 
     const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
@@ -141,7 +141,7 @@ describe('three replicas on one PostgreSQL database', () => {
       const conv = (await axios.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;
       conversations.push({ id: conv.id, url: `${pub}/contacts/${contact.source_id}/conversations/${conv.id}/messages` });
     }
-    const ROUNDS = 8;
+    const ROUNDS = 14;
     const sender = (async () => {
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < CONVERSATIONS; i++) {
@@ -151,15 +151,21 @@ describe('three replicas on one PostgreSQL database', () => {
         }
       }
     })();
-    // B is killed and restarted under its name (it takes its own leases back); A is killed for good.
-    await sleep(600 + Math.floor(random() * 900));
-    const killedAt = Date.now();
-    killed = true;
-    b.kill('SIGKILL');
-    kills++;
-    await sleep(Math.floor(random() * 400));
-    await start('B', ports[1]!);
-    await sleep(300 + Math.floor(random() * 900));
+    // B is killed at seeded moments and restarted under its name each time (it takes its own leases
+    // back); then A is killed for good.
+    const KILLS_OF_B = 3;
+    const killedAt = Date.now() + 400;
+    for (let k = 0; k < KILLS_OF_B; k++) {
+      await sleep(400 + Math.floor(random() * 700));
+      killed = true;
+      const exited = new Promise((r) => b.once('exit', r));
+      b.kill('SIGKILL');
+      kills++;
+      await exited;
+      await sleep(Math.floor(random() * 300));
+      b = await start('B', ports[1]!);
+    }
+    await sleep(300 + Math.floor(random() * 600));
     a.kill('SIGKILL');
     kills++;
     await sender;
