@@ -161,11 +161,20 @@ export class OutboxDelivery {
         lane.timer = undefined;
         outsideTurn(() => void this.run(action.conversationId, lane));
       }
+    } else if (this.revivedElsewhere) {
+      // Replicas share the store: the conversation's lease holder delivers it (maybe another replica).
+      this.revivedElsewhere(action.conversationId);
     } else {
       this.enqueue([action]);
     }
     return true;
   }
+
+  /**
+   * With replicas sharing the store, an action an operator revives for a conversation this replica
+   * has no lane for is announced here instead of being queued (so it is delivered in the lease holder's order).
+   */
+  revivedElsewhere?: (conversationId: string) => void;
 
   /**
    * An operator gives a pending or failed action up. A pending one is taken out of its lane (the

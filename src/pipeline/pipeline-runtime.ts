@@ -78,6 +78,8 @@ export class PipelineRuntime {
         clock: this.clock,
         leaseMs: options.leaseMs,
       });
+      const runner = this.runner;
+      this.delivery.revivedElsewhere = (conversationId) => runner.wake(conversationId);
     }
   }
 
