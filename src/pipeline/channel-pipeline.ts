@@ -344,16 +344,16 @@ export class ChannelPipeline {
 
   /** In the conversation's own turn: an effect committed with it. Anywhere else: written to the outbox now. */
   private async addEffect(conversationId: string, kind: string, payload: unknown): Promise<void> {
-    // A copy: the bot may change its objects after sending them; what is delivered is what was committed.
-    const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload: JSON.parse(JSON.stringify(payload)) as unknown };
+    const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload };
     const scope = currentTurn() as OwnTurnScope | undefined;
     if (scope?.writes && scope.conversationId === conversationId) {
-      scope.writes.addOutbox(action);
-      scope.writes.addTimeline({ ...queuedStep(action), at: this.runtime.clock.now() });
-      scope.effects.push(action);
+      // The committed copy is what is delivered: the bot may change its objects after sending them.
+      const committed = scope.writes.addOutbox(action);
+      scope.writes.addTimeline({ ...queuedStep(committed), at: this.runtime.clock.now() });
+      scope.effects.push(committed);
       return;
     }
-    await this.runtime.delivery.submit(action);
+    await this.runtime.delivery.submit({ ...action, payload: JSON.parse(JSON.stringify(payload)) as unknown });
   }
 
   private conversationIdOf(activity: Partial<Activity>): string {

@@ -1,7 +1,7 @@
 /**
  * What the SQLite writer thread executes: operations made of prepared SQL with parameters. The SQL
  * lives in the typed store modules; the thread (sqlite-writer-worker.cjs) only runs it, so it stays
- * small and generic. Everything here crosses the thread boundary by structured clone.
+ * small and generic. What crosses the thread boundary (by structured clone) is the compact wire form at the end.
  */
 export type SqlValue = string | number | bigint | null | Uint8Array;
 /** Positional (`?`) or named (`@name`) parameters. */
@@ -29,18 +29,34 @@ export interface StepResult {
   rows?: Array<Record<string, unknown>>;
 }
 
-export type OpResult =
+/**
+ * On the wire, a statement's SQL travels once: the first time as its text (`string`), which both sides
+ * then number in order of appearance, and later as that number. `{ once }` is a text past the bound of
+ * numbered texts, prepared for this use only. A step is `[sql, params?, expectCount?, expectMessage?]`.
+ */
+export type WireSql = number | string | { once: string };
+export type WireStep = [sql: WireSql, params?: SqlParams, expectCount?: number, expectMessage?: string];
+export interface WireOp {
+  guard?: WireStep;
+  otherwise?: WireStep[];
+  steps: WireStep[];
+}
+
+/**
+ * An operation's outcome on the wire: `counts` holds, per step, its changes then its last rowid;
+ * `rows` the rows of the steps that return data, by step index.
+ */
+export type WireResult =
   | { ok: true; guarded: true }
-  | { ok: true; guarded: false; steps: StepResult[] }
-  /** `expected` when a step's expectChanges was not met (a stale eTag), otherwise SQLite's error code. */
+  | { ok: true; guarded: false; counts: number[]; rows?: Record<number, Array<Record<string, unknown>>> }
   | { ok: false; message: string; code?: string };
 
 /** Main thread → writer thread. */
-export type ToWriterThread = { type: 'batch'; id: number; ops: WriteOp[] } | { type: 'close' };
+export type ToWriterThread = { type: 'batch'; id: number; ops: WireOp[] } | { type: 'close' };
 
 /** Writer thread → main thread. `commits` counts the transactions the thread committed so far. */
 export type FromWriterThread =
-  | { type: 'batch'; id: number; results: OpResult[]; commits: number }
+  | { type: 'batch'; id: number; results: WireResult[]; commits: number }
   | { type: 'batch-failed'; id: number; message: string; commits: number }
   | { type: 'open-failed'; message: string }
   | { type: 'closed' };

@@ -21,15 +21,42 @@ try {
   parentPort.postMessage({ type: 'open-failed', message: openError });
 }
 
-const statements = new Map();
-function prepared(sql) {
-  let statement = statements.get(sql);
+// Statements by the wire number of their SQL (numbered in order of first appearance, as the main
+// thread does); texts past its bound come as `{ once }` and are prepared from a small cache.
+const numbered = [];
+const unnumbered = new Map();
+
+function prepareOnce(sql) {
+  let statement = unnumbered.get(sql);
   if (!statement) {
-    if (statements.size >= 500) statements.clear(); // SQL texts are few; this only bounds a surprise
+    if (unnumbered.size >= 100) unnumbered.clear();
     statement = db.prepare(sql);
-    statements.set(sql, statement);
+    unnumbered.set(sql, statement);
   }
   return statement;
+}
+
+/** Replaces each step's SQL reference by its statement, in the order the main thread encoded them (steps, guard, otherwise). */
+function resolveOp(op) {
+  for (const step of op.steps) resolveStep(step);
+  if (op.guard) resolveStep(op.guard);
+  if (op.otherwise) for (const step of op.otherwise) resolveStep(step);
+}
+
+function resolveStep(step) {
+  const ref = step[0];
+  if (typeof ref === 'number') step[0] = numbered[ref];
+  else if (typeof ref === 'string') {
+    // Numbered even when preparing fails, so both sides keep counting alike; the step then fails.
+    let statement;
+    try {
+      statement = db.prepare(ref);
+    } catch (error) {
+      statement = { failed: error };
+    }
+    numbered.push(statement);
+    step[0] = statement;
+  } else step[0] = prepareOnce(ref.once);
 }
 
 function args(params) {
@@ -37,30 +64,42 @@ function args(params) {
   return Array.isArray(params) ? params : [params];
 }
 
-function runStep(step) {
-  const statement = prepared(step.sql);
+function statementOf(step) {
+  const statement = step[0];
+  if (statement.failed) throw statement.failed;
+  return statement;
+}
+
+/** Runs a step; its changes and last rowid go to `counts`, the rows of a statement that returns data to `rows`. */
+function runStep(step, index, counts, rows) {
+  const statement = statementOf(step);
   if (statement.reader) {
-    const rows = statement.all(...args(step.params));
-    return { changes: rows.length, lastInsertRowid: 0, rows };
+    const returned = statement.all(...args(step[1]));
+    counts.push(returned.length, 0);
+    rows[index] = returned;
+    return returned.length;
   }
-  const info = statement.run(...args(step.params));
-  return { changes: info.changes, lastInsertRowid: Number(info.lastInsertRowid) };
+  const info = statement.run(...args(step[1]));
+  counts.push(info.changes, Number(info.lastInsertRowid));
+  return info.changes;
 }
 
 class Expected extends Error {}
 
 function runOp(op) {
-  if (op.guard && prepared(op.guard.sql).get(...args(op.guard.params)) !== undefined) {
-    for (const step of op.otherwise ?? []) runStep(step);
+  if (op.guard && statementOf(op.guard).get(...args(op.guard[1])) !== undefined) {
+    for (const step of op.otherwise ?? []) runStep(step, 0, [], {});
     return { ok: true, guarded: true };
   }
-  const steps = [];
-  for (const step of op.steps) {
-    const result = runStep(step);
-    if (step.expectChanges && result.changes !== step.expectChanges.count) throw new Expected(step.expectChanges.message);
-    steps.push(result);
-  }
-  return { ok: true, guarded: false, steps };
+  const counts = [];
+  const rows = {};
+  let returning = false;
+  op.steps.forEach((step, i) => {
+    const changes = runStep(step, i, counts, rows);
+    if (statementOf(step).reader) returning = true;
+    if (step[2] !== undefined && changes !== step[2]) throw new Expected(step[3]);
+  });
+  return returning ? { ok: true, guarded: false, counts, rows } : { ok: true, guarded: false, counts };
 }
 
 let commits = 0;
@@ -102,6 +141,7 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ type: 'batch-failed', id: message.id, message: openError, commits });
     return;
   }
+  for (const op of message.ops) resolveOp(op);
   try {
     parentPort.postMessage({ type: 'batch', id: message.id, results: runBatch(message.ops), commits });
   } catch (error) {

@@ -10,13 +10,15 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HandoffError } from '../errors';
 import { StoreWriteError } from './store-write-error';
-import type { FromWriterThread, OpResult, StepResult, ToWriterThread, WriteOp } from './sqlite-write-op';
+import type { FromWriterThread, StepResult, ToWriterThread, WireOp, WireResult, WireSql, WireStep, WriteOp, WriteStep } from './sqlite-write-op';
 
 /** Next to this module in the sources and in dist/ (the build copies it). */
 export const WRITER_THREAD_FILE = path.join(__dirname, 'sqlite-writer-worker.cjs');
 
 /** Bounds one transaction; what is left waits for the next batch. */
 const MAX_BATCH_OPS = 1000;
+/** SQL texts numbered for the wire; the stores use a few dozen, this only bounds a surprise. */
+const MAX_NUMBERED_SQL = 1000;
 
 export type OpOutcome = { guarded: true } | { guarded: false; steps: StepResult[] };
 
@@ -47,6 +49,8 @@ export class SqliteWriter {
   private closing?: Promise<void>;
   private running = true;
   private idleWaiters: Array<() => void> = [];
+  /** SQL texts the thread has already seen, by their wire number. */
+  private readonly sqlNumbers = new Map<string, number>();
 
   /** `file`: an existing, migrated SQLite file (openSqlite). */
   constructor(private readonly file: string) {
@@ -120,7 +124,30 @@ export class SqliteWriter {
     this.inFlight = { id, pending };
     this.stats.operations += pending.length;
     this.worker.ref();
-    this.post({ type: 'batch', id, ops: pending.map((p) => p.op) });
+    this.post({ type: 'batch', id, ops: pending.map((p) => this.wireOp(p.op)) });
+  }
+
+  private wireOp(op: WriteOp): WireOp {
+    const wire: WireOp = { steps: op.steps.map((step) => this.wireStep(step)) };
+    // Encoded in the order the thread decodes: steps, guard, otherwise.
+    if (op.guard) wire.guard = this.wireStep(op.guard);
+    if (op.otherwise) wire.otherwise = op.otherwise.map((step) => this.wireStep(step));
+    return wire;
+  }
+
+  private wireStep(step: WriteStep | NonNullable<WriteOp['guard']>): WireStep {
+    const sql = this.wireSql(step.sql);
+    const expect = 'expectChanges' in step ? step.expectChanges : undefined;
+    if (expect) return [sql, step.params, expect.count, expect.message];
+    return step.params === undefined ? [sql] : [sql, step.params];
+  }
+
+  private wireSql(sql: string): WireSql {
+    const known = this.sqlNumbers.get(sql);
+    if (known !== undefined) return known;
+    if (this.sqlNumbers.size >= MAX_NUMBERED_SQL) return { once: sql };
+    this.sqlNumbers.set(sql, this.sqlNumbers.size);
+    return sql;
   }
 
   private post(message: ToWriterThread): void {
@@ -162,8 +189,19 @@ export class SqliteWriter {
   }
 }
 
-function settle(pending: Pending, result: OpResult | undefined): void {
+function settle(pending: Pending, result: WireResult | undefined): void {
   if (!result) pending.reject(new StoreWriteError('storage_write_failed', 'the writer thread gave no result for this write'));
   else if (!result.ok) pending.reject(result.code === 'expected' ? new StoreWriteError('storage_conflict', result.message) : new StoreWriteError('storage_write_failed', result.message, result.code));
-  else pending.resolve(result.guarded ? { guarded: true } : { guarded: false, steps: result.steps });
+  else pending.resolve(result.guarded ? { guarded: true } : { guarded: false, steps: stepResults(result.counts, result.rows) });
+}
+
+function stepResults(counts: number[], rows: Record<number, Array<Record<string, unknown>>> | undefined): StepResult[] {
+  const steps: StepResult[] = [];
+  for (let i = 0; i < counts.length; i += 2) {
+    const step: StepResult = { changes: counts[i]!, lastInsertRowid: counts[i + 1]! };
+    const returned = rows?.[i / 2];
+    if (returned) step.rows = returned;
+    steps.push(step);
+  }
+  return steps;
 }

@@ -20,8 +20,8 @@ export interface TurnWrites {
   /** Buffered. An eTag other than '*'/absent is checked at commit against the stored row (stale → the commit rejects, nothing of this unit is written). */
   write(changes: StoreItems): Promise<void>;
   delete(keys: string[]): Promise<void>;
-  /** An outbox row added by the commit, in call order. */
-  addOutbox(action: NewOutboxAction): void;
+  /** An outbox row added by the commit, in call order. Returns the copy that will be committed. */
+  addOutbox(action: NewOutboxAction): NewOutboxAction;
   /** An inbox event marked done by the commit. */
   markInboxDone(id: number): void;
   /** A timeline step recorded by the commit, in call order (serialised at commit: it may still be completed until then). */
@@ -102,10 +102,12 @@ export class BufferedTurnWrites implements TurnWrites {
     for (const key of keys) this.changes.state.set(key, { kind: 'delete' });
   }
 
-  addOutbox(action: NewOutboxAction): void {
+  addOutbox(action: NewOutboxAction): NewOutboxAction {
     this.assertOpen();
     // Serialised now, as a direct add would store it: later changes to the object are not committed.
-    this.changes.outbox.push({ ...action, payload: JSON.parse(JSON.stringify(action.payload ?? null)) as unknown });
+    const copy = { ...action, payload: JSON.parse(JSON.stringify(action.payload ?? null)) as unknown };
+    this.changes.outbox.push(copy);
+    return copy;
   }
 
   markInboxDone(id: number): void {

@@ -39,7 +39,13 @@ interface StoredPage extends StoreItem {
   entries: TranscriptEntry[];
 }
 
-export const TRANSCRIPT_PAGE_SIZE = 50;
+/**
+ * Small, because the head is read and rewritten by every turn (the customer's line, then the bot's):
+ * a turn handles about five entries on average instead of a long array. Listing the whole transcript
+ * (a handoff note, a ticket) reads one key per page, which is rare. A head written with bigger pages
+ * is split at its next append; its older pages stay readable as they are.
+ */
+export const TRANSCRIPT_PAGE_SIZE = 10;
 
 /** A transcript store on a botbuilder Storage; keeps about the newest `maxEntries` per conversation. */
 export class StorageTranscriptStore implements TranscriptStore {
