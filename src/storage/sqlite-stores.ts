@@ -11,7 +11,7 @@ import { DEFAULT_RETENTION, type PruneResult } from './retention';
 import { openSqlite } from './sqlite-database';
 import { inboxDoneStep, SqliteDedupeStore, SqliteEventInbox } from './sqlite-event-inbox';
 import { outboxInsertStep, SqliteOutbox } from './sqlite-outbox';
-import { SqliteStorage, stateChangeStep } from './sqlite-storage';
+import { SqliteStorage } from './sqlite-storage';
 import { SqliteTimerStore } from './sqlite-timer-store';
 import { SqliteWriter } from './sqlite-writer';
 import { SqliteTimeline, timelineSteps } from './sqlite-timeline';
@@ -40,12 +40,19 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
 
   const commitTurn = async (changes: TurnChanges): Promise<{ outboxIds: number[] }> => {
     const now = clock.now();
-    const stateSteps = [...changes.state].map(([key, change]) => stateChangeStep(key, change, now));
+    const stateSteps = storage.steps(changes.state, now);
     const outboxSteps = changes.outbox.map((action) => outboxInsertStep(action, now));
     const steps = [...stateSteps, ...outboxSteps, ...changes.inboxDone.map((id) => inboxDoneStep(id, now)), ...changes.timeline.flatMap((step) => timelineSteps(step, now))];
     if (steps.length === 0) return { outboxIds: [] };
-    const outcome = await writer.submit({ steps });
+    let outcome: Awaited<ReturnType<typeof writer.submit>>;
+    try {
+      outcome = await writer.submit({ steps });
+    } catch (error) {
+      storage.failed(changes.state);
+      throw error;
+    }
     if (outcome.guarded) return { outboxIds: [] };
+    storage.committed(changes.state, outcome.steps);
     return { outboxIds: outcome.steps.slice(stateSteps.length, stateSteps.length + outboxSteps.length).map((s) => s.lastInsertRowid) };
   };
 
@@ -82,7 +89,7 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
         ['inbox', { sql: 'DELETE FROM inbox WHERE set_aside_at IS NOT NULL AND set_aside_at < ?', params: [now - retention.eventsMs] }],
       ];
       // The freed pages go back to the file system in the same transaction.
-      const outcome = await writer.submit({ steps: [...deletes.map(([, step]) => step), { sql: 'PRAGMA incremental_vacuum' }] });
+      const outcome = await writer.submit({ steps: [...deletes.map(([, step]) => step), { sql: 'PRAGMA incremental_vacuum' }] }).finally(() => storage.forget());
       const result: PruneResult = { inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 };
       // The optional counts (timeline, conversations) appear when something was deleted.
       if (!outcome.guarded) {

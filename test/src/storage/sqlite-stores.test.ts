@@ -28,6 +28,45 @@ afterEach(async () => {
 });
 
 describe('SQLite Storage (botbuilder)', () => {
+  it('reads served from memory are what the file holds, eTags included, after direct writes, turns, conflicts, deletes and retention', async () => {
+    const file = path.join(dir, 'cache.sqlite');
+    const clock = { now: () => now, sleep: async () => undefined, random: () => 0.5 };
+    let now = 1_000_000;
+    const s = stores(file, clock);
+    const keys = ['a', 'b', 'c', 'gone', 'old'];
+    const fromFile = async () => {
+      const other = createStores(`sqlite:${file}`, silentLogger); // another connection: nothing in memory
+      try {
+        return await other.storage.read(keys);
+      } finally {
+        await other.close();
+      }
+    };
+    await s.storage.read(keys); // every key cached as missing
+    await s.storage.write({ a: { n: 1 }, gone: { n: 0 }, old: { n: 0 } });
+    const a1 = (await s.storage.read(['a'])).a!;
+    await s.storage.write({ a: { n: 2, eTag: a1.eTag } });
+    await expect(s.storage.write({ a: { n: 3, eTag: a1.eTag }, b: { n: 3 } })).rejects.toThrow(/eTag conflict/);
+    const turn = s.beginTurn();
+    const read = await turn.read(['a', 'b']);
+    await turn.write({ a: { ...read.a, n: 4 }, c: { n: 4 } });
+    await turn.commit();
+    const stale = s.beginTurn();
+    await stale.write({ a: { n: 5, eTag: a1.eTag } });
+    await expect(stale.commit()).rejects.toThrow();
+    await s.storage.delete(['gone']);
+    now += 11 * 86_400_000;
+    await s.storage.write({ b: { n: 6 } }); // written after the clock moved: kept by retention
+    await s.storage.read(keys);
+    await s.prune(); // removes "a", "c" and "old" (older than the state retention)
+    expect(await s.storage.read(keys)).toEqual(await fromFile());
+    expect(Object.keys(await s.storage.read(keys))).toEqual(['b']);
+    await s.storage.write({ a: { n: 7 } });
+    const mine = await s.storage.read(keys);
+    expect(mine).toEqual(await fromFile());
+    expect(mine.a).toEqual({ n: 7, eTag: '1' });
+  });
+
   it('rejects a write with a stale eTag and keeps the newer value', async () => {
     const { storage } = stores();
     await storage.write({ k: { n: 1 } });
