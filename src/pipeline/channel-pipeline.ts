@@ -78,6 +78,8 @@ export class ChannelPipeline {
   private readonly received;
   private readonly ack;
   private readonly turns;
+  /** The turn counter's labelled children by activity type (no label object and lookup per turn). */
+  private readonly turnsByType = new Map<string, { inc(): void }>();
 
   constructor(
     readonly connector: Connector,
@@ -251,6 +253,13 @@ export class ChannelPipeline {
     await this.runTurn(event.activity, owner);
   }
 
+  private countTurn(type: string): void {
+    if (!this.turns) return;
+    let child = this.turnsByType.get(type);
+    if (!child) this.turnsByType.set(type, (child = this.turns.labels({ platform: this.platform, type })));
+    child.inc();
+  }
+
   private logTransition(conversationId: string, transition: 'released' | 'taken', reason: string): void {
     this.logger.info(transition === 'released' ? 'conversation returned to the bot' : 'the bot no longer owns the conversation', { conversationId, reason });
   }
@@ -259,7 +268,7 @@ export class ChannelPipeline {
   private async runTurn(activity: Partial<Activity>, owner: Owner): Promise<void> {
     const { runtime, connector } = this;
     const context = new TurnContext(this.bot.adapter, activity);
-    this.turns?.inc({ platform: this.platform, type: activity.type ?? 'unknown' });
+    this.countTurn(activity.type ?? 'unknown');
     // The turn's timeline step, committed with it; its duration is known at the end.
     const started = performance.now();
     const step = turnStep(this.platform, activity, owner, runtime.clock.now());
