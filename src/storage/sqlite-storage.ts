@@ -113,7 +113,10 @@ export class SqliteStorage implements Storage {
 
   private row(key: string): CachedRow {
     const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.remember(key, cached); // recently used: evicted last
+      return cached;
+    }
     const row = this.selectOne.get(key);
     const read = row ? { value: row.value, etag: row.etag } : null;
     this.remember(key, read);

@@ -26,12 +26,21 @@ try {
 const numbered = [];
 const unnumbered = new Map();
 
+/** A statement, or what stands for one that could not be prepared (its use fails that operation alone, and tries again). */
+function prepare(sql) {
+  try {
+    return db.prepare(sql);
+  } catch (error) {
+    return { failed: error, sql };
+  }
+}
+
 function prepareOnce(sql) {
   let statement = unnumbered.get(sql);
   if (!statement) {
     if (unnumbered.size >= 100) unnumbered.clear();
-    statement = db.prepare(sql);
-    unnumbered.set(sql, statement);
+    statement = prepare(sql);
+    if (!statement.failed) unnumbered.set(sql, statement);
   }
   return statement;
 }
@@ -48,14 +57,8 @@ function resolveStep(step) {
   if (typeof ref === 'number') step[0] = numbered[ref];
   else if (typeof ref === 'string') {
     // Numbered even when preparing fails, so both sides keep counting alike; the step then fails.
-    let statement;
-    try {
-      statement = db.prepare(ref);
-    } catch (error) {
-      statement = { failed: error };
-    }
-    numbered.push(statement);
-    step[0] = statement;
+    numbered.push(prepare(ref));
+    step[0] = numbered[numbered.length - 1];
   } else step[0] = prepareOnce(ref.once);
 }
 
@@ -65,8 +68,15 @@ function args(params) {
 }
 
 function statementOf(step) {
-  const statement = step[0];
-  if (statement.failed) throw statement.failed;
+  let statement = step[0];
+  if (statement.failed) {
+    // Prepared again at each use (a passing condition, e.g. a busy schema); numbered ones keep the fix.
+    const again = prepare(statement.sql);
+    if (again.failed) throw again.failed;
+    const at = numbered.indexOf(statement);
+    if (at >= 0) numbered[at] = again;
+    step[0] = statement = again;
+  }
   return statement;
 }
 

@@ -71,6 +71,20 @@ describe('group commit', () => {
     expect((await s.outbox.pending()).map((x) => x.payload)).toEqual([{ after: true }]);
   });
 
+  it('SQL that cannot be prepared fails its operation alone, every time, and the statements after it still run as written', async () => {
+    const s = stores();
+    const bad = { steps: [{ sql: 'INSERT INTO no_such_table (x) VALUES (?)', params: [1] }] };
+    const [first, neighbour] = await Promise.allSettled([s.writer.submit(bad), accept(s, 'beside-the-bad-one')]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'storage_write_failed', message: expect.stringMatching(/no such table/) } });
+    expect(neighbour.status).toBe('fulfilled');
+    await expect(s.writer.submit(bad)).rejects.toMatchObject({ message: expect.stringMatching(/no such table/) });
+    // Texts first seen after the bad one: each side must still give them the same numbers.
+    await s.storage.write({ after: { n: 1 } });
+    await s.outbox.add({ platform: 'p', conversationId: 'c', kind: 'k', payload: { n: 2 } });
+    expect((await s.storage.read(['after'])).after).toMatchObject({ n: 1 });
+    expect((await s.outbox.pending()).map((a) => a.payload)).toEqual([{ n: 2 }]);
+  });
+
   it('a duplicate inside one batch is refused by the dedupe check, atomically with the accept', async () => {
     const s = stores();
     const [a, b, c] = await Promise.all([accept(s, 'same'), accept(s, 'same'), s.dedupe.checkAndRemember(['same'], 1000)]);

@@ -55,6 +55,9 @@ describe('SQLite Storage (botbuilder)', () => {
     await stale.write({ a: { n: 5, eTag: a1.eTag } });
     await expect(stale.commit()).rejects.toThrow();
     await s.storage.delete(['gone']);
+    await expect(s.storage.write({ c: { n: 'never', eTag: '99' } })).rejects.toThrow(/eTag conflict/);
+    expect(await s.storage.read(keys)).toEqual(await fromFile());
+    expect(Object.keys(await s.storage.read(keys))).toEqual(['a', 'c', 'old']);
     now += 11 * 86_400_000;
     await s.storage.write({ b: { n: 6 } }); // written after the clock moved: kept by retention
     await s.storage.read(keys);
