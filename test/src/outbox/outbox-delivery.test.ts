@@ -21,6 +21,33 @@ describe('OutboxDelivery', () => {
     expect(sent).toEqual(['hi']);
   });
 
+  it("an operator's retry of a failed action: delivered here when this process owns its conversations; announced to the replicas' runner (not delivered here) when they share the store", async () => {
+    for (const replicas of [false, true]) {
+      const outbox = new MemoryOutbox();
+      const delivery = new OutboxDelivery(outbox, { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 });
+      const sent: unknown[] = [];
+      let down = true;
+      delivery.register('p', 'message', {
+        execute: async (action) => {
+          if (down) throw new PlatformApiError('p', 503, 'POST', '/m', 'down');
+          sent.push(action.payload);
+        },
+      });
+      const woken: string[] = [];
+      if (replicas) delivery.revivedElsewhere = (conversationId) => woken.push(conversationId);
+      const id = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'menu' });
+      await idle(delivery);
+      expect((await outbox.get(id))?.status).toBe('failed');
+      down = false;
+      expect(await delivery.retry(id)).toBe(true);
+      await idle(delivery);
+      await new Promise((r) => setTimeout(r, 20));
+      expect((await outbox.get(id))?.status).toBe(replicas ? 'pending' : undefined); // the memory outbox forgets a done action
+      expect(sent).toEqual(replicas ? [] : ['menu']);
+      expect(woken).toEqual(replicas ? ['c'] : []);
+    }
+  });
+
   it("keeps a conversation's order: a retrying action holds back the ones behind it", async () => {
     const outbox = new MemoryOutbox();
     const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5, maxDelayMs: 10 });
