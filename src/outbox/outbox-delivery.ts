@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { outsideTurn } from '../turn-scope';
 import type { StepProgress } from './step-progress';
-import type { Outbox, OutboxAction } from '../storage/outbox';
+import type { DiscardOutcome, Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 import type { TimelineRole } from '../storage/timeline';
 import { deliveryStep } from '../timeline/timeline-steps';
@@ -41,6 +41,8 @@ interface Lane {
   timer?: NodeJS.Timeout;
   /** Told when the lane has nothing left (whenConversationIdle). */
   idle?: Array<() => void>;
+  /** An action of the lane had to wait for a retry: those behind it waited too (none is fresh). */
+  delayed?: boolean;
 }
 
 export class OutboxDelivery {
@@ -51,6 +53,15 @@ export class OutboxDelivery {
   private readonly idleWaiters: Array<() => void> = [];
   /** Ids whose attempt is running now. */
   private readonly attempting = new Set<number>();
+  /**
+   * Ids just committed into a lane that is not held back by a retry: attempted at once, so their first
+   * attempt is not written (it is on the hot path). Every other attempt is, and only runs if the store
+   * still holds the action pending: an operator may have discarded it meanwhile (maybe through another
+   * replica sharing the store).
+   */
+  private readonly fresh = new Set<number>();
+  /** Ids whose first attempt was not written: the stored count is one short. */
+  private readonly uncounted = new Set<number>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private stopped = false;
@@ -78,17 +89,21 @@ export class OutboxDelivery {
   async submit(action: NewOutboxAction): Promise<number> {
     // attempts 0: a fresh action (see `attempt`).
     const id = await this.outbox.add(action);
-    this.enqueue([{ ...action, id, attempts: 0, nextAttemptAt: this.clock.now() }]);
+    this.enqueue([{ ...action, id, attempts: 0, nextAttemptAt: this.clock.now() }], { justCommitted: true });
     return id;
   }
 
-  /** Queues actions already in the outbox (just committed with a turn), in their order. */
-  enqueue(actions: readonly OutboxAction[]): void {
+  /**
+   * Queues actions already in the outbox, in their order: `justCommitted` when they were written a
+   * moment ago (with a turn), not read back from the store.
+   */
+  enqueue(actions: readonly OutboxAction[], options: { justCommitted?: boolean } = {}): void {
     for (const action of actions) {
       if (this.queuedIds.has(action.id)) continue;
       this.queuedIds.add(action.id);
       let lane = this.lanes.get(action.conversationId);
       if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
+      if (options.justCommitted && action.attempts === 0 && !lane.delayed) this.fresh.add(action.id);
       lane.actions.push(action);
       this.queued++;
       // Outside the caller's turn: the lane outlives it, and its callbacks must not run in its scope.
@@ -181,16 +196,17 @@ export class OutboxDelivery {
    * conversation's next actions go on) and its executor's `failed` tells the bot, as a final failure
    * would; a failed one was told already. Refused while the action is being attempted.
    */
-  async discard(id: number, reason: string): Promise<'discarded' | 'not_found' | 'in_flight'> {
+  async discard(id: number, reason: string): Promise<DiscardOutcome> {
     const record = await this.outbox.get(id);
     if (!record || (record.status !== 'pending' && record.status !== 'failed')) return 'not_found';
     if (this.attempting.has(id)) return 'in_flight';
+    const outcome = await this.outbox.discard(id, reason, deliveryStep(record, 'discarded', { by: 'operator', error: reason }));
+    if (outcome !== 'discarded') return outcome;
     const lane = this.lanes.get(record.conversationId);
     const index = lane?.actions.findIndex((a) => a.id === id) ?? -1;
     if (lane && index >= 0) {
       lane.actions.splice(index, 1);
-      this.queuedIds.delete(id);
-      this.queued--;
+      this.forget(id);
       if (index === 0 && lane.timer) {
         clearTimeout(lane.timer);
         lane.timer = undefined;
@@ -201,7 +217,6 @@ export class OutboxDelivery {
         }
       }
     }
-    if (!(await this.outbox.discard(id, reason, deliveryStep(record, 'discarded', { by: 'operator', error: reason })))) return 'not_found';
     if (record.status === 'pending') {
       const executor = this.executors.get(`${record.platform}:${record.kind}`);
       await Promise.resolve(executor?.failed?.(record, reason)).catch((failure: unknown) =>
@@ -234,11 +249,12 @@ export class OutboxDelivery {
         .finally(() => this.attempting.delete(action.id));
       if (retryAt !== undefined) {
         action.nextAttemptAt = retryAt;
+        lane.delayed = true;
+        for (const waiting of lane.actions) this.fresh.delete(waiting.id);
         continue;
       }
       lane.actions.shift();
-      this.queuedIds.delete(action.id);
-      this.queued--;
+      this.forget(action.id);
     }
     lane.running = false;
     this.running--;
@@ -247,6 +263,14 @@ export class OutboxDelivery {
       for (const resolve of lane.idle?.splice(0) ?? []) resolve();
     }
     if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** The action left its lane. */
+  private forget(id: number): void {
+    this.queuedIds.delete(id);
+    this.fresh.delete(id);
+    this.uncounted.delete(id);
+    this.queued--;
   }
 
   /** One attempt; returns when to retry, or undefined when the action is finished (done or failed). */
@@ -260,9 +284,18 @@ export class OutboxDelivery {
       this.logger.error('outbox action has no executor', { id: action.id, kind: key });
       return undefined;
     }
-    // The stored count is of retries: the first attempt is not written (it is on the hot path), so
-    // attempts = retries + 1, and an action whose first attempt kills the process is not counted.
-    action.attempts = action.attempts === 0 ? 1 : (await this.outbox.attempt(action.id)) + 1;
+    // An action whose first attempt kills the process before anything is written is not counted.
+    let attempts: number | undefined = 1;
+    if (this.fresh.delete(action.id)) this.uncounted.add(action.id);
+    else {
+      const stored = await this.outbox.attempt(action.id);
+      attempts = stored === undefined ? undefined : stored + (this.uncounted.has(action.id) ? 1 : 0);
+    }
+    if (attempts === undefined) {
+      this.logger.info('platform action no longer pending (discarded); not attempted', { id: action.id, kind: key, conversationId: action.conversationId });
+      return undefined;
+    }
+    action.attempts = attempts;
     let result: unknown;
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 10) / 10;
@@ -273,12 +306,16 @@ export class OutboxDelivery {
       if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
         const delay = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
         const at = this.clock.now() + delay;
-        await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at }));
+        if (!(await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at })))) {
+          return this.discardedMeanwhile(action, message);
+        }
         this.options.metrics?.outboxRetries.inc(labels);
         this.logger.warn('platform action failed; will retry', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, delayMs: delay, error });
         return at;
       }
-      await this.outbox.markFailed(action.id, message, deliveryStep(action, 'failed', { attempt: action.attempts, durationMs: took(), error: message }));
+      if (!(await this.outbox.markFailed(action.id, message, deliveryStep(action, 'failed', { attempt: action.attempts, durationMs: took(), error: message })))) {
+        return this.discardedMeanwhile(action, message);
+      }
       this.options.metrics?.outboxFailed.inc(labels);
       this.logger.error('platform action failed for good', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, error });
       await Promise.resolve(executor.failed?.(action, message)).catch((failure: unknown) =>
@@ -294,6 +331,12 @@ export class OutboxDelivery {
     // Awaited: the action leaves its lane only once the store says it is done, so nobody who reads the
     // store (a replica taking the conversation over) finds it pending after it was delivered.
     await this.outbox.markDone(action.id, done).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    return undefined;
+  }
+
+  /** An operator discarded the action during its failed attempt (the discard told the bot): it leaves its lane. */
+  private discardedMeanwhile(action: OutboxAction, error: string): undefined {
+    this.logger.info('platform action discarded during its attempt; not retried', { id: action.id, kind: action.kind, conversationId: action.conversationId, error });
     return undefined;
   }
 

@@ -231,7 +231,10 @@ export class ChannelPipeline {
     await runInTurnScope(scope, () => fn(scope));
     const { outboxIds } = await scope.writes!.commit();
     const now = this.runtime.clock.now();
-    this.runtime.delivery.enqueue(scope.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })));
+    this.runtime.delivery.enqueue(
+      scope.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })),
+      { justCommitted: true },
+    );
   }
 
   /** Ownership first (the reducer), then the turn; a release reaches the bot as `handoff.status completed`. */

@@ -19,6 +19,8 @@ export interface OutboxAction {
 /** `discarded`: an operator gave up on it (the console). */
 export type OutboxStatus = 'pending' | 'done' | 'failed' | 'discarded';
 
+export type DiscardOutcome = 'discarded' | 'not_found' | 'in_flight';
+
 /** An action as the store keeps it (what the console lists). */
 export interface OutboxRecord extends OutboxAction {
   status: OutboxStatus;
@@ -37,21 +39,32 @@ export interface Outbox {
   due(now: number, limit: number): Promise<OutboxAction[]>;
   /** All pending actions, oldest first, whatever their next attempt time. */
   pending(): Promise<OutboxAction[]>;
-  /** An attempt starts: counted before it runs, so a crash mid-attempt still counts it. */
-  attempt(id: number): Promise<number>;
+  /**
+   * An attempt starts: counted before it runs, so a crash mid-attempt still counts it. Undefined when
+   * the action is no longer pending (an operator discarded it, maybe through another replica): it must
+   * not run. Where replicas share the store, the attempt also marks the action in flight until it is
+   * marked done, retried or failed, so that a discard elsewhere is refused meanwhile.
+   */
+  attempt(id: number): Promise<number | undefined>;
   /** Replaces the payload: a multi-step action remembers which of its steps are done. */
   markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void>;
+  /** A delivered action is done whatever happened to it meanwhile (delivered is a fact). */
   markDone(id: number, step?: TimelineStep): Promise<void>;
-  markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void>;
-  markFailed(id: number, error: string, step?: TimelineStep): Promise<void>;
+  /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
+  markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean>;
+  /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
+  markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean>;
   pendingCount(): Promise<number>;
   /** Actions in the given statuses, the newest first. */
   list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]>;
   get(id: number): Promise<OutboxRecord | undefined>;
   /** Due again at `now`: a failed action becomes pending with its attempts reset; a pending one is due now. Undefined when neither. */
   revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined>;
-  /** A pending or failed action given up (`discarded`); false when it is neither. */
-  discard(id: number, reason: string, step?: TimelineStep): Promise<boolean>;
+  /**
+   * A pending or failed action given up (`discarded`). `not_found` when it is neither; `in_flight`
+   * when another replica is attempting it now (stores that replicas share).
+   */
+  discard(id: number, reason: string, step?: TimelineStep): Promise<DiscardOutcome>;
 }
 
 export class MemoryOutbox implements Outbox {
@@ -89,9 +102,9 @@ export class MemoryOutbox implements Outbox {
     this.note(step);
   }
 
-  async attempt(id: number): Promise<number> {
+  async attempt(id: number): Promise<number | undefined> {
     const a = this.actions.get(id);
-    if (!a) return 0;
+    if (a?.status !== 'pending') return undefined;
     a.attempts += 1;
     return a.attempts;
   }
@@ -101,16 +114,20 @@ export class MemoryOutbox implements Outbox {
     this.note(step);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
     const a = this.actions.get(id);
-    if (a) Object.assign(a, { nextAttemptAt, lastError: error });
+    if (a?.status !== 'pending') return false;
+    Object.assign(a, { nextAttemptAt, lastError: error });
     this.note(step);
+    return true;
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
     const a = this.actions.get(id);
-    if (a) Object.assign(a, { status: 'failed', lastError: error, finishedAt: this.clock.now() });
+    if (a?.status !== 'pending') return false;
+    Object.assign(a, { status: 'failed', lastError: error, finishedAt: this.clock.now() });
     this.note(step);
+    return true;
   }
 
   async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
@@ -136,12 +153,12 @@ export class MemoryOutbox implements Outbox {
     return action;
   }
 
-  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<DiscardOutcome> {
     const a = this.actions.get(id);
-    if (!a || (a.status !== 'pending' && a.status !== 'failed')) return false;
+    if (!a || (a.status !== 'pending' && a.status !== 'failed')) return 'not_found';
     Object.assign(a, { status: 'discarded', lastError: reason, finishedAt: this.clock.now() });
     this.note(step);
-    return true;
+    return 'discarded';
   }
 
   private note(step: TimelineStep | undefined): void {

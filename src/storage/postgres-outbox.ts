@@ -3,7 +3,7 @@
  * several replicas sharing the table: a due action is handed to exactly one of them.
  */
 import type { Clock } from '../clock';
-import type { Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
+import type { DiscardOutcome, Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
 import { stepsJson } from './postgres-timeline';
 import type { TimelineStep } from './timeline';
 import { int, type PostgresDatabase, type Statement } from './postgres-database';
@@ -22,19 +22,25 @@ export interface OutboxClaim {
 const RECORD_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at, status, last_error, created_at, finished_at';
 const LIST: Statement = { name: 'handoff_outbox_list', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2` };
 const GET: Statement = { name: 'handoff_outbox_get', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE id = $1` };
-/** A failed action pending again with its attempts reset; a pending one due now. Steps recorded only when the row changed. */
+/**
+ * A failed action pending again with its attempts reset; a pending one due now (an attempt running
+ * keeps its claim). Steps recorded only when the row changed.
+ */
 const REVIVE: Statement = {
   name: 'handoff_outbox_revive',
   text: `WITH u AS (UPDATE handoff_outbox SET attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END, status = 'pending', finished_at = NULL,
-             next_attempt_at = $2, claimed_by = NULL, claimed_until = NULL
+             next_attempt_at = $2
            WHERE id = $1 AND status IN ('pending', 'failed') RETURNING id, platform, conversation, kind, payload, attempts, next_attempt_at)
 SELECT u.*, handoff_record_steps($3::jsonb, $2::bigint) AS steps FROM u`,
 };
+/** Refused while an attempt holds the action (claimed_until ahead): `in_flight` tells the two refusals apart. */
 const DISCARD: Statement = {
   name: 'handoff_outbox_discard',
   text: `WITH u AS (UPDATE handoff_outbox SET status = 'discarded', last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL
-           WHERE id = $1 AND status IN ('pending', 'failed') RETURNING id)
-SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
+           WHERE id = $1 AND status IN ('pending', 'failed') AND (claimed_until IS NULL OR claimed_until <= now()) RETURNING id)
+SELECT (SELECT count(*) FROM u) AS n,
+       EXISTS (SELECT 1 FROM handoff_outbox WHERE id = $1 AND status = 'pending' AND claimed_until > now()) AS in_flight,
+       (SELECT handoff_record_steps($4::jsonb, $3::bigint) FROM u) AS steps`,
 };
 
 type RecordRow = OutboxRow & { status: string; last_error: string | null; created_at: string; finished_at: string | null };
@@ -59,21 +65,37 @@ const ADD: Statement = {
 const DUE: Statement = { name: 'handoff_outbox_due', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2` };
 const PENDING: Statement = { name: 'handoff_outbox_pending', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' ORDER BY id` };
 const COUNT: Statement = { name: 'handoff_outbox_count', text: "SELECT count(*) AS n FROM handoff_outbox WHERE status = 'pending'" };
-const ATTEMPT: Statement = { name: 'handoff_outbox_attempt', text: 'UPDATE handoff_outbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts' };
+/**
+ * An attempt of a pending action, claimed by its replica until the attempt is marked (or `$3` ms have
+ * passed: a replica that died mid-attempt), so that a discard through another replica waits.
+ */
+const ATTEMPT: Statement = {
+  name: 'handoff_outbox_attempt',
+  text: `UPDATE handoff_outbox SET attempts = attempts + 1, claimed_by = $2, claimed_until = now() + $3::bigint * interval '1 millisecond'
+          WHERE id = $1 AND status = 'pending' RETURNING attempts`,
+};
+/** Longer than an attempt lasts (a few platform calls of at most 10 s each, the last one retried). */
+const ATTEMPT_CLAIM_MS = 120_000;
 const PROGRESS: Statement = {
   name: 'handoff_outbox_progress',
   text: 'WITH u AS (UPDATE handoff_outbox SET payload = $2 WHERE id = $1 RETURNING id) SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $4::bigint) AS steps',
 };
-// Retrying, finishing or failing an action ends its claim.
+// Retrying, finishing or failing an action ends its claim. A retry or a failure applies to a pending
+// action only (one discarded meanwhile stays discarded, its step unrecorded); done is recorded whatever.
 const RETRY: Statement = {
   name: 'handoff_outbox_retry',
-  text: `WITH u AS (UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
-SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($4::jsonb, $5::bigint) AS steps`,
+  text: `WITH u AS (UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
+SELECT u.id, handoff_record_steps($4::jsonb, $5::bigint) AS steps FROM u`,
 };
-const FINISH: Statement = {
-  name: 'handoff_outbox_finish',
-  text: `WITH u AS (UPDATE handoff_outbox SET status = $2, last_error = $3, finished_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
-SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($5::jsonb, $4::bigint) AS steps`,
+const FAIL: Statement = {
+  name: 'handoff_outbox_fail',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'failed', last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
+SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
+};
+const DONE: Statement = {
+  name: 'handoff_outbox_done',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
+SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
 };
 /**
  * The due actions at the head of their conversation (no older pending action in it, so a
@@ -124,6 +146,8 @@ export class PostgresOutbox implements Outbox {
   constructor(
     private readonly db: PostgresDatabase,
     private readonly clock: Clock,
+    /** Recorded as the holder of the attempts this process runs. */
+    private readonly replicaId: string | null = null,
   ) {}
 
   async add(action: NewOutboxAction): Promise<number> {
@@ -150,9 +174,9 @@ export class PostgresOutbox implements Outbox {
     return rows.map(actionOf).sort((a, b) => a.id - b.id);
   }
 
-  async attempt(id: number): Promise<number> {
-    const { rows } = await this.db.query<{ attempts: number }>(ATTEMPT, [id]);
-    return rows[0]?.attempts ?? 0;
+  async attempt(id: number): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ attempts: number }>(ATTEMPT, [id, this.replicaId, ATTEMPT_CLAIM_MS]);
+    return rows[0]?.attempts;
   }
 
   // Each mark carries its timeline step in the same statement (see postgres-timeline.ts).
@@ -161,15 +185,15 @@ export class PostgresOutbox implements Outbox {
   }
 
   async markDone(id: number, step?: TimelineStep): Promise<void> {
-    await this.db.query(FINISH, [id, 'done', null, this.clock.now(), stepsJson(step ? [step] : [])]);
+    await this.db.query(DONE, [id, this.clock.now(), stepsJson(step ? [step] : [])]);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
-    await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000), stepsJson(step ? [step] : []), this.clock.now()]);
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
+    return ((await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000), stepsJson(step ? [step] : []), this.clock.now()])).rowCount ?? 0) > 0;
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
-    await this.db.query(FINISH, [id, 'failed', error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])]);
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
+    return ((await this.db.query(FAIL, [id, error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rowCount ?? 0) > 0;
   }
 
   async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
@@ -186,8 +210,10 @@ export class PostgresOutbox implements Outbox {
     return row ? actionOf(row) : undefined;
   }
 
-  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
-    return ((await this.db.query(DISCARD, [id, reason.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rowCount ?? 0) > 0;
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<DiscardOutcome> {
+    const row = (await this.db.query<{ n: string; in_flight: boolean }>(DISCARD, [id, reason.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rows[0];
+    if (row && int(row.n) > 0) return 'discarded';
+    return row?.in_flight ? 'in_flight' : 'not_found';
   }
 
   async pendingCount(): Promise<number> {

@@ -59,7 +59,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     storage,
     dedupe: new PostgresDedupeStore(database, clock),
     inbox,
-    outbox: new PostgresOutbox(database, clock),
+    outbox: new PostgresOutbox(database, clock, options.replicaId ?? null),
     leases,
     replicas: new PostgresReplicaCoordination(database, leases, options.replicaId),
     timers: new PostgresTimerStore(database, clock),

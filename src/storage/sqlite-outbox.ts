@@ -1,7 +1,7 @@
 /** The outbox in SQLite (see outbox.ts): reads on the main thread's connection, writes through the writer. */
 import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from './sqlite-database';
-import type { Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
+import type { DiscardOutcome, Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
 import type { SqliteWriter } from './sqlite-writer';
 import type { WriteStep } from './sqlite-write-op';
 import type { NewOutboxAction } from './turn-writes';
@@ -81,10 +81,10 @@ export class SqliteOutbox implements Outbox {
     return this.selectPending.all().map(actionOf);
   }
 
-  async attempt(id: number): Promise<number> {
-    const outcome = await this.writer.submit({ steps: [{ sql: 'UPDATE outbox SET attempts = attempts + 1 WHERE id = ? RETURNING attempts', params: [id] }] });
-    if (outcome.guarded) return 0;
-    return Number(outcome.steps[0]!.rows?.[0]?.attempts ?? 0);
+  async attempt(id: number): Promise<number | undefined> {
+    const outcome = await this.writer.submit({ steps: [{ sql: "UPDATE outbox SET attempts = attempts + 1 WHERE id = ? AND status = 'pending' RETURNING attempts", params: [id] }] });
+    const attempts = outcome.guarded ? undefined : outcome.steps[0]!.rows?.[0]?.attempts;
+    return typeof attempts === 'number' ? attempts : undefined;
   }
 
   async markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void> {
@@ -92,15 +92,20 @@ export class SqliteOutbox implements Outbox {
   }
 
   async markDone(id: number, step?: TimelineStep): Promise<void> {
-    await this.finish('done', null, id, step);
+    await this.update("UPDATE outbox SET status = 'done', last_error = NULL, finished_at = ? WHERE id = ?", [this.clock.now(), id], step);
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<void> {
-    await this.update('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?', [nextAttemptAt, error.slice(0, 2000), id], step);
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
+    return this.updatePending('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = ?', [nextAttemptAt, error.slice(0, 2000), id, 'pending'], id, step);
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<void> {
-    await this.finish('failed', error.slice(0, 2000), id, step);
+  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
+    return this.updatePending(
+      'UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ? AND status = ?',
+      ['failed', error.slice(0, 2000), this.clock.now(), id, 'pending'],
+      id,
+      step,
+    );
   }
 
   async pendingCount(): Promise<number> {
@@ -138,7 +143,7 @@ export class SqliteOutbox implements Outbox {
     return row ? actionOf(row) : undefined;
   }
 
-  async discard(id: number, reason: string, step?: TimelineStep): Promise<boolean> {
+  async discard(id: number, reason: string, step?: TimelineStep): Promise<DiscardOutcome> {
     const now = this.clock.now();
     const outcome = await this.writer
       .submit({
@@ -152,11 +157,15 @@ export class SqliteOutbox implements Outbox {
         ],
       })
       .catch(notApplied);
-    return !outcome.guarded;
+    return outcome.guarded ? 'not_found' : 'discarded';
   }
 
-  private finish(status: 'done' | 'failed', error: string | null, id: number, step?: TimelineStep): Promise<void> {
-    return this.update('UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ?', [status, error, this.clock.now(), id], step);
+  /** An update of a pending action with its step; false (nothing written) when the action is no longer pending. */
+  private async updatePending(sql: string, params: Array<string | number | null>, id: number, step?: TimelineStep): Promise<boolean> {
+    const outcome = await this.writer
+      .submit({ steps: [{ sql, params, expectChanges: { count: 1, message: `outbox action ${id} is no longer pending` } }, ...(step ? timelineSteps(step, this.clock.now()) : [])] })
+      .catch(notApplied);
+    return !outcome.guarded;
   }
 
   private async update(sql: string, params: Array<string | number | null>, step?: TimelineStep): Promise<void> {

@@ -90,6 +90,88 @@ describe('OutboxDelivery', () => {
     expect(await outbox.pendingCount()).toBe(0);
   });
 
+  it('actions an operator discarded through another replica while they waited (for their retry, or behind it) are not attempted; the next action of their conversation goes', async () => {
+    const outbox = new MemoryOutbox(); // one store, shared by replicas A and B
+    const a = new OutboxDelivery(outbox, { baseDelayMs: 30, maxDelayMs: 30 });
+    const b = new OutboxDelivery(outbox, {});
+    const calls: unknown[] = [];
+    const executor = {
+      execute: async (action: { payload: unknown }) => {
+        calls.push(action.payload);
+        if (action.payload === 'first') throw new PlatformApiError('p', 503, 'POST', '/m', 'down');
+      },
+    };
+    a.register('p', 'message', executor);
+    b.register('p', 'message', executor);
+    const first = await a.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'first' });
+    const second = await a.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'second' });
+    await a.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'third' });
+    for (let i = 0; i < 100 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 5)); // its retry is recorded
+    // B has no lane for the conversation.
+    expect(await b.discard(first, 'given up')).toBe('discarded');
+    expect(await b.discard(second, 'given up')).toBe('discarded');
+    await idle(a);
+    expect(calls).toEqual(['first', 'third']);
+    expect((await outbox.get(first))?.status).toBe('discarded');
+    expect((await outbox.get(second))?.status).toBe('discarded');
+  });
+
+  it('an action discarded through another replica during a failing attempt is neither retried nor reported as failed a second time', async () => {
+    for (const maxAttempts of [3, 1]) {
+      const outbox = new MemoryOutbox();
+      const a = new OutboxDelivery(outbox, { baseDelayMs: 1, maxDelayMs: 1, maxAttempts });
+      const b = new OutboxDelivery(outbox, {});
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let attempts = 0;
+      const reported: string[] = [];
+      for (const [delivery, name] of [[a, 'A'], [b, 'B']] as const) {
+        delivery.register('p', 'handoff', {
+          execute: async () => {
+            attempts++;
+            await gate;
+            throw new PlatformApiError('p', 503, 'POST', '/assign', 'down');
+          },
+          failed: (_action, message) => void reported.push(`${name}: ${message}`),
+        });
+      }
+      const id = await a.submit({ platform: 'p', conversationId: 'c', kind: 'handoff', payload: {} });
+      for (let i = 0; i < 100 && attempts === 0; i++) await new Promise((r) => setTimeout(r, 2));
+      expect(await b.discard(id, 'given up')).toBe('discarded');
+      release();
+      await idle(a);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(attempts).toBe(1);
+      expect(reported).toEqual(['B: given up']);
+      expect((await outbox.get(id))?.status).toBe('discarded');
+      expect(a.backlog).toBe(0);
+    }
+  });
+
+  it('an action read back from the store is attempted only if the store still holds it pending (its first attempt is written and counted)', async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, {});
+    const sent: unknown[] = [];
+    delivery.register('p', 'message', { execute: async (action) => void sent.push(action.payload) });
+    const kept = await outbox.add({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'kept' });
+    const dropped = await outbox.add({ platform: 'p', conversationId: 'd', kind: 'message', payload: 'dropped' });
+    const read = await outbox.pending(); // a replica taking the conversations over reads them …
+    expect(await outbox.discard(dropped, 'given up')).toBe('discarded'); // … as an operator discards one elsewhere
+    let counted: number | undefined;
+    delivery.register('p', 'message', {
+      execute: async (action) => {
+        counted = (await outbox.get(action.id))?.attempts;
+        sent.push(action.payload);
+      },
+    });
+    delivery.enqueue(read);
+    await idle(delivery);
+    expect(sent).toEqual(['kept']);
+    expect(counted).toBe(1);
+    expect(kept).toBeLessThan(dropped);
+  });
+
   it("never runs an action inside the turn scope it was submitted from", async () => {
     const delivery = new OutboxDelivery(new MemoryOutbox(), {});
     const scopes: unknown[] = [];

@@ -67,6 +67,27 @@ describe('schema', () => {
   });
 });
 
+describe('outbox attempts across replicas', () => {
+  it('an attempt holds its action: a discard through another replica is refused (in flight) until the attempt is marked', async () => {
+    const url = await createTestDatabase();
+    const a = await stores(url, { replicaId: 'A' });
+    const b = await stores(url, { replicaId: 'B' });
+    const id = await a.outbox.add(action('c'));
+    expect(await a.outbox.attempt(id)).toBe(1);
+    expect(await b.outbox.discard(id, 'given up')).toBe('in_flight');
+    expect(await b.outbox.get(id)).toMatchObject({ status: 'pending' });
+    expect(await a.outbox.revive(id, Date.now())).toBeDefined(); // an operator's retry does not end the attempt
+    expect(await b.outbox.discard(id, 'given up')).toBe('in_flight');
+    expect(await a.outbox.markRetry(id, Date.now() + 60_000, 'HTTP 503')).toBe(true); // the attempt ends
+    expect(await b.outbox.discard(id, 'given up')).toBe('discarded');
+    expect(await a.outbox.attempt(id)).toBeUndefined();
+    const other = await a.outbox.add(action('d'));
+    expect(await a.outbox.attempt(other)).toBe(1);
+    await a.outbox.markDone(other);
+    expect(await b.outbox.discard(other, 'given up')).toBe('not_found');
+  });
+});
+
 describe('outbox claim (several replicas)', () => {
   it('two runners claiming together: each due action is claimed exactly once', async () => {
     const url = await createTestDatabase();

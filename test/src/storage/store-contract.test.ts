@@ -6,6 +6,7 @@
 import sinon from 'sinon';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Stores } from '../../../src/storage/create-stores';
+import { deliveryStep } from '../../../src/timeline/timeline-steps';
 import { closeEngines, ENGINES, openStores, SHARED_ENGINES } from '../../helpers/store-engines';
 
 afterAll(closeEngines);
@@ -209,5 +210,25 @@ describe.each(ENGINES)('$name: readiness', (engine) => {
     await s.close();
     expect(await s.checkWritable()).toMatch(/closed/);
     await expect(s.storage.write({ k: {} })).rejects.toMatchObject({ code: 'storage_closed' });
+  });
+});
+
+describe.each(ENGINES)('$name: outbox', (engine) => {
+  it('a discarded action is not attempted, retried or failed any more (nothing written, no timeline step); a delivery still marks it done', async () => {
+    const s = await openStores(await engine.location());
+    const action = { platform: 'p', conversationId: 'c', kind: 'handoff', payload: {} };
+    const id = await s.outbox.add(action);
+    expect(await s.outbox.attempt(id)).toBe(1);
+    expect(await s.outbox.markRetry(id, Date.now() + 60_000, 'HTTP 503')).toBe(true);
+    expect(await s.outbox.discard(id, 'given up')).toBe('discarded');
+    expect(await s.outbox.discard(id, 'again')).toBe('not_found');
+    const record = { ...action, id, attempts: 2, nextAttemptAt: 0 };
+    expect(await s.outbox.attempt(id)).toBeUndefined();
+    expect(await s.outbox.markRetry(id, Date.now(), 'HTTP 503', deliveryStep(record, 'retry', { error: 'HTTP 503' }))).toBe(false);
+    expect(await s.outbox.markFailed(id, 'gave up', deliveryStep(record, 'failed', { error: 'gave up' }))).toBe(false);
+    expect(await s.outbox.get(id)).toMatchObject({ status: 'discarded', attempts: 1, lastError: 'given up' });
+    expect(await s.timeline.entries('c', { limit: 10 })).toEqual([]);
+    await s.outbox.markDone(id);
+    if (engine.name !== 'memory') expect((await s.outbox.get(id))?.status).toBe('done'); // memory forgets done actions
   });
 });

@@ -199,8 +199,8 @@ describe.each(engines)('timeline on %s', (_name, make) => {
     expect(due!.attempts).toBeGreaterThan(0); // a pending action keeps its count
     expect(await s.outbox.revive(three, 1)).toBeUndefined(); // done
 
-    expect(await s.outbox.discard(two, 'discarded by an operator', step({ kind: 'delivery', detail: { outcome: 'discarded' } }))).toBe(true);
-    expect(await s.outbox.discard(two, 'again')).toBe(false);
+    expect(await s.outbox.discard(two, 'discarded by an operator', step({ kind: 'delivery', detail: { outcome: 'discarded' } }))).toBe('discarded');
+    expect(await s.outbox.discard(two, 'again')).toBe('not_found');
     expect((await s.outbox.get(two))).toMatchObject({ status: 'discarded', lastError: 'discarded by an operator' });
     expect((await s.outbox.list({ statuses: ['pending', 'failed'], limit: 10 })).map((a) => a.id)).toEqual([one]);
     expect(await s.outbox.pendingCount()).toBe(1);
