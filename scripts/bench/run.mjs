@@ -31,6 +31,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const root = path.resolve(here, '../..');
 
+/** How many items fall under each key. */
+function countBy(items, keyOf) {
+  const counts = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
+}
+
 // ------------------------------------------------------------------ options
 
 const DEFAULTS = {
@@ -416,7 +423,10 @@ async function benchServer(name) {
 
     progress(`${name}: warm-up, ${options.warmup} webhooks`);
     const warm = await closedLoop(target, { total: options.warmup, inFlight: options.inflight, ...convs });
-    result.warmupFailed = warm.records.filter((r) => r.lost || !(r.status >= 200 && r.status < 300) || r.replyAt === undefined).length;
+    const warmFailures = warm.records.filter((r) => r.lost || !(r.status >= 200 && r.status < 300) || r.replyAt === undefined);
+    result.warmupFailed = warmFailures.length;
+    // What happened to them: the answer's status (0: the socket failed), or no reply within the timeout.
+    result.warmupFailures = countBy(warmFailures, (r) => (r.lost ? (r.status === undefined ? 'no answer' : `${r.status}, no reply`) : r.status >= 200 && r.status < 300 ? `${r.status}, no reply` : `status ${r.status}`));
     await sleep(500);
 
     progress(`${name}: closed loop, ${options.closed} webhooks, ${options.inflight} in flight`);
@@ -743,7 +753,7 @@ for (const r of ran) {
   const once = c && c.waiting === 0 && c.unmatched === 0 && c.replies === c.expected;
   const notes = [
     r.error ? `ERROR ${r.error}` : undefined,
-    r.warmupFailed ? `${r.warmupFailed} warm-up webhooks failed or got no reply` : undefined,
+    r.warmupFailed ? `${r.warmupFailed} warm-up webhooks failed or got no reply (${Object.entries(r.warmupFailures ?? {}).map(([what, n]) => `${what}: ${n}`).join(', ')})` : undefined,
     c
       ? once
         ? `each of the ${c.expected} acknowledged webhooks got exactly one reply`
