@@ -8,3 +8,5 @@ export * from './handoff-interruptible-dialog';
 export * from './ticket-desk';
 export * from './ticket-dialog';
 export * from './handoff-wait';
+export * from './handoff-recognizer';
+export * from './handoff-request-middleware';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
-import type { ActivityHandler, Storage, TurnContext } from 'botbuilder-core';
+import type { TurnContext } from 'botbuilder-core';
 import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
 import { NimchatAdminClient, type HttpOptions } from '../adapters/nimchat/client';
 import { registerAgentBot } from '../adapters/nimchat/register';
@@ -46,6 +46,10 @@ import { createServer, type WebhookRoute } from './server';
 import { createStores, type Stores } from './storage/create-stores';
 import type { TranscriptStore } from './transcript';
 import { SupportBot } from './bot/support-bot';
+import { resolveBot, type BotDeps, type BotFactory, type BotSource, type RunnableBot } from './hosting/hosted-bot';
+import { HandoffRequestMiddleware } from '../dialogs/handoff-request-middleware';
+import type { HandoffRecognizer } from '../dialogs/handoff-recognizer';
+import type { WebhookHandler } from './http/frameworks';
 import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
 import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
@@ -54,8 +58,20 @@ import type { MountedConsole } from './console/console-routes';
 
 export interface AppOptions {
   logger?: Logger;
-  /** Builds the bot; the example support bot by default. `storage`: give it to the bot's state, so its writes are committed with each turn. */
-  createBot?: (deps: BotDeps) => ActivityHandler;
+  /**
+   * The bot to serve: an `ActivityHandler` (anything with `run(context)`), its logic, or
+   * `{ createBot(deps) }`; the example support bot by default.
+   */
+  bot?: BotSource;
+  /** Builds the bot from the product's parts (`deps.storage`: give it to the bot's state, so its writes are committed with each turn). */
+  createBot?: BotFactory;
+  /**
+   * A customer's request for a human hands off whatever the bot is doing (the handoff dialog, with
+   * the availability check and the transcript), before the bot sees the message. On by default for a
+   * bot given in `bot`/`createBot`; the example support bot has this in its own dialogs. A function
+   * replaces the recognizer (your own NLU); `false` leaves requests to the bot.
+   */
+  handoffOnRequest?: boolean | HandoffRecognizer;
   /** How long shutdown waits for queued turns and pending deliveries. */
   drainTimeoutMs?: number;
   /** Outbox retry timing. */
@@ -78,24 +94,16 @@ export interface AppOptions {
   timers?: Omit<TimerRunnerOptions, 'clock' | 'logger'>;
   /** The console's timing (health samples, live polling) and clock. */
   console?: AppConsoleOptions;
+  /**
+   * `false`: do not listen on PORT; the webhooks are served by your own server (`webhooks`), and
+   * health, metrics and the console are not served. In sandbox mode `publicUrl` is then required.
+   */
+  listen?: boolean;
+  /** Where the platforms reach this endpoint (sandbox mode subscribes the emulations to it); default: the address it listens on. */
+  publicUrl?: string;
 }
 
-/** What the bot is built with. */
-export interface BotDeps {
-  /** Give it to the bot's state, so its writes are committed with each turn. */
-  storage: Storage;
-  stores: Stores;
-  transcripts: TranscriptStore;
-  config: Config;
-  ticket: TicketDialogOptions;
-  /** Can a human answer now (asked by the handoff dialog)? */
-  availability: HumanAvailability;
-  /** The waits after a handoff, shared with the no-answer ladder and the wait notices. */
-  waits: HandoffWaits;
-  /** What a customer asking for a human when closed is told (HANDOFF_CLOSED_MESSAGE). */
-  closedText?: string;
-  clock: Clock;
-}
+export type { BotDeps } from './hosting/hosted-bot';
 
 /** The Inbenta integration's parts. */
 export interface InbentaIntegration {
@@ -121,7 +129,7 @@ export class App {
   readonly transcripts: TranscriptStore;
   readonly server: Server;
   /** Set by `start`. */
-  bot!: ActivityHandler;
+  bot!: RunnableBot;
   nimchat?: NimchatAdapter;
   woztell?: WoztellAdapter;
   inbenta?: InbentaIntegration;
@@ -212,6 +220,13 @@ export class App {
     this.pruneTimer.unref();
 
     const { port, host } = this.config;
+    if (this.options.listen === false) {
+      if (this.config.sandbox && !this.options.publicUrl) throw new StartupError('public_url_required', 'In sandbox mode without listening (listen: false), give publicUrl: the URL your own server serves the webhooks at, so the emulated platforms can reach it.');
+      if (this.config.sandbox) await this.registerWithSandboxes();
+      this.started = true;
+      this.logger.info('started without listening: serve app.webhooks from your own server', { platforms: this.platformNames(), storage: this.stores.describe, sandbox: this.config.sandbox });
+      return;
+    }
     await listenOn(
       { what: 'The bot endpoint', host, port, variable: { name: 'PORT', value: port }, hostVariable: 'HOST', hint: this.config.sandbox ? SANDBOX_PORTS_HINT : undefined, suggestPort: this.suggestPort() },
       () =>
@@ -227,10 +242,14 @@ export class App {
       // What the socket is bound to, as it is; `url` is where this machine reaches it.
       address: bound.address,
       ...(bound.allInterfaces ? { allInterfaces: true, url: this.url, hint: `bound to all interfaces: ${this.url} from this machine, this machine's address from others` } : { url: this.url }),
-      platforms: [this.nimchat && 'nimchat', this.woztell && 'woztell', this.inbenta && 'inbenta'].filter(Boolean),
+      platforms: this.platformNames(),
       storage: this.stores.describe,
       sandbox: this.config.sandbox,
     });
+  }
+
+  private platformNames(): string[] {
+    return [this.nimchat && 'nimchat', this.woztell && 'woztell', this.inbenta && 'inbenta'].filter((name): name is string => typeof name === 'string');
   }
 
   private prune(): void {
@@ -246,6 +265,21 @@ export class App {
       { method: 'GET', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
       { method: 'POST', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
     ];
+  }
+
+  /**
+   * Each configured platform's webhook endpoint, free of any server (set by `start`): mount them on
+   * your own server with `restifyRoute`, `expressRoute`, `fastifyRoute` or `nodeHttpRoute`.
+   */
+  get webhooks(): { nimchat?: WebhookHandler; woztell?: WebhookHandler; inbenta?: WebhookHandler } {
+    const { nimchat, woztell, inbenta } = this;
+    return {
+      nimchat: nimchat ? (input) => nimchat.handle(input) : undefined,
+      woztell: woztell ? (input) => woztell.handle(input) : undefined,
+      inbenta: inbenta
+        ? async (input) => (this.queue.isClosed ? { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') } : inbenta.events.handleWebhook(input))
+        : undefined,
+    };
   }
 
   private async inbentaWebhook(inbenta: InbentaIntegration, req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
@@ -265,7 +299,7 @@ export class App {
     writeWebhookResult(res, await inbenta.events.handleWebhook(read.input));
   }
 
-  private createBot(platforms: Platforms): ActivityHandler {
+  private createBot(platforms: Platforms): RunnableBot {
     const ticket = this.ticketDialogOptions(platforms);
     const deps: BotDeps = {
       storage: this.runtime.storage,
@@ -278,7 +312,21 @@ export class App {
       closedText: this.config.handoff.closedMessage,
       clock: this.clock,
     };
-    return this.options.createBot ? this.options.createBot(deps) : new SupportBot(deps);
+    const { bot, createBot } = this.options;
+    const source: BotSource | undefined = createBot ? { createBot } : bot;
+    if (!source) return new SupportBot(deps);
+    const resolved = resolveBot(source, deps);
+    // A bot that recognises requests for a human in its own dialogs (the example bot does) says so.
+    const recognizer = this.options.handoffOnRequest ?? !(resolved as { handlesHandoffRequests?: boolean }).handlesHandoffRequests;
+    if (recognizer !== false) {
+      const middleware = new HandoffRequestMiddleware({
+        storage: deps.storage,
+        handoff: { transcripts: deps.transcripts, availability: deps.availability, ticket: deps.ticket, waits: deps.waits, closedText: deps.closedText, clock: deps.clock },
+        recognizer: typeof recognizer === 'function' ? recognizer : undefined,
+      });
+      for (const adapter of this.adapters()) adapter.use(middleware);
+    }
+    return resolved;
   }
 
   /**
@@ -413,6 +461,7 @@ export class App {
    * bound to all interfaces (0.0.0.0, ::). What it is bound to: `listenAddress`.
    */
   get url(): string {
+    if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
     const address = this.server.address() as AddressInfo;
     const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
     return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;

@@ -1,43 +1,37 @@
-/** Public surface of botbuilder-handoff-adapters. */
-export * from '../adapters/nimchat';
-export {
-  WoztellAdapter,
-  type WoztellAdapterOptions,
-  WoztellBotClient,
-  WoztellOpenApiClient,
-  WoztellInboxClient,
-  signedContextHeaders,
-  verifyWoztellSignature,
-  signWoztellPayload,
-  WOZTELL_CHANNEL_ID,
-  WoztellConnector,
-  type WoztellConnectorOptions,
-  releaseEvents,
-  type InboxCredentials,
-  type InboxPaths,
-} from '../adapters/woztell';
-export { ChannelAdapter, type ChannelAdapterOptions } from './pipeline/channel-adapter';
-export { ChannelPipeline, statusActivity, type BotLogic, type SilencedMessageDecision } from './pipeline/channel-pipeline';
-export { PipelineRuntime, type PipelineRuntimeOptions } from './pipeline/pipeline-runtime';
-export * from './pipeline/connector';
-export { OutboxDelivery, type OutboxExecutor } from './outbox/outbox-delivery';
-export { createStores, type Stores } from './storage/create-stores';
-export * from '../dialogs';
-export { App, type AppOptions, type BotDeps } from './app';
-export { loadConfig, HandoffPolicySchema, type Config, type NimchatConfig, type HandoffPolicy } from './config';
-export * from './availability';
-export { TimerRunner, type TimerRunnerOptions, type TimerHandler } from './timers/timer-runner';
-export { MemoryTimerStore, type TimerStore, type NewTimer, type ClaimedTimer } from './storage/timer-store';
-export * from './errors';
-export { ConversationQueue } from './conversation-queue';
-export { MemoryDedupeStore, type DedupeStore } from './storage/dedupe-store';
-export * from './ownership';
-export { PlatformHttpClient, type PlatformRequest } from './http/platform-http-client';
-export { createLogger, type Logger } from './log';
-export { Metrics } from './metrics';
-export { SupportBot, WELCOME_BACK_TEXT, type SupportBotOptions } from './bot/support-bot';
-export { SupportDialog } from './bot/support-dialog';
-export { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
-export { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
-export * from '../adapters/inbenta';
-export { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
+/**
+ * botbuilder-handoff-adapters: serve your botbuilder bot on Nimchat, WOZTELL and Inbenta tickets,
+ * with handoff to humans. What a bot developer uses; the engine's parts are under
+ * `botbuilder-handoff-adapters/advanced`, the emulated platforms under `…/sandbox`, signing helpers
+ * for tests under `…/testing`.
+ */
+
+// ---------------------------------------------------------------- serve your bot
+export { serve, type ServeOptions } from './hosting/serve';
+export { App, type AppOptions } from './app';
+export type { BotSource, BotDeps, BotFactory, RunnableBot, BotLogic } from './hosting/hosted-bot';
+export { loadConfig, type Config } from './config';
+
+// ---------------------------------------------------------------- your own web server
+export { restifyRoute, expressRoute, fastifyRoute, nodeHttpRoute, type WebhookHandler } from './http/frameworks';
+export type { WebhookInput, WebhookResult } from './http/webhook-io';
+
+// ---------------------------------------------------------------- the adapters (botbuilder BotAdapters)
+export { NimchatAdapter, type NimchatAdapterOptions } from '../adapters/nimchat/nimchat-adapter';
+export { WoztellAdapter, type WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
+
+// ---------------------------------------------------------------- dialogs to extend
+export { HandoffDialog, type HandoffDialogOptions, type HandoffDialogArgs } from '../dialogs/handoff-dialog';
+export { HandoffInterruptibleDialog, type HandoffInterruptibleOptions } from '../dialogs/handoff-interruptible-dialog';
+export { HandoffRequestMiddleware, type HandoffRequestMiddlewareOptions } from '../dialogs/handoff-request-middleware';
+export { recognizeHandoffRequest, type HandoffRecognizer, type HandoffRecognizerInput } from '../dialogs/handoff-recognizer';
+export { HandoffGateMiddleware } from '../dialogs/handoff-gate';
+export { TicketDialog, HUMAN_CHOICE, TICKET_CHOICE, type TicketDialogOptions } from '../dialogs/ticket-dialog';
+export { NoAnswerDialog } from '../dialogs/handoff-wait/no-answer-dialog';
+export { SupportBot, type SupportBotOptions } from './bot/support-bot';
+
+// ---------------------------------------------------------------- the conversation-control vocabulary
+export { HandoffEvents, ConversationEvents, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure } from './control/vocabulary';
+export { promptInView, type PromptInView } from './control/prompt-in-view';
+
+// ---------------------------------------------------------------- errors
+export { HandoffError, PlatformApiError, PlatformNetworkError, ConfigError, StartupError, NotSupportedError, InvalidRequestError, WebhookRejectedError } from './errors';

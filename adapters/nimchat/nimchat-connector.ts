@@ -46,6 +46,8 @@ export class NimchatConnector implements Connector {
   readonly channelId = NIMCHAT_CHANNEL_ID;
   // 500 is one of the two statuses Nimchat redelivers on.
   readonly redeliverStatus = 500;
+  /** `input_select`: buttons on the web widget; on WhatsApp at most 10 list rows of 24 characters. */
+  readonly nativeChoices = { maxActions: 10, maxTitleLength: 24 };
   readonly client: NimchatClient;
   private readonly actions: NimchatConversationActions;
   private readonly botStatuses: string[];

@@ -60,6 +60,8 @@ export class WoztellConnector implements Connector {
   readonly platform = 'woztell';
   readonly channelId = WOZTELL_CHANNEL_ID;
   readonly redeliverStatus = 503;
+  /** Reply buttons (3 short titles), else numbered choices whose number is read back as the choice. */
+  readonly nativeChoices = { maxActions: 10, maxTitleLength: 100 };
   readonly bot: WoztellBotClient;
   readonly openApi: WoztellOpenApiClient;
   /** The WOZTELL Inbox integration API (threads, folders, agents, notes). */

@@ -38,6 +38,8 @@ export const HANDOFF_FAILED_TEXT =
 export const WELCOME_BACK_TEXT = 'Anything else I can help with?';
 
 export class SupportBot extends ActivityHandler {
+  /** Its dialogs recognise a request for a human at any step, so the host adds no recognizer of its own. */
+  readonly handlesHandoffRequests = true;
   readonly conversationState: ConversationState;
   readonly waits: HandoffWaits;
   private readonly dialogs: DialogSet;

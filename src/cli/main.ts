@@ -6,8 +6,10 @@ import { ConfigError, HandoffError } from '../errors';
 const HELP = `Usage: handoff <command>
 
 Commands:
-  serve                          run the bot endpoint with the example support bot (npm start);
-                                 with no platform configured outside production: the sandbox
+  serve [--bot <module>]         run the bot endpoint (npm start): the example support bot, or
+                                 yours: a module exporting createBot(deps), bot (an
+                                 ActivityHandler), logic, or a default export of those; with no
+                                 platform configured outside production: the sandbox
   nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S] [--force]
                                  create or update the Nimchat agent bot (idempotent) and attach it
                                  to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN.
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       inbox: { type: 'string' },
       name: { type: 'string' },
       platform: { type: 'string' },
+      bot: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -44,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     out(HELP);
     return 0;
   }
-  if (command === 'serve') return (await import('./serve')).serve();
+  if (command === 'serve') return (await import('./serve')).serve(values.bot);
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);

@@ -11,6 +11,7 @@ import type { Owner } from '../ownership';
 import { ChannelPipeline, type BotLogic, type SilencedMessageDecision } from './channel-pipeline';
 import type { Connector } from './connector';
 import { PipelineRuntime } from './pipeline-runtime';
+import { addNativeChoices } from './native-choices';
 
 export interface ChannelAdapterOptions {
   /** Shared with the bot's other adapters (stores, queue, outbox); default: a runtime of its own on `memory:` stores. */
@@ -29,6 +30,7 @@ export class ChannelAdapter extends BotAdapter {
     super();
     const runtime = options.runtime ?? new PipelineRuntime();
     this.channelId = connector.channelId;
+    if (connector.nativeChoices) addNativeChoices(connector.channelId, connector.nativeChoices);
     this.pipeline = new ChannelPipeline(connector, runtime, { adapter: this, runMiddleware: (context, logic) => this.runMiddleware(context, logic) }, options);
     // First in the chain: every failure is counted and logged once, whatever onTurnError does with it.
     this.use({ onTurn: (context, next) => this.countTurnErrors(context, next) });

@@ -25,6 +25,7 @@ import type { PipelineRuntime } from './pipeline-runtime';
 import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
 import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
 import { recordStep } from '../timeline/record-step';
+import { PROMPT_IN_VIEW, type PromptInView } from '../control/prompt-in-view';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -278,7 +279,14 @@ export class ChannelPipeline {
     recordStep(runtime.stores.timeline, step, this.logger);
     const ended = () => (step.durationMs = Math.round((performance.now() - started) * 10) / 10);
     const entry = customerEntry(activity) ?? agentEntry(activity);
-    if (entry) await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]);
+    const appended = entry ? await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]) : undefined;
+    if (entry?.role === 'customer') {
+      const previous = appended?.previous;
+      context.turnState.set(PROMPT_IN_VIEW, { expectingInput: previous?.role === 'bot' && previous.expectingInput === true, text: previous?.role === 'bot' ? previous.text : undefined } satisfies PromptInView);
+      // A conversation's first message: botbuilder bots greet in onMembersAdded, so they get the
+      // conversationUpdate first (once: the transcript now exists). Not while a human owns it.
+      if (appended?.created && owner === 'bot') await this.runMembersAdded(activity);
+    }
     if (activity.type === ActivityTypes.Message && owner !== 'bot') {
       const decision = await this.options.onSilencedMessage?.(context, owner);
       if (decision !== 'deliver') {
@@ -296,6 +304,29 @@ export class ChannelPipeline {
       step.detail = { ...step.detail, error: error instanceof Error ? error.message : String(error) };
     }
     ended();
+  }
+
+  /** `conversationUpdate` with the customer and the bot as `membersAdded`, before a new conversation's first message. */
+  private async runMembersAdded(first: Partial<Activity>): Promise<void> {
+    const activity: Partial<Activity> = {
+      type: ActivityTypes.ConversationUpdate,
+      id: `${first.id ?? randomUUID()}:members-added`,
+      channelId: first.channelId,
+      serviceUrl: first.serviceUrl,
+      conversation: first.conversation,
+      from: first.from,
+      recipient: first.recipient,
+      membersAdded: [first.from!, first.recipient!].filter((member) => member !== undefined),
+      timestamp: first.timestamp,
+      locale: first.locale,
+    };
+    this.countTurn(ActivityTypes.ConversationUpdate);
+    const logic = this.logic ?? (await this.logicKnown);
+    try {
+      await this.bot.runMiddleware(new TurnContext(this.bot.adapter, activity), logic);
+    } catch (error) {
+      this.logger.debug('the conversationUpdate turn ended with an error', { conversationId: activity.conversation?.id, error });
+    }
   }
 
   // ---------------------------------------------------------------- outgoing

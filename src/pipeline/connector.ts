@@ -8,6 +8,7 @@ import type { ConversationControl, HandoffRequest } from '../control/vocabulary'
 import type { WebhookInput } from '../http/webhook-io';
 import type { OwnershipEvent, OwnershipRecord } from '../ownership';
 import type { StepProgress } from '../outbox/step-progress';
+import type { NativeChoices } from './native-choices';
 
 export { runStep, type StepProgress } from '../outbox/step-progress';
 
@@ -54,6 +55,8 @@ export interface Connector {
   readonly serviceUrl: string;
   /** The status the platform redelivers on (when the bot is shutting down or over its backlog). */
   readonly redeliverStatus: number;
+  /** How the platform takes a prompt's choices natively (botbuilder's ListStyle.auto then renders them as actions). */
+  readonly nativeChoices?: NativeChoices;
 
   /** Authenticity of the request, before its body is read as JSON (pure): a refusal, or claims for `plan`. */
   authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> };

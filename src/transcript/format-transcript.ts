@@ -34,7 +34,7 @@ export function customerEntry(activity: Partial<Activity>): TranscriptEntry | un
 export function botEntries(activities: readonly Partial<Activity>[], at = new Date()): TranscriptEntry[] {
   return activities
     .filter((a) => a.type === ActivityTypes.Message)
-    .map((a) => ({ role: 'bot' as const, text: describeActivity(a), at: at.toISOString() }))
+    .map((a): TranscriptEntry => ({ role: 'bot', text: describeActivity(a), at: at.toISOString(), ...(a.inputHint === 'expectingInput' ? { expectingInput: true } : {}) }))
     .filter((e) => e.text !== '');
 }
 

@@ -14,10 +14,20 @@ export interface TranscriptEntry {
   at: string;
   /** Who wrote it, when it is not the customer or the bot (a human agent's name). */
   name?: string;
+  /** A bot message that asked for an answer (a prompt: botbuilder's `inputHint: expectingInput`). */
+  expectingInput?: true;
+}
+
+/** What an append found: whether the conversation had no transcript yet, and its newest entry before. */
+export interface AppendResult {
+  /** The conversation had no transcript: this is its start. */
+  created: boolean;
+  /** The newest entry before the ones appended. */
+  previous?: TranscriptEntry;
 }
 
 export interface TranscriptStore {
-  append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<void>;
+  append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<AppendResult | void>;
   list(channelId: string, conversationId: string): Promise<TranscriptEntry[]>;
   clear(channelId: string, conversationId: string): Promise<void>;
 }
@@ -62,8 +72,8 @@ export class StorageTranscriptStore implements TranscriptStore {
     return `transcript/${channelId}/${conversationId}`;
   }
 
-  async append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  async append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<AppendResult> {
+    if (entries.length === 0) return { created: false };
     const key = this.key(channelId, conversationId);
     // Read-merge-write guarded by the head's eTag; a concurrent writer makes us read again.
     for (let attempt = 0; ; attempt++) {
@@ -82,7 +92,7 @@ export class StorageTranscriptStore implements TranscriptStore {
         await this.storage.write({ [key]: { entries: recent, pages, firstPage, eTag: head?.eTag ?? '*' } satisfies StoredTranscript });
         const stale = dropped.filter((k) => !(k in changes));
         if (stale.length > 0) await this.storage.delete(stale);
-        return;
+        return { created: head === undefined, previous: head?.entries.at(-1) };
       } catch (error) {
         if (attempt >= 4) throw error;
       }

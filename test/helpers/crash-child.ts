@@ -28,6 +28,8 @@ const config = loadConfig(process.env);
 const app = new App(config, {
   logger: createLogger({ level: 'info', secrets: config.secrets }),
   createBot: () => new EchoBot(),
+  // It hands off on "…human" itself.
+  handoffOnRequest: false,
   nimchatHttp: { retry: { maxAttempts: 2, baseDelayMs: 20 } },
 });
 void app.start().then(() => process.stdout.write(`READY ${app.url}\n`));

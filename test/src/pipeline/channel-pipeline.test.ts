@@ -88,9 +88,15 @@ function setup(options: { logic?: (context: TurnContext) => Promise<void>; backl
   const metrics = new Metrics();
   const runtime = new PipelineRuntime({ metrics, backlogLimit: options.backlogLimit, outbox: { baseDelayMs: 5, maxDelayMs: 20 } });
   const seen: Array<Partial<Activity>> = [];
+  const welcomed: Array<Partial<Activity>> = [];
   const logic =
     options.logic ??
     (async (context: TurnContext) => {
+      if (context.activity.type === ActivityTypes.ConversationUpdate) {
+        welcomed.push(context.activity);
+        await context.sendActivity('welcome');
+        return;
+      }
       seen.push(context.activity);
       if (context.activity.type === 'message') await context.sendActivity(`echo ${context.activity.text}`);
     });
@@ -106,7 +112,7 @@ function setup(options: { logic?: (context: TurnContext) => Promise<void>; backl
       if (runtime.queue.depth === 0 && runtime.delivery.backlog === 0 && runtime.backlog === 0) return;
     }
   };
-  return { connector, runtime, metrics, adapter, post, idle, seen, silenced };
+  return { connector, runtime, metrics, adapter, post, idle, seen, welcomed, silenced };
 }
 
 describe('ChannelPipeline with a fake connector', () => {
@@ -129,13 +135,14 @@ describe('ChannelPipeline with a fake connector', () => {
     expect((await t.post({ conv: 'c1', id: '2', ignore: true })).body).toEqual({ ok: true, ignored: 'told to' });
     await t.idle();
     expect(t.seen.map((a) => a.text)).toEqual(['hi']);
-    expect(t.connector.sent).toEqual(['c1:echo hi']);
+    expect(t.connector.sent).toEqual(['c1:welcome', 'c1:echo hi']);
   });
 
   it('keeps each conversation in order while conversations run side by side', async () => {
     const order: string[] = [];
     const t = setup({
       logic: async (context) => {
+        if (context.activity.type !== ActivityTypes.Message) return;
         await new Promise((r) => setTimeout(r, Number(context.activity.text) % 3));
         order.push(`${context.activity.conversation.id}:${context.activity.text}`);
         await context.sendActivity(context.activity.text!);
@@ -178,6 +185,7 @@ describe('ChannelPipeline with a fake connector', () => {
     const ids: string[] = [];
     const t = setup({
       logic: async (context) => {
+        if (context.activity.type !== ActivityTypes.Message) return;
         const r = await context.sendActivity('menu');
         ids.push(r!.id);
       },
@@ -212,11 +220,25 @@ describe('ChannelPipeline with a fake connector', () => {
     await stores.inbox.accept({ platform: 'fake', conversationId: 'c9', dedupeKeys: ['fake:r'], ttlMs: 1000, payload: planned.event });
     const seen: string[] = [];
     const runtime = new PipelineRuntime({ stores });
-    const adapter = new ChannelAdapter(new FakeConnector(), { runtime, logic: async (context) => void seen.push(context.activity.text!) });
+    const adapter = new ChannelAdapter(new FakeConnector(), { runtime, logic: async (context) => void seen.push(context.activity.text ?? context.activity.type!) });
     expect(await adapter.recover()).toBe(1);
     await runtime.queue.onIdle();
     await new Promise((r) => setTimeout(r, 10));
-    expect(seen).toEqual(['left over']);
+    expect(seen).toEqual(['conversationUpdate', 'left over']);
+  });
+
+  it("a conversation's first message reaches the bot after a conversationUpdate with the customer and the bot as membersAdded, once; not while a human owns it", async () => {
+    const t = setup();
+    await t.post({ conv: 'c1', id: '1', text: 'hi' });
+    await t.post({ conv: 'c1', id: '2', text: 'again' });
+    await t.post({ conv: 'c2', id: '3', text: 'hello', ownership: [{ type: 'agent_message', observedAt: 1 }] });
+    await t.idle();
+    expect(t.welcomed.map((a) => a.conversation!.id)).toEqual(['c1']);
+    const update = t.welcomed[0]!;
+    expect(update.membersAdded!.map((m) => m.id)).toEqual(['user-c1', 'bot']);
+    expect(update.recipient!.id).toBe('bot');
+    // The welcome goes out before the first answer, and a second message is not a new conversation.
+    expect(t.connector.sent.filter((x) => x.startsWith('c1:'))).toEqual(['c1:welcome', 'c1:echo hi', 'c1:echo again']);
   });
 
   it('a store that cannot take the event answers the status the platform redelivers on, not 500', async () => {
