@@ -24,6 +24,8 @@ export class PlatformApiError extends HandoffError {
     readonly path: string,
     readonly platformMessage: string | undefined,
     code = `${platform}_api_error`,
+    /** How long the platform asked to wait before another attempt (Retry-After), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       code,

@@ -12,6 +12,7 @@ import type { OwnershipEvent } from '../../src/ownership';
 import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
+import { OUTBOX_CALLS } from '../../src/http/retry-policy';
 import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
 import { planIncoming, type NimchatObservation } from './convert-incoming';
@@ -59,7 +60,8 @@ export class NimchatConnector implements Connector {
   ) {
     const logger = runtime.logger.child({ platform: 'nimchat' });
     this.botStatuses = options.botStatuses ?? ['pending'];
-    this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http });
+    // Its calls are the outbox's (replies, handoffs, controls): the outbox retries them, the client does not.
+    this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
     this.actions = new NimchatConversationActions(this.client, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
     this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });
   }

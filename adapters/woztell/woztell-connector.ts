@@ -8,6 +8,7 @@ import type { Activity, Storage, StoreItem } from 'botbuilder-core';
 import type { ConversationControl, HandoffRequest } from '../../src/control/vocabulary';
 import { HandoffError } from '../../src/errors';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
+import { OUTBOX_CALLS } from '../../src/http/retry-policy';
 import type { Logger } from '../../src/log';
 import type { OwnershipRecord } from '../../src/ownership';
 import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
@@ -79,10 +80,14 @@ export class WoztellConnector implements Connector {
     this.clock = runtime.clock;
     this.storage = runtime.storage;
     const http = { metrics: runtime.metrics, logger: this.logger, clock: this.clock, ...options.http };
-    this.bot = new WoztellBotClient(options.botApiUrl, options.accessToken, http);
+    // The outbox's calls (replies, handoffs, controls) are retried by the outbox alone; the lookups a
+    // turn makes (the thread, live chat) keep the client's own short retries.
+    const outboxHttp = { ...http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } };
+    this.bot = new WoztellBotClient(options.botApiUrl, options.accessToken, outboxHttp);
     this.openApi = new WoztellOpenApiClient(options.openApiUrl, options.accessToken, http);
     this.inboxApi = new WoztellInboxClient(options.inboxApiUrl, () => this.inboxCredentials(), { ...http, paths: options.inboxPaths });
-    this.actions = new WoztellConversationActions(this.inboxApi, {
+    const outboxInbox = new WoztellInboxClient(options.inboxApiUrl, () => this.inboxCredentials(), { ...outboxHttp, paths: options.inboxPaths });
+    this.actions = new WoztellConversationActions(outboxInbox, {
       handoffFolder: options.handoffFolder ?? 'main',
       handoffAgentId: options.handoffAgentId,
       fallbackFolder: options.fallbackFolder,

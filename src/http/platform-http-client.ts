@@ -1,7 +1,9 @@
 /**
  * The one HTTP client layer every platform client is built on (axios): keep-alive, a timeout on every
  * call, retries on 429/5xx/network errors with exponential backoff and jitter honouring Retry-After,
- * a bounded total retry time, and typed errors that keep the platform's own message.
+ * a bounded total retry time, and typed errors that keep the platform's own message (and the wait
+ * Retry-After asked for). Clients whose calls the outbox makes are built with one attempt: the
+ * outbox is their only retry layer.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -165,7 +167,7 @@ export class PlatformHttpClient {
         if (response) {
           const message = this.readErrorMessage(response.data);
           const code = response.status === 429 ? `${this.platform}_rate_limited` : undefined;
-          throw new PlatformApiError(this.platform, response.status, method, req.path, message, code);
+          throw new PlatformApiError(this.platform, response.status, method, req.path, message, code, retryAfter);
         }
         throw new PlatformNetworkError(this.platform, method, req.path, networkReason ?? 'unknown error', networkCause);
       }

@@ -13,6 +13,14 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 10_000, maxTotalMs: 30_000 };
 
+/** For clients whose calls the outbox makes: one attempt each, since the outbox retries the action (with backoff, Retry-After, across restarts). */
+export const OUTBOX_CALLS: Partial<RetryOptions> = { maxAttempts: 1 };
+
+/** The wait a failed call asked for (Retry-After), if any. */
+export function requestedDelay(error: unknown): number | undefined {
+  return error instanceof PlatformApiError ? error.retryAfterMs : undefined;
+}
+
 /** Whether an HTTP status is worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;

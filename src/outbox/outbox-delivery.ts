@@ -6,7 +6,7 @@
  * logged, counted and handed to the executor's `failed` (which tells the bot), and the next action goes.
  */
 import { systemClock, type Clock } from '../clock';
-import { backoffDelay, isRetryableError } from '../http/retry-policy';
+import { backoffDelay, isRetryableError, requestedDelay } from '../http/retry-policy';
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { outsideTurn } from '../turn-scope';
@@ -304,7 +304,9 @@ export class OutboxDelivery {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
-        const delay = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
+        // The platform's own Retry-After wins over a shorter backoff.
+        const backoff = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
+        const delay = Math.max(backoff, requestedDelay(error) ?? 0);
         const at = this.clock.now() + delay;
         if (!(await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at })))) {
           return this.discardedMeanwhile(action, message);

@@ -2,11 +2,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
-import sinon from 'sinon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TurnContext } from 'botbuilder-core';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { messageCreated, postSigned } from '../../helpers/payloads';
+import { eventually } from '../../helpers/console-client';
 import { NotSupportedError } from '../../../src/errors';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { HANDOFF_FAILED_TEXT } from '../../../src/bot/support-bot';
@@ -133,15 +133,29 @@ describe('handoff on Nimchat', () => {
     expect((await c.received()).slice(-1)).toEqual([MENU]);
   });
 
-  it('retries a 429 after its Retry-After (stubbed time) and the reply still arrives once', async () => {
-    const sleep = sinon.stub().resolves();
-    h = await startHarness({ app: { nimchatHttp: { clock: { now: () => Date.now(), sleep, random: () => 0.5 } } } });
-    h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 429, headers: { 'Retry-After': '3' }, times: 1 });
+  it('a 429 is retried by the outbox, not before its Retry-After, and the reply arrives once', async () => {
+    h = await startHarness({ app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
+    h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 429, headers: { 'Retry-After': '1' }, times: 1 });
+    const c = await h.customer();
+    const started = Date.now();
+    await c.say('hi');
+    // A retry waits in the outbox (settle does not wait for it).
+    await eventually(async () => (await c.received()).length > 0, 8000, 'the reply');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(await c.received()).toEqual([MENU]);
+    expect(h.botCalls(c.conversationId).filter((x) => x === 'POST /messages')).toHaveLength(2);
+  });
+
+  it('the outbox is the only retry layer: a reply whose POST fails costs one POST per outbox attempt', async () => {
+    h = await startHarness({ app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
+    h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 500, times: 2 });
     const c = await h.customer();
     await c.say('hi');
+    await eventually(async () => (await c.received()).length > 0, 8000, 'the reply');
     await h.settle();
-    expect(sleep.calledWith(3000)).toBe(true);
     expect(await c.received()).toEqual([MENU]);
+    expect(h.botCalls(c.conversationId).filter((x) => x === 'POST /messages')).toHaveLength(3);
+    expect(await h.app.metrics.text()).toMatch(/handoff_outbox_retries_total\{platform="nimchat",kind="message"\} 2/);
   });
 
   it('a reply Nimchat refuses for good (422) reaches the bot as conversation.deliveryFailed with the platform message', async () => {
