@@ -8,6 +8,7 @@ import { runStep, type Connector, type PlanResult, type StepProgress } from '../
 import { PipelineRuntime } from '../../../src/pipeline/pipeline-runtime';
 import type { OwnershipEvent } from '../../../src/ownership';
 import type { WebhookInput } from '../../../src/http/webhook-io';
+import { promptInView, type PromptInView } from '../../../src/control/prompt-in-view';
 
 interface FakeBody {
   conv: string;
@@ -225,6 +226,25 @@ describe('ChannelPipeline with a fake connector', () => {
     await runtime.queue.onIdle();
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual(['conversationUpdate', 'left over']);
+  });
+
+  it('tells the turn whether the bot\'s newest message was a prompt (from the transcript), for the handoff recognizer', async () => {
+    const views: Array<PromptInView | undefined> = [];
+    const t = setup({
+      logic: async (context) => {
+        if (context.activity.type !== ActivityTypes.Message) return;
+        views.push(promptInView(context));
+        if (context.activity.text === 'ask') await context.sendActivity({ type: 'message', text: 'What is your name?', inputHint: 'expectingInput' });
+        else await context.sendActivity('noted');
+      },
+    });
+    for (const [id, text] of [['1', 'ask'], ['2', 'Agent Smith'], ['3', 'more']]) await t.post({ conv: 'c1', id, text });
+    await t.idle();
+    expect(views).toEqual([
+      { expectingInput: false, text: undefined },
+      { expectingInput: true, text: 'What is your name?' },
+      { expectingInput: false, text: 'noted' },
+    ]);
   });
 
   it("a conversation's first message reaches the bot after a conversationUpdate with the customer and the bot as membersAdded, once; not while a human owns it", async () => {
