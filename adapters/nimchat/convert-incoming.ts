@@ -17,6 +17,8 @@ import type {
 export interface IncomingContext {
   /** serviceUrl of every activity: the installation URL. */
   baseUrl: string;
+  /** When the webhook arrived (ms, the injected clock): the time of what the payload does not date. */
+  now: number;
 }
 
 /** What a payload tells about who owns the conversation; `observedAt` is platform time in ms (conversation.updated_at). */
@@ -80,7 +82,7 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
         type: ActivityTypes.Message,
         id: `${msg.id}:submitted`,
         replyToId: String(msg.id),
-        timestamp: new Date(),
+        timestamp: new Date(ctx.now),
         from: contactAccount(accountId, contact?.id ?? 0, contact?.name, contact?.email),
         text,
         value,
@@ -101,7 +103,7 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
         ...baseActivity(ctx, conversationId, msg.conversation),
         type: ActivityTypes.Message,
         id: String(msg.id),
-        timestamp: parseTimestamp(msg.created_at),
+        timestamp: parseTimestamp(msg.created_at, ctx.now),
         from: contactAccount(accountId, contactId, sender?.name, sender?.email, sender?.phone_number),
         text: msg.content ?? '',
         textFormat: 'plain',
@@ -123,7 +125,7 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
         type: ActivityTypes.Event,
         name: ConversationEvents.AgentMessage,
         id: String(msg.id),
-        timestamp: parseTimestamp(msg.created_at),
+        timestamp: parseTimestamp(msg.created_at, ctx.now),
         from: contactFromConversation(accountId, msg.conversation),
         value: { text: msg.content ?? '', agent: { id: msg.sender?.id, name: msg.sender?.name ?? undefined } },
         channelData: msg,
@@ -154,7 +156,7 @@ function planConversationEvent(conv: NimchatConversationEvent, ctx: IncomingCont
       type: ActivityTypes.Event,
       name: ConversationEvents.Updated,
       id: `${conv.event}:${conv.id}:${conv.updated_at ?? ''}`,
-      timestamp: new Date(),
+      timestamp: new Date(ctx.now),
       from: contactFromConversation(accountId, conv),
       value: {
         event: conv.event,
@@ -188,8 +190,8 @@ function planWidgetTriggered(w: NimchatWidgetTriggered, ctx: IncomingContext): I
       conversation: { id: conversationId, isGroup: false, conversationType: 'nimchat', name: w.inbox.name ?? 'web widget' },
       from: contactAccount(accountId, w.contact.id, w.contact.name, w.contact.email),
       recipient: BOT_ACCOUNT,
-      id: `webwidget_triggered:${w.id ?? w.contact.id}:${Date.now()}`,
-      timestamp: new Date(),
+      id: `webwidget_triggered:${w.id ?? w.contact.id}:${ctx.now}`,
+      timestamp: new Date(ctx.now),
       value: { hasConversation: w.current_conversation != null, sourceId: w.source_id, info: w.event_info ?? {} },
       channelData: w,
     },
@@ -230,13 +232,13 @@ function snapshotTime(conv: NimchatConversation): number | undefined {
   return conv.updated_at === undefined ? undefined : Math.round(conv.updated_at * 1000);
 }
 
-export function parseTimestamp(value: string | number | undefined): Date {
+export function parseTimestamp(value: string | number | undefined, now: number): Date {
   if (typeof value === 'number') return new Date(value > 9_999_999_999 ? value : value * 1000);
   if (typeof value === 'string') {
     const d = new Date(value);
     if (!Number.isNaN(d.getTime())) return d;
   }
-  return new Date();
+  return new Date(now);
 }
 
 function readLocale(conv: NimchatConversation, senderAttributes?: Record<string, unknown> | null): string | undefined {

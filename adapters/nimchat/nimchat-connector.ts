@@ -13,6 +13,7 @@ import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
+import type { Clock } from '../../src/clock';
 import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
 import { planIncoming, type NimchatObservation } from './convert-incoming';
@@ -53,12 +54,14 @@ export class NimchatConnector implements Connector {
   private readonly actions: NimchatConversationActions;
   private readonly botStatuses: string[];
   private readonly fetchFile: FileDownloader;
+  private readonly clock: Clock;
 
   constructor(
     private readonly options: NimchatConnectorOptions,
     runtime: PipelineRuntime,
   ) {
     const logger = runtime.logger.child({ platform: 'nimchat' });
+    this.clock = runtime.clock;
     this.botStatuses = options.botStatuses ?? ['pending'];
     // Its calls are the outbox's (replies, handoffs, controls): the outbox retries them, the client does not.
     this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
@@ -95,7 +98,7 @@ export class NimchatConnector implements Connector {
       const refused = this.checkScope(body, claims as unknown as UrlTokenClaims);
       if (refused) return { refused };
     }
-    const plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl });
+    const plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl, now: this.clock.now() });
     if (!('conversationId' in plan)) return { ignored: plan.ignored };
     const delivery = header(input.headers, 'x-chatwoot-delivery');
     return {

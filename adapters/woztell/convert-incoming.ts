@@ -12,6 +12,8 @@ export interface IncomingContext {
   botApiUrl: string;
   /** Fallback idempotency key when a body has no messageId: a hash of the raw body. */
   bodyHash: string;
+  /** When the webhook arrived (ms, the injected clock): the time of what the payload does not date. */
+  now: number;
 }
 
 export interface WoztellIncomingPlan {
@@ -64,7 +66,7 @@ function planEcho(echo: WoztellOutboundEcho, ctx: IncomingContext): WoztellIncom
       type: ActivityTypes.Event,
       name: ConversationEvents.AgentMessage,
       id: `echo:${id}`,
-      timestamp: toDate(normaliseTimestamp(event.timestamp)),
+      timestamp: toDate(normaliseTimestamp(event.timestamp), ctx.now),
       from: { id: agentUserId, role: 'agent' } as ChannelAccount,
       value: { agentUserId, text: event.data?.text, type: event.type },
       channelData: { woztell: echo },
@@ -81,7 +83,7 @@ function planInbound(msg: WoztellInbound, ctx: IncomingContext): WoztellIncoming
     ...baseActivity(ctx, msg.channel, msg.member),
     type: ActivityTypes.Message,
     id,
-    timestamp: toDate(normaliseTimestamp(msg.timestamp)),
+    timestamp: toDate(normaliseTimestamp(msg.timestamp), ctx.now),
     from: { id: msg.member, name: msg.from, role: 'user', properties: { externalId: msg.from } } as ChannelAccount,
     channelData: { woztell: msg },
   };
@@ -146,6 +148,6 @@ function baseActivity(ctx: IncomingContext, channel: string, member: string): Pa
   };
 }
 
-function toDate(ms: number | undefined): Date {
-  return ms === undefined ? new Date() : new Date(ms);
+function toDate(ms: number | undefined, now: number): Date {
+  return new Date(ms ?? now);
 }

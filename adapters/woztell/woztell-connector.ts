@@ -120,7 +120,7 @@ export class WoztellConnector implements Connector {
 
   plan(body: unknown, input: WebhookInput): PlanResult {
     const bodyHash = createHash('sha256').update(input.rawBody).digest('hex');
-    const plan = planIncoming(parseWoztellWebhook(body), { botApiUrl: this.options.botApiUrl, bodyHash });
+    const plan = planIncoming(parseWoztellWebhook(body), { botApiUrl: this.options.botApiUrl, bodyHash, now: this.clock.now() });
     if ('ignored' in plan) return { ignored: plan.ignored };
     return {
       event: {

@@ -3,7 +3,7 @@ import { planIncoming, readSubmittedValues, toBotAttachment } from '../../../ada
 import { parseNimchatWebhook } from '../../../adapters/nimchat/schemas';
 import { conversation, conversationEvent, messageCreated } from '../../helpers/payloads';
 
-const ctx = { baseUrl: 'https://chat.example.com' };
+const ctx = { baseUrl: 'https://chat.example.com', now: Date.parse('2026-12-01T10:00:00Z') };
 const plan = (payload: unknown) => planIncoming(parseNimchatWebhook(payload), ctx);
 
 describe('planIncoming: which events become turns', () => {
@@ -95,6 +95,8 @@ describe('planIncoming: which events become turns', () => {
       event_info: { widget_language: 'en' },
     });
     expect((p as any).activity).toMatchObject({ type: 'event', name: 'conversation.widgetOpened', conversation: { id: '1:contact-14' }, value: { hasConversation: false } });
+    // What the payload does not date is dated by the injected clock, not the machine's.
+    expect((p as any).activity.timestamp.toISOString()).toBe('2026-12-01T10:00:00.000Z');
   });
 
   it('attachments become botbuilder attachments', () => {

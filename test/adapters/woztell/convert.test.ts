@@ -9,7 +9,7 @@ import { parseWoztellControl } from '../../../adapters/woztell/conversation-acti
 import { InvalidRequestError, NotSupportedError } from '../../../src/errors';
 import type { Activity } from 'botbuilder-core';
 
-const ctx = { botApiUrl: 'https://bot.api.woztell.com', bodyHash: 'h' };
+const ctx = { botApiUrl: 'https://bot.api.woztell.com', bodyHash: 'h', now: Date.parse('2026-12-01T10:00:00Z') };
 const base = { member: 'm1', channel: 'c1', app: 'a1' };
 
 describe('classification and incoming conversion', () => {
