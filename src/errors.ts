@@ -3,10 +3,12 @@
  * (`nimchat_api_error`, `nimchat_signature_invalid`, …) and never the secrets used to produce it.
  */
 
+import type { ErrorCode } from './error-codes';
+
 /** Base class of every error this package throws on purpose. */
 export class HandoffError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -23,7 +25,7 @@ export class PlatformApiError extends HandoffError {
     readonly method: string,
     readonly path: string,
     readonly platformMessage: string | undefined,
-    code = `${platform}_api_error`,
+    code: ErrorCode = `${platform}_api_error`,
     /** How long the platform asked to wait before another attempt (Retry-After), when it said. */
     readonly retryAfterMs?: number,
   ) {
@@ -68,7 +70,7 @@ export class NotSupportedError extends HandoffError {
 export class WebhookRejectedError extends HandoffError {
   constructor(
     readonly status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
   ) {
     super(code, message);

@@ -6,6 +6,7 @@ import restify, { type Request, type Response, type Server } from 'restify';
 import { writeWebhookResult, errorBody } from './http/webhook-io';
 import type { Metrics } from './metrics';
 import type { Logger } from './log';
+import type { ErrorCode } from './error-codes';
 
 export interface WebhookRoute {
   method: 'GET' | 'POST';
@@ -73,8 +74,9 @@ export function createServer(deps: ServerDeps): Server {
 
   // restify's own errors (404, 405, …) in our JSON shape.
   server.on('restifyError', (_req: Request, _res: Response, err: { statusCode?: number; body?: { code?: string }; message: string; toJSON?: () => unknown }, callback: () => void) => {
-    const code = (err.body?.code ?? 'error').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
-    err.toJSON = () => errorBody(code, err.message || code);
+    const named = (err.body?.code ?? '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    const code: ErrorCode = named === 'resource_not_found' || named === 'method_not_allowed' ? named : 'http_error';
+    err.toJSON = () => errorBody(code, err.message || named || code);
     callback();
   });
   return server;

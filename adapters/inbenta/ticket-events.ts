@@ -11,6 +11,7 @@
  */
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder-core';
 import { parseJsonBody } from '../../src/http/json-body';
+import type { ErrorCode } from '../../src/error-codes';
 import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
 import type { ConversationQueue } from '../../src/conversation-queue';
@@ -128,7 +129,7 @@ export class InbentaTicketEvents {
     return { status: 200, body: { ok: true, accepted, ignored } };
   }
 
-  private reject(status: number, code: string, message: string): WebhookResult {
+  private reject(status: number, code: ErrorCode, message: string): WebhookResult {
     return refuseWebhook({ metrics: this.options.metrics, logger: this.logger }, PLATFORM, status, code, message);
   }
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { PlatformApiError } from '../../src/errors';
 import { PlatformHttpClient, readCommonErrorMessage, type PlatformHttpClientOptions } from '../../src/http/platform-http-client';
+import type { ErrorCode } from '../../src/error-codes';
 import {
   InboxNoteResultSchema,
   InboxThreadPageSchema,
@@ -31,7 +32,7 @@ export function readWoztellError(body: unknown): string | undefined {
   return readCommonErrorMessage(body);
 }
 
-function refusal(method: string, path: string, status: number, body: unknown, code: string): PlatformApiError {
+function refusal(method: string, path: string, status: number, body: unknown, code: ErrorCode): PlatformApiError {
   return new PlatformApiError('woztell', status, method, path, readWoztellError(body) ?? 'the answer was not ok: 1', code);
 }
 

@@ -10,7 +10,7 @@ export interface DownloadedFile {
 export type FileDownloader = (url: string, options?: { maxBytes?: number }) => Promise<DownloadedFile>;
 
 /** A downloader for absolute http(s) URLs; failures are `InvalidRequestError`s naming the host. */
-export function createFileDownloader(options: Omit<PlatformHttpClientOptions, 'platform' | 'baseUrl'> & { code: string; maxBytes: number }): FileDownloader {
+export function createFileDownloader(options: Omit<PlatformHttpClientOptions, 'platform' | 'baseUrl'> & { code: 'nimchat_attachment_download_failed' | 'inbenta_attachment_download_failed'; maxBytes: number }): FileDownloader {
   const http = new PlatformHttpClient({ timeoutMs: 15_000, retry: { maxAttempts: 2 }, maxRedirects: 5, ...options, platform: 'download', baseUrl: '' });
   return async (url, { maxBytes = options.maxBytes } = {}) => {
     if (!/^https?:\/\//i.test(url)) throw new InvalidRequestError(options.code, 'only http(s) URLs can be downloaded');

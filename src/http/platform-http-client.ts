@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
 import { PlatformApiError, PlatformNetworkError } from '../errors';
+import type { ErrorCode } from '../error-codes';
 import { directRequest, DirectRequestError } from './direct-request';
 import { systemClock, type Clock } from '../clock';
 import type { Metrics } from '../metrics';
@@ -166,7 +167,7 @@ export class PlatformHttpClient {
       if (!canRetry || !retryable || attempt >= this.retry.maxAttempts || !withinBudget) {
         if (response) {
           const message = this.readErrorMessage(response.data);
-          const code = response.status === 429 ? `${this.platform}_rate_limited` : undefined;
+          const code: ErrorCode | undefined = response.status === 429 ? `${this.platform}_rate_limited` : undefined;
           throw new PlatformApiError(this.platform, response.status, method, req.path, message, code, retryAfter);
         }
         throw new PlatformNetworkError(this.platform, method, req.path, networkReason ?? 'unknown error', networkCause);

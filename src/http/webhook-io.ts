@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookRejectedError } from '../errors';
+import type { ErrorCode } from '../error-codes';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 
@@ -24,7 +25,7 @@ export interface WebhookResult {
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The error body every endpoint answers with. */
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+export function errorBody(code: ErrorCode, message: string): { error: { code: ErrorCode; message: string } } {
   return { error: { code, message } };
 }
 
@@ -78,7 +79,7 @@ export async function webhookInputOf(
 }
 
 /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
-export function refuseWebhook(deps: { metrics?: Metrics; logger: Logger }, platform: string, status: number, code: string, message: string): WebhookResult {
+export function refuseWebhook(deps: { metrics?: Metrics; logger: Logger }, platform: string, status: number, code: ErrorCode, message: string): WebhookResult {
   deps.metrics?.webhooksRejected.inc({ platform, reason: code });
   deps.logger.warn('webhook rejected', { status, code, reason: message });
   return { status, body: errorBody(code, message) };

@@ -162,7 +162,7 @@ export class ChannelPipeline {
       return this.connector.plan(body, input, claims);
     } catch (error) {
       if (!(error instanceof ZodError)) throw error;
-      return { refused: { status: 400, code: 'payload_invalid', message: `the payload is not a ${this.platform} webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}` } };
+      return { refused: { status: 400, code: 'payload_invalid' as const, message: `the payload is not a ${this.platform} webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}` } };
     }
   }
 

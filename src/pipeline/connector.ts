@@ -9,13 +9,14 @@ import type { WebhookInput } from '../http/webhook-io';
 import type { OwnershipEvent, OwnershipRecord } from '../ownership';
 import type { StepProgress } from '../outbox/step-progress';
 import type { NativeChoices } from './native-choices';
+import type { ErrorCode } from '../error-codes';
 
 export { runStep, type StepProgress } from '../outbox/step-progress';
 
 /** A refused webhook: the status and a JSON error naming the problem. */
 export interface Refusal {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

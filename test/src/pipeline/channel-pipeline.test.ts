@@ -8,6 +8,7 @@ import { runStep, type Connector, type PlanResult, type StepProgress } from '../
 import { PipelineRuntime } from '../../../src/pipeline/pipeline-runtime';
 import type { OwnershipEvent } from '../../../src/ownership';
 import type { WebhookInput } from '../../../src/http/webhook-io';
+import type { ErrorCode } from '../../../src/error-codes';
 import { promptInView, type PromptInView } from '../../../src/control/prompt-in-view';
 
 interface FakeBody {
@@ -29,7 +30,7 @@ class FakeConnector implements Connector {
   failStep?: { step: string; times: number };
 
   authenticate(input: WebhookInput): ReturnType<Connector['authenticate']> {
-    return input.headers['x-key'] === 'ok' ? {} : { refused: { status: 401, code: 'fake_unauthorized', message: 'no key' } };
+    return input.headers['x-key'] === 'ok' ? {} : { refused: { status: 401, code: 'fake_unauthorized' as ErrorCode, message: 'no key' } };
   }
 
   plan(body: unknown): PlanResult {
