@@ -1,31 +1,35 @@
 /**
- * Builds the running product from a Config, in the order things depend on each other: the stores and
- * the pipeline runtime (constructor) → (in sandbox mode, the emulated platforms) → Inbenta → the
- * channel adapters → the bot → the server's routes → recovery → listen → registration of the webhook URLs.
+ * Builds the running product from a Config and a list of platforms, in the order things depend on
+ * each other: the stores and the pipeline runtime (constructor) → (in sandbox mode, the emulated
+ * platforms) → the platforms (a ticketing integration, the channels) → the bot → the routes →
+ * recovery → listen → the emulations subscribed to the endpoint. It names no platform: each is one
+ * folder under adapters/ (adapters/platforms.ts lists them).
  */
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import type { TurnContext } from 'botbuilder-core';
-import { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
-import { NimchatAdminClient, type HttpOptions } from '../adapters/nimchat/client';
-import { registerAgentBot } from '../adapters/nimchat/register';
-import { WoztellAdapter, type WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
+import type { HttpOptions } from '../adapters/nimchat/client';
 import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
-import { InbentaAuth, type HttpOptions as InbentaHttpOptions } from '../adapters/inbenta/auth';
-import { InbentaTicketingClient } from '../adapters/inbenta/client';
-import { InbentaTicketDesk } from '../adapters/inbenta/ticket-desk';
-import { InbentaTicketEvents } from '../adapters/inbenta/ticket-events';
-import { TicketLinks } from '../adapters/inbenta/ticket-links';
-import { registerTicketWebhooks } from '../adapters/inbenta/register';
+import type { HttpOptions as InbentaHttpOptions } from '../adapters/inbenta/auth';
+import type { WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
+import type { NimchatSandboxOptions } from './sandbox/nimchat/nimchat-sandbox';
+import type { WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
+import type { InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
+import { defaultPlatforms } from '../adapters/platforms';
+import type { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
+import type { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
+import type { InbentaIntegration } from '../adapters/inbenta/platform';
+import type { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
+import type { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
+import type { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
+import { answerWebhook } from './http/webhook-io';
+import type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform } from './platforms/platform';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
 import { HandoffWaits } from '../dialogs/handoff-wait/handoff-waits';
 import { NO_ANSWER_TIMER, NoAnswerLadder } from '../dialogs/handoff-wait/no-answer-ladder';
 import { WaitNotices } from '../dialogs/handoff-wait/wait-notices';
-import { NimchatAvailability } from '../adapters/nimchat/nimchat-availability';
-import { NimchatQueuePosition } from '../adapters/nimchat/nimchat-queue-position';
-import { NimchatUserClient } from '../adapters/nimchat/user-client';
 import { ChannelAvailability } from './availability/channel-availability';
 import type { HumanAvailability } from './availability/human-availability';
 import { ChannelQueuePosition, type QueuePosition } from './availability/queue-position';
@@ -33,10 +37,9 @@ import { ScheduleAvailability } from './availability/schedule-availability';
 import { systemClock, type Clock } from './clock';
 import { TimerRunner, type TimerRunnerOptions } from './timers/timer-runner';
 import type { ConversationControl } from './control/vocabulary';
-import type { Config, InbentaConfig, NimchatConfig, WoztellConfig } from './config';
+import type { Config } from './config';
 import { ConversationQueue } from './conversation-queue';
 import { StartupError, unwrapTurnError } from './errors';
-import { errorBody, webhookInputOf, writeWebhookResult } from './http/webhook-io';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
 import type { OutboxDeliveryOptions } from './outbox/outbox-delivery';
@@ -50,9 +53,6 @@ import { resolveBot, type BotDeps, type BotFactory, type BotSource, type Runnabl
 import { HandoffRequestMiddleware } from '../dialogs/handoff-request-middleware';
 import type { HandoffRecognizer } from '../dialogs/handoff-recognizer';
 import type { WebhookHandler } from './http/frameworks';
-import { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
-import { WoztellSandbox, type WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
-import { InbentaSandbox, type InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
 import { mountAppConsole, type AppConsoleOptions } from './console/app-console';
 import type { MountedConsole } from './console/console-routes';
 
@@ -84,8 +84,12 @@ export interface AppOptions {
   inbentaHttp?: InbentaHttpOptions;
   /** Extra WOZTELL adapter options (reply buttons, live-chat check …). */
   woztellAdapter?: Partial<WoztellAdapterOptions>;
+  /** The platforms to serve (default: Nimchat, WOZTELL and Inbenta tickets; adapters/platforms.ts). */
+  platforms?: readonly Platform<any>[];
+  /** The environment platforms read their own variables from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Options of the emulated platforms (sandbox mode). */
-  sandbox?: ConstructorParameters<typeof NimchatSandbox>[0];
+  sandbox?: NimchatSandboxOptions;
   woztellSandbox?: WoztellSandboxOptions;
   inbentaSandbox?: InbentaSandboxOptions;
   /** Time (tests stub it): the stores, the pipeline, the business hours, the timers. */
@@ -105,20 +109,7 @@ export interface AppOptions {
 
 export type { BotDeps } from './hosting/hosted-bot';
 
-/** The Inbenta integration's parts. */
-export interface InbentaIntegration {
-  auth: InbentaAuth;
-  client: InbentaTicketingClient;
-  desk: InbentaTicketDesk;
-  events: InbentaTicketEvents;
-}
-
-/** The platforms' configuration once sandboxes (if any) are running. */
-interface Platforms {
-  nimchat?: NimchatConfig;
-  woztell?: WoztellConfig;
-  inbenta?: InbentaConfig;
-}
+export type { InbentaIntegration } from '../adapters/inbenta/platform';
 
 export class App {
   readonly metrics = new Metrics({ processMetrics: true });
@@ -130,12 +121,6 @@ export class App {
   readonly server: Server;
   /** Set by `start`. */
   bot!: RunnableBot;
-  nimchat?: NimchatAdapter;
-  woztell?: WoztellAdapter;
-  inbenta?: InbentaIntegration;
-  sandbox?: NimchatSandbox;
-  woztellSandbox?: WoztellSandbox;
-  inbentaSandbox?: InbentaSandbox;
   readonly clock: Clock;
   /** The waits after a handoff (ladder, notices, the bot's offer). */
   readonly waits: HandoffWaits;
@@ -149,6 +134,12 @@ export class App {
   console?: MountedConsole;
   /** The bot's logic, as every adapter runs it. */
   readonly logic = (context: TurnContext) => this.bot.run(context);
+  /** The platforms served. */
+  readonly platforms: readonly Platform<any>[];
+  /** The started platforms, by name (set by `start`). */
+  readonly running = new Map<string, RunningPlatform>();
+  /** In sandbox mode: the emulated platforms, by name. */
+  readonly emulated = new Map<string, SandboxedPlatform<unknown>>();
   private pruneTimer?: NodeJS.Timeout;
   private shuttingDown = false;
   private started = false;
@@ -164,6 +155,7 @@ export class App {
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     }
     this.clock = options.clock ?? systemClock;
+    this.platforms = options.platforms ?? defaultPlatforms;
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, clock: this.clock, pool: config.postgres, replicaId: config.replicaId });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
     this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs });
@@ -174,15 +166,52 @@ export class App {
       metrics: this.metrics,
       logger: this.logger,
       routes: () => this.routes,
+      declared: this.platforms.flatMap((platform) => platform.routes.map((route) => ({ ...route, platform: platform.title }))),
       notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : this.stores.checkWritable()),
     });
   }
 
+  // ---------------------------------------------------------------- the parts of the default platforms, by name (tests, scripts)
+
+  /** The channel adapter of a platform, when it runs. */
+  adapter<T extends ChannelAdapter = ChannelAdapter>(name: string): T | undefined {
+    return this.running.get(name)?.adapter as T | undefined;
+  }
+
+  /** The emulation of a platform (sandbox mode). */
+  emulation<T>(name: string): T | undefined {
+    return this.emulated.get(name)?.emulation as T | undefined;
+  }
+
+  get nimchat(): NimchatAdapter | undefined {
+    return this.adapter<NimchatAdapter>('nimchat');
+  }
+
+  get woztell(): WoztellAdapter | undefined {
+    return this.adapter<WoztellAdapter>('woztell');
+  }
+
+  get inbenta(): InbentaIntegration | undefined {
+    return this.running.get('inbenta')?.parts as InbentaIntegration | undefined;
+  }
+
+  get sandbox(): NimchatSandbox | undefined {
+    return this.emulation<NimchatSandbox>('nimchat');
+  }
+
+  get woztellSandbox(): WoztellSandbox | undefined {
+    return this.emulation<WoztellSandbox>('woztell');
+  }
+
+  get inbentaSandbox(): InbentaSandbox | undefined {
+    return this.emulation<InbentaSandbox>('inbenta');
+  }
+
   /**
-   * Sandboxes → integrations → bot → routes → recovery → listen → registration. When a step fails
-   * (a port taken, a platform unreachable …), everything already started is closed again (listeners,
-   * timers, the store's writer thread), so the process can exit, and the error is thrown; a port
-   * that cannot be listened on is a StartupError naming the port and the variable that sets it.
+   * Sandboxes → platforms → bot → routes → recovery → listen → the emulations subscribed. When a
+   * step fails (a port taken, a platform unreachable …), everything already started is closed again
+   * (listeners, timers, the store's writer thread), so the process can exit, and the error is thrown;
+   * a port that cannot be listened on is a StartupError naming the port and the variable that sets it.
    */
   async start(): Promise<void> {
     try {
@@ -195,25 +224,28 @@ export class App {
 
   private async startSteps(): Promise<void> {
     await this.stores.open?.(); // PostgreSQL: connected, schema created or migrated
-    const platforms: Platforms = this.config.sandbox ? await this.startSandboxes() : this.config;
-    if (platforms.inbenta) this.inbenta = this.createInbenta(platforms.inbenta);
-    if (platforms.nimchat) this.nimchat = this.createNimchat(platforms.nimchat);
-    if (platforms.woztell) this.woztell = this.createWoztell(platforms.woztell);
-    this.followUpHandoffs(platforms);
-    this.bot = this.createBot(platforms);
+    const configs = await this.configurePlatforms();
+    const context = this.platformContext();
+    for (const platform of this.platforms) {
+      if (!configs.has(platform.name)) continue;
+      const running = platform.start(configs.get(platform.name), context);
+      if (running.adapter) this.withTurnErrorReply(running.adapter);
+      this.running.set(platform.name, running);
+    }
+    this.followUpHandoffs();
+    this.bot = this.createBot();
     this.routes = this.webhookRoutes();
-    const { nimchat: n, woztell: w, inbenta: i } = platforms;
-    const credentials = [n?.botToken, n?.webhookSecret, n?.urlTokenSecret, w?.accessToken, w?.channelSecret, w?.inboxSignature, i?.apiKey, i?.apiSecret, i?.webhookSecret, i?.userPersonalSecret];
-    this.console = mountAppConsole(this, credentials.filter((s): s is string => typeof s === 'string'), this.options.console);
+    this.console = mountAppConsole(this, [...this.running.values()].flatMap((running) => running.secrets), this.options.console);
 
     // What was pending before the last stop goes first, so per conversation it keeps its order: the
-    // outbox's actions (older than any turn recovered now), then the unfinished events.
+    // outbox's actions (older than any turn recovered now), then the unfinished events (the channels',
+    // then the integrations').
     // With replicas sharing the store, the runner's sweep takes over what nobody holds, conversation by
     // conversation (each one's actions, then its events), instead.
     if (this.runtime.runner) this.runtime.runner.start();
     else await this.runtime.delivery.resume();
-    for (const adapter of this.adapters()) await adapter.recover();
-    await this.inbenta?.events.recover();
+    const running = [...this.running.values()];
+    for (const platform of [...running.filter((r) => r.adapter), ...running.filter((r) => !r.adapter)]) await platform.recover?.();
     this.timerRunner.start();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
@@ -222,7 +254,9 @@ export class App {
     const { port, host } = this.config;
     if (this.options.listen === false) {
       if (this.config.sandbox && !this.options.publicUrl) throw new StartupError('public_url_required', 'In sandbox mode without listening (listen: false), give publicUrl: the URL your own server serves the webhooks at, so the emulated platforms can reach it.');
-      if (this.config.sandbox) await this.registerWithSandboxes();
+      // Your server mounts app.webhooks once this returns: the emulations that check the URL first
+      // (Inbenta's challenge) are subscribed as soon as it answers.
+      this.subscribeWhenReachable();
       this.started = true;
       this.logger.info('started without listening: serve app.webhooks from your own server', { platforms: this.platformNames(), storage: this.stores.describe, sandbox: this.config.sandbox });
       return;
@@ -235,7 +269,7 @@ export class App {
           this.server.listen(port, host, () => resolve());
         }),
     );
-    if (this.config.sandbox) await this.registerWithSandboxes();
+    await this.subscribeEmulations();
     this.started = true;
     const bound = this.listenAddress;
     this.logger.info('listening', {
@@ -248,8 +282,73 @@ export class App {
     });
   }
 
+  /**
+   * Each platform's configuration: the configured one, or in sandbox mode its emulation's (started
+   * here at PORT + its offset, in the order of the offsets). A platform with neither is not served.
+   */
+  private async configurePlatforms(): Promise<Map<string, unknown>> {
+    const configs = new Map<string, unknown>();
+    const emulate: Platform<any>[] = [];
+    for (const platform of this.platforms) {
+      const configured = platform.configure(this.config, this.options.env ?? process.env);
+      if (this.config.sandbox && platform.sandbox && (configured === undefined || platform.sandbox.replacesConfigured)) emulate.push(platform);
+      else if (configured !== undefined) configs.set(platform.name, configured);
+    }
+    emulate.sort((a, b) => a.sandbox!.portOffset - b.sandbox!.portOffset);
+    for (const platform of emulate) {
+      const offset = platform.sandbox!.portOffset;
+      const port = this.config.port === 0 ? 0 : this.config.port + offset;
+      const emulation = await platform.sandbox!.start({
+        port,
+        appOptions: this.options,
+        listen: (what, start) => listenOn({ what, host: '127.0.0.1', port, variable: { name: 'PORT', value: this.config.port }, hint: SANDBOX_PORTS_HINT, suggestPort: this.suggestPort() }, start),
+      });
+      this.emulated.set(platform.name, emulation);
+      configs.set(platform.name, emulation.config);
+    }
+    return configs;
+  }
+
+  /** Subscribes the emulations in the background, every half second until the endpoint answers (two minutes at most). */
+  private subscribeWhenReachable(): void {
+    if (this.emulated.size === 0) return;
+    const until = this.clock.now() + 120_000;
+    const attempt = (): void => {
+      if (this.shuttingDown) return;
+      this.subscribeEmulations().then(
+        () => this.logger.info('the emulated platforms are subscribed to your server', { url: this.url }),
+        (error: unknown) => {
+          if (this.clock.now() > until) this.logger.error('the emulated platforms could not reach your server: serve app.webhooks at publicUrl', { url: this.url, error });
+          else setTimeout(attempt, 500).unref();
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** Points each emulation's webhooks at this endpoint. */
+  private async subscribeEmulations(): Promise<void> {
+    for (const [name, emulation] of this.emulated) {
+      const running = this.running.get(name);
+      if (running) await emulation.subscribe(this.url, running);
+    }
+  }
+
+  private platformContext(): PlatformContext {
+    return {
+      config: this.config,
+      runtime: this.runtime,
+      metrics: this.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      adapterOptions: this.adapterOptions(),
+      appOptions: this.options,
+      channels: () => this.adapters(),
+    };
+  }
+
   private platformNames(): string[] {
-    return [this.nimchat && 'nimchat', this.woztell && 'woztell', this.inbenta && 'inbenta'].filter((name): name is string => typeof name === 'string');
+    return [...this.running.keys()];
   }
 
   private prune(): void {
@@ -257,50 +356,37 @@ export class App {
   }
 
   private webhookRoutes(): WebhookRoute[] {
-    const { nimchat, woztell, inbenta, logic } = this;
-    const inbentaHandler = inbenta ? (req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]) => this.inbentaWebhook(inbenta, req, res) : undefined;
-    return [
-      { method: 'POST', path: '/api/nimchat', platform: 'Nimchat', handle: nimchat ? (req, res) => nimchat.process(req, res, logic) : undefined },
-      { method: 'POST', path: '/api/woztell', platform: 'WOZTELL', handle: woztell ? (req, res) => woztell.process(req, res, logic) : undefined },
-      { method: 'GET', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
-      { method: 'POST', path: '/api/inbenta', platform: 'Inbenta', handle: inbentaHandler },
-    ];
+    const routes: WebhookRoute[] = [];
+    for (const platform of this.platforms) {
+      const running = this.running.get(platform.name);
+      for (const { method, path } of platform.routes) {
+        const handler = running?.handlers.get(`${method} ${path}`);
+        const observer = { platform: platform.name, logger: this.logger, metrics: this.metrics };
+        routes.push({ method, path, platform: platform.title, handle: handler ? (req, res) => answerWebhook(req, res, handler, observer) : undefined });
+      }
+    }
+    return routes;
   }
 
   /**
-   * Each configured platform's webhook endpoint, free of any server (set by `start`): mount them on
-   * your own server with `restifyRoute`, `expressRoute`, `fastifyRoute` or `nodeHttpRoute`.
+   * Each served platform's webhook endpoints, free of any server (set by `start`), by route
+   * (`POST /api/nimchat`) and, for a platform of one route, by platform name: mount them on your own
+   * server with `restifyRoute`, `expressRoute`, `fastifyRoute` or `nodeHttpRoute`.
    */
-  get webhooks(): { nimchat?: WebhookHandler; woztell?: WebhookHandler; inbenta?: WebhookHandler } {
-    const { nimchat, woztell, inbenta } = this;
-    return {
-      nimchat: nimchat ? (input) => nimchat.handle(input) : undefined,
-      woztell: woztell ? (input) => woztell.handle(input) : undefined,
-      inbenta: inbenta
-        ? async (input) => (this.queue.isClosed ? { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') } : inbenta.events.handleWebhook(input))
-        : undefined,
-    };
+  get webhooks(): Record<string, WebhookHandler | undefined> {
+    const handlers: Record<string, WebhookHandler | undefined> = {};
+    for (const platform of this.platforms) {
+      const running = this.running.get(platform.name);
+      if (!running) continue;
+      for (const [route, handler] of running.handlers) handlers[route] = handler;
+      const post = running.handlers.get(`POST /api/${platform.name}`) ?? [...running.handlers.values()][0];
+      handlers[platform.name] = post;
+    }
+    return handlers;
   }
 
-  private async inbentaWebhook(inbenta: InbentaIntegration, req: Parameters<typeof webhookInputOf>[0], res: Parameters<typeof writeWebhookResult>[0]): Promise<void> {
-    if (this.queue.isClosed) {
-      writeWebhookResult(res, { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') });
-      return;
-    }
-    const read = await webhookInputOf(req);
-    if ('disconnected' in read) {
-      this.logger.debug('the client disconnected before its webhook body was read', { platform: 'inbenta' });
-      return;
-    }
-    if ('refused' in read) {
-      writeWebhookResult(res, { status: read.refused.status, body: errorBody(read.refused.code, read.refused.message) });
-      return;
-    }
-    writeWebhookResult(res, await inbenta.events.handleWebhook(read.input));
-  }
-
-  private createBot(platforms: Platforms): RunnableBot {
-    const ticket = this.ticketDialogOptions(platforms);
+  private createBot(): RunnableBot {
+    const ticket = this.ticketDialogOptions();
     const deps: BotDeps = {
       storage: this.runtime.storage,
       stores: this.stores,
@@ -331,27 +417,17 @@ export class App {
 
   /**
    * What a handoff knows about the humans and how it follows up, on every adapter: the availability
-   * asked before it (each platform's own answer, the configured hours otherwise), the no-answer
+   * asked before it (each channel's own answer, the configured hours otherwise), the no-answer
    * ladder watching every turn and woken by its durable alarms, and the wait notices.
    */
-  private followUpHandoffs(platforms: Platforms): void {
+  private followUpHandoffs(): void {
     const policy = this.config.handoff;
     const byChannel = new Map<string, HumanAvailability>();
     const queues = new Map<string, QueuePosition>();
-    const nimchat = platforms.nimchat;
-    if (this.nimchat && nimchat?.apiToken) {
-      // Asked while the customer waits for an answer: short, and a failure only means "not known".
-      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, {
-        metrics: this.metrics,
-        logger: this.logger,
-        clock: this.clock,
-        timeoutMs: 3000,
-        retry: { maxAttempts: 2, maxTotalMs: 3000 },
-        ...this.options.nimchatHttp,
-      });
-      const common = { client, handoffTeamId: nimchat.handoffTeamId, logger: this.logger };
-      byChannel.set(this.nimchat.channelId, new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock: this.clock }));
-      queues.set(this.nimchat.channelId, new NimchatQueuePosition(common));
+    for (const running of this.running.values()) {
+      if (!running.adapter) continue;
+      if (running.availability) byChannel.set(running.adapter.channelId, running.availability);
+      if (running.queuePosition) queues.set(running.adapter.channelId, running.queuePosition);
     }
     this.availability = new ChannelAvailability(byChannel, new ScheduleAvailability(policy.schedule, this.clock));
     this.ladder = new NoAnswerLadder({ waits: this.waits, timers: this.stores.timers, ownership: this.runtime.ownership, clock: this.clock, minutes: policy.noAnswerMinutes, logger: this.logger });
@@ -360,69 +436,17 @@ export class App {
     this.timerRunner.on(NO_ANSWER_TIMER, (timer) => this.ladder.fire(timer, (channelId) => this.adapters().find((a) => a.channelId === channelId), this.logic));
   }
 
-  /** What the ticket dialog is given: the desk (when Inbenta is there) and each channel's close-out. */
-  private ticketDialogOptions(platforms: Platforms): TicketDialogOptions {
+  /** What the ticket dialog is given: the desk (when a ticketing platform runs) and each channel's close-out. */
+  private ticketDialogOptions(): TicketDialogOptions {
     const closeOut = new Map<string, ConversationControl>();
-    if (platforms.nimchat?.resolveOnTicket && this.nimchat) closeOut.set(this.nimchat.channelId, { status: 'resolved' });
-    if (platforms.woztell?.resolvedFolder && this.woztell) closeOut.set(this.woztell.channelId, { folder: platforms.woztell.resolvedFolder });
-    const desk: TicketDesk | undefined = this.inbenta?.desk;
+    for (const running of this.running.values()) if (running.adapter && running.ticketCloseOut) closeOut.set(running.adapter.channelId, running.ticketCloseOut);
+    const desk: TicketDesk | undefined = [...this.running.values()].find((running) => running.ticketDesk)?.ticketDesk;
     return {
       desk,
       transcripts: this.transcripts,
       closeOut: (context) => closeOut.get(context.activity.channelId),
       onError: (error, context) => this.logger.error('ticket escalation failed', { conversationId: context.activity.conversation?.id, error }),
     };
-  }
-
-  private createInbenta(inbenta: InbentaConfig): InbentaIntegration {
-    const auth = new InbentaAuth({
-      authUrl: inbenta.authUrl,
-      apiKey: inbenta.apiKey,
-      apiSecret: inbenta.apiSecret,
-      userPersonalSecret: inbenta.userPersonalSecret,
-      http: { metrics: this.metrics, logger: this.logger, ...this.options.inbentaHttp },
-    });
-    // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
-    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics: this.metrics, logger: this.logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...this.options.inbentaHttp });
-    const links = new TicketLinks(this.runtime.storage);
-    const { ownership } = this.runtime;
-    const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger: this.logger });
-    const events = new InbentaTicketEvents({
-      client,
-      links,
-      ownership,
-      webhookSecret: inbenta.webhookSecret,
-      inbox: this.stores.inbox,
-      queue: this.queue,
-      outbox: this.runtime.delivery,
-      runner: this.runtime.runner,
-      adapterFor: (channelId) => this.adapters().find((a) => a.channelId === channelId),
-      metrics: this.metrics,
-      logger: this.logger,
-    });
-    if (!inbenta.webhookSecret) this.logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
-    return { auth, client, desk, events };
-  }
-
-  private createNimchat(nimchat: NimchatConfig): NimchatAdapter {
-    return this.withTurnErrorReply(
-      new NimchatAdapter({
-        baseUrl: nimchat.baseUrl,
-        botToken: nimchat.botToken,
-        webhookSecret: nimchat.webhookSecret,
-        urlTokenSecret: nimchat.urlTokenSecret,
-        botStatuses: nimchat.botStatuses,
-        handoffTeamId: nimchat.handoffTeamId,
-        handoffAgentId: nimchat.handoffAgentId,
-        fallbackTeamId: nimchat.fallbackTeamId,
-        http: this.options.nimchatHttp,
-        ...this.adapterOptions(),
-      }),
-    );
-  }
-
-  private createWoztell(woztell: WoztellConfig): WoztellAdapter {
-    return this.withTurnErrorReply(new WoztellAdapter({ ...woztell, http: this.options.woztellHttp, ...this.options.woztellAdapter, ...this.adapterOptions() }));
   }
 
   /** What every adapter shares: the runtime, the bot's logic, and where a ticket's customer messages go. */
@@ -434,7 +458,7 @@ export class App {
       // one of a customer still waiting for a human gets a wait notice now and then.
       onSilencedMessage: async (context, owner) => {
         if (owner === 'ticket') {
-          await this.inbenta?.events.forwardCustomerMessage(context);
+          await [...this.running.values()].find((running) => running.forwardToTicket)?.forwardToTicket?.(context);
           return undefined;
         }
         return this.notices.onSilenced(context, owner);
@@ -452,8 +476,9 @@ export class App {
     return adapter;
   }
 
-  private adapters(): ChannelAdapter[] {
-    return [this.nimchat, this.woztell].filter((a): a is NimchatAdapter | WoztellAdapter => a !== undefined);
+  /** The channel adapters of the running platforms. */
+  adapters(): ChannelAdapter[] {
+    return [...this.running.values()].flatMap((running) => (running.adapter ? [running.adapter] : []));
   }
 
   /**
@@ -477,55 +502,6 @@ export class App {
   private suggestPort(): number | undefined {
     const { port } = this.config;
     return port > 0 && port + 1000 + 3 <= 65535 ? port + 1000 : undefined;
-  }
-
-  // ---------------------------------------------------------------- sandbox mode
-
-  /**
-   * The emulated platforms: Nimchat (PORT+1) with an agent bot registered as `handoff nimchat
-   * register` does it (its outgoing URL set once this server listens), WOZTELL (PORT+2) and Inbenta
-   * (PORT+3), whose webhooks are subscribed once it listens.
-   */
-  private async startSandboxes(): Promise<Platforms> {
-    const port = (offset: number, given?: number) => given ?? (this.config.port === 0 ? 0 : this.config.port + offset);
-    const sandboxListen = (what: string, offset: number, given: number | undefined, listen: () => Promise<unknown>) =>
-      listenOn({ what, host: '127.0.0.1', port: port(offset, given), variable: given === undefined ? { name: 'PORT', value: this.config.port } : undefined, hint: SANDBOX_PORTS_HINT, suggestPort: this.suggestPort() }, listen);
-    this.sandbox = new NimchatSandbox({ ...this.options.sandbox, port: port(1, this.options.sandbox?.port) });
-    await sandboxListen('The sandbox Nimchat', 1, this.options.sandbox?.port, () => this.sandbox!.start());
-    const base = this.sandbox.baseUrl;
-    const registered = await registerAgentBot(new NimchatAdminClient(base, this.sandbox.adminToken), { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: 'http://127.0.0.1:9/not-listening-yet' });
-    this.woztellSandbox = new WoztellSandbox({ ...this.options.woztellSandbox, port: port(2, this.options.woztellSandbox?.port) });
-    await sandboxListen('The sandbox WOZTELL', 2, this.options.woztellSandbox?.port, () => this.woztellSandbox!.start());
-    const w = this.woztellSandbox;
-    const inbentaSandbox = this.config.inbenta ? undefined : new InbentaSandbox({ ...this.options.inbentaSandbox, port: port(3, this.options.inbentaSandbox?.port) });
-    this.inbentaSandbox = inbentaSandbox;
-    if (inbentaSandbox) await sandboxListen('The sandbox Inbenta', 3, this.options.inbentaSandbox?.port, () => inbentaSandbox.start());
-    return {
-      // The agent's own token reads the business hours, who is online and the queue.
-      nimchat: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: this.sandbox.agentToken, inboxId: 1 },
-      // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
-      woztell: {
-        accessToken: w.accessToken,
-        channelSecret: w.channelSecret,
-        botApiUrl: w.botApiUrl,
-        openApiUrl: w.openApiUrl,
-        inboxApiUrl: w.inboxApiUrl,
-        handoffFolder: 'main',
-        botFolder: 'bot',
-        resolvedFolder: 'done',
-        handoffAgentId: w.state.users[0]!.userId,
-        fallbackFolder: 'urgent',
-      },
-      inbenta: inbentaSandbox
-        ? { apiKey: inbentaSandbox.apiKey, apiSecret: inbentaSandbox.apiSecret, authUrl: inbentaSandbox.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: inbentaSandbox.webhookSecret, externalId: true }
-        : this.config.inbenta,
-    };
-  }
-
-  private async registerWithSandboxes(): Promise<void> {
-    await registerAgentBot(new NimchatAdminClient(this.sandbox!.baseUrl, this.sandbox!.adminToken), { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${this.url}/api/nimchat` });
-    this.woztellSandbox!.subscribe(`${this.url}/api/woztell`);
-    if (this.inbentaSandbox && this.inbenta) await registerTicketWebhooks(this.inbenta.client, `${this.url}/api/inbenta`, this.inbentaSandbox.webhookSecret);
   }
 
   /**
@@ -553,9 +529,7 @@ export class App {
       (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
     }
-    await this.sandbox?.close();
-    await this.woztellSandbox?.close();
-    await this.inbentaSandbox?.close();
+    for (const emulation of this.emulated.values()) await emulation.close();
     await this.stores.close();
   }
 }

@@ -20,17 +20,11 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   routes: () => WebhookRoute[];
+  /** Every platform's routes, declared before the platforms start (one not configured answers 404). */
+  declared: Array<Pick<WebhookRoute, 'method' | 'path' | 'platform'>>;
   /** Undefined when ready; otherwise why not. */
   notReadyReason: () => Promise<string | undefined> | string | undefined;
 }
-
-/** The webhook routes of the contract; each is answered by the app's handler, or 404 when its platform is not configured. */
-const ROUTES: Array<Pick<WebhookRoute, 'method' | 'path' | 'platform'>> = [
-  { method: 'POST', path: '/api/nimchat', platform: 'Nimchat' },
-  { method: 'POST', path: '/api/woztell', platform: 'WOZTELL' },
-  { method: 'GET', path: '/api/inbenta', platform: 'Inbenta' },
-  { method: 'POST', path: '/api/inbenta', platform: 'Inbenta' },
-];
 
 export function createServer(deps: ServerDeps): Server {
   const server = restify.createServer({ name: 'botbuilder-handoff-adapters', handleUncaughtExceptions: false });
@@ -49,7 +43,7 @@ export function createServer(deps: ServerDeps): Server {
   });
 
   const declared = new Set<string>();
-  for (const route of ROUTES) {
+  for (const route of deps.declared) {
     const key = `${route.method} ${route.path}`;
     if (declared.has(key)) continue;
     declared.add(key);

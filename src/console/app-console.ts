@@ -28,22 +28,15 @@ function requeue(app: App, event: InboxEvent): boolean {
     app.runtime.runner.wake(event.conversationId);
     return true;
   }
-  const adapter = [app.nimchat, app.woztell].find((a) => a?.pipeline.platform === event.platform);
-  if (adapter) {
-    adapter.pipeline.requeue(event);
-    return true;
-  }
-  if (event.platform === 'inbenta' && app.inbenta) {
-    app.inbenta.events.requeue(event);
-    return true;
-  }
-  return false;
+  const requeueOf = app.running.get(event.platform)?.requeue;
+  if (!requeueOf) return false;
+  requeueOf(event);
+  return true;
 }
 
+/** Each emulation's link for the console's "play" views, by platform name. */
 function sandboxLinks(app: App): SandboxLinks {
-  return {
-    ...(app.sandbox ? { nimchat: { baseUrl: app.sandbox.baseUrl, inboxIdentifier: app.sandbox.inboxIdentifier, agentToken: app.sandbox.agentToken, accountId: 1 } } : {}),
-    ...(app.woztellSandbox ? { woztell: { baseUrl: app.woztellSandbox.baseUrl, folders: [...app.woztellSandbox.state.folders], channelId: app.woztellSandbox.channelId } } : {}),
-    ...(app.inbentaSandbox ? { inbenta: { baseUrl: app.inbentaSandbox.authUrl } } : {}),
-  };
+  const links: Record<string, unknown> = {};
+  for (const [name, emulation] of app.emulated) if (emulation.consoleLink !== undefined) links[name] = emulation.consoleLink;
+  return links as SandboxLinks;
 }

@@ -19,6 +19,9 @@ export interface LoadedBot {
 /** Loads the bot module at `specifier` (a path, relative to `cwd`, or a package name). */
 export async function loadBotModule(specifier: string, cwd = process.cwd()): Promise<LoadedBot> {
   const file = resolveModule(specifier, cwd);
+  if (/\.[cm]?ts$/.test(file)) {
+    throw new StartupError('bot_module_failed', `--bot ${specifier}: a TypeScript file cannot be loaded as it is. Compile it first (tsc), and point --bot at the .js file.`);
+  }
   let loaded: Record<string, unknown>;
   try {
     loaded = await importModule(file);

@@ -11,7 +11,7 @@ import { loadConfig } from '../config';
 import { endpointBanner, sandboxBanner } from './banner';
 import type { BotSource } from './hosted-bot';
 
-export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot'> {
+export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot' | 'env'> {
   /** Variables over `process.env` (PORT, STORAGE_URL, NIMCHAT_…): the configuration in code. */
   env?: Record<string, string | undefined>;
   /** Stop gracefully on SIGTERM and SIGINT, then exit (default true). */
@@ -23,10 +23,11 @@ export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot'> {
 /** Starts the endpoint serving `bot` (the example support bot when absent); resolves once it listens. */
 export async function serve(bot?: BotSource, options: ServeOptions = {}): Promise<App> {
   const { env, handleSignals = true, banner = true, ...appOptions } = options;
-  const config = loadConfig({ ...process.env, ...env }, 'serve');
-  const app = new App(config, { ...appOptions, bot });
+  const environment = { ...process.env, ...env };
+  const config = loadConfig(environment, 'serve');
+  const app = new App(config, { ...appOptions, env: environment, bot });
   await app.start();
-  if (banner && appOptions.listen !== false) process.stdout.write(config.sandbox ? sandboxBanner(app) : endpointBanner(app));
+  // The signal handlers first: a stop asked for as soon as the banner shows is a graceful one.
   if (handleSignals) {
     const stop = (signal: NodeJS.Signals) => {
       app.logger.info('shutting down', { signal });
@@ -41,5 +42,6 @@ export async function serve(bot?: BotSource, options: ServeOptions = {}): Promis
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
+  if (banner && appOptions.listen !== false) process.stdout.write(config.sandbox ? sandboxBanner(app) : endpointBanner(app));
   return app;
 }

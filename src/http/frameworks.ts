@@ -9,7 +9,7 @@
  *   node:http: http.createServer(nodeHttpRoute(handoff.webhooks.nimchat));
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, webhookInputOf, writeWebhookResult, type WebhookInput, type WebhookResult } from './webhook-io';
+import { answerWebhook, errorBody, writeWebhookResult, type WebhookInput, type WebhookResult } from './webhook-io';
 
 /** A platform's webhook endpoint, free of any server: what the framework functions wrap. */
 export type WebhookHandler = (input: WebhookInput) => Promise<WebhookResult>;
@@ -27,19 +27,13 @@ async function answer(handler: WebhookHandler, req: RawRequest, res: ServerRespo
     });
     return;
   }
-  const read = await webhookInputOf(req);
-  if ('disconnected' in read) return;
-  if ('refused' in read) {
-    writeWebhookResult(res, { status: read.refused.status, body: errorBody(read.refused.code, read.refused.message) });
-    return;
-  }
-  let result: WebhookResult;
-  try {
-    result = await handler(read.input);
-  } catch {
-    result = { status: 500, body: errorBody('internal_error', 'the request could not be processed') };
-  }
-  if (!res.headersSent) writeWebhookResult(res, result);
+  await answerWebhook(req, res, async (input) => {
+    try {
+      return await handler(input);
+    } catch {
+      return { status: 500, body: errorBody('internal_error', 'the request could not be processed') };
+    }
+  });
 }
 
 /** `node:http`: `http.createServer(nodeHttpRoute(handler))`, or called from a request listener. */

@@ -98,3 +98,37 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** Who is told about a webhook that never reached its handler (optional: your own server may not care). */
+export interface WebhookObserver {
+  platform: string;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/**
+ * Reads a request (or the raw body a framework kept) and answers it with `handle`: the one way from a
+ * server's request to a platform's handler. A body past the limit is refused (413, counted and logged
+ * when `observer` is given); a client gone mid-body gets nothing (logged at debug).
+ */
+export async function answerWebhook(
+  req: IncomingMessage & { rawBody?: Buffer | string },
+  res: ServerResponse,
+  handle: (input: WebhookInput) => Promise<WebhookResult>,
+  observer?: WebhookObserver,
+): Promise<void> {
+  const read = await webhookInputOf(req);
+  if ('disconnected' in read) {
+    observer?.logger.debug('the client disconnected before its webhook body was read', { platform: observer.platform });
+    return;
+  }
+  if ('refused' in read) {
+    const { status, code, message } = read.refused;
+    if (!observer) return writeWebhookResult(res, { status, body: errorBody(code, message) });
+    observer.metrics?.webhooksReceived.inc({ platform: observer.platform });
+    writeWebhookResult(res, refuseWebhook(observer, observer.platform, status, code, message));
+    return;
+  }
+  const result = await handle(read.input);
+  if (!res.headersSent) writeWebhookResult(res, result);
+}

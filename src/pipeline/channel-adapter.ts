@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ActivityTypes, BotAdapter, type Activity, type ConversationReference, type ResourceResponse, type Storage, type TurnContext } from 'botbuilder-core';
 import { NotSupportedError, unwrapTurnError } from '../errors';
-import { refuseWebhook, webhookInputOf, writeWebhookResult, type WebhookInput, type WebhookResult } from '../http/webhook-io';
+import { answerWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
 import type { Owner } from '../ownership';
 import { ChannelPipeline, type BotLogic, type SilencedMessageDecision } from './channel-pipeline';
 import type { Connector } from './connector';
@@ -48,18 +48,7 @@ export class ChannelAdapter extends BotAdapter {
   /** HTTP entry (botbuilder's `process(req, res, logic)` convention). */
   async process(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, logic: BotLogic): Promise<void> {
     this.pipeline.useLogic(logic);
-    const read = await webhookInputOf(req);
-    if ('disconnected' in read) {
-      this.runtime.logger.debug('the client disconnected before its webhook body was read', { platform: this.pipeline.platform });
-      return;
-    }
-    if ('refused' in read) {
-      this.runtime.metrics?.webhooksReceived.inc({ platform: this.pipeline.platform });
-      const { status, code, message } = read.refused;
-      writeWebhookResult(res, refuseWebhook({ metrics: this.runtime.metrics, logger: this.runtime.logger }, this.pipeline.platform, status, code, message));
-      return;
-    }
-    writeWebhookResult(res, await this.pipeline.handle(read.input));
+    await answerWebhook(req, res, (input) => this.pipeline.handle(input), { platform: this.pipeline.platform, logger: this.runtime.logger, metrics: this.runtime.metrics });
   }
 
   /** Transport-free entry (tests, other servers). */

@@ -1,0 +1,106 @@
+/**
+ * Inbenta tickets as the app composes them: the ticket desk the ticket dialog opens tickets at, and
+ * the route of ticket events (an agent's answer, a closed ticket) back into the conversations.
+ */
+import type { InbentaConfig } from '../../src/config';
+import { errorBody } from '../../src/http/webhook-io';
+import type { Platform, RunningPlatform } from '../../src/platforms/platform';
+import { InbentaSandbox } from '../../src/sandbox/inbenta/inbenta-sandbox';
+import { InbentaAuth } from './auth';
+import { InbentaTicketingClient } from './client';
+import { registerTicketWebhooks } from './register';
+import { InbentaTicketDesk } from './ticket-desk';
+import { InbentaTicketEvents } from './ticket-events';
+import { TicketLinks } from './ticket-links';
+import type { WebhookHandler } from '../../src/http/frameworks';
+
+/** The Inbenta integration's parts. */
+export interface InbentaIntegration {
+  auth: InbentaAuth;
+  client: InbentaTicketingClient;
+  desk: InbentaTicketDesk;
+  events: InbentaTicketEvents;
+}
+
+export const inbentaPlatform: Platform<InbentaConfig> = {
+  name: 'inbenta',
+  title: 'Inbenta',
+  routes: [
+    { method: 'GET', path: '/api/inbenta' },
+    { method: 'POST', path: '/api/inbenta' },
+  ],
+
+  configure: (config) => config.inbenta,
+
+  sandbox: {
+    portOffset: 3,
+    // A configured Inbenta stays the real one, next to the emulated channels.
+    replacesConfigured: false,
+    async start({ port, listen, appOptions }) {
+      const ib = new InbentaSandbox({ ...appOptions.inbentaSandbox, port: appOptions.inbentaSandbox?.port ?? port });
+      await listen('The sandbox Inbenta', () => ib.start());
+      return {
+        config: { apiKey: ib.apiKey, apiSecret: ib.apiSecret, authUrl: ib.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: ib.webhookSecret, externalId: true },
+        subscribe: async (url, running) => {
+          await registerTicketWebhooks((running.parts as InbentaIntegration).client, `${url}/api/inbenta`, ib.webhookSecret);
+        },
+        close: () => ib.close(),
+        consoleLink: { baseUrl: ib.authUrl },
+        emulation: ib,
+        banner: (url) => [
+          ` Inbenta webhook:      ${url}/api/inbenta   (ticket and reply events registered)`,
+          ` Sandbox Inbenta:      ${ib.authUrl}   ("leave a message" creates tickets here)`,
+          ' Play the Inbenta agent (list tickets, answer one, close it); <id> is the reference the',
+          " customer was told (SANDBOX-00000001) or the ticket's numeric uuid:",
+          `   curl -s ${ib.authUrl}/sandbox/tickets`,
+          `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<id>/answer -H 'Content-Type: application/json' -d '{"text":"Hi, we are on it"}'`,
+          `   curl -s -X POST ${ib.authUrl}/sandbox/tickets/<id>/close`,
+        ],
+      };
+    },
+  },
+
+  start(inbenta, { runtime, metrics, logger, appOptions, channels }): RunningPlatform {
+    const auth = new InbentaAuth({
+      authUrl: inbenta.authUrl,
+      apiKey: inbenta.apiKey,
+      apiSecret: inbenta.apiSecret,
+      userPersonalSecret: inbenta.userPersonalSecret,
+      http: { metrics, logger, ...appOptions.inbentaHttp },
+    });
+    // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
+    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics, logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...appOptions.inbentaHttp });
+    const links = new TicketLinks(runtime.storage);
+    const { ownership } = runtime;
+    const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger });
+    const events = new InbentaTicketEvents({
+      client,
+      links,
+      ownership,
+      webhookSecret: inbenta.webhookSecret,
+      inbox: runtime.stores.inbox,
+      queue: runtime.queue,
+      outbox: runtime.delivery,
+      runner: runtime.runner,
+      adapterFor: (channelId) => channels().find((a) => a.channelId === channelId),
+      metrics,
+      logger,
+    });
+    if (!inbenta.webhookSecret) logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
+    const handle: WebhookHandler = async (input) =>
+      runtime.queue.isClosed ? { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') } : events.handleWebhook(input);
+    const parts: InbentaIntegration = { auth, client, desk, events };
+    return {
+      handlers: new Map([
+        ['GET /api/inbenta', handle],
+        ['POST /api/inbenta', handle],
+      ]),
+      ticketDesk: desk,
+      forwardToTicket: (context) => events.forwardCustomerMessage(context),
+      recover: () => events.recover(),
+      requeue: (event) => events.requeue(event),
+      secrets: [inbenta.apiKey, inbenta.apiSecret, inbenta.webhookSecret, inbenta.userPersonalSecret].filter((s): s is string => typeof s === 'string'),
+      parts,
+    };
+  },
+};

@@ -1,0 +1,91 @@
+/** Nimchat as the app composes it: its route, configuration, emulation and the adapter the bot talks on. */
+import type { NimchatConfig } from '../../src/config';
+import type { Platform, RunningPlatform } from '../../src/platforms/platform';
+import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
+import { NimchatAdminClient } from './client';
+import { NimchatAdapter } from './nimchat-adapter';
+import { NimchatAvailability } from './nimchat-availability';
+import { NimchatQueuePosition } from './nimchat-queue-position';
+import { registerAgentBot } from './register';
+import { NimchatUserClient } from './user-client';
+
+export const nimchatPlatform: Platform<NimchatConfig> = {
+  name: 'nimchat',
+  title: 'Nimchat',
+  routes: [{ method: 'POST', path: '/api/nimchat' }],
+
+  configure: (config) => config.nimchat,
+
+  sandbox: {
+    portOffset: 1,
+    replacesConfigured: true,
+    async start({ port, listen, appOptions }) {
+      const sandbox = new NimchatSandbox({ ...appOptions.sandbox, port: appOptions.sandbox?.port ?? port });
+      await listen('The sandbox Nimchat', () => sandbox.start());
+      const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
+      // Registered as `handoff nimchat register` does it; its outgoing URL is set once the endpoint listens.
+      const registered = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: 'http://127.0.0.1:9/not-listening-yet' });
+      const base = sandbox.baseUrl;
+      const pub = `${base}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
+      return {
+        // The agent's own token reads the business hours, who is online and the queue.
+        config: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: sandbox.agentToken, inboxId: 1 },
+        subscribe: async (url) => {
+          await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${url}/api/nimchat` });
+        },
+        close: () => sandbox.close(),
+        consoleLink: { baseUrl: base, inboxIdentifier: sandbox.inboxIdentifier, agentToken: sandbox.agentToken, accountId: 1 },
+        emulation: sandbox,
+        banner: (url) => [
+          ` Bot endpoint:      ${url}/api/nimchat   (health: ${url}/healthz)`,
+          ` Sandbox Nimchat:   ${base}   (account 1, inbox 1, team 1 "Support")`,
+          ` Agent token:       ${sandbox.agentToken}   (admin: ${sandbox.adminToken})`,
+          '',
+          ' Chat as the customer from another terminal:',
+          `   npm run handoff -- sandbox chat --url ${base}`,
+          '',
+          ' Or with curl (public client API):',
+          `   curl -s -X POST ${pub}/contacts -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
+          `   curl -s -X POST ${pub}/contacts/<source_id>/conversations`,
+          `   curl -s -X POST ${pub}/contacts/<source_id>/conversations/<id>/messages -H 'Content-Type: application/json' -d '{"content":"hi"}'`,
+          `   curl -s ${pub}/contacts/<source_id>/conversations/<id>/messages`,
+          ' Play the human agent (application API, user token):',
+          `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/messages -H 'api_access_token: ${sandbox.agentToken}' -H 'Content-Type: application/json' -d '{"content":"Hi, Sam here"}'`,
+          `   curl -s -X POST ${base}/api/v1/accounts/1/conversations/<id>/toggle_status -H 'api_access_token: ${sandbox.agentToken}' -H 'Content-Type: application/json' -d '{"status":"pending"}'`,
+        ],
+      };
+    },
+  },
+
+  start(nimchat, { config, metrics, logger, clock, adapterOptions, appOptions }): RunningPlatform {
+    const adapter = new NimchatAdapter({
+      baseUrl: nimchat.baseUrl,
+      botToken: nimchat.botToken,
+      webhookSecret: nimchat.webhookSecret,
+      urlTokenSecret: nimchat.urlTokenSecret,
+      botStatuses: nimchat.botStatuses,
+      handoffTeamId: nimchat.handoffTeamId,
+      handoffAgentId: nimchat.handoffAgentId,
+      fallbackTeamId: nimchat.fallbackTeamId,
+      http: appOptions.nimchatHttp,
+      ...adapterOptions,
+    });
+    const running: RunningPlatform = {
+      adapter,
+      handlers: new Map([['POST /api/nimchat', (input) => adapter.handle(input)]]),
+      ticketCloseOut: nimchat.resolveOnTicket ? { status: 'resolved' } : undefined,
+      recover: () => adapter.recover(),
+      requeue: (event) => adapter.pipeline.requeue(event),
+      secrets: [nimchat.botToken, nimchat.webhookSecret, nimchat.urlTokenSecret].filter((s): s is string => typeof s === 'string'),
+    };
+    if (nimchat.apiToken) {
+      // Asked while the customer waits for an answer: short, and a failure only means "not known".
+      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...appOptions.nimchatHttp });
+      const common = { client, handoffTeamId: nimchat.handoffTeamId, logger };
+      const policy = config.handoff;
+      running.availability = new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock });
+      running.queuePosition = new NimchatQueuePosition(common);
+    }
+    return running;
+  },
+};

@@ -1,0 +1,68 @@
+/** WOZTELL as the app composes it: its route, configuration, emulation and the adapter the bot talks on. */
+import type { WoztellConfig } from '../../src/config';
+import type { Platform, RunningPlatform } from '../../src/platforms/platform';
+import { WoztellSandbox } from '../../src/sandbox/woztell/woztell-sandbox';
+import { WoztellAdapter } from './woztell-adapter';
+
+export const woztellPlatform: Platform<WoztellConfig> = {
+  name: 'woztell',
+  title: 'WOZTELL',
+  routes: [{ method: 'POST', path: '/api/woztell' }],
+
+  configure: (config) => config.woztell,
+
+  sandbox: {
+    portOffset: 2,
+    replacesConfigured: true,
+    async start({ port, listen, appOptions }) {
+      const w = new WoztellSandbox({ ...appOptions.woztellSandbox, port: appOptions.woztellSandbox?.port ?? port });
+      await listen('The sandbox WOZTELL', () => w.start());
+      return {
+        // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
+        config: {
+          accessToken: w.accessToken,
+          channelSecret: w.channelSecret,
+          botApiUrl: w.botApiUrl,
+          openApiUrl: w.openApiUrl,
+          inboxApiUrl: w.inboxApiUrl,
+          handoffFolder: 'main',
+          botFolder: 'bot',
+          resolvedFolder: 'done',
+          handoffAgentId: w.state.users[0]!.userId,
+          fallbackFolder: 'urgent',
+        },
+        subscribe: async (url) => w.subscribe(`${url}/api/woztell`),
+        close: () => w.close(),
+        consoleLink: { baseUrl: w.baseUrl, folders: [...w.state.folders], channelId: w.channelId },
+        emulation: w,
+        banner: (url) => [
+          ` WOZTELL bot endpoint: ${url}/api/woztell`,
+          ` Sandbox WOZTELL:      ${w.baseUrl}   (folders main, bot, done; handoff → main, release ← bot)`,
+          '',
+          ' Chat as a WOZTELL member from another terminal:',
+          `   npm run handoff -- sandbox chat --platform woztell --url ${w.baseUrl}`,
+          ' Or with curl:',
+          `   curl -s -X POST ${w.baseUrl}/sandbox/members -H 'Content-Type: application/json' -d '{"name":"Ada"}'`,
+          `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/messages -H 'Content-Type: application/json' -d '{"text":"hi"}'`,
+          `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/messages`,
+          ' Play the Inbox agent (answer, then move the thread back to the bot folder):',
+          `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/agent-messages -H 'Content-Type: application/json' -d '{"text":"Hi, Anna here"}'`,
+          `   curl -s -X POST ${w.baseUrl}/sandbox/members/<memberId>/thread -H 'Content-Type: application/json' -d '{"folder":"bot"}'`,
+          `   curl -s ${w.baseUrl}/sandbox/members/<memberId>/thread   (folder, assignee, internal notes)`,
+        ],
+      };
+    },
+  },
+
+  start(woztell, { adapterOptions, appOptions }): RunningPlatform {
+    const adapter = new WoztellAdapter({ ...woztell, http: appOptions.woztellHttp, ...appOptions.woztellAdapter, ...adapterOptions });
+    return {
+      adapter,
+      handlers: new Map([['POST /api/woztell', (input) => adapter.handle(input)]]),
+      ticketCloseOut: woztell.resolvedFolder ? { folder: woztell.resolvedFolder } : undefined,
+      recover: () => adapter.recover(),
+      requeue: (event) => adapter.pipeline.requeue(event),
+      secrets: [woztell.accessToken, woztell.channelSecret, woztell.inboxSignature].filter((s): s is string => typeof s === 'string'),
+    };
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * A platform, as the app composes it: its routes, its configuration, its secrets, its emulation for
+ * sandbox mode, and what it runs (a channel the bot talks on, or an integration such as ticketing).
+ * Each platform is one folder under `adapters/` with a `platform.ts` implementing this; the app takes
+ * a list of them (adapters/platforms.ts) and names none.
+ */
+import type { TurnContext } from 'botbuilder-core';
+import type { AppOptions } from '../app';
+import type { HumanAvailability } from '../availability/human-availability';
+import type { QueuePosition } from '../availability/queue-position';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import type { ConversationControl } from '../control/vocabulary';
+import type { TicketDesk } from '../../dialogs/ticket-desk';
+import type { WebhookHandler } from '../http/frameworks';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { ChannelAdapter, ChannelAdapterOptions } from '../pipeline/channel-adapter';
+import type { PipelineRuntime } from '../pipeline/pipeline-runtime';
+import type { InboxEvent } from '../storage/event-inbox';
+
+export interface RouteDeclaration {
+  method: 'GET' | 'POST';
+  /** `/api/<platform>`. */
+  path: string;
+}
+
+/** What the app gives a platform it starts. */
+export interface PlatformContext {
+  config: Config;
+  runtime: PipelineRuntime;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  /** What every channel adapter shares: the runtime, the bot's logic, the messages kept from the bot. */
+  adapterOptions: ChannelAdapterOptions;
+  /** The app's options (a platform reads its own: HTTP timeouts, adapter extras). */
+  appOptions: AppOptions;
+  /** Every channel adapter, once all platforms are started (for integrations that act on channels). */
+  channels(): ChannelAdapter[];
+}
+
+/** A platform once started. */
+export interface RunningPlatform {
+  /** A handler for each declared route. */
+  handlers: Map<string, WebhookHandler>;
+  /** When the bot talks with customers on this platform. */
+  adapter?: ChannelAdapter;
+  /** Whether a human can answer on this channel now, and where a waiting customer is in the queue. */
+  availability?: HumanAvailability;
+  queuePosition?: QueuePosition;
+  /** What the ticket dialog does to a conversation of this channel once its ticket exists. */
+  ticketCloseOut?: ConversationControl;
+  /** A ticketing integration: where tickets are opened. */
+  ticketDesk?: TicketDesk;
+  /** A ticketing integration: a customer message kept from the bot while a ticket owns the conversation. */
+  forwardToTicket?(context: TurnContext): Promise<void>;
+  /** Once at start, after the outbox resumed: queue what was accepted before the last stop and not finished. */
+  recover?(): Promise<unknown>;
+  /** The console's retry of a set-aside event of this platform. */
+  requeue?(event: InboxEvent): void;
+  /** Credentials it runs with (never shown by the console). */
+  secrets: string[];
+  /** The platform's own parts, for code that knows the platform (its clients, its desk …). */
+  parts?: unknown;
+}
+
+/** The platform emulated on this machine (sandbox mode). */
+export interface SandboxedPlatform<C> {
+  /** The configuration that points the platform's client side at the emulation. */
+  config: C;
+  /** Points the emulation's webhooks at the endpoint, once it listens. */
+  subscribe(endpointUrl: string, running: RunningPlatform): Promise<void>;
+  close(): Promise<void>;
+  /** Its part of the sandbox banner: where it is and how to play its side. */
+  banner(endpointUrl: string): string[];
+  /** What the console's "play" views need (by platform name). */
+  consoleLink?: unknown;
+  /** The emulation itself (tests drive it). */
+  emulation: unknown;
+}
+
+export interface SandboxOptions {
+  /** The port to listen on (PORT + the platform's offset; 0 for any). */
+  port: number;
+  /** Listens, turning a socket error into a start-up error that names the port and its variable. */
+  listen: (what: string, start: () => Promise<unknown>) => Promise<void>;
+  appOptions: AppOptions;
+}
+
+export interface Platform<C = unknown> {
+  /** Lower case: the route segment, the metrics label, the store's key. */
+  readonly name: string;
+  /** As people write it: `Nimchat`. */
+  readonly title: string;
+  readonly routes: readonly RouteDeclaration[];
+  /** Its configuration from the parsed configuration and the environment; undefined when it is not configured. */
+  configure(config: Config, env: NodeJS.ProcessEnv): C | undefined;
+  /** In sandbox mode: its emulation, at PORT + this offset; `configured` is given when the real platform is configured (then it may stay real). */
+  sandbox?: {
+    portOffset: number;
+    /** Whether to emulate it although it is configured (false: the configured one is used as it is). */
+    replacesConfigured: boolean;
+    start(options: SandboxOptions): Promise<SandboxedPlatform<C>>;
+  };
+  start(config: C, context: PlatformContext): RunningPlatform;
+}
