@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 // in seconds. A file needs the database when it reaches the test PostgreSQL (test/helpers/postgres,
 // the store engines, the provided pgAdminUrl); those and the slow end-to-end files run in `npm test`.
 const NEEDS_DATABASE = /helpers\/postgres|helpers\/store-engines|pgAdminUrl/;
-const SLOW = ['test/src/crash.test.ts', 'test/src/replicas.test.ts', 'test/src/restart.test.ts', 'test/src/hosting/own-bot-package.test.ts', 'test/src/console/console-browser.test.ts'];
+const SLOW = ['test/src/crash.test.ts', 'test/src/replicas.test.ts', 'test/src/restart.test.ts', 'test/src/hosting/own-bot-package.test.ts', 'test/src/console/console-browser.test.ts', 'test/docs/snippets.test.ts'];
 
 function testFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

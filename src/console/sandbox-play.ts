@@ -3,7 +3,7 @@
  * the human agent (reply, change status, move the thread to a folder) and the Inbenta agent (answer,
  * close). Each request is validated here and carried out through the emulated platform's own HTTP
  * routes (the public client API, the application API with the sandbox agent's token, `/sandbox/*`), the
- * routes the README's curl lines use; the agent's token stays on the server.
+ * routes the sandbox banner's curl lines use; the agent's token stays on the server.
  */
 import { z } from 'zod';
 import { ConsoleHttpError, parseWith } from './console-http';

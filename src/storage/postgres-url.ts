@@ -4,7 +4,7 @@
  * reports the password itself, except `passwordOf` (for the logger's redaction list).
  */
 
-/** The sslmode values node-postgres understands (see the README's storage section for what each does). */
+/** The sslmode values node-postgres understands (docs/operations.md says what each does). */
 export const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'] as const;
 
 export function isPostgresUrl(url: string): boolean {

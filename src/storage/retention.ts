@@ -1,4 +1,4 @@
-/** How long finished work is kept (configurable; see README "State"). */
+/** How long finished work is kept (configurable; docs/operations.md, "State"). */
 export interface RetentionPolicy {
   /** Finished (or set-aside) inbox events, outbox actions, timeline entries. */
   eventsMs: number;

@@ -2,7 +2,7 @@
  * An in-process emulation of Nimchat on loopback, for tests and for `npm start` in sandbox mode:
  * the bot-token API with the real allow-list, the admin agent-bot calls, the application API for a
  * human agent (user token: conversations, messages, contacts, agents, teams, inboxes), the public
- * client API for a customer, and agent-bot webhooks delivered the real way. The README lists where
+ * client API for a customer, and agent-bot webhooks delivered the real way. docs/operations.md lists where
  * it still differs from Chatwoot.
  */
 import { SandboxHttpError, SandboxRouter, type SandboxReply, type SandboxRequest } from '../router';
