@@ -13,7 +13,7 @@ import { outsideTurn } from '../turn-scope';
 import type { StepProgress } from './step-progress';
 import type { DiscardOutcome, Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
-import type { TimelineRole } from '../storage/timeline';
+import type { TimelineRole, TimelineStep } from '../storage/timeline';
 import { deliveryStep } from '../timeline/timeline-steps';
 
 export interface OutboxExecutor {
@@ -330,10 +330,31 @@ export class OutboxDelivery {
     const durationMs = took();
     await executor.succeeded?.(action, result);
     const done = deliveryStep(action, 'done', { attempt: action.attempts, durationMs, result, message: executor.describe?.(action) });
-    // Awaited: the action leaves its lane only once the store says it is done, so nobody who reads the
-    // store (a replica taking the conversation over) finds it pending after it was delivered.
-    await this.outbox.markDone(action.id, done).catch((error: unknown) => this.logger.error('could not mark an outbox action done', { id: action.id, error }));
+    await this.markDoneUntilWritten(action, done);
     return undefined;
+  }
+
+  /**
+   * The done mark, tried again until the store takes it: the action leaves its lane only then. Sent
+   * before it, the conversation's next actions would be followed, after a restart or by a replica
+   * taking the conversation over, by this one again (found pending): a duplicate, out of order.
+   */
+  private async markDoneUntilWritten(action: OutboxAction, step: TimelineStep): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.outbox.markDone(action.id, step);
+        if (attempt > 1) this.logger.info('outbox action marked done at last; its conversation goes on', { id: action.id, conversationId: action.conversationId, attempts: attempt });
+        return;
+      } catch (error) {
+        if (this.stopped) {
+          this.logger.error('could not mark an outbox action done before stopping: it is attempted again after the next start', { id: action.id, conversationId: action.conversationId, error });
+          return;
+        }
+        const delay = backoffDelay(attempt, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: 10_000 }, this.clock.random());
+        this.logger.error("could not mark an outbox action done; the conversation's next actions wait for the mark", { id: action.id, conversationId: action.conversationId, attempt, delayMs: delay, error });
+        await this.clock.sleep(delay);
+      }
+    }
   }
 
   /** An operator discarded the action during its failed attempt (the discard told the bot): it leaves its lane. */

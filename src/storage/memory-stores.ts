@@ -23,7 +23,6 @@ export function createMemoryStores(options: StoresOptions = {}): Stores {
     outbox,
     timers: new MemoryTimerStore(),
     timeline,
-    durable: false,
     describe: 'memory',
     checkWritable: async () => undefined,
     prune: async () => ({ inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 }),

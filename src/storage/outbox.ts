@@ -35,8 +35,6 @@ export interface OutboxRecord extends OutboxAction {
  */
 export interface Outbox {
   add(action: NewOutboxAction): Promise<number>;
-  /** Pending actions whose next attempt is due, oldest first. */
-  due(now: number, limit: number): Promise<OutboxAction[]>;
   /** All pending actions, oldest first, whatever their next attempt time. */
   pending(): Promise<OutboxAction[]>;
   /**
@@ -54,7 +52,6 @@ export interface Outbox {
   markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean>;
   /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
   markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean>;
-  pendingCount(): Promise<number>;
   /** Actions in the given statuses, the newest first. */
   list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]>;
   get(id: number): Promise<OutboxRecord | undefined>;
@@ -86,10 +83,6 @@ export class MemoryOutbox implements Outbox {
     const now = this.clock.now();
     this.actions.set(id, { ...action, id, attempts: 0, nextAttemptAt: now, status: 'pending', createdAt: now });
     return id;
-  }
-
-  async due(now: number, limit: number): Promise<OutboxAction[]> {
-    return [...this.actions.values()].filter((a) => a.status === 'pending' && a.nextAttemptAt <= now).slice(0, limit);
   }
 
   async pending(): Promise<OutboxAction[]> {
@@ -163,9 +156,5 @@ export class MemoryOutbox implements Outbox {
 
   private note(step: TimelineStep | undefined): void {
     if (step) this.timeline?.recordNow([step]);
-  }
-
-  async pendingCount(): Promise<number> {
-    return [...this.actions.values()].filter((a) => a.status === 'pending').length;
   }
 }

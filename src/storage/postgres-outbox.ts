@@ -1,6 +1,7 @@
 /**
- * The outbox in PostgreSQL (`handoff_outbox`; see outbox.ts for the contract), plus `claim`, for
- * several replicas sharing the table: a due action is handed to exactly one of them.
+ * The outbox in PostgreSQL (`handoff_outbox`; see outbox.ts for the contract), for several replicas
+ * sharing the table: an attempt marks its row in flight (claimed_by, claimed_until) until its outcome
+ * is written, so a discard through another replica is refused meanwhile.
  */
 import type { Clock } from '../clock';
 import type { DiscardOutcome, Outbox, OutboxAction, OutboxRecord, OutboxStatus } from './outbox';
@@ -8,16 +9,6 @@ import { stepsJson } from './postgres-timeline';
 import type { TimelineStep } from './timeline';
 import { int, type PostgresDatabase, type Statement } from './postgres-database';
 import type { NewOutboxAction } from './turn-writes';
-
-export interface OutboxClaim {
-  /** Who claims (a replica's id); recorded in the row. */
-  holder: string;
-  /** The caller's clock: actions whose next attempt is due by then. */
-  now: number;
-  limit: number;
-  /** How long the claim holds (the database's clock) unless the action is marked done, retried or failed before. */
-  leaseMs: number;
-}
 
 const RECORD_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at, status, last_error, created_at, finished_at';
 const LIST: Statement = { name: 'handoff_outbox_list', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2` };
@@ -62,9 +53,7 @@ const ADD: Statement = {
   name: 'handoff_outbox_add',
   text: 'INSERT INTO handoff_outbox (platform, conversation, kind, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id',
 };
-const DUE: Statement = { name: 'handoff_outbox_due', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2` };
 const PENDING: Statement = { name: 'handoff_outbox_pending', text: `SELECT ${COLUMNS} FROM handoff_outbox WHERE status = 'pending' ORDER BY id` };
-const COUNT: Statement = { name: 'handoff_outbox_count', text: "SELECT count(*) AS n FROM handoff_outbox WHERE status = 'pending'" };
 /**
  * An attempt of a pending action, claimed by its replica until the attempt is marked (or `$3` ms have
  * passed: a replica that died mid-attempt), so that a discard through another replica waits.
@@ -97,29 +86,6 @@ const DONE: Statement = {
   text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
 SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
 };
-/**
- * The due actions at the head of their conversation (no older pending action in it, so a
- * conversation's actions are still carried out one after the other, in order), not claimed or whose
- * claim has run out. FOR UPDATE SKIP LOCKED: rows another replica is claiming at this moment are
- * passed over, not waited for, so replicas claiming together get different rows. The claim condition
- * is checked again on the row being updated.
- */
-const CLAIM: Statement = {
-  name: 'handoff_outbox_claim',
-  text: `UPDATE handoff_outbox o
-   SET claimed_by = $1, claimed_until = now() + $4::bigint * interval '1 millisecond'
- WHERE o.id IN (
-         SELECT c.id FROM handoff_outbox c
-          WHERE c.status = 'pending' AND c.next_attempt_at <= $2::bigint
-            AND (c.claimed_until IS NULL OR c.claimed_until <= now())
-            AND NOT EXISTS (SELECT 1 FROM handoff_outbox e WHERE e.conversation = c.conversation AND e.status = 'pending' AND e.id < c.id)
-          ORDER BY c.id
-          LIMIT $3
-          FOR UPDATE SKIP LOCKED)
-   AND (o.claimed_until IS NULL OR o.claimed_until <= now())
-RETURNING ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
-};
-
 export type OutboxRow = {
   id: string;
   platform: string;
@@ -155,23 +121,8 @@ export class PostgresOutbox implements Outbox {
     return int(rows[0]!.id);
   }
 
-  async due(now: number, limit: number): Promise<OutboxAction[]> {
-    return (await this.db.query<OutboxRow>(DUE, [now, limit])).rows.map(actionOf);
-  }
-
   async pending(): Promise<OutboxAction[]> {
     return (await this.db.query<OutboxRow>(PENDING)).rows.map(actionOf);
-  }
-
-  /**
-   * Claims up to `limit` due actions for `holder`, oldest first, at most one per conversation (its
-   * oldest pending one): each due action is claimed by one caller at a time, across replicas. The
-   * claim ends with markDone / markRetry / markFailed, or when `leaseMs` has passed (a replica that
-   * died mid-attempt), after which another caller claims the action again. One round trip.
-   */
-  async claim(options: OutboxClaim): Promise<OutboxAction[]> {
-    const { rows } = await this.db.query<OutboxRow>(CLAIM, [options.holder, options.now, options.limit, Math.max(0, Math.round(options.leaseMs))]);
-    return rows.map(actionOf).sort((a, b) => a.id - b.id);
   }
 
   async attempt(id: number): Promise<number | undefined> {
@@ -214,9 +165,5 @@ export class PostgresOutbox implements Outbox {
     const row = (await this.db.query<{ n: string; in_flight: boolean }>(DISCARD, [id, reason.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rows[0];
     if (row && int(row.n) > 0) return 'discarded';
     return row?.in_flight ? 'in_flight' : 'not_found';
-  }
-
-  async pendingCount(): Promise<number> {
-    return int((await this.db.query<{ n: string }>(COUNT)).rows[0]?.n ?? 0);
   }
 }

@@ -65,7 +65,6 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     timers: new PostgresTimerStore(database, clock),
     timeline: new PostgresTimeline(database, clock),
     database,
-    durable: true,
     describe: database.shownUrl,
     async open() {
       await database.ready();

@@ -49,9 +49,7 @@ function recordOf(r: OutboxRow): OutboxRecord {
 }
 
 export class SqliteOutbox implements Outbox {
-  private readonly selectDue;
   private readonly selectPending;
-  private readonly count;
   private readonly selectOne;
   private readonly listStatements = new Map<string, Database.Statement<Array<string | number>, OutboxRow>>();
   private readonly db: SqliteDatabase;
@@ -61,9 +59,7 @@ export class SqliteOutbox implements Outbox {
     private readonly writer: SqliteWriter,
     private readonly clock: Clock,
   ) {
-    this.selectDue = db.prepare<[number, number], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?");
     this.selectPending = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id");
-    this.count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'");
     this.selectOne = db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?');
     this.db = db;
   }
@@ -71,10 +67,6 @@ export class SqliteOutbox implements Outbox {
   async add(action: NewOutboxAction): Promise<number> {
     const outcome = await this.writer.submit({ steps: [outboxInsertStep(action, this.clock.now())] });
     return outcome.guarded ? 0 : outcome.steps[0]!.lastInsertRowid;
-  }
-
-  async due(now: number, limit: number): Promise<OutboxAction[]> {
-    return this.selectDue.all(now, limit).map(actionOf);
   }
 
   async pending(): Promise<OutboxAction[]> {
@@ -106,10 +98,6 @@ export class SqliteOutbox implements Outbox {
       id,
       step,
     );
-  }
-
-  async pendingCount(): Promise<number> {
-    return this.count.get()?.n ?? 0;
   }
 
   async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {

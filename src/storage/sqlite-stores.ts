@@ -64,7 +64,6 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
     timers: new SqliteTimerStore(db, writer, clock),
     timeline: new SqliteTimeline(db, writer, clock),
     writer,
-    durable: true,
     describe: `sqlite:${file}`,
     async checkWritable() {
       if (closing) return 'the store is closed';

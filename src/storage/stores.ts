@@ -20,8 +20,6 @@ export interface Stores {
   timers: TimerStore;
   /** Every step of every conversation, and a summary per conversation (the operator's console reads them). */
   timeline: Timeline;
-  /** Whether what is kept survives a restart. */
-  durable: boolean;
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */
   replicas?: ReplicaCoordination;
   describe: string;

@@ -137,14 +137,14 @@ describe('restart on the same file', () => {
     await settle(first);
     expect(sandbox.state.conversation(c.id).status).toBe('pending');
     expect(bot!.seen.some((a) => a.name === 'handoff.status')).toBe(false); // not failed: retrying
-    expect(await first.stores.outbox.pendingCount()).toBe(1);
+    expect(await first.stores.outbox.pending()).toHaveLength(1);
     await first.stop();
 
     sandbox.faults.splice(0); // the platform recovers
     const second = await startApp(file, make, { NIMCHAT_HANDOFF_TEAM_ID: '1' });
-    for (let i = 0; i < 100 && (await second.stores.outbox.pendingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await second.stores.outbox.pending()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await settle(second);
-    expect(await second.stores.outbox.pendingCount()).toBe(0);
+    expect(await second.stores.outbox.pending()).toHaveLength(0);
     expect(sandbox.state.conversation(c.id).status).toBe('open');
     expect(bot!.seen.filter((a) => a.name === 'handoff.status').map((a) => (a.value as { state: string }).state)).toEqual(['accepted']);
     // the bot's logic hears nothing more in that conversation: the customer gets a wait notice only

@@ -96,9 +96,9 @@ describe('tickets on WOZTELL', () => {
     await settle();
     expect(h.received(m.memberId).some((t) => t.includes('We will replace it.'))).toBe(false);
     h.sandbox.faults.length = 0;
-    expect(await h.app.stores.outbox.pendingCount()).toBe(1);
+    expect(await h.app.stores.outbox.pending()).toHaveLength(1);
     // The retry's (shortened) backoff.
-    for (let i = 0; i < 200 && (await h.app.stores.outbox.pendingCount()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && (await h.app.stores.outbox.pending()).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await settle();
     expect(h.received(m.memberId).filter((t) => t.includes('We will replace it.'))).toHaveLength(1);
   });

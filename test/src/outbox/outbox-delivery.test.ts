@@ -64,6 +64,31 @@ describe('OutboxDelivery', () => {
     expect(sent).toEqual(['first', 'second', 'third']);
   });
 
+  it("a done mark the store refuses holds the lane: it is tried again, the conversation's next action waits for it, nothing is sent twice", async () => {
+    const outbox = new MemoryOutbox();
+    let refusals = 3;
+    const markDone = outbox.markDone.bind(outbox);
+    const marks: string[] = [];
+    outbox.markDone = async (id, step) => {
+      if (refusals-- > 0) {
+        marks.push(`refused ${id}`);
+        throw new Error('the store is away');
+      }
+      marks.push(`done ${id}`);
+      return markDone(id, step);
+    };
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 2, maxDelayMs: 4 });
+    const sent: string[] = [];
+    delivery.register('p', 'message', { execute: async (action) => void sent.push(`${String(action.payload)} after ${marks.length} marks`) });
+    const first = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'first' });
+    const second = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'second' });
+    await idle(delivery);
+    // The second reply went out only once the first one's mark was written (four marks of the first).
+    expect(sent).toEqual(['first after 0 marks', 'second after 4 marks']);
+    expect(marks).toEqual([`refused ${first}`, `refused ${first}`, `refused ${first}`, `done ${first}`, `done ${second}`]);
+    expect(await outbox.pending()).toEqual([]);
+  });
+
   it('records the outcome before the done mark: when recording fails the action is repeated from its last step', async () => {
     const outbox = new MemoryOutbox();
     const delivery = new OutboxDelivery(outbox, { baseDelayMs: 60 });
@@ -83,11 +108,11 @@ describe('OutboxDelivery', () => {
     });
     await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'handoff', payload: {} });
     await new Promise((r) => setTimeout(r, 30));
-    expect(await outbox.pendingCount()).toBe(1); // not done while its outcome is not recorded
+    expect(await outbox.pending()).toHaveLength(1); // not done while its outcome is not recorded
     await idle(delivery);
     expect(steps).toEqual(['note', 'open']); // the retry repeated no step
     expect(recorded).toBe(2);
-    expect(await outbox.pendingCount()).toBe(0);
+    expect(await outbox.pending()).toHaveLength(0);
   });
 
   it('actions an operator discarded through another replica while they waited (for their retry, or behind it) are not attempted; the next action of their conversation goes', async () => {

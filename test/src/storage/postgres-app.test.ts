@@ -48,7 +48,7 @@ describe('the app with STORAGE_URL=postgres://…', () => {
     const again = await startHarness({ env: { STORAGE_URL: url } });
     harnesses.push(again);
     expect(await again.app.stores.storage.read(keys)).toEqual(items);
-    expect(await again.app.stores.outbox.pendingCount()).toBe(0);
+    expect(await again.app.stores.outbox.pending()).toHaveLength(0);
     await again.app.stores.close();
     const ready = await axios.get(`${again.app.url}/readyz`, { validateStatus: () => true });
     expect(ready.status).toBe(503);

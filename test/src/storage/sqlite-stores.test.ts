@@ -170,7 +170,7 @@ describe('retention', () => {
     expect(await s.prune()).toEqual({ inbox: 1, outbox: 1, dedupe: 1, transcripts: 0, state: 0 });
     expect((await s.inbox.unfinished('p')).length).toBe(1);
     expect((await s.inbox.accept({ platform: 'p', conversationId: 'c', dedupeKeys: ['pending'], ttlMs: 1, payload: {} })).duplicate).toBe(true);
-    expect(await s.outbox.pendingCount()).toBe(1);
+    expect(await s.outbox.pending()).toHaveLength(1);
     expect(pendingAction).toBeGreaterThan(doneAction);
 
     clock.now.returns(1_000_000_000 + 2 * 86_400_000 - 3600_000);

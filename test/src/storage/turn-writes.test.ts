@@ -165,13 +165,12 @@ const cases: Array<[string, (s: Stores) => Promise<void>]> = [
       await s.outbox.markRetry(a, Date.now() + 3600_000, 'later');
       await s.outbox.markDone(c);
       await s.outbox.markProgress(a, { steps: ['user created'] });
-      expect((await s.outbox.due(Date.now(), 10)).map((x) => x.id)).toEqual([b]);
       const pending = await s.outbox.pending();
       expect(pending.map((x) => x.id)).toEqual([a, b]);
       expect(pending[0]!.payload).toEqual({ steps: ['user created'] });
       expect(await s.outbox.attempt(a)).toBe(1);
       expect(await s.outbox.attempt(a)).toBe(2);
-      expect(await s.outbox.pendingCount()).toBe(2);
+      expect(await s.outbox.pending()).toHaveLength(2);
     },
   ],
 ];
