@@ -329,8 +329,7 @@ export class App {
   /** Points each emulation's webhooks at this endpoint. */
   private async subscribeEmulations(): Promise<void> {
     for (const [name, emulation] of this.emulated) {
-      const running = this.running.get(name);
-      if (running) await emulation.subscribe(this.url, running);
+      if (this.running.has(name)) await emulation.subscribe(this.url);
     }
   }
 
@@ -534,9 +533,9 @@ export class App {
   }
 }
 
-const SANDBOX_PORTS_HINT = 'In sandbox mode the emulated platforms listen next to the bot: Nimchat on PORT+1, WOZTELL on PORT+2, Inbenta on PORT+3, so PORT to PORT+3 must all be free.';
+export const SANDBOX_PORTS_HINT = 'In sandbox mode the emulated platforms listen next to the bot: Nimchat on PORT+1, WOZTELL on PORT+2, Inbenta on PORT+3, so PORT to PORT+3 must all be free.';
 
-interface ListenTarget {
+export interface ListenTarget {
   /** Who listens, for the message ("The sandbox WOZTELL"). */
   what: string;
   host: string;
@@ -552,7 +551,7 @@ interface ListenTarget {
  * Runs a listen; a socket error it fails with (port taken, privileged port, an address that is not
  * this machine's) becomes a StartupError that names the address and the variable to change.
  */
-async function listenOn(target: ListenTarget, listen: () => Promise<unknown>): Promise<void> {
+export async function listenOn(target: ListenTarget, listen: () => Promise<unknown>): Promise<void> {
   try {
     await listen();
   } catch (error) {

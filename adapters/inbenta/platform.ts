@@ -41,8 +41,11 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
       await listen('The sandbox Inbenta', () => ib.start());
       return {
         config: { apiKey: ib.apiKey, apiSecret: ib.apiSecret, authUrl: ib.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: ib.webhookSecret, externalId: true },
-        subscribe: async (url, running) => {
-          await registerTicketWebhooks((running.parts as InbentaIntegration).client, `${url}/api/inbenta`, ib.webhookSecret);
+        env: { INBENTA_API_KEY: ib.apiKey, INBENTA_API_SECRET: ib.apiSecret, INBENTA_AUTH_URL: ib.authUrl, INBENTA_WEBHOOK_SECRET: ib.webhookSecret, INBENTA_EXTERNAL_ID: 'true' },
+        subscribe: async (url) => {
+          // Inbenta checks the URL with its challenge before it registers a webhook.
+          const client = new InbentaTicketingClient(new InbentaAuth({ authUrl: ib.authUrl, apiKey: ib.apiKey, apiSecret: ib.apiSecret, http: { retry: { maxAttempts: 1 } } }), ib.apiKey, { retry: { maxAttempts: 1 } });
+          await registerTicketWebhooks(client, `${url}/api/inbenta`, ib.webhookSecret);
         },
         close: () => ib.close(),
         consoleLink: { baseUrl: ib.authUrl },

@@ -30,6 +30,14 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       return {
         // The agent's own token reads the business hours, who is online and the queue.
         config: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: sandbox.agentToken, inboxId: 1 },
+        env: {
+          NIMCHAT_BASE_URL: base,
+          NIMCHAT_BOT_TOKEN: registered.accessToken!,
+          NIMCHAT_WEBHOOK_SECRET: registered.secret!,
+          NIMCHAT_API_TOKEN: sandbox.agentToken,
+          NIMCHAT_INBOX_ID: '1',
+          NIMCHAT_HANDOFF_TEAM_ID: '1',
+        },
         subscribe: async (url) => {
           await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Sandbox support bot', outgoingUrl: `${url}/api/nimchat` });
         },

@@ -19,6 +19,10 @@ Commands:
                                  and reply events; needs INBENTA_API_KEY, INBENTA_API_SECRET and
                                  INBENTA_WEBHOOK_SECRET, and the bot running at that URL
   doctor                         check the configuration and the platforms it names
+  sandbox serve --bot-url <url> [--write-env F]
+                                 the emulated platforms alone, their webhooks pointed at a bot
+                                 endpoint that runs elsewhere; prints (or writes to F) the
+                                 variables that point the endpoint at them
   sandbox chat [--platform nimchat|woztell] [--url U] [--inbox I] [--name S]
                                  chat as a customer with a running sandbox (npm start);
                                  --url is the emulated platform's URL the banner prints
@@ -37,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       platform: { type: 'string' },
       bot: { type: 'string' },
+      'bot-url': { type: 'string' },
+      'write-env': { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -51,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
+  if (command === 'sandbox' && sub === 'serve') return (await import('./sandbox-serve')).sandboxServe(values, out, (line) => process.stderr.write(line + '\n'));
   if (command === 'sandbox' && sub === 'chat') {
     const chat = await import('./sandbox-chat');
     if (values.platform === 'woztell') return chat.sandboxChatWoztell(values, out);

@@ -69,8 +69,10 @@ export interface RunningPlatform {
 export interface SandboxedPlatform<C> {
   /** The configuration that points the platform's client side at the emulation. */
   config: C;
-  /** Points the emulation's webhooks at the endpoint, once it listens. */
-  subscribe(endpointUrl: string, running: RunningPlatform): Promise<void>;
+  /** The same as environment variables, for an endpoint started elsewhere (`handoff sandbox serve`). */
+  env: Record<string, string>;
+  /** Points the emulation's webhooks at the endpoint (`<url>/api/<platform>`), once it listens. */
+  subscribe(endpointUrl: string): Promise<void>;
   close(): Promise<void>;
   /** Its part of the sandbox banner: where it is and how to play its side. */
   banner(endpointUrl: string): string[];

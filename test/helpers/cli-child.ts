@@ -4,4 +4,5 @@
  * here up front, because vite-node stops transforming modules once the entry file has been evaluated.
  */
 import '../../src/cli/serve';
+import '../../src/cli/sandbox-serve';
 import '../../src/cli/main';
