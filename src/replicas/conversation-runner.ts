@@ -74,6 +74,11 @@ export class ConversationRunner {
     this.leaseMs = options.leaseMs ?? 10_000;
   }
 
+  /** Conversations this replica is draining now (holding or seeking their lease). */
+  get active(): number {
+    return this.drains.size;
+  }
+
   /** The processor of a platform's stored events. */
   register(platform: string, processor: StoredEventProcessor): void {
     this.processors.set(platform, processor);

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
@@ -152,8 +153,20 @@ describe('crash test: kill -9 while webhooks stream in', () => {
       last = n;
     }
 
+    // ... and the store agrees: no action waits for a retry (the outbox backs off for seconds after a
+    // failed send, longer than the quiet above) and no accepted event is unfinished.
+    const sqliteFile = env.STORAGE_URL.startsWith('sqlite:') ? env.STORAGE_URL.slice('sqlite:'.length) : undefined;
+    const store = sqliteFile ? new Database(sqliteFile, { readonly: true, fileMustExist: true }) : undefined;
+    const outstanding = () =>
+      store
+        ? (store.prepare("SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') + (SELECT count(*) FROM inbox WHERE done_at IS NULL AND set_aside_at IS NULL) AS n").get() as { n: number }).n
+        : 0;
+    for (let i = 0; i < 120 && outstanding() > 0; i++) await sleep(500);
+    await sandbox.idle();
+
     let accepted = 0;
     let lost = 0;
+    const lostTexts: string[] = [];
     let duplicates = 0;
     let outOfOrder = 0;
     for (const conv of conversations) {
@@ -172,7 +185,9 @@ describe('crash test: kill -9 while webhooks stream in', () => {
         if (firstSeen.includes(r)) duplicates++;
         else firstSeen.push(r);
       }
-      lost += acceptedTexts.filter((t) => !firstSeen.includes(t)).length;
+      const missing = acceptedTexts.filter((t) => !firstSeen.includes(t));
+      lost += missing.length;
+      lostTexts.push(...missing);
       const order = firstSeen.filter((t) => acceptedTexts.includes(t));
       const expected = acceptedTexts.filter((t) => firstSeen.includes(t));
       if (order.join('|') !== expected.join('|')) outOfOrder++;
@@ -182,6 +197,13 @@ describe('crash test: kill -9 while webhooks stream in', () => {
       `crash test: ${KILLS} kills, ${attempted} messages sent, ${accepted} accepted (2xx), ${lost} lost, ` +
         `${recovered} recovered at restart (${cutMidway} cut mid-turn), ${duplicates} duplicated replies, ${outOfOrder} conversations out of order`,
     );
+    // What the store knows of a lost message, for whoever reads a failing run.
+    for (const text of lostTexts) {
+      const events = store?.prepare('SELECT id, attempts, done_at, set_aside_at, set_aside_reason FROM inbox WHERE payload LIKE ?').all(`%"${text}"%`);
+      const actions = store?.prepare('SELECT id, kind, status, attempts, last_error, next_attempt_at FROM outbox WHERE payload LIKE ?').all(`%echo: ${text}"%`);
+      console.log(`lost ${text}: inbox ${JSON.stringify(events)}, outbox ${JSON.stringify(actions)}, platform calls ${JSON.stringify(sandbox.calls.filter((c) => JSON.stringify(c.body ?? '').includes(text)).map((c) => `${c.method} ${c.path} ${c.status ?? ''}`))}`);
+    }
+    store?.close();
     child?.kill('SIGTERM');
     await sandbox.close();
     expect(accepted).toBeGreaterThan(0);

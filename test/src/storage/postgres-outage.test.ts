@@ -61,6 +61,8 @@ describe('PostgreSQL outage under traffic', () => {
     harnesses.push(h);
     const c = await h.customer('Ada');
     await c.say('before');
+    // On PostgreSQL the conversation's lease holder runs the turn (not the local queue settle() watches).
+    await expect.poll(async () => (await c.received()).length, { timeout: 10_000, interval: 100 }).toBe(1);
     await h.settle();
     expect(await c.received()).toEqual([MENU]);
 
