@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// `npm run test:unit`: the files that need no database, no child processes and no package install,
-// in seconds. A file needs the database when it reaches the test PostgreSQL (test/helpers/postgres,
-// the store engines, the provided pgAdminUrl); those and the slow end-to-end files run in `npm test`.
+// `npm run test:unit`: the files that need no database, start no child process and drive no browser.
+// Found by what they use: the test PostgreSQL (test/helpers/postgres, the store engines, the provided
+// pgAdminUrl), a child process (spawn, execFile, the CLI child), the browser; the rest run in `npm test`.
 const NEEDS_DATABASE = /helpers\/postgres|helpers\/store-engines|pgAdminUrl/;
-const SLOW = ['test/src/crash.test.ts', 'test/src/replicas.test.ts', 'test/src/restart.test.ts', 'test/src/hosting/own-bot-package.test.ts', 'test/src/console/console-browser.test.ts', 'test/docs/snippets.test.ts'];
+const STARTS_PROCESSES = /\b(spawn|spawnSync|execFile|execFileSync)\(|cli-child|playwright/;
+const SLOW = ['test/src/restart.test.ts'];
 
 function testFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -16,7 +17,10 @@ function testFiles(dir: string): string[] {
   });
 }
 
-const excluded = testFiles('test').filter((file) => SLOW.includes(file) || NEEDS_DATABASE.test(fs.readFileSync(file, 'utf8')));
+const excluded = testFiles('test').filter((file) => {
+  const text = fs.readFileSync(file, 'utf8');
+  return SLOW.includes(file) || NEEDS_DATABASE.test(text) || STARTS_PROCESSES.test(text);
+});
 
 export default defineConfig({
   test: {
@@ -27,5 +31,8 @@ export default defineConfig({
     hookTimeout: 20_000,
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     pool: 'forks',
+    // The files share each worker's loaded modules (botbuilder, zod, restify load once per worker, not
+    // once per file): most of a file's time was loading them.
+    isolate: false,
   },
 });
