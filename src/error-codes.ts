@@ -19,6 +19,8 @@ const registry = {
   invalid_json: { status: 400, meaning: 'the body is not valid JSON' },
   payload_invalid: { status: 400, meaning: "the JSON is not the platform's webhook (names the problem)" },
   shutting_down: { status: 500, meaning: 'the endpoint is stopping; the status is the one the platform redelivers on (Nimchat 500, WOZTELL and Inbenta 503)' },
+  worker_restarting: { status: 500, meaning: 'handoff serve: no worker took the request within 4 s (one is restarting); a webhook gets its platform\'s redelivery status (Nimchat 500, WOZTELL and Inbenta 503), any other request 503' },
+  worker_unavailable: { status: 502, meaning: 'handoff serve: the worker stopped before it answered a request that is not a webhook or a GET (not repeated: it may or may not have been carried out)' },
   backlog_full: { status: 500, meaning: 'too many accepted events wait to be processed; the platform\'s redelivery status (Nimchat 500, WOZTELL 503)' },
   storage_unavailable: { status: 500, meaning: 'the event could not be stored; the platform\'s redelivery status (Nimchat 500, WOZTELL 503); also thrown by the stores' },
   platform_not_configured: { status: 404, meaning: 'the route\'s platform is not configured on this endpoint' },

@@ -25,6 +25,7 @@ export interface InbentaIntegration {
 export const inbentaPlatform: Platform<InbentaConfig> = {
   name: 'inbenta',
   title: 'Inbenta',
+  redeliverStatus: 503,
   routes: [
     { method: 'GET', path: '/api/inbenta' },
     { method: 'POST', path: '/api/inbenta' },

@@ -12,6 +12,8 @@ import { NimchatUserClient } from './user-client';
 export const nimchatPlatform: Platform<NimchatConfig> = {
   name: 'nimchat',
   title: 'Nimchat',
+  // Nimchat delivers again on 429 and 500 only (three attempts, 3 s apart).
+  redeliverStatus: 500,
   routes: [{ method: 'POST', path: '/api/nimchat' }],
 
   configure: (config) => config.nimchat,

@@ -7,6 +7,7 @@ import { WoztellAdapter } from './woztell-adapter';
 export const woztellPlatform: Platform<WoztellConfig> = {
   name: 'woztell',
   title: 'WOZTELL',
+  redeliverStatus: 503,
   routes: [{ method: 'POST', path: '/api/woztell' }],
 
   configure: (config) => config.woztell,

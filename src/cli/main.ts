@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       bot: { type: 'string' },
       'bot-url': { type: 'string' },
       'write-env': { type: 'string' },
+      'single-process': { type: 'boolean' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     out(HELP);
     return 0;
   }
-  if (command === 'serve') return (await import('./serve')).serve(values.bot);
+  if (command === 'serve') return (await import('./serve')).serve({ bot: values.bot, singleProcess: values['single-process'] });
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);

@@ -1,12 +1,81 @@
-/** `handoff serve [--bot <module>]` (what `npm start` runs): the endpoint with the example support bot, or yours. */
-import { endpointBanner, sandboxBanner } from '../hosting/banner';
-import { loadBotModule } from '../hosting/load-bot-module';
-import { serve as serveBot } from '../hosting/serve';
-import { alsoFrom } from '../pipeline/native-choices';
+/**
+ * `handoff serve [--bot <module>]` (what `npm start` runs): the endpoint with the example support bot,
+ * or yours. Outside sandbox mode a supervising process holds PORT and runs the endpoint in a worker
+ * it restarts (SIGHUP reloads it); `--single-process` (and sandbox mode, whose emulations live in the
+ * same process) runs it in this process.
+ */
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { createLogger } from '../log';
+import { Supervisor } from '../hosting/supervisor';
+import { WorkerExitedError, type WorkerCommand } from '../hosting/worker-process';
+import { WORKER_ENV } from '../http/client-address';
 
-export { sandboxBanner } from '../hosting/banner';
+/** How a worker runs this command line (tests run it under vite-node and say so here). */
+let workerScript: Pick<WorkerCommand, 'modulePath' | 'execArgv'> & { argsBefore?: string[] } = { modulePath: path.join(__dirname, 'main.js') };
+export function setWorkerScript(script: typeof workerScript): void {
+  workerScript = script;
+}
 
-export async function serve(botModule?: string): Promise<number> {
+export async function serve(options: { bot?: string; singleProcess?: boolean } = {}): Promise<number> {
+  if (process.env[WORKER_ENV] === '1') return (await import('../hosting/supervised-worker')).runSupervisedWorker(options.bot);
+  const config = loadConfig(process.env, 'serve');
+  if (options.singleProcess || config.sandbox) return serveInProcess(options.bot);
+  return supervise(config.port, config.host, config.logLevel, config.secrets, options.bot);
+}
+
+async function supervise(port: number, host: string, level: NonNullable<Parameters<typeof createLogger>[0]>['level'], secrets: string[], bot?: string): Promise<number> {
+  const logger = createLogger({ level, secrets });
+  const supervisor = new Supervisor({
+    port,
+    host,
+    logger,
+    worker: { modulePath: workerScript.modulePath, execArgv: workerScript.execArgv, args: [...(workerScript.argsBefore ?? []), 'serve', ...(bot ? ['--bot', bot] : [])] },
+  });
+  // A stop asked for while the first worker starts is carried out once it serves.
+  let started = false;
+  let stopRequested: string | undefined;
+  let onStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+  const stop = (signal: string) => {
+    if (stopRequested && started) return;
+    stopRequested = signal;
+    if (!started) return;
+    logger.info('shutting down', { signal });
+    void supervisor.stop().then(onStopped, onStopped);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (!started || stopRequested) return;
+    logger.info('reloading: a new worker loads the code on disk', { signal: 'SIGHUP' });
+    void supervisor.reload();
+  });
+  try {
+    await supervisor.start();
+  } catch (error) {
+    // The worker said why (its own error on stderr); its exit code is ours.
+    if (error instanceof WorkerExitedError) return error.exit.code ?? 1;
+    throw error;
+  }
+  started = true;
+  if (stopRequested) {
+    const signal = stopRequested;
+    stopRequested = undefined;
+    stop(signal);
+  }
+  await stopped;
+  return 0;
+}
+
+async function serveInProcess(botModule?: string): Promise<number> {
+  // Loaded here, not at the top: the supervisor stays small.
+  const [{ endpointBanner, sandboxBanner }, { loadBotModule }, { serve: serveBot }, { alsoFrom }] = await Promise.all([
+    import('../hosting/banner'),
+    import('../hosting/load-bot-module'),
+    import('../hosting/serve'),
+    import('../pipeline/native-choices'),
+  ]);
   // Listened for from the start: a stop asked for while starting, or as soon as the banner shows,
   // is a graceful one once the endpoint is up.
   let signalled: string | undefined;

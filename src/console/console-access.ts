@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { clientAddress, isLoopbackAddress } from '../http/client-address';
 import { ConsoleHttpError, cookiesOf } from './console-http';
 import { ConsoleSessions, SESSION_COOKIE, sameSecret } from './console-session';
 
@@ -22,11 +23,6 @@ export interface AccessOptions {
 export type Admission = { csrf: string } | { login: true };
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
-
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || /^127\./.test(address) || /^::ffff:127\./i.test(address);
-}
 
 export class ConsoleAccess {
   readonly sessions?: ConsoleSessions;
@@ -52,7 +48,7 @@ export class ConsoleAccess {
       const session = this.sessions.verify(cookiesOf(req).get(SESSION_COOKIE));
       return session ? { csrf: session.csrf } : { login: true };
     }
-    if (!isLoopbackAddress(req.socket.remoteAddress)) throw new ConsoleHttpError(403, 'console_loopback_only', 'without CONSOLE_TOKEN the console answers only on this machine (loopback)');
+    if (!isLoopbackAddress(clientAddress(req))) throw new ConsoleHttpError(403, 'console_loopback_only', 'without CONSOLE_TOKEN the console answers only on this machine (loopback)');
     if (!LOOPBACK_HOST.test(String(req.headers.host ?? ''))) throw new ConsoleHttpError(403, 'console_host_refused', 'without CONSOLE_TOKEN the console answers only to a loopback host name (127.0.0.1, localhost)');
     return { csrf: this.processCsrf };
   }

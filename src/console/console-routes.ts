@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import type { ConsoleConfig } from '../config';
+import { clientAddress } from '../http/client-address';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { OutboxDelivery } from '../outbox/outbox-delivery';
@@ -111,7 +112,7 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
     }
     if (!token || !sessions.checkToken(token)) {
       throttle.failed();
-      deps.logger.warn('console login refused: wrong token', { remote: req.socket.remoteAddress });
+      deps.logger.warn('console login refused: wrong token', { remote: clientAddress(req) });
       if (wantsJson) return sendError(res, 401, 'console_token_invalid', 'the token is wrong');
       return sendText(res, 401, 'text/html; charset=utf-8', loginPage('That token is not right.'), { 'Content-Security-Policy': PAGE_CSP });
     }

@@ -1,19 +1,26 @@
 /** What `serve` prints once the endpoint listens: where, and in sandbox mode how to play each side. */
 import type { App } from '../app';
 
-/** The one-line start message outside sandbox mode. */
-export function endpointBanner(app: App): string {
+/** The one-line start message outside sandbox mode; `where` names the socket when another process holds it (the supervisor). */
+export function endpointBanner(app: App, where = listening(app)): string {
   const routes = app.platforms
     .filter((platform) => app.running.has(platform.name))
     .map((platform) => `${platform.routes.map((r) => r.method).join('|')} ${platform.routes[0]!.path}`)
     .join(', ');
-  return `Bot endpoint listening on ${listening(app)} (${routes}, GET /healthz, /readyz, /metrics${app.config.console.enabled ? ', /console' : ''})\n`;
+  return `Bot endpoint listening on ${where} (${routes}, GET /healthz, /readyz, /metrics${app.config.console.enabled ? ', /console' : ''})\n`;
 }
 
 /** `0.0.0.0:3978 (all interfaces; from this machine http://127.0.0.1:3978)`, or the one URL it is bound to. */
 export function listening(app: App): string {
   const bound = app.listenAddress;
   return bound.allInterfaces ? `${bound.address} (all interfaces; from this machine ${app.url})` : app.url;
+}
+
+/** The same for a socket bound at `host`:`port` by this process. */
+export function describeAddress(host: string, port: number): string {
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  if (host === '0.0.0.0' || host === '::') return `${bracket(host)}:${port} (all interfaces; from this machine http://127.0.0.1:${port})`;
+  return `http://${bracket(host)}:${port}`;
 }
 
 /** What sandbox mode prints once it listens: what is emulated, where, and how to play each side. */

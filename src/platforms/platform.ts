@@ -96,6 +96,8 @@ export interface Platform<C = unknown> {
   /** As people write it: `Nimchat`. */
   readonly title: string;
   readonly routes: readonly RouteDeclaration[];
+  /** The status the platform delivers a webhook again on (what a supervisor answers while no worker can take it). */
+  readonly redeliverStatus: number;
   /** Its configuration from the parsed configuration and the environment; undefined when it is not configured. */
   configure(config: Config, env: NodeJS.ProcessEnv): C | undefined;
   /** In sandbox mode: its emulation, at PORT + this offset; `configured` is given when the real platform is configured (then it may stay real). */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app';
-import { sandboxBanner } from '../../src/cli/serve';
+import { sandboxBanner } from '../../src/hosting/banner';
 import { loadConfig } from '../../src/config';
 import { StartupError } from '../../src/errors';
 import { createLogger } from '../../src/log';

@@ -110,6 +110,7 @@ const toyPlatform: Platform<ToyConfig> = {
   name: 'toy',
   title: 'Toy',
   routes: [{ method: 'POST', path: '/api/toy' }],
+  redeliverStatus: 503,
   configure: (_config, env) => (env.TOY_API_URL && env.TOY_SECRET ? { apiUrl: env.TOY_API_URL, secret: env.TOY_SECRET } : undefined),
   start(config, { adapterOptions }) {
     const adapter = new ChannelAdapter(new ToyConnector(config), adapterOptions);
