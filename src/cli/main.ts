@@ -6,10 +6,14 @@ import { ConfigError, HandoffError } from '../errors';
 const HELP = `Usage: handoff <command>
 
 Commands:
-  serve [--bot <module>]         run the bot endpoint (npm start): the example support bot, or
+  serve [--bot <module>] [--single-process]
+                                 run the bot endpoint (npm start): the example support bot, or
                                  yours: a module exporting createBot(deps), bot (an
                                  ActivityHandler), logic, or a default export of those; with no
-                                 platform configured outside production: the sandbox
+                                 platform configured outside production: the sandbox. Outside
+                                 the sandbox a supervisor keeps PORT open and restarts the
+                                 endpoint's worker; SIGHUP reloads it (--single-process: one
+                                 process, the port closed while it restarts)
   nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S] [--force]
                                  create or update the Nimchat agent bot (idempotent) and attach it
                                  to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN.
