@@ -43,12 +43,14 @@ async function work(botModule?: string): Promise<number> {
   const loaded = botModule ? await loadBotModule(botModule) : undefined;
   if (loaded) alsoFrom(loaded.file);
   // A bad variable fails here, before the store is touched: on a reload the old worker serves on.
-  loadConfig(process.env, 'serve');
+  const config = loadConfig(process.env, 'serve');
   send({ type: 'loaded' });
 
   const start = await Promise.race([messages.next('start'), stopAsked]);
   if (typeof start === 'string') return 0;
-  const app = await serveBot(loaded?.source, { handleSignals: false, banner: false, env: { PORT: '0', HOST: '127.0.0.1' } });
+  // A private port; the replica keeps the name the public PORT gives it (its leases are its own after a restart).
+  const env = { PORT: '0', HOST: '127.0.0.1', ...(config.replicaId ? { REPLICA_ID: config.replicaId } : {}) };
+  const app = await serveBot(loaded?.source, { handleSignals: false, banner: false, env });
   if (loaded) app.logger.info('serving your bot', { module: loaded.file });
   const routes = app.platforms
     .filter((platform) => app.running.has(platform.name))

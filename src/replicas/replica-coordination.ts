@@ -22,7 +22,10 @@ export interface ReplicaCoordination {
   releaseIfIdle(conversationId: string): Promise<boolean>;
   /** Gives our lease up whatever is left (at shutdown: another replica takes the rest over at once). */
   release(conversationId: string): Promise<void>;
-  /** Conversations with unfinished events or pending actions and no live lease, oldest work first. */
+  /**
+   * Conversations with unfinished events or pending actions and no live lease of another replica,
+   * oldest work first (our own live leases included: a replica restarted under its name takes them back).
+   */
   unleased(limit: number): Promise<string[]>;
   /** The conversation's unfinished inbox events (every platform), oldest first. */
   unfinishedOf(conversationId: string): Promise<InboxEvent[]>;

@@ -25,7 +25,11 @@ gone AS (DELETE FROM handoff_leases WHERE conversation = $1 AND holder = $2 AND 
 SELECT (SELECT busy FROM work) AS busy, (SELECT count(*) FROM gone) AS released`,
 };
 
-/** Conversations with unfinished events or pending actions and no live lease, oldest work first. */
+/**
+ * Conversations with unfinished events or pending actions and no live lease of another replica, oldest
+ * work first. Our own live leases are included: after a restart under the same name they are ours to
+ * take back at once (the sweep skips those a drain of ours already holds).
+ */
 const UNLEASED_WORK: Statement = {
   name: 'handoff_unleased_work',
   text: `SELECT w.conversation FROM (
@@ -33,7 +37,7 @@ const UNLEASED_WORK: Statement = {
     UNION ALL
     SELECT conversation, min(created_at) FROM handoff_outbox WHERE status = 'pending' GROUP BY conversation
   ) w
- WHERE NOT EXISTS (SELECT 1 FROM handoff_leases l WHERE l.conversation = w.conversation AND l.expires_at > now())
+ WHERE NOT EXISTS (SELECT 1 FROM handoff_leases l WHERE l.conversation = w.conversation AND l.expires_at > now() AND l.holder <> $2)
  GROUP BY w.conversation
  ORDER BY min(w.since)
  LIMIT $1`,
@@ -84,7 +88,7 @@ export class PostgresReplicaCoordination implements ReplicaCoordination {
   }
 
   async unleased(limit: number): Promise<string[]> {
-    return (await this.db.query<{ conversation: string }>(UNLEASED_WORK, [limit])).rows.map((r) => r.conversation);
+    return (await this.db.query<{ conversation: string }>(UNLEASED_WORK, [limit, this.replicaId])).rows.map((r) => r.conversation);
   }
 
   async unfinishedOf(conversationId: string): Promise<InboxEvent[]> {

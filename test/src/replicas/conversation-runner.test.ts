@@ -68,7 +68,7 @@ class SharedStore {
         return true;
       },
       release: async (c) => void (live(c)?.holder === replicaId && this.leases.delete(c)),
-      unleased: async () => [...new Set(this.events.filter((e) => !e.done && !live(e.conversationId)).map((e) => e.conversationId))],
+      unleased: async () => [...new Set(this.events.filter((e) => !e.done && (live(e.conversationId)?.holder ?? replicaId) === replicaId).map((e) => e.conversationId))],
       unfinishedOf: async (c) => (alive(), this.events).filter((e) => e.conversationId === c && !e.done).map((e) => ({ ...e })),
       pendingActionsOf: async () => [],
     };

@@ -88,4 +88,27 @@ describe('ConversationLeases', () => {
     expect((await a.leases.unleased(10)).map((c) => c.conversationKey)).toEqual(['x', 'z', 't', 'y']);
     expect(z1).toBeGreaterThan(x1);
   });
+
+  it('a replica restarted under its name finds the conversations its live leases hold work for (it takes them back at once); another replica does not', async () => {
+    const url = await createTestDatabase();
+    const before = createPostgresStores(url, silentLogger, { replicaId: 'replica-1' });
+    opened.push(before);
+    await before.open();
+    const accepted = await before.inbox.accept({ platform: 'nimchat', conversationId: 'c', dedupeKeys: ['c1'], ttlMs: 60_000, payload: {} });
+    if (accepted.duplicate) throw new Error('unexpected duplicate');
+    await before.inbox.accept({ platform: 'nimchat', conversationId: 'd', dedupeKeys: ['d1'], ttlMs: 60_000, payload: {} });
+    // It held both conversations' leases, for 30 s, when it died.
+    expect(await before.replicas!.acquire('c', 30_000)).toBe(true);
+    expect(await before.replicas!.acquire('d', 30_000)).toBe(true);
+    await before.close();
+
+    const restarted = createPostgresStores(url, silentLogger, { replicaId: 'replica-1' });
+    const other = createPostgresStores(url, silentLogger, { replicaId: 'replica-2' });
+    opened.push(restarted, other);
+    await Promise.all([restarted.open(), other.open()]);
+    expect(await restarted.replicas!.unleased(10)).toEqual(['c', 'd']);
+    expect(await restarted.replicas!.acquire('c', 30_000)).toBe(true);
+    expect(await other.replicas!.unleased(10)).toEqual([]);
+    expect(await other.replicas!.acquire('d', 30_000)).toBe(false);
+  });
 });
