@@ -2,6 +2,8 @@
  * Pure conversion of Nimchat webhooks into what the pipeline does with them:
  * a message turn, an event turn, an ownership observation, or nothing (with the reason).
  */
+import type { SentEcho } from '../../src/outbox/sent-messages';
+import { messageFingerprint } from './message-fingerprint';
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount } from 'botbuilder-core';
 import { ConversationEvents } from '../../src/control/vocabulary';
 import { NIMCHAT_CHANNEL_ID, toConversationId } from './conversation-ref';
@@ -41,7 +43,7 @@ export interface IncomingPlan {
 export const BOT_ACCOUNT: ChannelAccount = { id: 'nimchat-bot', name: 'Bot', role: 'bot' };
 
 /** Decides what one validated webhook becomes. */
-export function planIncoming(webhook: NimchatWebhook, ctx: IncomingContext): IncomingPlan | { ignored: string } {
+export function planIncoming(webhook: NimchatWebhook, ctx: IncomingContext): IncomingPlan | { ignored: string; echo?: SentEcho } {
   switch (webhook.event) {
     case 'message_created':
     case 'message_updated':
@@ -58,7 +60,7 @@ export function planIncoming(webhook: NimchatWebhook, ctx: IncomingContext): Inc
   }
 }
 
-function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): IncomingPlan | { ignored: string } {
+function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): IncomingPlan | { ignored: string; echo?: SentEcho } {
   const accountId = msg.account.id;
   const conversationId = toConversationId(accountId, msg.conversation.id);
   const observedAt = snapshotTime(msg.conversation);
@@ -133,6 +135,11 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
     };
   }
 
+  if (senderType === 'agent_bot' && msg.event === 'message_created' && msg.message_type === 'outgoing') {
+    // Evidence that a send of the bot reached Nimchat (matched with the send by its fingerprint).
+    const fingerprint = messageFingerprint({ content: msg.content, content_type: msg.content_type, private: msg.private, files: msg.attachments?.length ?? 0 });
+    return { ignored: "the bot's own message", echo: { conversationId, messageId: String(msg.id), fingerprint } };
+  }
   if (msg.private) return { ignored: 'private note' };
   if (senderType === 'agent_bot') return { ignored: "the bot's own message" };
   return { ignored: `${msg.message_type} message from ${senderType ?? 'the system'}` };

@@ -9,7 +9,7 @@ import { InvalidRequestError } from '../../src/errors';
 import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
 import type { OwnershipEvent } from '../../src/ownership';
-import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
+import type { Connector, HandoffResult, MessageSending, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
@@ -18,6 +18,7 @@ import { NimchatConversationActions, parseNimchatControl } from './conversation-
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
 import { planIncoming, type NimchatObservation } from './convert-incoming';
 import { decodeDataUri, toNimchatMessages, type FileSource } from './convert-outgoing';
+import { messageFingerprint } from './message-fingerprint';
 import { parseNimchatWebhook } from './schemas';
 import { verifyNimchatSignature, verifyUrlToken, webhookScope, type UrlTokenClaims } from './verify';
 
@@ -99,7 +100,7 @@ export class NimchatConnector implements Connector {
       if (refused) return { refused };
     }
     const plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl, now: this.clock.now() });
-    if (!('conversationId' in plan)) return { ignored: plan.ignored };
+    if (!('conversationId' in plan)) return plan;
     const delivery = header(input.headers, 'x-chatwoot-delivery');
     return {
       event: {
@@ -141,15 +142,27 @@ export class NimchatConnector implements Connector {
     await this.client.toggleTyping(key.accountId, key.conversationId, true);
   }
 
-  async sendMessage(activity: Partial<Activity>): Promise<string> {
+  async sendMessage(activity: Partial<Activity>, sending?: MessageSending): Promise<string> {
     const key = parseConversationId(activity.conversation?.id ?? '');
+    const plans = toNimchatMessages(activity);
     let firstId: string | undefined;
-    for (const plan of toNimchatMessages(activity)) {
-      const created =
-        plan.files.length === 0
-          ? await this.client.createMessage(key.accountId, key.conversationId, plan.message)
-          : await this.client.createMessageWithFiles(key.accountId, key.conversationId, plan.message, await Promise.all(plan.files.map((f) => this.resolveFile(f))));
-      firstId ??= String(created.id);
+    for (const [index, plan] of plans.entries()) {
+      const part = `part:${index}`;
+      // Sent by an earlier attempt (the id returned is then a later part's).
+      if (sending?.progress.done(part)) continue;
+      const fingerprint = messageFingerprint({ ...plan.message, files: plan.files.length });
+      let id = sending?.progress.repeated ? await sending.findEarlier(fingerprint) : undefined;
+      if (id === undefined) {
+        const created =
+          plan.files.length === 0
+            ? await this.client.createMessage(key.accountId, key.conversationId, plan.message)
+            : await this.client.createMessageWithFiles(key.accountId, key.conversationId, plan.message, await Promise.all(plan.files.map((f) => this.resolveFile(f))));
+        id = String(created.id);
+        await sending?.sent(id);
+      }
+      firstId ??= id;
+      // Several requests for one activity: each part marked, so a retry resumes after the last one sent.
+      if (plans.length > 1 && index < plans.length - 1) await sending?.progress.mark(part);
     }
     return firstId ?? '';
   }

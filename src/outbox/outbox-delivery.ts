@@ -62,6 +62,8 @@ export class OutboxDelivery {
   private readonly fresh = new Set<number>();
   /** Ids whose first attempt was not written: the stored count is one short. */
   private readonly uncounted = new Set<number>();
+  /** Ids committed by this process (not read back from the store): until attempted here, never attempted. */
+  private readonly committedHere = new Set<number>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private stopped = false;
@@ -103,7 +105,10 @@ export class OutboxDelivery {
       this.queuedIds.add(action.id);
       let lane = this.lanes.get(action.conversationId);
       if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
-      if (options.justCommitted && action.attempts === 0 && !lane.delayed) this.fresh.add(action.id);
+      if (options.justCommitted && action.attempts === 0) {
+        this.committedHere.add(action.id);
+        if (!lane.delayed) this.fresh.add(action.id);
+      }
       lane.actions.push(action);
       this.queued++;
       // Outside the caller's turn: the lane outlives it, and its callbacks must not run in its scope.
@@ -270,6 +275,7 @@ export class OutboxDelivery {
     this.queuedIds.delete(id);
     this.fresh.delete(id);
     this.uncounted.delete(id);
+    this.committedHere.delete(id);
     this.queued--;
   }
 
@@ -300,7 +306,9 @@ export class OutboxDelivery {
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 10) / 10;
     try {
-      result = await executor.execute(action, this.progressOf(action));
+      // Tried before (its outcome unknown), unless this is the first attempt of an action committed here.
+      const repeated = attempts > 1 || !this.committedHere.has(action.id);
+      result = await executor.execute(action, this.progressOf(action, repeated));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
@@ -364,10 +372,11 @@ export class OutboxDelivery {
   }
 
   /** Steps done so far, kept in the action's payload (`steps`) and written before the next step runs. */
-  private progressOf(action: OutboxAction): StepProgress {
+  private progressOf(action: OutboxAction, repeated: boolean): StepProgress {
     const payload = action.payload as { steps?: string[] };
     const done = new Set(payload.steps ?? []);
     return {
+      repeated,
       done: (step) => done.has(step),
       mark: async (step) => {
         done.add(step);

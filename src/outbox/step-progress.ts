@@ -4,6 +4,12 @@
 export interface StepProgress {
   done(step: string): boolean;
   mark(step: string): Promise<void>;
+  /**
+   * An earlier attempt of this action may have been carried out without its outcome being known: a
+   * retry after a timeout or a cut connection, or an action resumed after a restart. Look before
+   * repeating what the platform lets you find.
+   */
+  readonly repeated: boolean;
 }
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */

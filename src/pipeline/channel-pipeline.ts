@@ -123,6 +123,8 @@ export class ChannelPipeline {
     if ('refused' in planned) return this.refuse(planned.refused);
     if ('ignored' in planned) {
       this.logger.debug('webhook acknowledged without a turn', { reason: planned.ignored });
+      // Kept before the answer: a send whose outcome this process never learnt is found by it later.
+      if (planned.echo) await runtime.sent.echoed(this.platform, planned.echo).catch((error: unknown) => this.logger.warn('could not keep the echo of a sent message', { conversationId: planned.echo?.conversationId, error }));
       return { status: 200, body: { ok: true, ignored: planned.ignored } };
     }
     if (runtime.backlog >= runtime.backlogLimit) {
@@ -410,8 +412,14 @@ export class ChannelPipeline {
   private registerEffects(): void {
     const { delivery } = this.runtime;
     const { connector } = this;
+    const { sent } = this.runtime;
     delivery.register(this.platform, 'message', {
-      execute: (action) => connector.sendMessage(reviveActivity((action.payload as MessageEffect).activity)),
+      execute: (action, progress) =>
+        connector.sendMessage(reviveActivity((action.payload as MessageEffect).activity), {
+          progress,
+          findEarlier: (fingerprint) => sent.take(this.platform, action.conversationId, fingerprint),
+          sent: (messageId) => sent.confirmed(this.platform, action.conversationId, messageId),
+        }),
       failed: (action, message) => {
         const { activityId, activity } = action.payload as MessageEffect;
         this.tellBot(activity, { type: ActivityTypes.Event, name: ConversationEvents.DeliveryFailed, value: { activityId, kind: 'message', message } });

@@ -8,6 +8,7 @@ import type { ConversationControl, HandoffRequest } from '../control/vocabulary'
 import type { WebhookInput } from '../http/webhook-io';
 import type { OwnershipEvent, OwnershipRecord } from '../ownership';
 import type { StepProgress } from '../outbox/step-progress';
+import type { SentEcho } from '../outbox/sent-messages';
 import type { NativeChoices } from './native-choices';
 import type { ErrorCode } from '../error-codes';
 
@@ -34,7 +35,18 @@ export interface PlannedEvent {
   facts?: Record<string, string | number | boolean>;
 }
 
-export type PlanResult = { refused: Refusal } | { ignored: string } | { event: PlannedEvent };
+/** `echo`: the platform's copy of a message the bot sent (kept as evidence of the send, see SentMessages). */
+export type PlanResult = { refused: Refusal } | { ignored: string; echo?: SentEcho } | { event: PlannedEvent };
+
+/** What the outbox gives a message send. */
+export interface MessageSending {
+  /** Parts of a message sent in several requests already done, and whether an earlier attempt may have run. */
+  progress: StepProgress;
+  /** The id of the message with this fingerprint an earlier attempt sent (its echo), or undefined when it did not. */
+  findEarlier(fingerprint: string): Promise<string | undefined>;
+  /** The platform answered with the id of a message it created. */
+  sent(messageId: string): Promise<void>;
+}
 
 /** What a handoff did on the platform. */
 export interface HandoffResult {
@@ -71,8 +83,11 @@ export interface Connector {
 
   /** Checks that a conversation id is one of this platform's; throws a clear error otherwise. */
   checkConversationId(conversationId: string): void;
-  /** Sends one message activity; resolves with the platform's id of it. */
-  sendMessage(activity: Partial<Activity>): Promise<string>;
+  /**
+   * Sends one message activity; resolves with the platform's id of it. From the outbox (`sending`): a
+   * part an earlier attempt may have sent is looked for first (`findEarlier`), and each id is told.
+   */
+  sendMessage(activity: Partial<Activity>, sending?: MessageSending): Promise<string>;
   /** A typing indicator, best effort. */
   sendTyping?(activity: Partial<Activity>): Promise<void>;
   /** Parses a `conversation.control` value; fields the platform cannot carry out are an error naming them. */

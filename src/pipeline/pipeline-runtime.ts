@@ -9,6 +9,7 @@ import { ConversationQueue } from '../conversation-queue';
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { OutboxDelivery, type OutboxDeliveryOptions } from '../outbox/outbox-delivery';
+import { SentMessages } from '../outbox/sent-messages';
 import { OwnershipStore } from '../ownership';
 import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
@@ -31,6 +32,8 @@ export interface PipelineRuntimeOptions {
   dedupeTtlMs?: number;
   /** With a store several replicas share: how long a conversation lease lasts unrenewed (default 10 s). */
   leaseMs?: number;
+  /** How long a repeated message send waits for the platform's echo of an earlier attempt (default 2 s). */
+  echoWaitMs?: number;
 }
 
 export class PipelineRuntime {
@@ -48,6 +51,8 @@ export class PipelineRuntime {
   readonly dedupeTtlMs: number;
   /** With a store several replicas share: who runs each conversation's work (else this process's queue alone). */
   readonly runner?: ConversationRunner;
+  /** The platforms' echoes of the bot's messages: evidence a repeated send looks for first. */
+  readonly sent: SentMessages;
   private pendingEvents = 0;
 
   constructor(options: PipelineRuntimeOptions = {}) {
@@ -66,6 +71,8 @@ export class PipelineRuntime {
       ),
     );
     this.transcripts = new StorageTranscriptStore(this.storage);
+    // With replicas an echo reaches any of them, and one that did not send cannot judge it: off there.
+    this.sent = new SentMessages({ storage: this.stores.storage, clock: this.clock, logger: this.logger, enabled: !this.stores.replicas, echoWaitMs: options.echoWaitMs });
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
     if (this.stores.replicas) {

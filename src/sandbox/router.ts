@@ -30,6 +30,10 @@ export interface SandboxReply {
   raw?: Buffer;
   /** From `before`: carry the request out all the same, then answer this (an answer lost after the work was done). */
   afterWork?: boolean;
+  /** From `before`: carry the request out and answer as usual (with `delayMs`: late). */
+  passThrough?: boolean;
+  /** Answered this much later. */
+  delayMs?: number;
 }
 
 export type SandboxHandler = (req: SandboxRequest) => Promise<SandboxReply> | SandboxReply;
@@ -99,10 +103,12 @@ export class SandboxRouter {
       }
       const { body, files } = await readBody(req);
       const request: SandboxRequest = { method, path: url.pathname, params: match?.params ?? {}, query: url.searchParams, headers: req.headers, body, files };
-      const early = this.before?.(request);
+      const given = this.before?.(request);
+      const early = given?.passThrough ? undefined : given;
       if (early?.afterWork && match) await match.route.handler(request);
       const reply = early ?? (match ? await match.route.handler(request) : { status: 404, body: { error: 'Not Found' } });
       this.after?.(request, reply);
+      if (given?.delayMs) await new Promise((resolve) => setTimeout(resolve, given.delayMs));
       send(res, reply);
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;

@@ -55,12 +55,15 @@ export interface NimchatSandboxOptions {
 export interface SandboxFault {
   method?: string;
   path: RegExp;
-  status: number;
+  /** The status answered; absent: the real answer (late, with `delayMs`). */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
   times?: number;
   /** Carry the call out, then answer the fault (the answer is lost, the work is done). */
   afterWork?: boolean;
+  /** Answer this much later (the work done at once): past a client's timeout, the answer is lost. */
+  delayMs?: number;
 }
 
 export interface RecordedCall {
@@ -639,8 +642,9 @@ export class NimchatSandbox {
     const fault = this.faults.find((f) => (f.method === undefined || f.method === req.method) && f.path.test(req.path));
     if (fault) {
       if (fault.times !== undefined && --fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      if (fault.status === undefined) return { status: 0, passThrough: true, delayMs: fault.delayMs };
       this.calls.push({ method: req.method, path: req.path, body: req.body, by: 'bot', status: fault.status });
-      return { status: fault.status, body: fault.body ?? { error: `injected ${fault.status}` }, headers: fault.headers, afterWork: fault.afterWork };
+      return { status: fault.status, body: fault.body ?? { error: `injected ${fault.status}` }, headers: fault.headers, afterWork: fault.afterWork, delayMs: fault.delayMs };
     }
     return undefined;
   }

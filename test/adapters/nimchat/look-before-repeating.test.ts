@@ -1,0 +1,110 @@
+/**
+ * A reply whose outcome the bot never learnt (the answer hung past the client's timeout, or was lost,
+ * or the process stopped before it came) after Nimchat had created the message: Nimchat's echo of the
+ * bot's own message is the evidence, and the reply is not posted a second time. Without an echo the
+ * reply is sent again (nothing is lost).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../helpers/harness';
+import { startRestartable } from '../../helpers/restartable';
+import { MENU_TEXT } from '../../../src/bot/support-dialog';
+
+const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
+// The answer is given up on after 300 ms; the outbox tries again after about 50 ms.
+const app = { nimchatHttp: { timeoutMs: 300 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } };
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function until(check: () => Promise<boolean> | boolean, ms = 8000): Promise<void> {
+  for (let waited = 0; waited < ms && !(await check()); waited += 20) await new Promise((r) => setTimeout(r, 20));
+}
+
+const botPosts = (h: Harness, conversationId: number) => h.botCalls(conversationId).filter((c) => c === 'POST /messages').length;
+
+describe('a reply is looked for before it is sent again', () => {
+  it('the answer hung past the timeout after Nimchat created the message: posted once', async () => {
+    h = await startHarness({ app });
+    const c = await h.customer();
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, delayMs: 1500, times: 1 });
+    await c.say('hello');
+    await until(async () => (await c.received()).length > 0);
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 1600)); // the late answer, and anything a retry would have sent
+    expect(await c.received()).toEqual([MENU_TEXT]);
+    expect(botPosts(h, c.conversationId)).toBe(1);
+    expect(h.logLines.some((l) => l.includes('an earlier attempt had sent the message'))).toBe(true);
+  });
+
+  it('the answer was lost (500 after the work): posted once', async () => {
+    h = await startHarness({ app });
+    const c = await h.customer();
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, status: 500, afterWork: true, times: 1 });
+    await c.say('hello');
+    await until(async () => (await c.received()).length > 0);
+    await h.settle();
+    expect(await c.received()).toEqual([MENU_TEXT]);
+  });
+
+  it('the request never reached Nimchat (500 before the work): sent again after the look finds nothing', async () => {
+    h = await startHarness({ app });
+    const c = await h.customer();
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, status: 500, times: 1 });
+    await c.say('hello');
+    await until(async () => (await c.received()).length > 0);
+    await h.settle();
+    expect(await c.received()).toEqual([MENU_TEXT]);
+    expect(botPosts(h, c.conversationId)).toBe(2);
+  });
+
+  it('the same text twice in a row, the second one cut after Nimchat created it: both arrive, neither twice', async () => {
+    h = await startHarness({ app });
+    const c = await h.customer();
+    await c.say('hello');
+    await until(async () => (await c.received()).length === 1);
+    await h.settle();
+    // "menu" shows the menu again: the same text as the first reply, whose echo must not count for it.
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, delayMs: 1500, times: 1 });
+    await c.say('menu');
+    await until(async () => (await c.received()).length === 2);
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(await c.received()).toEqual([MENU_TEXT, MENU_TEXT]);
+  });
+
+  it('the same text again, its first attempt refused before Nimchat did anything: sent again (the earlier echo is not taken for it)', async () => {
+    h = await startHarness({ app });
+    const c = await h.customer();
+    await c.say('hello');
+    await until(async () => (await c.received()).length === 1);
+    await h.settle();
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, status: 500, times: 1 });
+    await c.say('menu');
+    await until(async () => (await c.received()).length === 2);
+    await h.settle();
+    expect(await c.received()).toEqual([MENU_TEXT, MENU_TEXT]);
+  });
+
+  it('the process stopped while the answer hung: after the restart the reply is found by its echo, not posted again', async () => {
+    const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 5000 }, drainTimeoutMs: 200 });
+    try {
+      await r.start();
+      const c = await r.customer();
+      r.sandbox.faults.push({ method: 'POST', path: MESSAGES, delayMs: 4000, times: 1 });
+      await c.say('hello');
+      // Nimchat created the reply and echoed it; its answer is still on its way when the bot stops.
+      await until(() => r.sandbox.state.conversation(c.id).messages.some((m) => m.message_type === 'outgoing'));
+      await new Promise((r) => setTimeout(r, 200));
+      await r.stop();
+      await r.start();
+      await until(async () => r.app.runtime.delivery.backlog === 0, 10_000);
+      await new Promise((r) => setTimeout(r, 4200));
+      expect(await c.received()).toEqual([MENU_TEXT]);
+    } finally {
+      await r.close();
+    }
+  }, 30_000);
+});
