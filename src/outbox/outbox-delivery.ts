@@ -62,8 +62,12 @@ export class OutboxDelivery {
   private readonly fresh = new Set<number>();
   /** Ids whose first attempt was not written: the stored count is one short. */
   private readonly uncounted = new Set<number>();
-  /** Ids committed by this process (not read back from the store): until attempted here, never attempted. */
-  private readonly committedHere = new Set<number>();
+  /**
+   * Ids read back from the store (at start, or from a replica that held the conversation) that may have
+   * been attempted without their outcome being recorded. Only the oldest pending action of a
+   * conversation can be: the ones behind it waited for its done mark.
+   */
+  private readonly uncertain = new Set<number>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private stopped = false;
@@ -105,10 +109,9 @@ export class OutboxDelivery {
       this.queuedIds.add(action.id);
       let lane = this.lanes.get(action.conversationId);
       if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
-      if (options.justCommitted && action.attempts === 0) {
-        this.committedHere.add(action.id);
-        if (!lane.delayed) this.fresh.add(action.id);
-      }
+      if (options.justCommitted && action.attempts === 0 && !lane.delayed) this.fresh.add(action.id);
+      // Read back, with nothing of its conversation ahead of it: its last attempt's outcome is unknown.
+      if (!options.justCommitted && lane.actions.length === 0) this.uncertain.add(action.id);
       lane.actions.push(action);
       this.queued++;
       // Outside the caller's turn: the lane outlives it, and its callbacks must not run in its scope.
@@ -275,7 +278,7 @@ export class OutboxDelivery {
     this.queuedIds.delete(id);
     this.fresh.delete(id);
     this.uncounted.delete(id);
-    this.committedHere.delete(id);
+    this.uncertain.delete(id);
     this.queued--;
   }
 
@@ -306,8 +309,8 @@ export class OutboxDelivery {
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 10) / 10;
     try {
-      // Tried before (its outcome unknown), unless this is the first attempt of an action committed here.
-      const repeated = attempts > 1 || !this.committedHere.has(action.id);
+      // Tried before here (a retry), or maybe before the restart or on another replica.
+      const repeated = attempts > 1 || this.uncertain.has(action.id);
       result = await executor.execute(action, this.progressOf(action, repeated));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -6,9 +6,7 @@
  * reloaded (SIGHUP), stopped on its own (SIGTERM) and killed (kill -9). No delivery may finally fail
  * and no conversation may be opened to humans.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
@@ -16,65 +14,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../../adapters/nimchat/client';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
+import { cleanEnv, freePort, startServeChild, type ServeChild } from '../../helpers/serve-child';
 
-const ROOT = path.resolve(__dirname, '../../..');
-const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
 const CONVERSATIONS = 100;
 const PER_SECOND = 40;
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-supervisor-'));
-let child: ChildProcess | undefined;
+let served: ServeChild | undefined;
 let sandbox: NimchatSandbox | undefined;
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  served?.child.kill('SIGKILL');
   await sandbox?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** The supervisor's log lines, parsed, as they come; waits for one that matches. */
-function logOf(proc: ChildProcess) {
-  const lines: Array<Record<string, unknown>> = [];
-  let text = '';
-  const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-    let end: number;
-    while ((end = text.indexOf('\n')) >= 0) {
-      const raw = text.slice(0, end);
-      text = text.slice(end + 1);
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        line = { banner: raw };
-      }
-      lines.push(line);
-      for (const w of waiters.splice(0)) {
-        if (w.match(line)) w.resolve(line);
-        else waiters.push(w);
-      }
-    }
-  });
-  return {
-    lines,
-    next(match: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-      const seen = lines.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('log line not seen in time')), timeoutMs);
-        waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-      });
-    },
-  };
-}
 
 describe('handoff serve: the worker restarts, the platform never notices', () => {
   it('reload, SIGTERM and kill -9 of the worker under 40 messages/s: no delivery finally fails, no conversation is opened to humans', async () => {
@@ -83,25 +35,18 @@ describe('handoff serve: the worker restarts, the platform never notices', () =>
     const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
     const port = await freePort();
     const bot = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Supervised bot', outgoingUrl: `http://127.0.0.1:${port}/api/nimchat` });
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NIMCHAT_|WOZTELL_|INBENTA_|NODE_ENV$|PORT$|HOST$|STORAGE_URL$)/.test(k)));
-    child = spawn(process.execPath, [VITE_NODE, 'test/helpers/cli-child.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        STORAGE_URL: `sqlite:${path.join(dir, 'state.sqlite')}`,
-        NIMCHAT_BASE_URL: sandbox.baseUrl,
-        NIMCHAT_BOT_TOKEN: bot.accessToken!,
-        NIMCHAT_WEBHOOK_SECRET: bot.secret!,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    served = await startServeChild([], {
+      ...cleanEnv(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      STORAGE_URL: `sqlite:${path.join(dir, 'state.sqlite')}`,
+      NIMCHAT_BASE_URL: sandbox.baseUrl,
+      NIMCHAT_BOT_TOKEN: bot.accessToken!,
+      NIMCHAT_WEBHOOK_SECRET: bot.secret!,
+      LOG_LEVEL: 'info',
     });
-    const log = logOf(child);
-    const first = await log.next((l) => l.msg === 'supervising the worker');
-    const supervisorPid = Number(first.supervisor);
-    let workerPid = Number(first.worker);
+    const { supervisorPid } = served;
+    let workerPid = served.workerPid;
 
     const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
     const conversations: string[] = [];
@@ -125,21 +70,15 @@ describe('handoff serve: the worker restarts, the platform never notices', () =>
       }
     })();
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const nextWorker = async (after: number) => Number((await log.next((l) => (l.msg === 'reloaded: the new worker serves' || l.msg === 'the new worker serves') && l.worker !== after && !seenWorkers.has(Number(l.worker)))).worker);
-    const seenWorkers = new Set<number>([workerPid]);
-
     await pause(2000);
     process.kill(supervisorPid, 'SIGHUP');
-    workerPid = await nextWorker(workerPid);
-    seenWorkers.add(workerPid);
+    workerPid = await served.replaced(workerPid);
     await pause(2000);
     process.kill(workerPid, 'SIGTERM');
-    workerPid = await nextWorker(workerPid);
-    seenWorkers.add(workerPid);
+    workerPid = await served.replaced(workerPid);
     await pause(2000);
     process.kill(workerPid, 'SIGKILL');
-    workerPid = await nextWorker(workerPid);
-    seenWorkers.add(workerPid);
+    workerPid = await served.replaced(workerPid);
     await pause(2000);
     sending = false;
     await stream;
@@ -163,9 +102,7 @@ describe('handoff serve: the worker restarts, the platform never notices', () =>
     expect(opened.map((c) => c.id)).toEqual([]);
     expect(sent).toBeGreaterThan(PER_SECOND * 6);
 
-    process.kill(supervisorPid, 'SIGTERM');
-    const exit = await new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    expect(exit).toBe(0);
+    expect(await served.stop()).toBe(0);
     // The worker went with it.
     expect(() => process.kill(workerPid, 0)).toThrow();
   }, 240_000);
