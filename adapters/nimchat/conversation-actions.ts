@@ -3,6 +3,7 @@
  * Handoff order: private note with reason and transcript → assignment (when configured)
  * → priority/labels → `toggle_status open` with the bot token (Nimchat records a bot handoff).
  */
+import type { NimchatMessageSender } from './message-sender';
 import { InvalidRequestError } from '../../src/errors';
 import { parseControlFor, type ConversationControl, type HandoffRequest } from '../../src/control/vocabulary';
 import type { NimchatClient, NimchatPriority } from './client';
@@ -32,13 +33,15 @@ function numericId(value: string | number, field: string): number {
 export class NimchatConversationActions {
   constructor(
     private readonly client: NimchatClient,
+    private readonly sender: NimchatMessageSender,
     private readonly defaults: NimchatHandoffDefaults,
   ) {}
 
   /** The Nimchat handoff, step by step (a retry resumes after the last step done); throws the first failure. */
   async handoff(key: NimchatConversationKey, request: HandoffRequest, note: string, progress: StepProgress): Promise<void> {
     const { accountId, conversationId } = key;
-    await runStep(progress, 'note', () => this.client.createMessage(accountId, conversationId, { content: note, private: true }));
+    // A note an earlier attempt may have posted is looked for by its echo first.
+    await runStep(progress, 'note', () => this.sender.create(key, { content: note, private: true }, progress));
     const team = request.team ?? this.defaults.handoffTeamId;
     const agent = request.agent ?? this.defaults.handoffAgentId;
     // Team first: assigning a team may auto-assign inside it; an explicit agent then wins.
@@ -55,7 +58,7 @@ export class NimchatConversationActions {
     if (control.status === 'snoozed' && control.snoozedUntil === undefined) {
       throw new InvalidRequestError('control_invalid', 'status snoozed needs snoozedUntil (unix seconds)');
     }
-    if (control.note) await runStep(progress, 'note', () => this.client.createMessage(accountId, conversationId, { content: control.note!, private: true }));
+    if (control.note) await runStep(progress, 'note', () => this.sender.create(key, { content: control.note!, private: true }, progress));
     if (control.reroute) await this.reroute(key, control.reroute.reason, progress);
     if (control.team !== undefined) {
       const team = control.team;
@@ -87,7 +90,7 @@ export class NimchatConversationActions {
     const { accountId, conversationId } = key;
     const team = this.defaults.fallbackTeamId;
     const what = team !== undefined ? `Re-assigned to team ${team}.` : 'Unassigned, so that auto-assignment tries another agent.';
-    await runStep(progress, 'reroute-note', () => this.client.createMessage(accountId, conversationId, { content: `${reason} ${what}`, private: true }));
+    await runStep(progress, 'reroute-note', () => this.sender.create(key, { content: `${reason} ${what}`, private: true }, progress));
     if (team !== undefined) await runStep(progress, 'reroute-team', () => this.client.assign(accountId, conversationId, { teamId: team }));
     else await runStep(progress, 'reroute-unassign', () => this.client.assign(accountId, conversationId, { assigneeId: null }));
   }

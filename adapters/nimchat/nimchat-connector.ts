@@ -9,7 +9,7 @@ import { InvalidRequestError } from '../../src/errors';
 import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
 import type { OwnershipEvent } from '../../src/ownership';
-import type { Connector, HandoffResult, MessageSending, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
+import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
@@ -18,7 +18,7 @@ import { NimchatConversationActions, parseNimchatControl } from './conversation-
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
 import { planIncoming, type NimchatObservation } from './convert-incoming';
 import { decodeDataUri, toNimchatMessages, type FileSource } from './convert-outgoing';
-import { messageFingerprint } from './message-fingerprint';
+import { NimchatMessageSender } from './message-sender';
 import { parseNimchatWebhook } from './schemas';
 import { verifyNimchatSignature, verifyUrlToken, webhookScope, type UrlTokenClaims } from './verify';
 
@@ -53,6 +53,7 @@ export class NimchatConnector implements Connector {
   readonly nativeChoices = { maxActions: 10, maxTitleLength: 24 };
   readonly client: NimchatClient;
   private readonly actions: NimchatConversationActions;
+  private readonly sender: NimchatMessageSender;
   private readonly botStatuses: string[];
   private readonly fetchFile: FileDownloader;
   private readonly clock: Clock;
@@ -66,7 +67,8 @@ export class NimchatConnector implements Connector {
     this.botStatuses = options.botStatuses ?? ['pending'];
     // Its calls are the outbox's (replies, handoffs, controls): the outbox retries them, the client does not.
     this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
-    this.actions = new NimchatConversationActions(this.client, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
+    this.sender = new NimchatMessageSender(this.client, runtime.sent);
+    this.actions = new NimchatConversationActions(this.client, this.sender, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
     this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });
   }
 
@@ -142,27 +144,18 @@ export class NimchatConnector implements Connector {
     await this.client.toggleTyping(key.accountId, key.conversationId, true);
   }
 
-  async sendMessage(activity: Partial<Activity>, sending?: MessageSending): Promise<string> {
+  async sendMessage(activity: Partial<Activity>, progress?: StepProgress): Promise<string> {
     const key = parseConversationId(activity.conversation?.id ?? '');
     const plans = toNimchatMessages(activity);
     let firstId: string | undefined;
     for (const [index, plan] of plans.entries()) {
       const part = `part:${index}`;
       // Sent by an earlier attempt (the id returned is then a later part's).
-      if (sending?.progress.done(part)) continue;
-      const fingerprint = messageFingerprint({ ...plan.message, files: plan.files.length });
-      let id = sending?.progress.repeated ? await sending.findEarlier(fingerprint) : undefined;
-      if (id === undefined) {
-        const created =
-          plan.files.length === 0
-            ? await this.client.createMessage(key.accountId, key.conversationId, plan.message)
-            : await this.client.createMessageWithFiles(key.accountId, key.conversationId, plan.message, await Promise.all(plan.files.map((f) => this.resolveFile(f))));
-        id = String(created.id);
-        await sending?.sent(id);
-      }
-      firstId ??= id;
+      if (progress?.done(part)) continue;
+      const files = { count: plan.files.length, load: () => Promise.all(plan.files.map((f) => this.resolveFile(f))) };
+      firstId ??= await this.sender.create(key, plan.message, progress, files);
       // Several requests for one activity: each part marked, so a retry resumes after the last one sent.
-      if (plans.length > 1 && index < plans.length - 1) await sending?.progress.mark(part);
+      if (plans.length > 1 && index < plans.length - 1) await progress?.mark(part);
     }
     return firstId ?? '';
   }

@@ -412,14 +412,8 @@ export class ChannelPipeline {
   private registerEffects(): void {
     const { delivery } = this.runtime;
     const { connector } = this;
-    const { sent } = this.runtime;
     delivery.register(this.platform, 'message', {
-      execute: (action, progress) =>
-        connector.sendMessage(reviveActivity((action.payload as MessageEffect).activity), {
-          progress,
-          findEarlier: (fingerprint) => sent.take(this.platform, action.conversationId, fingerprint),
-          sent: (messageId) => sent.confirmed(this.platform, action.conversationId, messageId),
-        }),
+      execute: (action, progress) => connector.sendMessage(reviveActivity((action.payload as MessageEffect).activity), progress),
       failed: (action, message) => {
         const { activityId, activity } = action.payload as MessageEffect;
         this.tellBot(activity, { type: ActivityTypes.Event, name: ConversationEvents.DeliveryFailed, value: { activityId, kind: 'message', message } });

@@ -38,16 +38,6 @@ export interface PlannedEvent {
 /** `echo`: the platform's copy of a message the bot sent (kept as evidence of the send, see SentMessages). */
 export type PlanResult = { refused: Refusal } | { ignored: string; echo?: SentEcho } | { event: PlannedEvent };
 
-/** What the outbox gives a message send. */
-export interface MessageSending {
-  /** Parts of a message sent in several requests already done, and whether an earlier attempt may have run. */
-  progress: StepProgress;
-  /** The id of the message with this fingerprint an earlier attempt sent (its echo), or undefined when it did not. */
-  findEarlier(fingerprint: string): Promise<string | undefined>;
-  /** The platform answered with the id of a message it created. */
-  sent(messageId: string): Promise<void>;
-}
-
 /** What a handoff did on the platform. */
 export interface HandoffResult {
   /** The owner's platform status afterwards (Nimchat `open`, the WOZTELL folder). */
@@ -84,10 +74,11 @@ export interface Connector {
   /** Checks that a conversation id is one of this platform's; throws a clear error otherwise. */
   checkConversationId(conversationId: string): void;
   /**
-   * Sends one message activity; resolves with the platform's id of it. From the outbox (`sending`): a
-   * part an earlier attempt may have sent is looked for first (`findEarlier`), and each id is told.
+   * Sends one message activity; resolves with the platform's id of it. From the outbox (`progress`): a
+   * message an earlier attempt may have sent is looked for first (`runtime.sent`), when the platform
+   * echoes the bot's messages.
    */
-  sendMessage(activity: Partial<Activity>, sending?: MessageSending): Promise<string>;
+  sendMessage(activity: Partial<Activity>, progress?: StepProgress): Promise<string>;
   /** A typing indicator, best effort. */
   sendTyping?(activity: Partial<Activity>): Promise<void>;
   /** Parses a `conversation.control` value; fields the platform cannot carry out are an error naming them. */

@@ -64,6 +64,8 @@ export interface SandboxFault {
   afterWork?: boolean;
   /** Answer this much later (the work done at once): past a client's timeout, the answer is lost. */
   delayMs?: number;
+  /** Only requests whose body this accepts. */
+  when?: (body: Record<string, unknown>) => boolean;
 }
 
 export interface RecordedCall {
@@ -639,7 +641,7 @@ export class NimchatSandbox {
         return { status: 401, body: { error: 'Access to this endpoint is not authorized for bots' } };
       }
     }
-    const fault = this.faults.find((f) => (f.method === undefined || f.method === req.method) && f.path.test(req.path));
+    const fault = this.faults.find((f) => (f.method === undefined || f.method === req.method) && f.path.test(req.path) && (f.when === undefined || f.when(req.body ?? {})));
     if (fault) {
       if (fault.times !== undefined && --fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
       if (fault.status === undefined) return { status: 0, passThrough: true, delayMs: fault.delayMs };

@@ -88,6 +88,19 @@ describe('a reply is looked for before it is sent again', () => {
     expect(await c.received()).toEqual([MENU_TEXT, MENU_TEXT]);
   });
 
+  it("a handoff's private note whose answer hung after Nimchat created it: posted once, and the handoff completes", async () => {
+    h = await startHarness({ app, env: { NIMCHAT_HANDOFF_TEAM_ID: '1' } });
+    const c = await h.customer();
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, when: (b) => b.private === true, delayMs: 1500, times: 1 });
+    await c.say('I want a human');
+    await until(() => h!.sandbox.state.conversation(c.conversationId).status === 'open');
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 1600));
+    const conversation = h.sandbox.state.conversation(c.conversationId);
+    expect(conversation.status).toBe('open');
+    expect(conversation.messages.filter((m) => m.private).map((m) => m.content?.split('\n')[0])).toHaveLength(1);
+  });
+
   it('the process stopped while the answer hung: after the restart the reply is found by its echo, not posted again', async () => {
     const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 5000 }, drainTimeoutMs: 200 });
     try {
