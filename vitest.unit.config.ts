@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 
 // `npm run test:unit`: the files that need no database, start no child process and drive no browser.
 // Found by what they use: the test PostgreSQL (test/helpers/postgres, the store engines, the provided
-// pgAdminUrl), a child process (spawn, execFile, the CLI child), the browser; the rest run in `npm test`.
+// pgAdminUrl), a child process (spawn, execFile, the CLI and serve children), the browser; the rest run in `npm test`.
 const NEEDS_DATABASE = /helpers\/postgres|helpers\/store-engines|pgAdminUrl/;
-const STARTS_PROCESSES = /\b(spawn|spawnSync|execFile|execFileSync)\(|cli-child|playwright/;
+const STARTS_PROCESSES = /\b(spawn|spawnSync|execFile|execFileSync)\(|cli-child|serve-child|playwright/;
 const SLOW = ['test/src/restart.test.ts'];
 
 function testFiles(dir: string): string[] {

@@ -515,6 +515,7 @@ export class App {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const timeout = this.options.drainTimeoutMs ?? 10_000;
     await this.timerRunner.stop();
+    for (const running of this.running.values()) await running.stop?.().catch((error: unknown) => this.logger.error('a platform did not stop cleanly', { error }));
     await this.runtime.runner?.stop();
     const drained = await this.queue.drain(timeout);
     if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });

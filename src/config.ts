@@ -95,6 +95,9 @@ const EnvSchema = z.object({
   NIMCHAT_RESOLVE_ON_TICKET: bool('NIMCHAT_RESOLVE_ON_TICKET', true),
   NIMCHAT_ADMIN_TOKEN: optionalText,
   NIMCHAT_API_TOKEN: optionalText,
+  NIMCHAT_RECLAIM: optionalText
+    .refine((s) => s === undefined || ['bot', 'humans', 'off'].includes(s), { message: 'NIMCHAT_RECLAIM must be bot, humans or off' })
+    .transform((s) => (s ?? 'bot') as 'bot' | 'humans' | 'off'),
   NIMCHAT_FALLBACK_TEAM_ID: positiveInt('NIMCHAT_FALLBACK_TEAM_ID'),
   NIMCHAT_ACCOUNT_ID: positiveInt('NIMCHAT_ACCOUNT_ID'),
   NIMCHAT_INBOX_ID: positiveInt('NIMCHAT_INBOX_ID'),
@@ -189,6 +192,8 @@ export interface NimchatConfig {
   inboxId?: number;
   /** A user or administrator token: business hours, agents' availability and the queue (the bot token cannot read them). */
   apiToken?: string;
+  /** What to do with a conversation Nimchat gave to humans because it could not reach the bot (needs `apiToken`). */
+  reclaim: 'bot' | 'humans' | 'off';
   /** Where the no-answer ladder re-assigns a conversation (else it unassigns it so auto-assignment tries again). */
   fallbackTeamId?: number;
 }
@@ -318,6 +323,7 @@ export function loadConfig(
         accountId: env.NIMCHAT_ACCOUNT_ID,
         inboxId: env.NIMCHAT_INBOX_ID,
         apiToken: env.NIMCHAT_API_TOKEN,
+        reclaim: env.NIMCHAT_RECLAIM,
         fallbackTeamId: env.NIMCHAT_FALLBACK_TEAM_ID,
       }
     : undefined;

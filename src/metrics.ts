@@ -21,6 +21,12 @@ export class Metrics {
     labelNames: ['platform'] as const,
     registers: [this.registry],
   });
+  readonly reclaimed = new Counter({
+    name: 'handoff_reclaimed_total',
+    help: 'Conversations the platform had given to humans because it could not reach the bot, found again, by platform and outcome (returned_to_bot, left_with_humans)',
+    labelNames: ['platform', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly webhooksDeferred = new Counter({
     name: 'handoff_webhooks_deferred_total',
     help: 'Webhooks answered with the platform\'s redelivery status because the backlog of unprocessed events was full, by platform',

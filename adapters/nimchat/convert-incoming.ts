@@ -4,6 +4,7 @@
  */
 import type { SentEcho } from '../../src/outbox/sent-messages';
 import { messageFingerprint } from './message-fingerprint';
+import type { NimchatListedMessage } from './schemas';
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount } from 'botbuilder-core';
 import { ConversationEvents } from '../../src/control/vocabulary';
 import { NIMCHAT_CHANNEL_ID, toConversationId } from './conversation-ref';
@@ -143,6 +144,50 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
   if (msg.private) return { ignored: 'private note' };
   if (senderType === 'agent_bot') return { ignored: "the bot's own message" };
   return { ignored: `${msg.message_type} message from ${senderType ?? 'the system'}` };
+}
+
+/** The conversation's contact as the message list shows it. */
+export interface MissedMessageContact {
+  id: number;
+  name?: string | null;
+  email?: string | null;
+  phone_number?: string | null;
+}
+
+/**
+ * A customer message Nimchat never delivered to the bot (read from the conversation's message list):
+ * the turn its `message_created` would have been, with the same idempotency key, so a delivery that did
+ * arrive after all is not run twice. `observation`: who owns the conversation once it runs.
+ */
+export function planMissedMessage(
+  accountId: number,
+  conversationNumber: number,
+  msg: NimchatListedMessage,
+  contact: MissedMessageContact | undefined,
+  observation: NimchatObservation,
+  ctx: IncomingContext,
+): IncomingPlan {
+  const conversationId = toConversationId(accountId, conversationNumber);
+  const contactId = msg.sender?.id ?? contact?.id ?? 0;
+  return {
+    conversationId,
+    dedupeKeys: [`message_created:${accountId}:${msg.id}`],
+    observation,
+    activity: {
+      channelId: NIMCHAT_CHANNEL_ID,
+      serviceUrl: ctx.baseUrl,
+      conversation: { id: conversationId, isGroup: false, conversationType: 'nimchat', name: `conversation ${conversationNumber}` },
+      recipient: BOT_ACCOUNT,
+      type: ActivityTypes.Message,
+      id: String(msg.id),
+      timestamp: parseTimestamp(msg.created_at, ctx.now),
+      from: contactAccount(accountId, contactId, msg.sender?.name ?? contact?.name, msg.sender?.email ?? contact?.email, msg.sender?.phone_number ?? contact?.phone_number),
+      text: msg.content ?? '',
+      textFormat: 'plain',
+      attachments: (msg.attachments ?? []).map(toBotAttachment),
+      channelData: { ...msg, missed: true },
+    },
+  };
 }
 
 function planConversationEvent(conv: NimchatConversationEvent, ctx: IncomingContext): IncomingPlan {

@@ -10,11 +10,13 @@ export interface NimchatAdapterOptions extends ChannelAdapterOptions, NimchatCon
 
 export class NimchatAdapter extends ChannelAdapter {
   readonly client: NimchatClient;
+  readonly connector: NimchatConnector;
 
   constructor(options: NimchatAdapterOptions) {
     const runtime = options.runtime ?? new PipelineRuntime();
     const connector = new NimchatConnector(options, runtime);
     super(connector, { ...options, runtime });
     this.client = connector.client;
+    this.connector = connector;
   }
 }

@@ -9,17 +9,17 @@ import { InvalidRequestError } from '../../src/errors';
 import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
 import type { OwnershipEvent } from '../../src/ownership';
-import type { Connector, HandoffResult, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
+import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
 import type { Clock } from '../../src/clock';
 import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
-import { planIncoming, type NimchatObservation } from './convert-incoming';
+import { planIncoming, planMissedMessage, type MissedMessageContact, type NimchatObservation } from './convert-incoming';
 import { decodeDataUri, toNimchatMessages, type FileSource } from './convert-outgoing';
 import { NimchatMessageSender } from './message-sender';
-import { parseNimchatWebhook } from './schemas';
+import { parseNimchatWebhook, type NimchatListedMessage } from './schemas';
 import { verifyNimchatSignature, verifyUrlToken, webhookScope, type UrlTokenClaims } from './verify';
 
 export interface NimchatConnectorOptions {
@@ -111,6 +111,17 @@ export class NimchatConnector implements Connector {
         ownership: plan.observation ? [this.ownershipEvent(plan.observation)] : [],
         activity: plan.activity,
       },
+    };
+  }
+
+  /** A customer message Nimchat never delivered, as the event its webhook would have been (see planMissedMessage). */
+  planMissed(accountId: number, conversationNumber: number, message: NimchatListedMessage, contact: MissedMessageContact | undefined, observation: NimchatObservation): PlannedEvent {
+    const plan = planMissedMessage(accountId, conversationNumber, message, contact, observation, { baseUrl: this.options.baseUrl, now: this.clock.now() });
+    return {
+      conversationId: plan.conversationId,
+      dedupeKeys: plan.dedupeKeys.map((k) => `nimchat:${k}`),
+      ownership: plan.observation ? [this.ownershipEvent(plan.observation)] : [],
+      activity: plan.activity,
     };
   }
 

@@ -7,7 +7,10 @@ import { NimchatAdapter } from './nimchat-adapter';
 import { NimchatAvailability } from './nimchat-availability';
 import { NimchatQueuePosition } from './nimchat-queue-position';
 import { registerAgentBot } from './register';
+import { NimchatReclaimer } from './reclaim';
 import { NimchatUserClient } from './user-client';
+
+const RECLAIM_EVERY_MS = 60_000;
 
 export const nimchatPlatform: Platform<NimchatConfig> = {
   name: 'nimchat',
@@ -31,7 +34,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       const pub = `${base}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
       return {
         // The agent's own token reads the business hours, who is online and the queue.
-        config: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: sandbox.agentToken, inboxId: 1 },
+        config: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: sandbox.agentToken, inboxId: 1, reclaim: 'bot' },
         env: {
           NIMCHAT_BASE_URL: base,
           NIMCHAT_BOT_TOKEN: registered.accessToken!,
@@ -95,6 +98,37 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       const policy = config.handoff;
       running.availability = new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock });
       running.queuePosition = new NimchatQueuePosition(common);
+      if (nimchat.reclaim !== 'off') {
+        const reclaimer = new NimchatReclaimer({
+          policy: nimchat.reclaim,
+          accountId: nimchat.accountId ?? 1,
+          users: client,
+          bot: adapter.client,
+          connector: adapter.connector,
+          pipeline: adapter.pipeline,
+          dedupe: adapter.runtime.stores.dedupe,
+          transcripts: adapter.runtime.transcripts,
+          clock,
+          logger,
+        });
+        running.parts = { reclaimer };
+        let timer: NodeJS.Timeout | undefined;
+        const scan = () => void reclaimer.scan().catch((error: unknown) => logger.warn('could not look for conversations Nimchat gave away', { error }));
+        running.recover = async () => {
+          const recovered = await adapter.recover();
+          // Once the endpoint is back (this start), then every minute (a network cut the process lived through).
+          scan();
+          timer = setInterval(scan, RECLAIM_EVERY_MS);
+          timer.unref();
+          return recovered;
+        };
+        running.stop = async () => {
+          if (timer) clearInterval(timer);
+          await reclaimer.idle();
+        };
+      }
+    } else if (nimchat.reclaim !== 'off') {
+      logger.info('conversations Nimchat gives to humans while the bot is unreachable are not reclaimed: that needs NIMCHAT_API_TOKEN');
     }
     return running;
   },

@@ -183,3 +183,24 @@ export const NimchatConversationListSchema = z.looseObject({
   data: z.looseObject({ payload: z.array(NimchatListedConversationSchema) }),
 });
 export type NimchatListedConversation = z.infer<typeof NimchatListedConversationSchema>;
+
+/** A message as `GET /conversations/{id}/messages` lists it (user token): `message_type` is a number there. */
+export const NimchatListedMessageSchema = z.looseObject({
+  id,
+  content: nullableString,
+  /** 0 incoming, 1 outgoing, 2 activity, 3 template. */
+  message_type: z.number().int(),
+  content_type: nullableString,
+  /** Unix seconds. */
+  created_at: z.number(),
+  private: z.boolean().nullable().optional(),
+  sender: z.looseObject({ id: id.optional(), type: nullableString, name: nullableString, email: nullableString, phone_number: nullableString }).nullable().optional(),
+  attachments: z.array(NimchatAttachmentSchema).optional(),
+});
+/** `GET /conversations/{id}/messages`: the conversation's contact and assignee, then its newest messages, oldest first. */
+export const NimchatMessageListSchema = z.looseObject({
+  meta: z.looseObject({ contact: z.looseObject({ id, name: nullableString, email: nullableString, phone_number: nullableString }).nullable().optional() }).optional(),
+  payload: z.array(NimchatListedMessageSchema),
+});
+export type NimchatListedMessage = z.infer<typeof NimchatListedMessageSchema>;
+export type NimchatMessageList = z.infer<typeof NimchatMessageListSchema>;

@@ -1,7 +1,7 @@
 /**
  * Calls made with a user's (or administrator's) access token, `NIMCHAT_API_TOKEN`: what a bot token
  * may not read. The inbox (its business hours), who could answer (team and inbox members with their
- * availability) and the conversation list (the queue). Read-only.
+ * availability), the conversation list (the queue) and a conversation's messages. Read-only.
  */
 import { PlatformHttpClient } from '../../src/http/platform-http-client';
 import type { HttpOptions } from './client';
@@ -9,7 +9,9 @@ import {
   NimchatAgentListSchema,
   NimchatConversationListSchema,
   NimchatInboxSchema,
+  NimchatMessageListSchema,
   type NimchatAgent,
+  type NimchatMessageList,
   type NimchatInbox,
   type NimchatListedConversation,
 } from './schemas';
@@ -52,5 +54,11 @@ export class NimchatUserClient {
       params: { status: filters.status, assignee_type: filters.assigneeType, inbox_id: filters.inboxId, team_id: filters.teamId, page: filters.page },
     });
     return NimchatConversationListSchema.parse(res.data).data.payload;
+  }
+
+  /** A conversation's newest messages (a page: 20 on Nimchat), oldest first. */
+  async listMessages(accountId: number, conversationId: number): Promise<NimchatMessageList> {
+    const res = await this.http.request({ method: 'GET', path: `/api/v1/accounts/${accountId}/conversations/${conversationId}/messages` });
+    return NimchatMessageListSchema.parse(res.data);
   }
 }

@@ -26,6 +26,11 @@ export const ConversationEvents = {
   WidgetOpened: 'conversation.widgetOpened',
   /** Adapter → bot: a message the bot sent could not be delivered, after every retry (`DeliveryFailure`). */
   DeliveryFailed: 'conversation.deliveryFailed',
+  /**
+   * Adapter → bot: the platform had given the conversation to humans because it could not reach the
+   * bot; the messages the bot missed are in the transcript now (`Reclaimed`).
+   */
+  Reclaimed: 'conversation.reclaimed',
 } as const;
 
 const ref = z.union([z.string().min(1), z.number().int().nonnegative()]);
@@ -91,12 +96,23 @@ export const DeliveryFailureSchema = z.object({
   message: z.string(),
 });
 
+/** `conversation.reclaimed` value. */
+export const ReclaimedSchema = z.object({
+  /** `returned_to_bot`: no human had acted, the bot owns it again and answers what it missed; `left_with_humans`: a note gives them the transcript. */
+  outcome: z.enum(['returned_to_bot', 'left_with_humans']),
+  /** Customer messages the bot had not received (run as turns before this event). */
+  missed: z.number().int().nonnegative(),
+  /** What the platform said when it gave the conversation away. */
+  reason: z.string(),
+});
+
 export type HandoffState = z.infer<typeof HandoffStateSchema>;
 export type HandoffStatus = z.infer<typeof HandoffStatusSchema>;
 export type HandoffRequest = z.infer<typeof HandoffRequestSchema>;
 export type HandoffWaiting = z.infer<typeof HandoffWaitingSchema>;
 export type ConversationControl = z.infer<typeof ConversationControlSchema>;
 export type DeliveryFailure = z.infer<typeof DeliveryFailureSchema>;
+export type Reclaimed = z.infer<typeof ReclaimedSchema>;
 
 /** Parses a `handoff.initiate` value; a bad value is the bot's mistake and says which field. */
 export function parseHandoffRequest(value: unknown): HandoffRequest {

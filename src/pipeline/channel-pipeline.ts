@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivityTypes, TurnContext, type Activity, type BotAdapter, type ConversationReference, type ResourceResponse } from 'botbuilder-core';
 import { ZodError, z } from 'zod';
 import { attachedTranscript, handoffNote } from '../control/handoff-note';
-import { ConversationEvents, HandoffEvents, parseHandoffRequest, type ConversationControl, type HandoffRequest, type HandoffStatus } from '../control/vocabulary';
+import { ConversationEvents, HandoffEvents, parseHandoffRequest, type ConversationControl, type HandoffRequest, type HandoffStatus, type Reclaimed } from '../control/vocabulary';
 import { InvalidRequestError, NotSupportedError } from '../errors';
 import { parseJsonBody } from '../http/json-body';
 import { errorBody, refuseWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
@@ -131,32 +131,42 @@ export class ChannelPipeline {
       runtime.metrics?.webhooksDeferred.inc({ platform: this.platform });
       return { status: connector.redeliverStatus, body: errorBody('backlog_full', 'too many events are waiting to be processed; deliver again later') };
     }
-    const event = planned.event;
-    let accepted: Awaited<ReturnType<typeof runtime.stores.inbox.accept>>;
+    let outcome: 'accepted' | 'duplicate';
     try {
-      accepted = await runtime.stores.inbox.accept({
-        platform: this.platform,
-        conversationId: event.conversationId,
-        dedupeKeys: event.dedupeKeys,
-        ttlMs: runtime.dedupeTtlMs,
-        payload: event,
-        timeline: webhookStep(this.platform, event),
-      });
+      outcome = await this.accept(planned.event);
     } catch (error) {
       // Nothing was stored: the platform must deliver again (the status it redelivers on, not a generic 500).
-      this.logger.error('could not store a webhook event', { conversationId: event.conversationId, error });
+      this.logger.error('could not store a webhook event', { conversationId: planned.event.conversationId, error });
       return { status: connector.redeliverStatus, body: errorBody('storage_unavailable', 'the event could not be stored; deliver again') };
     }
     this.ack?.observe((performance.now() - started) / 1000);
+    return { status: 200, body: outcome === 'duplicate' ? { ok: true, duplicate: true } : { ok: true } };
+  }
+
+  /**
+   * Stores a planned event (once: a dedupe key seen before makes it a duplicate) and schedules its
+   * turn after the caller's current work. What a webhook becomes, and what a platform found it had
+   * missed (events the platform never delivered) goes the same way. Throws when the store fails.
+   */
+  async accept(event: PlannedEvent): Promise<'accepted' | 'duplicate'> {
+    const { runtime } = this;
+    const accepted = await runtime.stores.inbox.accept({
+      platform: this.platform,
+      conversationId: event.conversationId,
+      dedupeKeys: event.dedupeKeys,
+      ttlMs: runtime.dedupeTtlMs,
+      payload: event,
+      timeline: webhookStep(this.platform, event),
+    });
     if (accepted.duplicate) {
       runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
-      return { status: 200, body: { ok: true, duplicate: true } };
+      return 'duplicate';
     }
     // After the answer is written: the turn never holds up this webhook's ack.
     const ended = runtime.trackEvent();
     setImmediate(() => this.schedule(accepted.id, event, ended));
-    return { status: 200, body: { ok: true } };
+    return 'accepted';
   }
 
   private plan(body: unknown, input: WebhookInput, claims: Record<string, unknown> | undefined) {
@@ -470,6 +480,30 @@ export class ChannelPipeline {
   private tellBot(sent: Partial<Activity>, event: Partial<Activity>): void {
     const reference: Partial<ConversationReference> = { channelId: sent.channelId, serviceUrl: sent.serviceUrl, conversation: sent.conversation, user: sent.recipient, bot: sent.from };
     void this.emitToBot(reference, event).catch((error: unknown) => this.logger.error('could not tell the bot', { conversationId: sent.conversation?.id, error }));
+  }
+
+  // ---------------------------------------------------------------- reclaimed
+
+  /**
+   * The platform had given the conversation away while it could not reach the bot, and it was found
+   * again (the messages the bot missed accepted already, so their turns come first): in one turn of
+   * the conversation, the humans get `note` when given (a `conversation.control` note), and the bot is
+   * told (`conversation.reclaimed`). Counted by outcome.
+   */
+  async reclaimed(reference: Partial<ConversationReference>, value: Reclaimed, note?: string): Promise<void> {
+    const conversationId = reference.conversation?.id;
+    if (!conversationId) throw new InvalidRequestError(`${this.platform}_conversation_missing`, 'the reference has no conversation id');
+    this.runtime.metrics?.reclaimed.inc({ platform: this.platform, outcome: value.outcome });
+    const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: ConversationEvents.Reclaimed, value, timestamp: new Date(this.runtime.clock.now()) }, reference, true);
+    activity.id = `reclaimed:${randomUUID()}`;
+    const turn = () =>
+      this.ownTurn(conversationId, async () => {
+        if (note) await this.addEffect(conversationId, 'control', { activityId: randomUUID(), reference, control: { note } } satisfies ControlEffect);
+        const owner = await this.runtime.ownership.owner(this.connector.channelId, conversationId);
+        await this.runTurn(activity, owner);
+      });
+    if (this.runtime.runner) return this.runtime.runner.withLease(conversationId, turn);
+    return this.runtime.queue.enqueue(conversationId, turn);
   }
 
   // ---------------------------------------------------------------- proactive

@@ -59,6 +59,8 @@ export interface RunningPlatform {
   recover?(): Promise<unknown>;
   /** The console's retry of a set-aside event of this platform. */
   requeue?(event: InboxEvent): void;
+  /** At the app's stop, before the queue drains: stops what the platform runs on its own (a periodic scan). */
+  stop?(): Promise<void>;
   /** Credentials it runs with (never shown by the console). */
   secrets: string[];
   /** The platform's own parts, for code that knows the platform (its clients, its desk …). */

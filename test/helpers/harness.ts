@@ -27,6 +27,8 @@ export interface HarnessOptions {
   urlSuffix?: string;
   /** Registers with the URL token secret (NIMCHAT_URL_TOKEN_SECRET must be in env). */
   urlTokenSecret?: string;
+  /** Configures NIMCHAT_API_TOKEN with the sandbox agent's user token. */
+  apiToken?: boolean;
 }
 
 export interface Customer {
@@ -52,6 +54,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     NIMCHAT_BASE_URL: sandbox.baseUrl,
     NIMCHAT_BOT_TOKEN: placeholder.accessToken!,
     NIMCHAT_WEBHOOK_SECRET: placeholder.secret!,
+    ...(options.apiToken ? { NIMCHAT_API_TOKEN: sandbox.agentToken } : {}),
     ...options.env,
   });
   let bot: RecordingSupportBot | undefined;

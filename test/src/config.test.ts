@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     expect(c.nimchat).toMatchObject({ baseUrl: 'https://chat.example.com', botStatuses: ['pending', 'snoozed'], handoffTeamId: 3, resolveOnTicket: false });
   });
 
+  it('NIMCHAT_RECLAIM: bot by default, humans or off, anything else refused by name', () => {
+    const base = { NIMCHAT_BASE_URL: 'https://chat.example.com', NIMCHAT_BOT_TOKEN: 'bot-token-123' };
+    expect(loadConfig(base).nimchat?.reclaim).toBe('bot');
+    expect(loadConfig({ ...base, NIMCHAT_RECLAIM: 'humans' }).nimchat?.reclaim).toBe('humans');
+    expect(loadConfig({ ...base, NIMCHAT_RECLAIM: 'off' }).nimchat?.reclaim).toBe('off');
+    expect(problems({ ...base, NIMCHAT_RECLAIM: 'sometimes' })).toEqual(['NIMCHAT_RECLAIM must be bot, humans or off']);
+  });
+
   it('lists every problem in one error and never echoes a value', () => {
     const env = {
       PORT: 'eighty',
