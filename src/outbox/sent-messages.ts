@@ -52,7 +52,7 @@ export interface SentMessagesOptions {
   logger: Logger;
   /** False where several replicas share the store (see above). */
   enabled: boolean;
-  /** How long a look waits for the echo of an earlier attempt still on its way (default 2 s). */
+  /** How long a look waits for the echo of an earlier attempt still on its way (default 5 s: a platform's webhook queue may lag). */
   echoWaitMs?: number;
 }
 
@@ -109,7 +109,7 @@ export class SentMessages {
     if (!this.options.enabled) return undefined;
     const key = `${platform}:${conversationId}`;
     // Counted in pauses, not read off the clock: a test's clock may stand still.
-    let pauses = Math.ceil((this.options.echoWaitMs ?? 2000) / PAUSE_MS);
+    let pauses = Math.ceil((this.options.echoWaitMs ?? 5000) / PAUSE_MS);
     // What an earlier run of this process kept (a crash) is in the store only.
     const stored = await this.read(platform, conversationId);
     const known = this.unconfirmed.get(key) ?? [];

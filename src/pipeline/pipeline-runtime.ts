@@ -32,7 +32,7 @@ export interface PipelineRuntimeOptions {
   dedupeTtlMs?: number;
   /** With a store several replicas share: how long a conversation lease lasts unrenewed (default 10 s). */
   leaseMs?: number;
-  /** How long a repeated message send waits for the platform's echo of an earlier attempt (default 2 s). */
+  /** How long a repeated message send waits for the platform's echo of an earlier attempt (default 5 s). */
   echoWaitMs?: number;
 }
 

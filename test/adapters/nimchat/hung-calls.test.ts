@@ -1,0 +1,70 @@
+/**
+ * Replies under hung calls: 400 customer messages over 20 conversations, and about 5 % of the bot's
+ * message requests held past the client's timeout (half of them carried out by Nimchat before the hang,
+ * half not). Every message gets exactly one reply: none lost, none posted twice. Every reply is the
+ * same text (the menu), so an echo taken for the wrong send would show as a lost or a doubled reply.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MENU_TEXT } from '../../../src/bot/support-dialog';
+import { startHarness, type Customer, type Harness } from '../../helpers/harness';
+
+const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
+const CONVERSATIONS = 20;
+const EACH = 20;
+
+/** Deterministic randomness (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('hung calls', () => {
+  it('5 % of replies held past the timeout, half after Nimchat created them: every message answered once', async () => {
+    const random = seeded(Number(process.env.HANG_SEED ?? 7));
+    h = await startHarness({ app: { nimchatHttp: { timeoutMs: 300 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
+    const replyRequest = (body: Record<string, unknown>) => body.private !== true;
+    let carriedOut = 0;
+    let notCarriedOut = 0;
+    // Carried out, then the answer comes after the client gave up.
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, delayMs: 600, times: 1_000_000, when: (b) => replyRequest(b) && random() < 0.025 && ++carriedOut > 0 });
+    // Not carried out, and the (failing) answer comes after the client gave up.
+    h.sandbox.faults.push({ method: 'POST', path: MESSAGES, status: 500, delayMs: 600, times: 1_000_000, when: (b) => replyRequest(b) && random() < 0.025 && ++notCarriedOut > 0 });
+
+    const customers: Customer[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++) customers.push(await h.customer(`Customer ${i}`));
+    await Promise.all(
+      customers.map(async (c) => {
+        for (let n = 1; n <= EACH; n++) {
+          await c.say(`question ${n}`);
+          await new Promise((r) => setTimeout(r, 20 + random() * 60));
+        }
+      }),
+    );
+    // Everything answered, retries included, then quiet.
+    let last = -1;
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      await h.settle();
+      const now = (await Promise.all(customers.map((c) => c.received()))).reduce((n, r) => n + r.length, 0);
+      if (now === last && now >= CONVERSATIONS * EACH) break;
+      last = now;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const received = await Promise.all(customers.map((c) => c.received()));
+    const counts = received.map((r) => r.length);
+    console.log(`hung calls: ${CONVERSATIONS * EACH} messages, ${carriedOut} replies held after Nimchat created them, ${notCarriedOut} held without; replies per conversation ${counts.join(',')}`);
+    expect(carriedOut).toBeGreaterThan(0);
+    expect(notCarriedOut).toBeGreaterThan(0);
+    for (const r of received) expect(r).toEqual(Array.from({ length: EACH }, () => MENU_TEXT));
+  }, 120_000);
+});
