@@ -135,7 +135,7 @@ export async function dropDatabase(server, db) {
  * statement per Sync, and, outside an explicit BEGIN, one transaction), with the WAL each wrote.
  */
 export async function pgSnapshot(server, db) {
-  const cpuUs = postgresCpuUs(server.postmasterPid);
+  const cpuUs = processTreeCpuUs(server.postmasterPid);
   const statements = new Map();
   if (server.statements) {
     const { rows } = await server.admin.query('SELECT queryid::text AS id, query, calls::bigint AS calls, wal_bytes::bigint AS wal FROM pg_stat_statements WHERE dbid = $1', [db.oid]);
@@ -170,7 +170,7 @@ export function pgDelta(before, after) {
  * children's that ended (cutime/cstime: a backend that exits moves its time there) and its live
  * children's (backends, checkpointer, WAL writer, …). NaN when /proc does not show the server.
  */
-export function postgresCpuUs(postmaster) {
+export function processTreeCpuUs(postmaster) {
   if (!postmaster) return NaN;
   const main = procStat(postmaster);
   if (!main) return NaN;

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startFakePlatform } from './fake-platform.mjs';
 import { Tracker, closedLoop, createTarget, openLoop } from './load.mjs';
-import { createDatabase, dropDatabase, freePort, pgDelta, pgSnapshot, postgresCpuUs, postgresProcesses, startBenchPostgres, writes } from './postgres.mjs';
+import { createDatabase, dropDatabase, freePort, pgDelta, pgSnapshot, processTreeCpuUs, postgresProcesses, startBenchPostgres, writes } from './postgres.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -93,6 +93,7 @@ const TOKEN = 'bench-bot-token-0123456789';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
 const sqliteFile = path.join(tmp, 'bench.sqlite');
 const menuSqliteFile = path.join(tmp, 'bench-menubot.sqlite');
+const supervisedSqliteFile = path.join(tmp, 'bench-supervised.sqlite');
 
 function projectEnv(platformUrl, storageUrl) {
   return {
@@ -112,6 +113,8 @@ const SERVERS = {
   cloudadapter: { script: 'servers/cloudadapter.mjs', kind: 'connector', env: () => ({}) },
   'project-memory': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, 'memory:'), project: true },
   'project-sqlite': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${sqliteFile}`), project: true, file: sqliteFile },
+  // Not in the default set: `handoff serve` as it runs outside the sandbox, a supervisor passing every request to its worker.
+  'project-sqlite-supervised': { script: 'servers/supervised.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${supervisedSqliteFile}`), project: true, file: supervisedSqliteFile },
   // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
   'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
   // Not in the default set: N replicas on one PostgreSQL database (a fresh one per server), each with its own
@@ -561,7 +564,7 @@ try {
         `fsync=${st.fsync}, synchronous_commit=${st.synchronous_commit}, full_page_writes=${st.full_page_writes}, wal_sync_method=${st.wal_sync_method}, shared_buffers=${mib(Number(st.shared_buffers) * 8192)} MiB, max_connections=${st.max_connections}; ` +
         `pool PG_POOL_SIZE=${process.env.PG_POOL_SIZE || '10 (default)'} per replica, REPLICA_LEASE_MS=${process.env.REPLICA_LEASE_MS || '10000 (default)'}; ` +
         `round trips: ${pgServer.statements ? 'pg_stat_statements (top-level statements, utility ones included)' : `not counted (pg_stat_statements unavailable: ${pgServer.statementsError})`}; ` +
-        `server CPU: ${Number.isFinite(postgresCpuUs(pgServer.postmasterPid)) ? `/proc/<pid>/stat of the postmaster (${pgServer.postmasterPid}) and its children` : 'not visible from here (/proc)'}`,
+        `server CPU: ${Number.isFinite(processTreeCpuUs(pgServer.postmasterPid)) ? `/proc/<pid>/stat of the postmaster (${pgServer.postmasterPid}) and its children` : 'not visible from here (/proc)'}`,
     );
   }
   for (const name of chosen) {
