@@ -16,23 +16,12 @@ import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
+import { seeded } from '../helpers/seeded';
 
 const ROOT = path.resolve(__dirname, '../..');
 const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
 const CONVERSATIONS = 12;
 const KILLS = 3;
-
-/** Deterministic randomness (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -16,6 +16,7 @@ import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
+import { seeded } from '../helpers/seeded';
 
 const ROOT = path.resolve(__dirname, '../..');
 const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
@@ -56,18 +57,6 @@ async function startBalancer(backends: number[]): Promise<{ url: string; close()
   return {
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
-}
-
-/** Deterministic randomness (mulberry32), so a failing run can be replayed (REPLICAS_SEED). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

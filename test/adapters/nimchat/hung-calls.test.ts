@@ -7,21 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
 import { startHarness, type Customer, type Harness } from '../../helpers/harness';
+import { seeded } from '../../helpers/seeded';
 
 const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
 const CONVERSATIONS = 20;
 const EACH = 20;
-
-/** Deterministic randomness (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -14,22 +14,12 @@ import { NimchatAdminClient } from '../../../adapters/nimchat/client';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { cleanEnv, freePort, startServeChild, type ServeChild } from '../../helpers/serve-child';
+import { seeded } from '../../helpers/seeded';
 
 const CONVERSATIONS = 20;
 const PER_SECOND = 50;
 const KILLS = 5;
 const ROOT = path.resolve(__dirname, '../../..');
-
-/** Deterministic randomness (mulberry32): a failing run can be replayed with its seed. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-kill-'));
 let served: ServeChild | undefined;
