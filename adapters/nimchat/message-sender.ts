@@ -24,7 +24,15 @@ export class NimchatMessageSender {
     const conversationId = toConversationId(key.accountId, key.conversationId);
     if (progress?.repeated && !this.looked.has(progress)) {
       this.looked.add(progress);
-      const found = await this.sent.take('nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }));
+      // Nimchat's message ids grow: what the conversation's previous action created, and anything older,
+      // is that action's (or a human's), never this one's.
+      const previous = Number(await progress.previousResult().catch(() => undefined));
+      const after = Number.isFinite(previous) ? previous : 0;
+      const found = await this.sent.take('nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), {
+        eligible: (id) => Number(id) > after,
+        // Nimchat answered the earlier attempt (a 5xx): an echo of it is here already or never comes.
+        wait: progress.unanswered,
+      });
       if (found !== undefined) return found;
     }
     const created =
@@ -32,7 +40,8 @@ export class NimchatMessageSender {
         ? await this.client.createMessageWithFiles(key.accountId, key.conversationId, message, await files.load())
         : await this.client.createMessage(key.accountId, key.conversationId, message);
     const id = String(created.id);
-    await this.sent.confirmed('nimchat', conversationId, id);
+    // Bookkeeping only: the message exists, whatever happens to this.
+    await this.sent.confirmed('nimchat', conversationId, id).catch(() => undefined);
     return id;
   }
 }

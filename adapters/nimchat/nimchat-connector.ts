@@ -158,17 +158,18 @@ export class NimchatConnector implements Connector {
   async sendMessage(activity: Partial<Activity>, progress?: StepProgress): Promise<string> {
     const key = parseConversationId(activity.conversation?.id ?? '');
     const plans = toNimchatMessages(activity);
-    let firstId: string | undefined;
+    let lastId = '';
     for (const [index, plan] of plans.entries()) {
       const part = `part:${index}`;
-      // Sent by an earlier attempt (the id returned is then a later part's).
+      // Sent by an earlier attempt.
       if (progress?.done(part)) continue;
       const files = { count: plan.files.length, load: () => Promise.all(plan.files.map((f) => this.resolveFile(f))) };
-      firstId ??= await this.sender.create(key, plan.message, progress, files);
+      lastId = await this.sender.create(key, plan.message, progress, files);
       // Several requests for one activity: each part marked, so a retry resumes after the last one sent.
       if (plans.length > 1 && index < plans.length - 1) await progress?.mark(part);
     }
-    return firstId ?? '';
+    // The newest message's id: a later look starts after it.
+    return lastId;
   }
 
   private async resolveFile(file: FileSource): Promise<OutgoingFile> {

@@ -114,8 +114,10 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
         running.parts = { reclaimer };
         let timer: NodeJS.Timeout | undefined;
         const scan = () => void reclaimer.scan().catch((error: unknown) => logger.warn('could not look for conversations Nimchat gave away', { error }));
+        let stopped = false;
         running.recover = async () => {
           const recovered = await adapter.recover();
+          if (stopped) return recovered;
           // Once the endpoint is back (this start), then every minute (a network cut the process lived through).
           scan();
           timer = setInterval(scan, RECLAIM_EVERY_MS);
@@ -123,8 +125,9 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
           return recovered;
         };
         running.stop = async () => {
+          stopped = true;
           if (timer) clearInterval(timer);
-          await reclaimer.idle();
+          await reclaimer.stop();
         };
       }
     } else if (nimchat.reclaim !== 'off') {

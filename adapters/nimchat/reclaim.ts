@@ -36,6 +36,7 @@ const INCOMING = 0;
 const OUTGOING = 1;
 const ACTIVITY = 2;
 const PAGE = 25;
+const CLAIM_MS = 10 * 60_000;
 
 export interface NimchatReclaimOptions {
   policy: 'bot' | 'humans';
@@ -63,16 +64,21 @@ export interface ReclaimScan {
 
 export class NimchatReclaimer {
   private scanning?: Promise<ReclaimScan>;
+  private stopped = false;
 
   constructor(private readonly options: NimchatReclaimOptions) {}
 
-  /** Resolves once no scan runs. */
-  async idle(): Promise<void> {
-    await this.scanning?.catch(() => undefined);
+  /** No new scan, and the one running stops after its current conversation; resolves when it has (at most `waitMs`). */
+  async stop(waitMs = 5000): Promise<void> {
+    this.stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.scanning?.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   /** One pass over the open conversations; a scan asked for while one runs is that one. */
   scan(): Promise<ReclaimScan> {
+    if (this.stopped) return Promise.resolve({ returned: 0, left: 0 });
     this.scanning ??= this.scanNow().finally(() => (this.scanning = undefined));
     return this.scanning;
   }
@@ -83,6 +89,7 @@ export class NimchatReclaimer {
     for (let page = 1; page <= (this.options.pages ?? 4); page++) {
       const conversations = await users.listConversations(accountId, { status: 'open', assigneeType: 'all', page });
       for (const conversation of conversations) {
+        if (this.stopped) return result;
         try {
           const outcome = await this.reclaim(conversation.id);
           if (outcome === 'returned_to_bot') result.returned++;
@@ -104,15 +111,16 @@ export class NimchatReclaimer {
     const messages = list.payload;
     const givenAway = messages.filter((m) => m.message_type === ACTIVITY && GIVEN_AWAY.test(m.content ?? '') && m.created_at * 1000 >= since).at(-1);
     if (!givenAway) return undefined;
-    // Once per time Nimchat gave it away (another replica, or the next scan, finds the key).
-    const key = `nimchat:reclaimed:${accountId}:${number}:${givenAway.id}`;
-    if (await dedupe.checkAndRemember([key], 7 * 24 * 3_600_000)) return undefined;
+    // Once per time Nimchat gave it away: `done` for a week once carried out; meanwhile both keys for
+    // 10 minutes, so another replica or the next scan leaves it alone, and a crash mid-way is redone then.
+    const done = `nimchat:reclaimed:${accountId}:${number}:${givenAway.id}`;
+    const claim = `nimchat:reclaiming:${accountId}:${number}:${givenAway.id}`;
+    if (await dedupe.checkAndRemember([done, claim], CLAIM_MS)) return undefined;
     try {
       const conversationId = toConversationId(accountId, number);
       const humanWrote = messages.some((m) => m.id > givenAway.id && m.sender?.type === 'user' && (m.message_type === OUTGOING || m.private === true));
       const outcome: Reclaimed['outcome'] = this.options.policy === 'bot' && !humanWrote ? 'returned_to_bot' : 'left_with_humans';
       const known = await this.options.transcripts.list(NIMCHAT_CHANNEL_ID, conversationId);
-      if (outcome === 'returned_to_bot') await this.options.bot.toggleStatus(accountId, number, 'pending');
 
       const candidates = messages.filter((m) => m.message_type === INCOMING && m.private !== true && m.created_at * 1000 >= since);
       const observation = outcome === 'returned_to_bot' ? { kind: 'status_change' as const, status: 'pending', observedAt: clock.now() } : { kind: 'snapshot' as const, status: 'open', observedAt: clock.now() };
@@ -123,6 +131,8 @@ export class NimchatReclaimer {
         const entry = customerEntry(event.activity);
         if (entry) missed.push(entry);
       }
+      // Given back only once its messages are safely in: a conversation no longer open is not scanned again.
+      if (outcome === 'returned_to_bot') await this.options.bot.toggleStatus(accountId, number, 'pending');
       // The accepted events' turns are queued after this macrotask: the reclaimed turn comes after them.
       await new Promise((resolve) => setImmediate(resolve));
       const contact = customerOf(accountId, list.meta?.contact ?? undefined, candidates);
@@ -136,11 +146,13 @@ export class NimchatReclaimer {
       const reason = givenAway.content ?? 'Nimchat could not reach the bot';
       const note = outcome === 'left_with_humans' ? reclaimNote(reason, missed.length, [...known, ...missed]) : undefined;
       await pipeline.reclaimed(reference, { outcome, missed: missed.length, reason }, note);
+      await dedupe.forget([done]);
+      await dedupe.checkAndRemember([done], 7 * 24 * 3_600_000);
       this.options.logger.info('conversation reclaimed', { conversationId, outcome, missed: missed.length });
       return outcome;
     } catch (error) {
       // Nothing is remembered of a reclaim that failed: the next scan does it (the accepted messages stay accepted).
-      await dedupe.forget([key]).catch(() => undefined);
+      await dedupe.forget([done, claim]).catch(() => undefined);
       throw error;
     }
   }

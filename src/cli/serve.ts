@@ -32,38 +32,38 @@ async function supervise(port: number, host: string, level: NonNullable<Paramete
     logger,
     worker: { modulePath: workerScript.modulePath, execArgv: workerScript.execArgv, args: [...(workerScript.argsBefore ?? []), 'serve', ...(bot ? ['--bot', bot] : [])] },
   });
-  // A stop asked for while the first worker starts is carried out once it serves.
-  let started = false;
-  let stopRequested: string | undefined;
+  let stopping: Promise<void> | undefined;
   let onStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (onStopped = resolve));
   const stop = (signal: string) => {
-    if (stopRequested && started) return;
-    stopRequested = signal;
-    if (!started) return;
+    if (stopping) return;
     logger.info('shutting down', { signal });
-    void supervisor.stop().then(onStopped, onStopped);
+    // Also while the first worker starts: it is killed, and start() fails.
+    stopping = supervisor.stop().then(onStopped, (error: unknown) => {
+      logger.error('shutdown failed', { error });
+      onStopped();
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  let started = false;
   process.on('SIGHUP', () => {
-    if (!started || stopRequested) return;
+    if (!started || stopping) return;
     logger.info('reloading: a new worker loads the code on disk', { signal: 'SIGHUP' });
     void supervisor.reload();
   });
   try {
     await supervisor.start();
   } catch (error) {
+    if (supervisor.stopped) {
+      await stopping;
+      return 0;
+    }
     // The worker said why (its own error on stderr); its exit code is ours.
     if (error instanceof WorkerExitedError) return error.exit.code ?? 1;
     throw error;
   }
   started = true;
-  if (stopRequested) {
-    const signal = stopRequested;
-    stopRequested = undefined;
-    stop(signal);
-  }
   await stopped;
   return 0;
 }

@@ -71,17 +71,16 @@ export class FrontDoor {
   /** A worker listens on `port`: what waits goes to it, then every new request. */
   serveAt(port: number): void {
     if (this.closed) return;
-    this.target?.agent.destroy();
+    // A previous worker's agent is left alone: its requests finish (or fail) on their own, and its idle
+    // sockets close with that worker.
     this.target = { port, agent: new http.Agent({ keepAlive: true, maxSockets: 256 }) };
     for (const w of this.waiting) if (!w.upstream && !w.answering) this.pass(w);
   }
 
   /** No worker takes requests now (one stops or died): new ones wait. */
   hold(): void {
-    const old = this.target;
+    // Requests passed to the worker before are not touched (destroying its agent would cut them).
     this.target = undefined;
-    // Kept-alive sockets to the old worker are closed once their requests are answered.
-    if (old) setImmediate(() => old.agent.destroy());
   }
 
   /** Stopping for good: what waits, and what comes, is answered at once with the redelivery status. */
@@ -104,6 +103,8 @@ export class FrontDoor {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const pathname = url.split('?')[0]!;
+    // Read now: a socket reset later has no address any more (and an empty one must not pass for loopback).
+    const client = req.socket.remoteAddress ?? 'unknown';
     // The supervisor answers for itself while no worker does: alive, not ready.
     if (!this.target && req.method === 'GET' && pathname === '/healthz') return writeWebhookResult(res, { status: 200, body: { status: 'ok', worker: 'restarting' } });
     if (!this.target && req.method === 'GET' && pathname === '/readyz') return writeWebhookResult(res, { status: 503, body: { status: 'not ready', reason: this.closed ? 'shutting down' : 'the worker is restarting' } });
@@ -134,7 +135,7 @@ export class FrontDoor {
         req,
         res,
         body: Buffer.concat(chunks),
-        client: req.socket.remoteAddress ?? '',
+        client,
         redeliverStatus,
         repeatable: redeliverStatus !== undefined || req.method === 'GET' || req.method === 'HEAD',
         answering: false,
@@ -160,6 +161,11 @@ export class FrontDoor {
     headers[CLIENT_ADDRESS_HEADER] = w.client;
     const upstream = http.request({ host: '127.0.0.1', port: target.port, method: w.req.method, path: w.req.url, headers, agent: target.agent });
     w.upstream = upstream;
+    // Only a webhook keeps its deadline once passed on (its platform's patience); anything else waits for its answer.
+    if (w.redeliverStatus === undefined && w.deadline) {
+      clearTimeout(w.deadline);
+      w.deadline = undefined;
+    }
     upstream.on('response', (answer) => {
       if (w.finished || w.res.headersSent) {
         answer.resume();
@@ -206,12 +212,13 @@ export class FrontDoor {
     answer.on('data', (chunk: Buffer) => chunks.push(chunk));
     answer.on('error', () => w.res.destroy());
     answer.on('end', () => {
-      void this.options.metrics.text().then((own) => {
+      const send = (own: string) => {
         const body = Buffer.concat([...chunks, Buffer.from(own)]);
         if (w.res.headersSent || w.finished) return;
         w.res.writeHead(200, { ...headers, 'content-length': body.length });
         w.res.end(body);
-      });
+      };
+      this.options.metrics.text().then(send, () => send(''));
     });
   }
 

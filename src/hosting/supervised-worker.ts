@@ -26,7 +26,9 @@ export async function runSupervisedWorker(botModule?: string): Promise<number> {
 }
 
 async function work(botModule?: string): Promise<number> {
+  // The supervisor decides: Ctrl+C and a closed terminal reach the whole process group.
   process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
   const send = (message: WorkerMessage) => process.send?.(message);
   const messages = supervisorMessages();
 

@@ -35,6 +35,10 @@ export interface SupervisorOptions {
 }
 
 const QUICK_FAILURE_MS = 10_000;
+/** A worker that has not loaded (modules, configuration, the bot module) by then is killed. */
+const LOAD_MS = 120_000;
+/** Nor opened the store, recovered and listened by then (a large backlog to recover takes a while). */
+const READY_MS = 600_000;
 const MAX_PAUSE_MS = 30_000;
 
 export class Supervisor {
@@ -42,6 +46,10 @@ export class Supervisor {
   readonly front: FrontDoor;
   private readonly server: http.Server;
   private current?: WorkerProcess;
+  /** The first worker, until it serves. */
+  private starting?: WorkerProcess;
+  /** A replacement, while it loads and starts. */
+  private next?: WorkerProcess;
   private replacing?: Promise<boolean>;
   private stopping = false;
   private quickFailures = 0;
@@ -57,11 +65,16 @@ export class Supervisor {
     return this.current?.alive ? this.current.pid : undefined;
   }
 
+  /** Whether a stop was asked for. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Listens on PORT, then starts the first worker; rejects when it cannot (the worker's exit code in `exit`). */
+  /** Listens on PORT, then starts the first worker; rejects when it cannot (the worker's exit code in `exit`), or when stopped meanwhile. */
   async start(): Promise<void> {
     const { host, port } = this.options;
     await listenOn({ what: 'The bot endpoint', host, port, variable: { name: 'PORT', value: port }, hostVariable: 'HOST' }, () => new Promise<void>((resolve, reject) => {
@@ -70,14 +83,18 @@ export class Supervisor {
     }));
     this.address = describeAddress(host, this.port);
     const worker = this.spawn();
+    this.starting = worker;
     try {
-      await worker.loaded;
+      await this.within(worker.loaded, LOAD_MS, worker, 'load');
+      if (this.stopping) throw new Error('stopped while the first worker started');
       worker.start(true, this.address);
-      await this.serveWith(worker);
+      await this.within(this.serveWith(worker), READY_MS, worker, 'start');
     } catch (error) {
-      worker.child.kill('SIGKILL');
-      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      worker.kill();
+      if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
       throw error;
+    } finally {
+      this.starting = undefined;
     }
     this.metrics.workerStarts.inc({ reason: 'first' });
     this.options.logger.info('supervising the worker', { supervisor: process.pid, worker: worker.pid, listening: this.address });
@@ -88,16 +105,19 @@ export class Supervisor {
     return this.replace('reload');
   }
 
-  /** Drains the worker and stops listening. */
+  /** Drains the worker and stops listening (a worker still loading or starting is killed). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.front.close();
+    this.starting?.kill();
+    this.next?.kill();
     const grace = this.options.stopGraceMs ?? 30_000;
     if (this.current?.alive) await this.current.stop(grace);
     await this.replacing?.catch(() => undefined);
     // A replacement that was starting when the stop came.
     if (this.current?.alive) await this.current.stop(grace);
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
@@ -112,6 +132,19 @@ export class Supervisor {
         void this.replace('exited');
       }
     });
+  }
+
+  /** `step` of `worker` within `ms`; past it the worker is killed (its exit fails the step). */
+  private async within<T>(step: Promise<T>, ms: number, worker: WorkerProcess, what: string): Promise<T> {
+    const timer = setTimeout(() => {
+      this.options.logger.error(`the worker did not ${what} in time: killed`, { pid: worker.pid, ms });
+      worker.kill();
+    }, ms);
+    try {
+      return await step;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for `worker` to listen, then passes it every request. */
@@ -160,8 +193,9 @@ export class Supervisor {
         if (this.stopping) return false;
       }
       const next = this.spawn();
+      this.next = next;
       try {
-        await next.loaded;
+        await this.within(next.loaded, LOAD_MS, next, 'load');
       } catch (error) {
         if (this.stopping) return false;
         if (reason === 'reload' && old?.alive) {
@@ -181,14 +215,20 @@ export class Supervisor {
         this.front.hold();
         await old.stop(this.options.stopGraceMs ?? 30_000);
       }
+      // A stop asked for while the old one drained: the new one never opens the store.
+      if (this.stopping) {
+        next.kill();
+        return false;
+      }
       next.start(false, this.address);
       try {
-        await this.serveWith(next);
+        await this.within(this.serveWith(next), READY_MS, next, 'start');
       } catch (error) {
         this.quickFailures++;
         this.options.logger.error('the new worker did not start', { error: (error as Error).message });
         continue;
       }
+      this.next = undefined;
       this.metrics.workerStarts.inc({ reason });
       this.options.logger.info(reason === 'reload' ? 'reloaded: the new worker serves' : 'the new worker serves', { worker: next.pid });
       return true;

@@ -4,7 +4,6 @@
  * then serves until told to stop, or until it stops or dies on its own.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import type { Logger } from '../log';
 import { SupervisorMessageSchema, WORKER_ENV, WorkerMessageSchema, type SupervisorMessage, type WebhookRouteInfo } from './worker-protocol';
 
@@ -57,7 +56,13 @@ export class WorkerProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    this.exited = once(this.child, 'exit').then(([code, signal]) => (this.exit = { code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    // Not events.once: it would reject on the channel's 'error' (a send to a worker that just died).
+    this.exited = new Promise<WorkerExit>((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      }),
+    );
     let onLoaded!: () => void;
     let onReady!: (value: { port: number; routes: WebhookRouteInfo[] }) => void;
     const loaded = new Promise<void>((resolve) => (onLoaded = resolve));
@@ -103,6 +108,12 @@ export class WorkerProcess {
     this.send({ type: 'start', banner, address });
   }
 
+  /** Killed at once (a worker that never got ready, or the supervisor is stopping while it starts). */
+  kill(): void {
+    this.asked = true;
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
   /** Drain and exit; killed if it has not exited after `graceMs`. */
   async stop(graceMs: number): Promise<WorkerExit> {
     if (!this.alive) return this.exited;
@@ -119,6 +130,7 @@ export class WorkerProcess {
 
   private send(message: SupervisorMessage): void {
     SupervisorMessageSchema.parse(message);
-    if (this.child.connected) this.child.send(message);
+    // A worker that dies meanwhile: its exit is what counts, not the failed send.
+    if (this.child.connected) this.child.send(message, (error) => error && this.logger.debug('a message to the worker was not delivered', { pid: this.pid, error }));
   }
 }

@@ -22,8 +22,9 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 export function clientAddress(req: IncomingMessage): string | undefined {
   const peer = req.socket.remoteAddress;
   if (behindSupervisor && isLoopbackAddress(peer)) {
+    // Present: what the supervisor saw, even when that is nothing usable (then not loopback).
     const given = req.headers[CLIENT_ADDRESS_HEADER];
-    if (typeof given === 'string' && given !== '') return given;
+    if (typeof given === 'string') return given;
   }
   return peer;
 }

@@ -6,6 +6,7 @@
  * logged, counted and handed to the executor's `failed` (which tells the bot), and the next action goes.
  */
 import { systemClock, type Clock } from '../clock';
+import { PlatformApiError } from '../errors';
 import { backoffDelay, isRetryableError, requestedDelay } from '../http/retry-policy';
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -68,6 +69,8 @@ export class OutboxDelivery {
    * conversation can be: the ones behind it waited for its done mark.
    */
   private readonly uncertain = new Set<number>();
+  /** Ids whose last failed attempt here got an answer from the platform (an error status), not silence. */
+  private readonly answered = new Set<number>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private stopped = false;
@@ -279,6 +282,7 @@ export class OutboxDelivery {
     this.fresh.delete(id);
     this.uncounted.delete(id);
     this.uncertain.delete(id);
+    this.answered.delete(id);
     this.queued--;
   }
 
@@ -311,9 +315,11 @@ export class OutboxDelivery {
     try {
       // Tried before here (a retry), or maybe before the restart or on another replica.
       const repeated = attempts > 1 || this.uncertain.has(action.id);
-      result = await executor.execute(action, this.progressOf(action, repeated));
+      result = await executor.execute(action, this.progressOf(action, repeated, repeated && !this.answered.has(action.id)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof PlatformApiError) this.answered.add(action.id);
+      else this.answered.delete(action.id);
       if (isRetryableError(error) && action.attempts < (this.options.maxAttempts ?? 12)) {
         // The platform's own Retry-After wins over a shorter backoff.
         const backoff = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
@@ -341,7 +347,7 @@ export class OutboxDelivery {
     const durationMs = took();
     await executor.succeeded?.(action, result);
     const done = deliveryStep(action, 'done', { attempt: action.attempts, durationMs, result, message: executor.describe?.(action) });
-    await this.markDoneUntilWritten(action, done);
+    await this.markDoneUntilWritten(action, done, typeof result === 'string' && result !== '' ? result : undefined);
     return undefined;
   }
 
@@ -350,10 +356,10 @@ export class OutboxDelivery {
    * before it, the conversation's next actions would be followed, after a restart or by a replica
    * taking the conversation over, by this one again (found pending): a duplicate, out of order.
    */
-  private async markDoneUntilWritten(action: OutboxAction, step: TimelineStep): Promise<void> {
+  private async markDoneUntilWritten(action: OutboxAction, step: TimelineStep, result?: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.outbox.markDone(action.id, step);
+        await this.outbox.markDone(action.id, step, result);
         if (attempt > 1) this.logger.info('outbox action marked done at last; its conversation goes on', { id: action.id, conversationId: action.conversationId, attempts: attempt });
         return;
       } catch (error) {
@@ -375,11 +381,13 @@ export class OutboxDelivery {
   }
 
   /** Steps done so far, kept in the action's payload (`steps`) and written before the next step runs. */
-  private progressOf(action: OutboxAction, repeated: boolean): StepProgress {
+  private progressOf(action: OutboxAction, repeated: boolean, unanswered: boolean): StepProgress {
     const payload = action.payload as { steps?: string[] };
     const done = new Set(payload.steps ?? []);
     return {
       repeated,
+      unanswered,
+      previousResult: () => this.outbox.lastResultBefore(action.conversationId, action.id),
       done: (step) => done.has(step),
       mark: async (step) => {
         done.add(step);

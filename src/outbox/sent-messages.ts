@@ -75,12 +75,7 @@ export class SentMessages {
   async confirmed(platform: string, conversationId: string, messageId: string): Promise<void> {
     if (!this.options.enabled) return;
     const key = `${platform}:${conversationId}`;
-    const now = this.options.clock.now();
-    let ids = this.confirmedIds.get(key);
-    if (!ids) this.confirmedIds.set(key, (ids = new Map()));
-    ids.set(messageId, now);
-    this.trimConfirmed(ids, now);
-    if (this.confirmedIds.size > 10_000) this.confirmedIds.delete(this.confirmedIds.keys().next().value!);
+    this.remember(key, messageId);
     const kept = this.unconfirmed.get(key);
     if (kept?.some((e) => e.messageId === messageId)) {
       this.unconfirmed.set(key, kept.filter((e) => e.messageId !== messageId));
@@ -102,14 +97,25 @@ export class SentMessages {
   }
 
   /**
-   * The id of an echo of a message with `fingerprint` in the conversation that no send was told about,
-   * taken (it will not be found again); waits up to `echoWaitMs` for one on its way. Undefined: not sent.
+   * The id of an echo of a message with `fingerprint` in the conversation that no send was told about
+   * (and that `eligible` accepts), taken: it will not be found again. With `wait` (the earlier attempt
+   * got no answer), waits up to `echoWaitMs` for one on its way. Undefined: not sent.
    */
-  async take(platform: string, conversationId: string, fingerprint: string): Promise<string | undefined> {
+  async take(platform: string, conversationId: string, fingerprint: string, options: { eligible?: (messageId: string) => boolean; wait?: boolean } = {}): Promise<string | undefined> {
     if (!this.options.enabled) return undefined;
+    try {
+      return await this.takeNow(platform, conversationId, fingerprint, options.eligible ?? (() => true), options.wait ?? true);
+    } catch (error) {
+      // Not knowing is "not sent": the message goes again (at least once, never lost).
+      this.options.logger.warn('could not look for the echo of an earlier attempt; sending again', { platform, conversationId, error });
+      return undefined;
+    }
+  }
+
+  private async takeNow(platform: string, conversationId: string, fingerprint: string, eligible: (messageId: string) => boolean, wait: boolean): Promise<string | undefined> {
     const key = `${platform}:${conversationId}`;
     // Counted in pauses, not read off the clock: a test's clock may stand still.
-    let pauses = Math.ceil((this.options.echoWaitMs ?? 5000) / PAUSE_MS);
+    let pauses = wait ? Math.ceil((this.options.echoWaitMs ?? 5000) / PAUSE_MS) : 0;
     // What an earlier run of this process kept (a crash) is in the store only.
     const stored = await this.read(platform, conversationId);
     const known = this.unconfirmed.get(key) ?? [];
@@ -117,18 +123,30 @@ export class SentMessages {
     this.unconfirmed.set(key, merged);
     for (;;) {
       const confirmed = this.confirmedIds.get(key);
-      const match = (this.unconfirmed.get(key) ?? []).find((e) => e.fingerprint === fingerprint && !confirmed?.has(e.messageId));
+      const now = this.options.clock.now();
+      const match = (this.unconfirmed.get(key) ?? []).find((e) => e.fingerprint === fingerprint && !confirmed?.has(e.messageId) && now - e.at < KEEP_MS && eligible(e.messageId));
       if (match) {
         this.unconfirmed.set(key, (this.unconfirmed.get(key) ?? []).filter((e) => e !== match));
+        // Taken: a redelivered copy of this echo is no evidence for another send either.
+        this.remember(key, match.messageId);
         await this.update(platform, conversationId, (echoes) => echoes.filter((e) => e.messageId !== match.messageId));
         this.options.logger.info('an earlier attempt had sent the message: not sent again', { platform, conversationId, messageId: match.messageId });
         return match.messageId;
       }
       if (pauses-- <= 0) return undefined;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, PAUSE_MS);
         const list = this.waiters.get(key) ?? [];
-        list.push(() => (clearTimeout(timer), resolve()));
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          const left = (this.waiters.get(key) ?? []).filter((w) => w !== wake);
+          if (left.length > 0) this.waiters.set(key, left);
+          else this.waiters.delete(key);
+          resolve();
+        }, PAUSE_MS);
+        list.push(wake);
         this.waiters.set(key, list);
       });
     }
@@ -173,6 +191,16 @@ export class SentMessages {
     };
     next.then(forget, forget);
     return next;
+  }
+
+  /** A message id no echo may stand for again (named by a send's answer, or taken). */
+  private remember(key: string, messageId: string): void {
+    const now = this.options.clock.now();
+    let ids = this.confirmedIds.get(key);
+    if (!ids) this.confirmedIds.set(key, (ids = new Map()));
+    ids.set(messageId, now);
+    this.trimConfirmed(ids, now);
+    if (this.confirmedIds.size > 10_000) this.confirmedIds.delete(this.confirmedIds.keys().next().value!);
   }
 
   private trimConfirmed(ids: Map<string, number>, now: number): void {

@@ -10,6 +10,17 @@ export interface StepProgress {
    * repeating what the platform lets you find.
    */
   readonly repeated: boolean;
+  /**
+   * With `repeated`: the earlier attempt got no answer at all (a timeout, a cut connection, a restart),
+   * so evidence of it may still be on its way; false when the platform answered it (a 5xx, a 429).
+   */
+  readonly unanswered: boolean;
+  /**
+   * What the conversation's previous done action created on the platform (its result: a message id).
+   * The actions of a conversation run one after another, so anything the platform created after it
+   * can only be this action's (or later ones', which have not run).
+   */
+  previousResult(): Promise<string | undefined>;
 }
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */

@@ -74,7 +74,8 @@ export interface Connector {
   /** Checks that a conversation id is one of this platform's; throws a clear error otherwise. */
   checkConversationId(conversationId: string): void;
   /**
-   * Sends one message activity; resolves with the platform's id of it. From the outbox (`progress`): a
+   * Sends one message activity; resolves with the platform's id of it (of its last part, when it took
+   * several requests). From the outbox (`progress`): a
    * message an earlier attempt may have sent is looked for first (`runtime.sent`), when the platform
    * echoes the bot's messages.
    */

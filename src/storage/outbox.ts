@@ -46,8 +46,16 @@ export interface Outbox {
   attempt(id: number): Promise<number | undefined>;
   /** Replaces the payload: a multi-step action remembers which of its steps are done. */
   markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void>;
-  /** A delivered action is done whatever happened to it meanwhile (delivered is a fact). */
-  markDone(id: number, step?: TimelineStep): Promise<void>;
+  /**
+   * A delivered action is done whatever happened to it meanwhile (delivered is a fact). `result`: the
+   * platform's id of what it created (a message), kept for `lastResultBefore`.
+   */
+  markDone(id: number, step?: TimelineStep, result?: string): Promise<void>;
+  /**
+   * The `result` of the conversation's latest done action older than `beforeId`: what the platform
+   * created just before (a look before repeating must not take that one's evidence).
+   */
+  lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined>;
   /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
   markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean>;
   /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
@@ -66,6 +74,8 @@ export interface Outbox {
 
 export class MemoryOutbox implements Outbox {
   private readonly actions = new Map<number, OutboxRecord>();
+  /** The latest done actions' results per conversation (done actions are not kept). */
+  private readonly results = new Map<string, Array<{ id: number; result: string }>>();
   private nextId = 1;
 
   constructor(
@@ -102,9 +112,18 @@ export class MemoryOutbox implements Outbox {
     return a.attempts;
   }
 
-  async markDone(id: number, step?: TimelineStep): Promise<void> {
+  async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
+    const a = this.actions.get(id);
+    if (a && result !== undefined) {
+      this.results.set(a.conversationId, [...(this.results.get(a.conversationId) ?? []).slice(-19), { id, result }]);
+      if (this.results.size > 10_000) this.results.delete(this.results.keys().next().value!);
+    }
     this.actions.delete(id);
     this.note(step);
+  }
+
+  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
+    return (this.results.get(conversationId) ?? []).filter((r) => r.id < beforeId).at(-1)?.result;
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {

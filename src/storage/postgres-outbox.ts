@@ -82,9 +82,13 @@ const FAIL: Statement = {
 SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
 };
 const DONE: Statement = {
-  name: 'handoff_outbox_done',
-  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL WHERE id = $1 RETURNING id)
+  name: 'handoff_outbox_done_result',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL, result = $4 WHERE id = $1 RETURNING id)
 SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
+};
+const LAST_RESULT: Statement = {
+  name: 'handoff_outbox_last_result',
+  text: `SELECT result FROM handoff_outbox WHERE id < $1 AND conversation = $2 AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT 1`,
 };
 export type OutboxRow = {
   id: string;
@@ -135,8 +139,12 @@ export class PostgresOutbox implements Outbox {
     await this.db.query(PROGRESS, [id, JSON.stringify(payload ?? null), stepsJson(step ? [step] : []), this.clock.now()]);
   }
 
-  async markDone(id: number, step?: TimelineStep): Promise<void> {
-    await this.db.query(DONE, [id, this.clock.now(), stepsJson(step ? [step] : [])]);
+  async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
+    await this.db.query(DONE, [id, this.clock.now(), stepsJson(step ? [step] : []), result ?? null]);
+  }
+
+  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
+    return (await this.db.query<{ result: string }>(LAST_RESULT, [beforeId, conversationId])).rows[0]?.result;
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {

@@ -168,6 +168,8 @@ const MIGRATIONS: string[] = [
      RETURN n;
    END
    $$;`,
+  // What a done action created on the platform (a message id): a look before repeating starts after it.
+  `ALTER TABLE handoff_outbox ADD COLUMN result text;`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -95,6 +95,8 @@ const MIGRATIONS: string[] = [
    ALTER TABLE inbox ADD COLUMN set_aside_at INTEGER;
    ALTER TABLE inbox ADD COLUMN set_aside_reason TEXT;
    CREATE INDEX inbox_set_aside ON inbox(set_aside_at) WHERE set_aside_at IS NOT NULL;`,
+  // What a done action created on the platform (a message id): a look before repeating starts after it.
+  `ALTER TABLE outbox ADD COLUMN result TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -51,6 +51,7 @@ function recordOf(r: OutboxRow): OutboxRecord {
 export class SqliteOutbox implements Outbox {
   private readonly selectPending;
   private readonly selectOne;
+  private readonly selectLastResult;
   private readonly listStatements = new Map<string, Database.Statement<Array<string | number>, OutboxRow>>();
   private readonly db: SqliteDatabase;
 
@@ -61,6 +62,9 @@ export class SqliteOutbox implements Outbox {
   ) {
     this.selectPending = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id");
     this.selectOne = db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?');
+    this.selectLastResult = db.prepare<[number, string], { result: string | null }>(
+      "SELECT result FROM outbox WHERE id < ? AND conversation = ? AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT 1",
+    );
     this.db = db;
   }
 
@@ -83,8 +87,13 @@ export class SqliteOutbox implements Outbox {
     await this.update('UPDATE outbox SET payload = ? WHERE id = ?', [JSON.stringify(payload ?? null), id], step);
   }
 
-  async markDone(id: number, step?: TimelineStep): Promise<void> {
-    await this.update("UPDATE outbox SET status = 'done', last_error = NULL, finished_at = ? WHERE id = ?", [this.clock.now(), id], step);
+  async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
+    await this.update("UPDATE outbox SET status = 'done', last_error = NULL, finished_at = ?, result = ? WHERE id = ?", [this.clock.now(), result ?? null, id], step);
+  }
+
+  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
+    // Rare (a look before repeating): no index of its own; the primary key walks back from beforeId.
+    return this.selectLastResult.get(beforeId, conversationId)?.result ?? undefined;
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { startRestartable } from '../../helpers/restartable';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
+import { messageFingerprint } from '../../../adapters/nimchat/message-fingerprint';
 
 const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
 // The answer is given up on after 300 ms; the outbox tries again after about 50 ms.
@@ -100,6 +101,39 @@ describe('a reply is looked for before it is sent again', () => {
     expect(conversation.status).toBe('open');
     expect(conversation.messages.filter((m) => m.private).map((m) => m.content?.split('\n')[0])).toHaveLength(1);
   });
+
+  it("an earlier reply's echo that reached a later process (a reload) is never taken for the same text sent after it", async () => {
+    const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 2000 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 }, drainTimeoutMs: 500 });
+    try {
+      await r.start();
+      const c = await r.customer();
+      await c.say('hello');
+      await until(async () => (await c.received()).length === 1);
+      await r.settle();
+      const first = r.sandbox.state.conversation(c.id).messages.find((m) => m.message_type === 'outgoing')!;
+      // The next worker gets the first reply's echo (answered by the old one, which confirmed it).
+      await r.stop();
+      await r.start();
+      const conversationId = `1:${c.id}`;
+      await r.app.runtime.sent.echoed('nimchat', {
+        conversationId,
+        messageId: String(first.id),
+        fingerprint: messageFingerprint({ content: first.content, content_type: first.content_type, private: first.private, files: 0 }),
+      });
+      // The same text again, whose first attempt never reached Nimchat: it must be sent, not found.
+      r.sandbox.faults.push({ method: 'POST', path: MESSAGES, status: 500, times: 1 });
+      await c.say('menu');
+      // The helper's clock stands still: moved on so that the retry comes due.
+      for (let i = 0; i < 100 && (await c.received()).length < 2; i++) {
+        r.clock.advance(500);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      await r.settle();
+      expect(await c.received()).toEqual([MENU_TEXT, MENU_TEXT]);
+    } finally {
+      await r.close();
+    }
+  }, 30_000);
 
   it('the process stopped while the answer hung: after the restart the reply is found by its echo, not posted again', async () => {
     const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 5000 }, drainTimeoutMs: 200 });

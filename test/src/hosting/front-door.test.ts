@@ -106,6 +106,18 @@ describe('FrontDoor', () => {
     expect(await metrics.text()).toMatch(/handoff_supervisor_passed_again_total 1/);
   });
 
+  it('a request the worker is still answering when it is being replaced gets that answer (a reload does not cut it)', async () => {
+    const { door, url } = await front(5000);
+    const slow = await worker((_req, res) => setTimeout(() => res.end('{"done":true}'), 300));
+    door.serveAt(slow.port);
+    const answer = call(`${url}/console/api/takeover`, { body: '{}' });
+    while (slow.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    door.hold(); // a reload: the old worker drains, the next one is not there yet
+    const got = await answer;
+    expect(got.status).toBe(200);
+    expect(got.text).toBe('{"done":true}');
+  });
+
   it('does not repeat a request that is neither a webhook nor a GET when its worker died with it: 502', async () => {
     const { door, url } = await front(5000);
     const dying = await worker((req) => req.socket.destroy());
