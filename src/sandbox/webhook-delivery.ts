@@ -23,6 +23,8 @@ export interface DeliveryJob {
   headers: (deliveryId: string) => Record<string, string>;
   /** Statuses that make the platform try again (Nimchat: 429 and 500). */
   retryOn: (status: number) => boolean;
+  /** Jobs with the same key are delivered one after another, in order (a test's choice: platforms do not promise it). */
+  orderKey?: string;
 }
 
 export interface DeliveryRecord {
@@ -39,6 +41,7 @@ export class WebhookDeliverer {
   readonly log: DeliveryRecord[] = [];
   private readonly waiting: Array<{ job: DeliveryJob; record: DeliveryRecord; onFinalFailure?: () => void }> = [];
   private running = 0;
+  private readonly busyKeys = new Set<string>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: DeliveryOptions) {}
@@ -64,7 +67,12 @@ export class WebhookDeliverer {
 
   private pump(): void {
     while (this.running < this.options.concurrency && this.waiting.length > 0) {
-      const next = this.waiting.shift()!;
+      // The oldest job whose order key has nothing in flight (jobs without a key are always free).
+      const index = this.waiting.findIndex((w) => w.job.orderKey === undefined || !this.busyKeys.has(w.job.orderKey));
+      if (index < 0) return;
+      const next = this.waiting.splice(index, 1)[0]!;
+      const key = next.job.orderKey;
+      if (key !== undefined) this.busyKeys.add(key);
       this.running++;
       void this.run(next.job, next.record)
         .then((ok) => {
@@ -72,6 +80,7 @@ export class WebhookDeliverer {
         })
         .finally(() => {
           this.running--;
+          if (key !== undefined) this.busyKeys.delete(key);
           this.pump();
           if (this.pending === 0) {
             const waiters = this.idleWaiters;

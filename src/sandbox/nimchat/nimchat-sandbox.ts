@@ -48,6 +48,8 @@ export interface NimchatSandboxOptions {
   deliveryAttempts?: number;
   /** Parallel webhook workers: more than one means deliveries may arrive out of order. */
   deliveryConcurrency?: number;
+  /** Deliver each conversation's webhooks one after another, in order (tests that check order under load; Nimchat does not promise it). */
+  deliveryOrderedPerConversation?: boolean;
   now?: () => number;
 }
 
@@ -196,7 +198,8 @@ export class NimchatSandbox {
       return secret ? { ...h, ...chatwootSignatureHeaders(secret, body, now()) } : h;
     };
     // Nimchat retries 429 and 500 only.
-    this.deliveries.deliver({ url: bot.outgoing_url, event: String(payload.event), body, headers, retryOn: (s) => s === 429 || s === 500 }, onFinalFailure);
+    const orderKey = this.options.deliveryOrderedPerConversation ? conversationKeyOf(event) : undefined;
+    this.deliveries.deliver({ url: bot.outgoing_url, event: String(payload.event), body, headers, retryOn: (s) => s === 429 || s === 500, orderKey }, onFinalFailure);
   }
 
   /** The deliveries made so far (for tests). */
@@ -675,4 +678,11 @@ function accessToken(headers: SandboxRequest['headers']): string | undefined {
   const bearer = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
   if (bearer) return bearer;
   return first(headers['api_access_token']) || first(headers['api-access-token']) || undefined;
+}
+
+/** The conversation an event is about (the widget's events have none: each is its own). */
+function conversationKeyOf(event: SandboxEvent): string | undefined {
+  if (event.kind === 'message') return String(event.message.conversationId);
+  if (event.kind === 'conversation') return String(event.conversation.id);
+  return undefined;
 }

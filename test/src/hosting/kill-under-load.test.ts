@@ -33,8 +33,9 @@ afterAll(async () => {
 describe('kill -9 of the worker with replies in flight', () => {
   it('no message lost, order kept, at most one duplicate reply per kill', async () => {
     const random = seeded(Number(process.env.KILL_SEED ?? 20261207));
-    // One delivery at a time: a conversation's messages reach the bot in the order the customer wrote them.
-    sandbox = new NimchatSandbox({ deliveryConcurrency: 1 });
+    // A conversation's webhooks one after another (they reach the bot in the order the customer wrote
+    // them), conversations side by side: one lane for all made the echoes wait behind everything.
+    sandbox = new NimchatSandbox({ deliveryConcurrency: 16, deliveryOrderedPerConversation: true });
     await sandbox.start();
     // Every reply: created (and echoed) at once, answered 300 ms later.
     sandbox.faults.push({ method: 'POST', path: /\/conversations\/\d+\/messages$/, delayMs: 300, times: 1_000_000 });
