@@ -47,6 +47,7 @@ async function work(botModule?: string): Promise<number> {
   // A bad variable fails here, before the store is touched: on a reload the old worker serves on.
   const config = loadConfig(process.env, 'serve');
   send({ type: 'loaded' });
+  const loadedMs = Math.round(process.uptime() * 1000);
 
   const start = await Promise.race([messages.next('start'), stopAsked]);
   if (typeof start === 'string') return 0;
@@ -58,6 +59,8 @@ async function work(botModule?: string): Promise<number> {
     .filter((platform) => app.running.has(platform.name))
     .flatMap((platform) => platform.routes.map((route) => ({ method: route.method, path: route.path, redeliverStatus: platform.redeliverStatus })));
   send({ type: 'ready', port: app.listenAddress.port, routes });
+  // How long this worker took: loading (modules, configuration, the bot), then opening, recovering, listening.
+  app.logger.info('worker ready', { loadedMs, readyMs: Math.round(process.uptime() * 1000) });
   if (start.banner) process.stdout.write(endpointBanner(app, start.address));
 
   const reason = await stopAsked;

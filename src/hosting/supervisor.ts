@@ -7,8 +7,8 @@
  * - SIGHUP (a deploy): a new worker loads the code now on disk while the old one serves; then the
  *   old one drains and exits, and the new one opens the store and serves. A new worker that fails to
  *   load (a syntax error, a bad variable) is reported and the old one goes on serving.
- * - A worker that exits unasked (a crash, kill -9, SIGTERM to it alone) is replaced at once; one
- *   that keeps failing soon after it started is replaced after a growing pause (up to 30 s).
+ * - A worker that exits unasked (a crash, kill -9, SIGTERM to it alone) is replaced at once; after
+ *   five that failed within 10 s of starting, in a row, the next waits 1 s, 2 s … up to 30 s.
  * - SIGTERM or SIGINT: the worker drains and exits, then the supervisor.
  *
  * Never two workers on the store at once: the next one opens it only after the previous one exited.
@@ -35,6 +35,8 @@ export interface SupervisorOptions {
 }
 
 const QUICK_FAILURE_MS = 10_000;
+/** Workers that fail soon after starting, in a row, replaced without a pause. */
+const FREE_RESTARTS = 5;
 /** A worker that has not loaded (modules, configuration, the bot module) by then is killed. */
 const LOAD_MS = 120_000;
 /** Nor opened the store, recovered and listened by then (a large backlog to recover takes a while). */
@@ -186,7 +188,9 @@ export class Supervisor {
     if (old && !old.alive && !old.asked) this.quickFailures = old.readyAt !== undefined && Date.now() - old.readyAt > QUICK_FAILURE_MS ? 1 : this.quickFailures + 1;
     for (;;) {
       if (this.stopping) return false;
-      const pause = this.quickFailures <= 1 ? 0 : Math.min(MAX_PAUSE_MS, 500 * 2 ** (this.quickFailures - 2));
+      // Every pause holds webhooks past the platform's patience: the first few are restarted at once (a
+      // poison event is set aside after its third try), then 1 s, 2 s, 4 s … up to 30 s.
+      const pause = this.quickFailures <= FREE_RESTARTS ? 0 : Math.min(MAX_PAUSE_MS, 1000 * 2 ** (this.quickFailures - FREE_RESTARTS - 1));
       if (pause > 0) {
         this.options.logger.warn('workers keep failing soon after they start: pausing before the next', { pauseMs: pause });
         await new Promise((resolve) => setTimeout(resolve, pause));

@@ -1,13 +1,17 @@
 /**
- * `handoff serve` (the real command line: a supervisor and its worker) as a child process under
- * vite-node, with its JSON log lines parsed as they come.
+ * `handoff serve` as users run it: the built command line (dist/, a supervisor and its worker) as a
+ * child process, with its JSON log lines parsed as they come. Built, not under vite-node: a worker
+ * must start as fast as it does for users (under vite-node each one transforms the sources again,
+ * seconds that grow with the machine's load, and a restart then outlasts the platform's patience).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+// @ts-expect-error: a plain .mjs script without types
+import { staleReason } from '../../scripts/build-stamp.mjs';
 
 const ROOT = path.resolve(__dirname, '../..');
-const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 
 export async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -39,7 +43,9 @@ export interface ServeChild {
 }
 
 export async function startServeChild(args: string[], env: NodeJS.ProcessEnv): Promise<ServeChild> {
-  const child = spawn(process.execPath, [VITE_NODE, 'test/helpers/cli-child.ts', 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stale = (staleReason as (root: string) => string | undefined)(ROOT);
+  if (stale !== undefined) throw new Error(`dist/ is not the build of the sources (${stale}): run \`npm run build\` first`);
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: LogLine[] = [];
   const waiters: Array<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
   let text = '';

@@ -82,10 +82,13 @@ describe('kill -9 of the worker with replies in flight', () => {
     })();
 
     let workerPid = served.workerPid;
+    const restarts: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
       await new Promise((r) => setTimeout(r, 700 + random() * 1300));
+      const killedAt = Date.now();
       process.kill(workerPid, 'SIGKILL');
       workerPid = await served.replaced(workerPid);
+      restarts.push(Date.now() - killedAt);
     }
     await new Promise((r) => setTimeout(r, 1000));
     sending = false;
@@ -114,7 +117,13 @@ describe('kill -9 of the worker with replies in flight', () => {
       if (firsts.join('|') !== c.said.filter((text) => firsts.includes(text)).join('|')) outOfOrder++;
     }
     const resent = served.lines.filter((l) => l.msg === 'an earlier attempt had sent the message: not sent again').length;
-    console.log(`kill -9: ${KILLS} kills, ${sent} customer messages, ${lost} lost, ${duplicates} duplicate replies, ${outOfOrder} conversations out of order, ${resent} replies found by their echo instead of being posted again`);
+    const failed = sandbox.deliveryLog.filter((d) => d.outcome === 'failed');
+    const opened = [...sandbox.state.conversations.values()].filter((c) => c.status !== 'pending').length;
+    console.log(
+      `kill -9: ${KILLS} kills (a new worker served ${restarts.join(', ')} ms after each), ${sent} customer messages, ${lost} lost, ${duplicates} duplicate replies, ` +
+        `${outOfOrder} conversations out of order, ${resent} replies found by their echo instead of being posted again; ` +
+        `${failed.length} deliveries finally failed (${[...new Set(failed.map((f) => f.statuses.join('/')))].join(', ')}), ${opened} conversations opened to humans`,
+    );
     expect(lost).toBe(0);
     expect(outOfOrder).toBe(0);
     expect(duplicates).toBeLessThanOrEqual(KILLS);
