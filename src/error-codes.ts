@@ -20,6 +20,7 @@ const registry = {
   payload_invalid: { status: 400, meaning: "the JSON is not the platform's webhook (names the problem)" },
   shutting_down: { status: 500, meaning: 'the endpoint is stopping; the status is the one the platform redelivers on (Nimchat 500, WOZTELL and Inbenta 503)' },
   worker_restarting: { status: 500, meaning: 'handoff serve: no worker took the request within 4 s (one is restarting); a webhook gets its platform\'s redelivery status (Nimchat 500, WOZTELL and Inbenta 503), any other request 503' },
+  front_full: { status: 503, meaning: 'handoff serve: the supervisor holds more request bytes than it may (64 MB) while its worker restarts; a webhook gets its platform\'s redelivery status' },
   worker_unavailable: { status: 502, meaning: 'handoff serve: the worker stopped before it answered a request that is not a webhook or a GET (not repeated: it may or may not have been carried out)' },
   backlog_full: { status: 500, meaning: 'too many accepted events wait to be processed; the platform\'s redelivery status (Nimchat 500, WOZTELL 503)' },
   storage_unavailable: { status: 500, meaning: 'the event could not be stored; the platform\'s redelivery status (Nimchat 500, WOZTELL 503); also thrown by the stores' },

@@ -18,6 +18,8 @@ export interface FrontDoorOptions {
   holdMs?: number;
   /** Bodies past this are refused with 413 here (the worker's own limits are smaller). */
   maxBodyBytes?: number;
+  /** Request bytes held at once (read, waiting or being answered; default 64 MB): past it, the redelivery status. */
+  maxHeldBytes?: number;
   logger: Logger;
   metrics: SupervisorMetrics;
 }
@@ -45,6 +47,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export class FrontDoor {
   private readonly holdMs: number;
   private readonly maxBodyBytes: number;
+  private readonly maxHeldBytes: number;
+  /** Bytes of the requests read and not answered yet (what a restart piles up). */
+  private heldBytes = 0;
   private target?: { port: number; agent: http.Agent };
   private readonly waiting = new Set<Waiting>();
   private routes = new Map<string, number>();
@@ -53,6 +58,7 @@ export class FrontDoor {
   constructor(private readonly options: FrontDoorOptions) {
     this.holdMs = options.holdMs ?? 4000;
     this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+    this.maxHeldBytes = options.maxHeldBytes ?? 64 * 1024 * 1024;
   }
 
   /** The HTTP server that listens on PORT with this in front. */
@@ -118,18 +124,38 @@ export class FrontDoor {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    let ended = false;
+    const release = () => {
+      this.heldBytes -= size;
+      size = 0;
+    };
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
+      this.heldBytes += chunk.length;
       if (size > this.maxBodyBytes) {
         refused = true;
+        release();
         this.refuseTooLarge(req, res);
+        return;
+      }
+      if (this.heldBytes > this.maxHeldBytes) {
+        // Memory is the limit while a restart piles requests up: the platform delivers again later.
+        refused = true;
+        release();
+        req.resume();
+        if (!res.headersSent) writeWebhookResult(res, { status: redeliverStatus ?? 503, body: errorBody('front_full', 'too many requests are waiting for the worker; deliver again') });
         return;
       }
       chunks.push(chunk);
     });
     req.on('error', () => undefined); // a client gone mid-body: nobody is left to answer
+    req.on('close', () => {
+      // Gone before its body ended: its bytes are held no more.
+      if (!ended && !refused) release();
+    });
     req.on('end', () => {
+      ended = true;
       if (refused) return;
       const w: Waiting = {
         req,
@@ -242,9 +268,15 @@ export class FrontDoor {
     if (!res.headersSent) writeWebhookResult(res, { status: 413, body: errorBody('payload_too_large', `the body is larger than ${this.maxBodyBytes} bytes`) });
   }
 
+  /** Request bytes held now. */
+  get held(): number {
+    return this.heldBytes;
+  }
+
   private forget(w: Waiting): void {
     if (w.finished) return;
     w.finished = true;
+    this.heldBytes -= w.body.length;
     if (w.deadline) clearTimeout(w.deadline);
     // The client went away before the worker answered: the worker need not go on writing to nobody.
     if (!w.res.writableFinished) w.upstream?.destroy();

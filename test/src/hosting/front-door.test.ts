@@ -172,6 +172,25 @@ describe('FrontDoor', () => {
     door.close();
   });
 
+  it('holds at most maxHeldBytes of requests while no worker listens: past it, the redelivery status at once; nothing stays counted', async () => {
+    const metrics = new SupervisorMetrics();
+    const door = new FrontDoor({ holdMs: 5000, maxHeldBytes: 1000, logger: createLogger({ level: 'silent' }), metrics });
+    door.setRoutes([{ method: 'POST', path: '/api/nimchat', redeliverStatus: 500 }]);
+    const port = await listen(door.createServer());
+    const url = `http://127.0.0.1:${port}`;
+    const first = call(`${url}/api/nimchat`, { body: 'a'.repeat(600) });
+    while (door.held < 600) await new Promise((r) => setTimeout(r, 10));
+    const second = await call(`${url}/api/nimchat`, { body: 'b'.repeat(600) });
+    expect(second.status).toBe(500);
+    expect(JSON.parse(second.text).error.code).toBe('front_full');
+    const w = await worker();
+    door.serveAt(w.port);
+    expect((await first).status).toBe(200);
+    expect(w.seen.map((x) => x.body.length)).toEqual([600]);
+    expect(door.held).toBe(0);
+    door.close();
+  });
+
   it('once closed, answers what waits and what comes with the redelivery status at once', async () => {
     const { door, url } = await front(60_000);
     const waiting = call(`${url}/api/nimchat`, { body: '{}' });
