@@ -238,15 +238,9 @@ export class App {
     this.routes = this.webhookRoutes();
     this.console = mountAppConsole(this, [...this.running.values()].flatMap((running) => running.secrets), this.options.console);
 
-    // What was pending before the last stop goes first, so per conversation it keeps its order: the
-    // outbox's actions (older than any turn recovered now), then the unfinished events (the channels',
-    // then the integrations').
-    // With replicas sharing the store, the runner's sweep takes over what nobody holds, conversation by
-    // conversation (each one's actions, then its events), instead.
-    if (this.runtime.runner) this.runtime.runner.start();
-    else await this.runtime.delivery.resume();
-    const running = [...this.running.values()];
-    for (const platform of [...running.filter((r) => r.adapter), ...running.filter((r) => !r.adapter)]) await platform.recover?.();
+    // What was pending before the last stop goes first, per conversation in its order (its actions, then its events).
+    await this.runtime.start();
+    for (const running of this.running.values()) running.started?.();
     this.timerRunner.start();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
@@ -516,14 +510,7 @@ export class App {
     const timeout = this.options.drainTimeoutMs ?? 10_000;
     await this.timerRunner.stop();
     for (const running of this.running.values()) await running.stop?.().catch((error: unknown) => this.logger.error('a platform did not stop cleanly', { error }));
-    await this.runtime.runner?.stop();
-    const drained = await this.queue.drain(timeout);
-    if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
-    // A delivery whose outcome needs a turn now (the queue is closed) is not marked done: after the
-    // next start it is repeated from its last step, and only its outcome is left to record.
-    const delivered = await this.runtime.delivery.whenIdle(timeout);
-    this.runtime.delivery.stop();
-    if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.runtime.delivery.backlog });
+    await this.runtime.stop(timeout);
     this.console?.close();
     if (this.server.server.listening) {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -3,7 +3,6 @@
  * the route of ticket events (an agent's answer, a closed ticket) back into the conversations.
  */
 import type { InbentaConfig } from '../../src/config';
-import { errorBody } from '../../src/http/webhook-io';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
 import { InbentaSandbox } from '../../src/sandbox/inbenta/inbenta-sandbox';
 import { InbentaAuth } from './auth';
@@ -80,29 +79,20 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     const events = new InbentaTicketEvents({
       client,
       links,
-      ownership,
       webhookSecret: inbenta.webhookSecret,
-      inbox: runtime.stores.inbox,
-      queue: runtime.queue,
-      outbox: runtime.delivery,
-      runner: runtime.runner,
+      runtime,
       adapterFor: (channelId) => channels().find((a) => a.channelId === channelId),
-      metrics,
-      logger,
     });
     if (!inbenta.webhookSecret) logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
-    const handle: WebhookHandler = async (input) =>
-      runtime.queue.isClosed ? { status: 503, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') } : events.handleWebhook(input);
+    const challenge: WebhookHandler = async (input) => events.answerChallenge(input);
     const parts: InbentaIntegration = { auth, client, desk, events };
     return {
-      handlers: new Map([
-        ['GET /api/inbenta', handle],
-        ['POST /api/inbenta', handle],
+      handlers: new Map<string, WebhookHandler>([
+        ['GET /api/inbenta', challenge],
+        ['POST /api/inbenta', (input) => events.handle(input)],
       ]),
       ticketDesk: desk,
       forwardToTicket: (context) => events.forwardCustomerMessage(context),
-      recover: () => events.recover(),
-      requeue: (event) => events.requeue(event),
       secrets: [inbenta.apiKey, inbenta.apiSecret, inbenta.webhookSecret, inbenta.userPersonalSecret].filter((s): s is string => typeof s === 'string'),
       parts,
     };

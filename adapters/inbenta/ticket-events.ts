@@ -2,28 +2,25 @@
  * Ticket events back into the conversation, and the customer's words on into the
  * ticket:
  * - `GET /api/inbenta` answers Inbenta's registration challenge; `POST /api/inbenta` takes a batch of
- *   events, each checked, deduped and stored before the 200, then processed in its conversation's
- *   queue: an agent's `answer` is relayed to the customer, a closed ticket ends the ticket's ownership
- *   and reaches the bot as `handoff.status` `completed`.
+ *   events through the intake every platform's webhooks take (each stored once before the 200), then
+ *   processed in the order of the conversation the ticket was opened from: an agent's `answer` is
+ *   relayed to the customer, a closed ticket ends the ticket's ownership and reaches the bot as
+ *   `handoff.status` `completed`.
  * - A customer message the gate keeps from the bot while a ticket owns the conversation is added to
  *   the ticket as a reply.
  * Relays and forwards are outbox actions: retried with backoff (across restarts) when a platform is down.
  */
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder-core';
-import { parseJsonBody } from '../../src/http/json-body';
-import type { ErrorCode } from '../../src/error-codes';
 import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
-import { recoverInboxEvents, scheduleInboxEvent, type InboxProcessingDeps } from '../../src/inbox-processing';
-import type { ConversationQueue } from '../../src/conversation-queue';
-import type { EventInbox, InboxEvent } from '../../src/storage/event-inbox';
-import type { OutboxDelivery } from '../../src/outbox/outbox-delivery';
+import type { InboxEvent } from '../../src/storage/event-inbox';
 import type { OwnershipStore } from '../../src/ownership';
-import type { Metrics } from '../../src/metrics';
-import { silentLogger, type Logger } from '../../src/log';
+import type { Logger } from '../../src/log';
 import { runInTurnScope } from '../../src/turn-scope';
 import { statusActivity } from '../../src/pipeline/channel-pipeline';
 import type { ChannelAdapter } from '../../src/pipeline/channel-adapter';
-import type { ConversationRunner } from '../../src/replicas/conversation-runner';
+import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
+import { WebhookIntake, type IntakeEvent, type IntakePlan } from '../../src/pipeline/webhook-intake';
+import type { Refusal } from '../../src/pipeline/connector';
 import { describeActivity } from '../../dialogs/transcript';
 import type { InbentaTicketingClient } from './client';
 import { htmlToText, isClosedTicket, textToHtml } from './convert';
@@ -36,20 +33,13 @@ const PLATFORM = 'inbenta';
 export interface InbentaTicketEventsOptions {
   client: InbentaTicketingClient;
   links: TicketLinks;
-  ownership: OwnershipStore;
   webhookSecret?: string;
-  inbox: EventInbox;
-  queue: ConversationQueue;
-  outbox: OutboxDelivery;
+  /** The channel adapters' runtime: its store, scheduler and outbox. */
+  runtime: PipelineRuntime;
   /** The adapter serving a channel (`nimchat`, `woztell`). */
   adapterFor: (channelId: string) => ChannelAdapter | undefined;
-  metrics?: Metrics;
-  logger?: Logger;
-  dedupeTtlMs?: number;
   /** What the customer reads for an agent's answer. */
   formatAnswer?: (text: string, link: TicketLink) => string;
-  /** With a store several replicas share: runs each conversation's events where its lease is held. */
-  runner?: ConversationRunner;
 }
 
 /** An outbox action: a message to the customer's conversation (relayed answer, closing notice). */
@@ -72,24 +62,26 @@ const RELAYED_MEMORY = 500;
 
 export class InbentaTicketEvents {
   private readonly logger: Logger;
+  private readonly intake: WebhookIntake;
+  private readonly ownership: OwnershipStore;
 
   constructor(private readonly options: InbentaTicketEventsOptions) {
-    this.logger = (options.logger ?? silentLogger).child({ platform: PLATFORM });
-    // As on one process: a failure is logged and the event is done either way (its effects are outbox actions).
-    options.runner?.register(PLATFORM, async (stored) => {
-      await runInTurnScope({ conversationId: stored.conversationId }, () => this.process(stored.payload as InbentaWebhookEvent)).catch((error: unknown) =>
-        this.logger.error('processing a webhook failed', { conversationId: stored.conversationId, error }),
-      );
-      await options.inbox.markDone(stored.id);
-    });
-    options.outbox.register(PLATFORM, 'relay', {
+    const { runtime } = options;
+    this.logger = runtime.logger.child({ platform: PLATFORM });
+    this.ownership = runtime.ownership;
+    this.intake = new WebhookIntake(
+      { platform: PLATFORM, redeliverStatus: 503, authenticate: (input) => this.authenticate(input), plan: (body) => this.plan(body) },
+      runtime,
+    );
+    runtime.scheduler.register(PLATFORM, (stored) => this.processStored(stored));
+    runtime.delivery.register(PLATFORM, 'relay', {
       execute: (action) => this.relay(action.payload as RelayAction),
       describe: (action) => ({ role: 'agent', text: (action.payload as RelayAction).text }),
       failed: (action, message) => {
         this.logger.error('a ticket message could not be delivered to the customer', { conversationId: action.conversationId, reason: message });
       },
     });
-    options.outbox.register(PLATFORM, 'forward', {
+    runtime.delivery.register(PLATFORM, 'forward', {
       execute: (action) => {
         const p = action.payload as ForwardAction;
         return options.client.addReply(p.ticketId, { creator: p.creatorId, message: p.message });
@@ -102,81 +94,55 @@ export class InbentaTicketEvents {
 
   // ---------------------------------------------------------------- webhooks
 
-  async handleWebhook(input: WebhookInput): Promise<WebhookResult> {
-    const metrics = this.options.metrics;
-    metrics?.webhooksReceived.inc({ platform: PLATFORM });
+  /** `GET /api/inbenta`: Inbenta's registration challenge, answered once the signature matches. */
+  answerChallenge(input: WebhookInput): WebhookResult {
+    const auth = this.authenticate(input);
+    const refusal = 'refused' in auth ? auth.refused : header(input.headers, 'x-inbenta-challenge') ? undefined : { status: 400, code: 'inbenta_challenge_missing' as const, message: 'X-Inbenta-Challenge is required' };
+    if (refusal) return refuseWebhook({ metrics: this.options.runtime.metrics, logger: this.logger }, PLATFORM, refusal.status, refusal.code, refusal.message);
+    return { status: 200, body: header(input.headers, 'x-inbenta-challenge') };
+  }
+
+  /** `POST /api/inbenta`: a batch of ticket and reply events. */
+  handle(input: WebhookInput): Promise<WebhookResult> {
+    return this.intake.handle(input);
+  }
+
+  private authenticate(input: WebhookInput): { refused: Refusal } | { claims?: Record<string, unknown> } {
     const secret = this.options.webhookSecret;
-    if (!secret) return this.reject(401, 'inbenta_webhook_secret_missing', 'INBENTA_WEBHOOK_SECRET is not set: webhooks cannot be verified');
-    if (!hookSignatureMatches(secret, header(input.headers, 'x-hook-signature'))) {
-      return this.reject(401, 'inbenta_signature_invalid', 'X-Hook-Signature is missing or wrong');
-    }
-    if (input.method === 'GET') {
-      const challenge = header(input.headers, 'x-inbenta-challenge');
-      if (!challenge) return this.reject(400, 'inbenta_challenge_missing', 'X-Inbenta-Challenge is required');
-      return { status: 200, body: challenge };
-    }
-    const body = parseJsonBody(input.rawBody);
-    if ('refused' in body) return this.reject(body.refused.status, body.refused.code, body.refused.message);
-    const parsed = body.value;
-    const delivery = WebhookDeliverySchema.safeParse(Array.isArray(parsed) ? parsed : [parsed]);
-    if (!delivery.success) return this.reject(400, 'payload_invalid', 'the body is not an array of Inbenta webhook events (id, item, action)');
-    let accepted = 0;
-    let ignored = 0;
+    if (!secret) return { refused: { status: 401, code: 'inbenta_webhook_secret_missing', message: 'INBENTA_WEBHOOK_SECRET is not set: webhooks cannot be verified' } };
+    if (!hookSignatureMatches(secret, header(input.headers, 'x-hook-signature'))) return { refused: { status: 401, code: 'inbenta_signature_invalid', message: 'X-Hook-Signature is missing or wrong' } };
+    return {};
+  }
+
+  /** Each event of a ticket the bot opened, in the order of the conversation it was opened from; others are ignored. */
+  private async plan(body: unknown): Promise<IntakePlan> {
+    const delivery = WebhookDeliverySchema.safeParse(Array.isArray(body) ? body : [body]);
+    if (!delivery.success) return { refused: { status: 400, code: 'payload_invalid', message: 'the body is not an array of Inbenta webhook events (id, item, action)' } };
+    const batch: IntakeEvent[] = [];
     for (const event of delivery.data) {
-      if (await this.accept(event)) accepted++;
-      else ignored++;
+      const ticketId = ticketIdOf(event);
+      const link = ticketId === undefined ? undefined : await this.options.links.byTicket(ticketId);
+      if (!link) continue; // not about a ticket, or a ticket the bot did not create
+      batch.push({
+        conversationId: link.conversationId,
+        dedupeKeys: [`inbenta:${event.item}:${event.id}:${event.action}:${event.timestamp ?? ''}`],
+        payload: event,
+        timeline: { platform: PLATFORM, conversationId: link.conversationId, kind: 'webhook', detail: { event: `${event.item}: ${event.action}`, keys: [`ticket ${link.fullUuid}`] } },
+      });
     }
-    return { status: 200, body: { ok: true, accepted, ignored } };
+    return { batch, ignored: delivery.data.length - batch.length };
   }
 
-  private reject(status: number, code: ErrorCode, message: string): WebhookResult {
-    return refuseWebhook({ metrics: this.options.metrics, logger: this.logger }, PLATFORM, status, code, message);
-  }
-
-  /** Stores one event for processing; false when it is not ours, not of interest, or a repeat. */
-  private async accept(event: InbentaWebhookEvent): Promise<boolean> {
-    const ticketId = ticketIdOf(event);
-    if (ticketId === undefined) return false;
-    const link = await this.options.links.byTicket(ticketId);
-    if (!link) return false; // a ticket the bot did not create
-    const result = await this.options.inbox.accept({
-      platform: PLATFORM,
-      conversationId: link.conversationId,
-      dedupeKeys: [`inbenta:${event.item}:${event.id}:${event.action}:${event.timestamp ?? ''}`],
-      ttlMs: this.options.dedupeTtlMs ?? 24 * 3600_000,
-      payload: event,
-      timeline: { platform: PLATFORM, conversationId: link.conversationId, kind: 'webhook', detail: { event: `${event.item}: ${event.action}`, keys: [`ticket ${link.fullUuid}`] } },
-    });
-    if (result.duplicate) {
-      this.options.metrics?.webhooksDeduplicated.inc({ platform: PLATFORM });
-      return false;
-    }
-    this.schedule(result.id, link.conversationId, event);
-    return true;
-  }
-
-  private schedule(id: number, conversationId: string, event: InbentaWebhookEvent): void {
-    if (this.options.runner) {
-      this.options.runner.wake(conversationId);
-      return;
-    }
-    // In the conversation's turn scope: the bot's handoff.status turn runs here, not queued behind itself.
-    scheduleInboxEvent(this.inboxDeps(), id, conversationId, () => runInTurnScope({ conversationId }, () => this.process(event)));
-  }
-
-  private inboxDeps(): InboxProcessingDeps {
-    return { inbox: this.options.inbox, queue: this.options.queue, logger: this.logger, metrics: this.options.metrics };
-  }
-
-  /** An event taken back from the set-aside ones (the console's retry): processed as if just accepted. */
-  requeue(stored: InboxEvent): void {
-    this.schedule(stored.id, stored.conversationId, stored.payload as InbentaWebhookEvent);
-  }
-
-  /** Queues the events accepted before a stop that were not processed. */
-  recover(): Promise<number> {
-    if (this.options.runner) return Promise.resolve(0);
-    return recoverInboxEvents(this.inboxDeps(), PLATFORM, (event) => this.schedule(event.id, event.conversationId, event.payload as InbentaWebhookEvent));
+  /**
+   * One stored event: its failure is logged and it is done either way (what it does to the
+   * conversation are outbox actions, retried on their own). In the conversation's turn scope: the
+   * bot's `handoff.status` turn runs here, not queued behind itself.
+   */
+  private async processStored(stored: InboxEvent): Promise<void> {
+    await runInTurnScope({ conversationId: stored.conversationId }, () => this.process(stored.payload as InbentaWebhookEvent)).catch((error: unknown) =>
+      this.logger.error('processing a webhook failed', { conversationId: stored.conversationId, error }),
+    );
+    await this.options.runtime.stores.inbox.markDone(stored.id);
   }
 
   private async process(event: InbentaWebhookEvent): Promise<void> {
@@ -201,7 +167,7 @@ export class InbentaTicketEvents {
     if (!text) return;
     const format = this.options.formatAnswer ?? ((t, l) => `Our team answered your ticket ${l.fullUuid}:\n\n${t}`);
     // The relay first, then the mark: a crash in between relays the answer twice, never not at all.
-    await this.options.outbox.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
+    await this.options.runtime.delivery.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
     await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
   }
 
@@ -212,9 +178,9 @@ export class InbentaTicketEvents {
     if (!closed) return;
     // The conversation back to the bot and the notice first, the link's closed mark last: a crash in
     // between repeats the notice rather than leaving the conversation with a closed ticket for good.
-    await this.options.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }]);
+    await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }]);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
-    await this.options.outbox.submit({
+    await this.options.runtime.delivery.submit({
       platform: PLATFORM,
       conversationId: link.conversationId,
       kind: 'relay',
@@ -243,7 +209,7 @@ export class InbentaTicketEvents {
    */
   async forwardCustomerMessage(context: TurnContext): Promise<void> {
     const { activity } = context;
-    const record = await this.options.ownership.get(activity.channelId, activity.conversation.id);
+    const record = await this.ownership.get(activity.channelId, activity.conversation.id);
     if (record?.owner !== 'ticket') return;
     const ticketId = Number(record.details?.ticketId);
     const link = Number.isFinite(ticketId) ? await this.options.links.byTicket(ticketId) : undefined;
@@ -251,7 +217,7 @@ export class InbentaTicketEvents {
     const text = describeActivity(activity as Partial<Activity>);
     if (!text) return;
     const payload: ForwardAction = { ticketId: link.ticketId, creatorId: link.creatorId, message: textToHtml(text) };
-    await this.options.outbox.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'forward', payload });
+    await this.options.runtime.delivery.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'forward', payload });
     if (link.ackNextForward) {
       await this.options.links.update(link.ticketId, { ackNextForward: false });
       await context.sendActivity(`I've added your message to ticket ${link.fullUuid}. Our team will answer you here.`);

@@ -87,8 +87,6 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       adapter,
       handlers: new Map([['POST /api/nimchat', (input) => adapter.handle(input)]]),
       ticketCloseOut: nimchat.resolveOnTicket ? { status: 'resolved' } : undefined,
-      recover: () => adapter.recover(),
-      requeue: (event) => adapter.pipeline.requeue(event),
       secrets: [nimchat.botToken, nimchat.webhookSecret, nimchat.urlTokenSecret].filter((s): s is string => typeof s === 'string'),
     };
     if (nimchat.apiToken) {
@@ -115,14 +113,12 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
         let timer: NodeJS.Timeout | undefined;
         const scan = () => void reclaimer.scan().catch((error: unknown) => logger.warn('could not look for conversations Nimchat gave away', { error }));
         let stopped = false;
-        running.recover = async () => {
-          const recovered = await adapter.recover();
-          if (stopped) return recovered;
-          // Once the endpoint is back (this start), then every minute (a network cut the process lived through).
+        running.started = () => {
+          if (stopped) return;
+          // Once the endpoint is back (this start, after what was left is queued), then every minute (a network cut the process lived through).
           scan();
           timer = setInterval(scan, RECLAIM_EVERY_MS);
           timer.unref();
-          return recovered;
         };
         running.stop = async () => {
           stopped = true;

@@ -73,8 +73,6 @@ export const woztellPlatform: Platform<WoztellConfig> = {
       adapter,
       handlers: new Map([['POST /api/woztell', (input) => adapter.handle(input)]]),
       ticketCloseOut: woztell.resolvedFolder ? { folder: woztell.resolvedFolder } : undefined,
-      recover: () => adapter.recover(),
-      requeue: (event) => adapter.pipeline.requeue(event),
       secrets: [woztell.accessToken, woztell.channelSecret, woztell.inboxSignature].filter((s): s is string => typeof s === 'string'),
     };
   },

@@ -1,6 +1,5 @@
 /** The console of a running App: its stores, delivery and metrics, its intakes (for retried events) and, in sandbox mode, its emulated platforms. */
 import type { App } from '../app';
-import type { InboxEvent } from '../storage/event-inbox';
 import { mountConsole, type ConsoleDeps, type MountedConsole } from './console-routes';
 import type { SandboxLinks } from './sandbox-play';
 
@@ -16,22 +15,10 @@ export function mountAppConsole(app: App, secrets: string[], options: AppConsole
     metrics: app.metrics,
     logger: app.logger,
     secrets: [...new Set([...app.config.secrets, ...secrets].filter((s) => s.length >= 6))],
-    requeue: (event) => requeue(app, event),
+    requeue: (event) => app.runtime.scheduler.requeue(event),
     sandboxes: app.config.sandbox ? sandboxLinks(app) : undefined,
     ...options,
   });
-}
-
-function requeue(app: App, event: InboxEvent): boolean {
-  if (app.runtime.runner) {
-    // Replicas: whoever holds the conversation's lease runs it.
-    app.runtime.runner.wake(event.conversationId);
-    return true;
-  }
-  const requeueOf = app.running.get(event.platform)?.requeue;
-  if (!requeueOf) return false;
-  requeueOf(event);
-  return true;
 }
 
 /** Each emulation's link for the console's "play" views, by platform name. */

@@ -56,11 +56,6 @@ export class ChannelAdapter extends BotAdapter {
     return this.pipeline.handle(input);
   }
 
-  /** Queues the events accepted before the last stop whose turns did not finish. Call once at start. */
-  recover(): Promise<number> {
-    return this.pipeline.recover();
-  }
-
   async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     return this.pipeline.send(context, activities);
   }

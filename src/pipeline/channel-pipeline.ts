@@ -7,20 +7,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityTypes, TurnContext, type Activity, type BotAdapter, type ConversationReference, type ResourceResponse } from 'botbuilder-core';
-import { ZodError, z } from 'zod';
 import { attachedTranscript, handoffNote } from '../control/handoff-note';
 import { ConversationEvents, HandoffEvents, parseHandoffRequest, type ConversationControl, type HandoffRequest, type HandoffStatus, type Reclaimed } from '../control/vocabulary';
 import { InvalidRequestError, NotSupportedError } from '../errors';
-import { parseJsonBody } from '../http/json-body';
-import { errorBody, refuseWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
-import { recoverInboxEvents, scheduleInboxEvent } from '../inbox-processing';
+import type { WebhookInput, WebhookResult } from '../http/webhook-io';
 import type { Logger } from '../log';
 import type { InboxEvent } from '../storage/event-inbox';
 import type { OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 import type { Owner, OwnershipEvent } from '../ownership';
 import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
-import type { Connector, PlannedEvent, Refusal } from './connector';
+import type { Connector, PlannedEvent } from './connector';
+import { WebhookIntake, type IntakeEvent, type IntakeSource } from './webhook-intake';
 import type { PipelineRuntime } from './pipeline-runtime';
 import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
 import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
@@ -76,8 +74,7 @@ export class ChannelPipeline {
   private logic?: BotLogic;
   private logicKnown: Promise<BotLogic>;
   private resolveLogic!: (logic: BotLogic) => void;
-  private readonly received;
-  private readonly ack;
+  private readonly intake: WebhookIntake;
   private readonly turns;
   /** The turn counter's labelled children by activity type (no label object and lookup per turn). */
   private readonly turnsByType = new Map<string, { inc(): void }>();
@@ -92,12 +89,10 @@ export class ChannelPipeline {
     this.logger = runtime.logger.child({ platform: this.platform });
     this.logicKnown = new Promise((resolve) => (this.resolveLogic = resolve));
     if (options.logic) this.useLogic(options.logic);
-    const labels = { platform: this.platform };
-    this.received = runtime.metrics?.webhooksReceived.labels(labels);
-    this.ack = runtime.metrics?.webhookAck.labels(labels);
     this.turns = runtime.metrics?.turns;
+    this.intake = new WebhookIntake(this.intakeSource(), runtime);
     this.registerEffects();
-    runtime.runner?.register(this.platform, (stored) => this.processStored(stored));
+    runtime.scheduler.register(this.platform, (stored) => this.processStored(stored));
   }
 
   /** The bot logic for every turn; the first one given is kept. */
@@ -110,132 +105,51 @@ export class ChannelPipeline {
   // ---------------------------------------------------------------- intake
 
   /** Transport-free entry: authenticity, parsing, the durable accept; the turn runs after the answer. */
-  async handle(input: WebhookInput): Promise<WebhookResult> {
-    const started = performance.now();
-    this.received?.inc();
-    const { connector, runtime } = this;
-    if (runtime.queue.isClosed) return { status: connector.redeliverStatus, body: errorBody('shutting_down', 'the bot is shutting down; deliver again') };
-    const auth = connector.authenticate(input, runtime.clock.now());
-    if ('refused' in auth) return this.refuse(auth.refused);
-    const body = parseJsonBody(input.rawBody);
-    if ('refused' in body) return this.refuse(body.refused);
-    const planned = this.plan(body.value, input, auth.claims);
-    if ('refused' in planned) return this.refuse(planned.refused);
-    if ('ignored' in planned) {
-      this.logger.debug('webhook acknowledged without a turn', { reason: planned.ignored });
-      // Kept before the answer: a send whose outcome this process never learnt is found by it later.
-      if (planned.echo) await runtime.sent.echoed(this.platform, planned.echo).catch((error: unknown) => this.logger.warn('could not keep the echo of a sent message', { conversationId: planned.echo?.conversationId, error }));
-      return { status: 200, body: { ok: true, ignored: planned.ignored } };
-    }
-    if (runtime.backlog >= runtime.backlogLimit) {
-      runtime.metrics?.webhooksDeferred.inc({ platform: this.platform });
-      return { status: connector.redeliverStatus, body: errorBody('backlog_full', 'too many events are waiting to be processed; deliver again later') };
-    }
-    let outcome: 'accepted' | 'duplicate';
-    try {
-      outcome = await this.accept(planned.event);
-    } catch (error) {
-      // Nothing was stored: the platform must deliver again (the status it redelivers on, not a generic 500).
-      this.logger.error('could not store a webhook event', { conversationId: planned.event.conversationId, error });
-      return { status: connector.redeliverStatus, body: errorBody('storage_unavailable', 'the event could not be stored; deliver again') };
-    }
-    this.ack?.observe((performance.now() - started) / 1000);
-    return { status: 200, body: outcome === 'duplicate' ? { ok: true, duplicate: true } : { ok: true } };
+  handle(input: WebhookInput): Promise<WebhookResult> {
+    return this.intake.handle(input);
   }
 
   /**
    * Stores a planned event (once: a dedupe key seen before makes it a duplicate) and schedules its
-   * turn after the caller's current work. What a webhook becomes, and what a platform found it had
-   * missed (events the platform never delivered) goes the same way. Throws when the store fails.
+   * turn. What a webhook becomes, and what a platform found it had missed (events the platform never
+   * delivered), go the same way. Throws when the store fails.
    */
-  async accept(event: PlannedEvent): Promise<'accepted' | 'duplicate'> {
-    const { runtime } = this;
-    const accepted = await runtime.stores.inbox.accept({
-      platform: this.platform,
-      conversationId: event.conversationId,
-      dedupeKeys: event.dedupeKeys,
-      ttlMs: runtime.dedupeTtlMs,
-      payload: event,
-      timeline: webhookStep(this.platform, event),
-    });
-    if (accepted.duplicate) {
-      runtime.metrics?.webhooksDeduplicated.inc({ platform: this.platform });
-      this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
-      return 'duplicate';
-    }
-    // After the answer is written: the turn never holds up this webhook's ack.
-    const ended = runtime.trackEvent();
-    setImmediate(() => this.schedule(accepted.id, event, ended));
-    return 'accepted';
+  accept(event: PlannedEvent): Promise<'accepted' | 'duplicate'> {
+    return this.intake.accept(this.intakeEvent(event));
   }
 
-  private plan(body: unknown, input: WebhookInput, claims: Record<string, unknown> | undefined) {
-    try {
-      return this.connector.plan(body, input, claims);
-    } catch (error) {
-      if (!(error instanceof ZodError)) throw error;
-      return { refused: { status: 400, code: 'payload_invalid' as const, message: `the payload is not a ${this.platform} webhook: ${z.prettifyError(error).replace(/\n/g, '; ')}` } };
-    }
+  private intakeEvent(event: PlannedEvent): IntakeEvent {
+    return { conversationId: event.conversationId, dedupeKeys: event.dedupeKeys, payload: event, timeline: webhookStep(this.platform, event) };
   }
 
-  private refuse(refusal: Refusal): WebhookResult {
-    return refuseWebhook({ metrics: this.runtime.metrics, logger: this.logger }, this.platform, refusal.status, refusal.code, refusal.message);
-  }
-
-  private schedule(id: number, event: PlannedEvent, ended: () => void = this.runtime.trackEvent()): void {
-    const { runtime } = this;
-    if (runtime.runner) {
-      // Replicas share the store: whoever holds the conversation's lease runs it (maybe another replica).
-      ended();
-      runtime.runner.wake(event.conversationId);
-      return;
-    }
-    const deps = { inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics };
-    const scheduled = () => scheduleInboxEvent(deps, id, event.conversationId, async () => {
-      try {
-        await this.ownTurn(event.conversationId, async (scope) => {
-          await this.processEvent(event);
-          scope.writes!.markInboxDone(id);
-        });
-      } catch (error) {
-        // The turn could not be committed (the store failed, a stale write): nothing of it happened, so
-        // the event stays unfinished and runs again at the next start (set aside after 3 attempts).
-        runtime.metrics?.turnErrors.inc({ platform: this.platform });
-        this.logger.error('a turn could not be committed; its event is left for the next start', { conversationId: event.conversationId, error });
-      }
-      return 'handled';
-    });
-    void scheduled().finally(ended);
-  }
-
-  /**
-   * Queues the events accepted before a stop whose turns did not finish, per conversation in their
-   * original order. Call once at start, before new webhooks are accepted. Returns how many.
-   */
-  recover(): Promise<number> {
-    if (!this.logic) return Promise.reject(new InvalidRequestError(`${this.platform}_no_logic`, 'recover() needs the bot logic: pass `logic` when constructing the adapter'));
-    const { runtime } = this;
-    // Replicas share the store: the runner's sweep takes unfinished work over, whoever accepted it.
-    if (runtime.runner) return Promise.resolve(0);
-    return recoverInboxEvents({ inbox: runtime.stores.inbox, queue: runtime.queue, logger: this.logger, metrics: runtime.metrics }, this.platform, (stored) =>
-      this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent)),
-    );
-  }
-
-  /** An event taken back from the set-aside ones (the console's retry): processed as if just accepted. */
-  requeue(stored: InboxEvent): void {
-    this.schedule(stored.id, revivePlannedEvent(stored.payload as PlannedEvent));
+  /** The connector as the intake's source: its plan's one event, stored whole. */
+  private intakeSource(): IntakeSource {
+    const { connector } = this;
+    return {
+      platform: connector.platform,
+      redeliverStatus: connector.redeliverStatus,
+      authenticate: (input, nowMs) => connector.authenticate(input, nowMs),
+      plan: (body, input, claims) => {
+        const planned = connector.plan(body, input, claims);
+        return 'event' in planned ? { event: this.intakeEvent(planned.event) } : planned;
+      },
+    };
   }
 
   // ---------------------------------------------------------------- turns
 
-  /** A stored event read back by the replica holding its conversation; a commit failure is thrown (tried again). */
-  private processStored(stored: InboxEvent): Promise<void> {
+  /** A stored event as one turn, its done mark committed with it; a commit failure is thrown (nothing of it happened: it runs again). */
+  private async processStored(stored: InboxEvent): Promise<void> {
     const event = revivePlannedEvent(stored.payload as PlannedEvent);
-    return this.ownTurn(stored.conversationId, async (scope) => {
-      await this.processEvent(event);
-      scope.writes!.markInboxDone(stored.id);
-    });
+    try {
+      await this.ownTurn(stored.conversationId, async (scope) => {
+        await this.processEvent(event);
+        scope.writes!.markInboxDone(stored.id);
+      });
+    } catch (error) {
+      this.runtime.metrics?.turnErrors.inc({ platform: this.platform });
+      throw error;
+    }
   }
 
   /** Runs `fn` as one turn of the conversation: its writes and effects committed together, then the effects queued. */
@@ -502,8 +416,7 @@ export class ChannelPipeline {
         const owner = await this.runtime.ownership.owner(this.connector.channelId, conversationId);
         await this.runTurn(activity, owner);
       });
-    if (this.runtime.runner) return this.runtime.runner.withLease(conversationId, turn);
-    return this.runtime.queue.enqueue(conversationId, turn);
+    return this.runtime.scheduler.run(conversationId, turn);
   }
 
   // ---------------------------------------------------------------- proactive
@@ -527,8 +440,7 @@ export class ChannelPipeline {
     };
     const scope = currentTurn();
     if (scope?.conversationId === conversationId) return scope.writes ? turn() : this.ownTurn(conversationId, turn);
-    if (this.runtime.runner) return this.runtime.runner.withLease(conversationId, () => this.ownTurn(conversationId, turn));
-    return this.runtime.queue.enqueue(conversationId, () => this.ownTurn(conversationId, turn));
+    return this.runtime.scheduler.run(conversationId, () => this.ownTurn(conversationId, turn));
   }
 
   /**

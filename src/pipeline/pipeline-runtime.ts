@@ -1,7 +1,8 @@
 /**
  * What every pipeline of one running bot shares: the stores, the turn-aware storage, the
- * per-conversation queue, the outbox delivery, ownership and transcripts, metrics and logging, and the
- * backlog of accepted events not yet processed.
+ * per-conversation queue and the scheduler that runs each conversation's work on it (this process
+ * alone, or replicas sharing the store), the outbox delivery, ownership and transcripts, metrics and
+ * logging. Its lifecycle: `start` once the platforms are set up, `stop` to drain.
  */
 import type { Storage } from 'botbuilder-core';
 import { systemClock, type Clock } from '../clock';
@@ -14,6 +15,8 @@ import { OwnershipStore } from '../ownership';
 import { createStores, type Stores } from '../storage/create-stores';
 import { StorageTranscriptStore, type TranscriptStore } from '../transcript';
 import { ConversationRunner } from '../replicas/conversation-runner';
+import type { ConversationScheduler } from '../scheduling/conversation-scheduler';
+import { LocalScheduler } from '../scheduling/local-scheduler';
 import { TurnStorage } from './turn-storage';
 import { recordStep } from '../timeline/record-step';
 import { ownershipStep } from '../timeline/timeline-steps';
@@ -49,11 +52,10 @@ export class PipelineRuntime {
   readonly clock: Clock;
   readonly backlogLimit: number;
   readonly dedupeTtlMs: number;
-  /** With a store several replicas share: who runs each conversation's work (else this process's queue alone). */
-  readonly runner?: ConversationRunner;
+  /** Who runs each conversation's work: this process's queue alone, or, with a store replicas share, whoever holds its lease. */
+  readonly scheduler: ConversationScheduler;
   /** The platforms' echoes of the bot's messages: evidence a repeated send looks for first. */
   readonly sent: SentMessages;
-  private pendingEvents = 0;
 
   constructor(options: PipelineRuntimeOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -76,7 +78,7 @@ export class PipelineRuntime {
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
     if (this.stores.replicas) {
-      this.runner = new ConversationRunner({
+      const runner = new ConversationRunner({
         coordination: this.stores.replicas,
         inbox: this.stores.inbox,
         queue: this.queue,
@@ -85,26 +87,31 @@ export class PipelineRuntime {
         clock: this.clock,
         leaseMs: options.leaseMs,
       });
-      const runner = this.runner;
       this.delivery.revivedElsewhere = (conversationId) => runner.wake(conversationId);
+      this.scheduler = runner;
+    } else {
+      this.scheduler = new LocalScheduler({ inbox: this.stores.inbox, queue: this.queue, delivery: this.delivery, logger: this.logger, metrics: this.metrics });
     }
   }
 
-  /** Accepted events whose processing has not finished. */
-  get backlog(): number {
-    return this.pendingEvents;
+  /** Once every platform has registered: what the last stop left runs first, then new work. */
+  start(): Promise<void> {
+    return this.scheduler.start();
   }
 
-  /** Counts an accepted event until its processing ends (the returned function). */
-  trackEvent(): () => void {
-    this.pendingEvents++;
-    this.metrics?.backlog.set(this.pendingEvents);
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      this.pendingEvents--;
-      this.metrics?.backlog.set(this.pendingEvents);
-    };
+  /**
+   * Refuses new events (the platforms redeliver them), lets the running turns finish and their
+   * deliveries run, each wait at most `timeoutMs`; what remains stays in the store for the next start.
+   */
+  async stop(timeoutMs = 10_000): Promise<{ drained: boolean; delivered: boolean }> {
+    await this.scheduler.stop();
+    const drained = await this.queue.drain(timeoutMs);
+    if (!drained) this.logger.warn('shutdown: some turns did not finish in time', { depth: this.queue.depth });
+    // A delivery whose outcome needs a turn now (the queue is closed) is not marked done: after the
+    // next start it is repeated from its last step, and only its outcome is left to record.
+    const delivered = await this.delivery.whenIdle(timeoutMs);
+    this.delivery.stop();
+    if (!delivered) this.logger.warn('shutdown: some platform actions are still pending; they are delivered after the next start', { pending: this.delivery.backlog });
+    return { drained, delivered };
   }
 }

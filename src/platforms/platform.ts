@@ -17,7 +17,6 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { ChannelAdapter, ChannelAdapterOptions } from '../pipeline/channel-adapter';
 import type { PipelineRuntime } from '../pipeline/pipeline-runtime';
-import type { InboxEvent } from '../storage/event-inbox';
 
 export interface RouteDeclaration {
   method: 'GET' | 'POST';
@@ -55,10 +54,8 @@ export interface RunningPlatform {
   ticketDesk?: TicketDesk;
   /** A ticketing integration: a customer message kept from the bot while a ticket owns the conversation. */
   forwardToTicket?(context: TurnContext): Promise<void>;
-  /** Once at start, after the outbox resumed: queue what was accepted before the last stop and not finished. */
-  recover?(): Promise<unknown>;
-  /** The console's retry of a set-aside event of this platform. */
-  requeue?(event: InboxEvent): void;
+  /** Once the runtime has started (what the last stop left is queued): starts what the platform runs on its own (a periodic scan). */
+  started?(): void;
   /** At the app's stop, before the queue drains: stops what the platform runs on its own (a periodic scan). */
   stop?(): Promise<void>;
   /** Credentials it runs with (never shown by the console). */

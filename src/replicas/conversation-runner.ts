@@ -14,16 +14,13 @@
  */
 import { systemClock, type Clock } from '../clock';
 import type { ConversationQueue } from '../conversation-queue';
-import { MAX_EVENT_ATTEMPTS } from '../inbox-processing';
 import { silentLogger, type Logger } from '../log';
 import type { OutboxDelivery } from '../outbox/outbox-delivery';
 import type { EventInbox, InboxEvent } from '../storage/event-inbox';
 import { inboxEventStep } from '../timeline/timeline-steps';
 import { outsideTurn } from '../turn-scope';
 import type { ReplicaCoordination } from './replica-coordination';
-
-/** Runs one stored event as a turn, its done mark committed with it. */
-export type StoredEventProcessor = (event: InboxEvent) => Promise<void>;
+import { MAX_EVENT_ATTEMPTS, type ConversationScheduler, type StoredEventProcessor } from '../scheduling/conversation-scheduler';
 
 export interface ConversationRunnerOptions {
   coordination: ReplicaCoordination;
@@ -56,7 +53,7 @@ interface ProactiveTask {
   fail(error: Error): void;
 }
 
-export class ConversationRunner {
+export class ConversationRunner implements ConversationScheduler {
   private readonly processors = new Map<string, StoredEventProcessor>();
   private readonly drains = new Map<string, Drain>();
   private readonly coordination: ReplicaCoordination;
@@ -84,8 +81,11 @@ export class ConversationRunner {
     this.processors.set(platform, processor);
   }
 
-  /** Starts the sweep (at start, once the processors are registered): it also takes over what a previous run left. */
-  start(): void {
+  /** Nothing is counted here: the store holds the accepted events, and whoever holds a conversation runs them. */
+  readonly backlog = 0;
+
+  /** Starts the sweep (at start, once the processors are registered): it also takes over what a previous run left, conversation by conversation (its actions, then its events). */
+  async start(): Promise<void> {
     this.sweep();
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs ?? 1000);
     this.sweepTimer.unref();
@@ -99,7 +99,22 @@ export class ConversationRunner {
     if (this.drains.size > 0) await new Promise<void>((resolve) => this.drainsEnded.push(resolve));
   }
 
-  /** New work for a conversation (an event this replica accepted): run it here if the lease is free. */
+  /** An event this replica stored: whoever holds its conversation's lease runs it (maybe another replica). */
+  accepted(event: InboxEvent): void {
+    this.wake(event.conversationId);
+  }
+
+  requeue(event: InboxEvent): boolean {
+    if (!this.processors.has(event.platform)) return false;
+    this.wake(event.conversationId);
+    return true;
+  }
+
+  run(conversationId: string, task: () => Promise<void>): Promise<void> {
+    return this.withLease(conversationId, task);
+  }
+
+  /** New work for a conversation: run it here if the lease is free. */
   wake(conversationId: string): void {
     if (this.stopping) return;
     const drain = this.drains.get(conversationId);

@@ -83,7 +83,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       return bot!;
     },
     /** Waits until no webhook is in flight and no turn is queued, twice in a row. */
-    settle: (): Promise<void> => settle(sandbox, app.queue, app.runtime.delivery, app.runtime.runner),
+    settle: (): Promise<void> => settle(sandbox, app.queue, app.runtime.delivery, app.runtime.scheduler),
     async customer(name = 'Ada', email?: string): Promise<Customer> {
       const contact = (await http.post(`${pub}/contacts`, { name, ...(email ? { email } : {}) })).data;
       const conv = (await http.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;

@@ -245,7 +245,7 @@ describe('console: outbox and set-aside events', () => {
     };
     const first = await stored('it crashed once');
     const second = await stored('it crashed twice');
-    await s.app.nimchat!.recover();
+    await s.app.runtime.start(); // what a restart does with what was left
     const listed = (await c.get('/console/api/set-aside')).data.events as Array<Record<string, any>>;
     expect(listed.map((e) => e.id).sort()).toEqual([first, second].sort());
     expect(listed[0]!.reason).toMatch(/3 times/);

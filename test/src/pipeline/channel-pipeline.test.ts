@@ -111,7 +111,7 @@ function setup(options: { logic?: (context: TurnContext) => Promise<void>; backl
       await new Promise((r) => setTimeout(r, 5));
       await runtime.queue.onIdle();
       await runtime.delivery.whenIdle(100);
-      if (runtime.queue.depth === 0 && runtime.delivery.backlog === 0 && runtime.backlog === 0) return;
+      if (runtime.queue.depth === 0 && runtime.delivery.backlog === 0 && runtime.scheduler.backlog === 0) return;
     }
   };
   return { connector, runtime, metrics, adapter, post, idle, seen, welcomed, silenced };
@@ -215,15 +215,15 @@ describe('ChannelPipeline with a fake connector', () => {
     expect(await t.runtime.ownership.owner('fake', 'c1')).toBe('human');
   });
 
-  it('events recovered after a restart run with the logic given at construction (no webhook needed first)', async () => {
+  it('events left unfinished run again when the runtime starts, with the logic given at construction (no webhook needed first)', async () => {
     const first = setup();
     const stores = first.runtime.stores;
     const planned = first.connector.plan({ conv: 'c9', id: 'r', text: 'left over' }) as { event: unknown };
     await stores.inbox.accept({ platform: 'fake', conversationId: 'c9', dedupeKeys: ['fake:r'], ttlMs: 1000, payload: planned.event });
     const seen: string[] = [];
     const runtime = new PipelineRuntime({ stores });
-    const adapter = new ChannelAdapter(new FakeConnector(), { runtime, logic: async (context) => void seen.push(context.activity.text ?? context.activity.type!) });
-    expect(await adapter.recover()).toBe(1);
+    new ChannelAdapter(new FakeConnector(), { runtime, logic: async (context) => void seen.push(context.activity.text ?? context.activity.type!) });
+    await runtime.start();
     await runtime.queue.onIdle();
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual(['conversationUpdate', 'left over']);
@@ -272,8 +272,20 @@ describe('ChannelPipeline with a fake connector', () => {
     expect(result.body).toMatchObject({ error: { code: 'storage_unavailable' } });
   });
 
-  it('recover() without the bot logic is a clear error (the recovered turns would wait for it)', async () => {
-    const adapter = new ChannelAdapter(new FakeConnector(), { runtime: new PipelineRuntime() });
-    await expect(adapter.recover()).rejects.toThrow(/needs the bot logic/);
+  it('events left unfinished wait for the bot logic when the runtime starts before it is known, then run in order', async () => {
+    const first = setup();
+    const stores = first.runtime.stores;
+    for (const [id, text] of [['a', 'one'], ['b', 'two']]) {
+      const planned = first.connector.plan({ conv: 'c9', id, text }) as { event: unknown };
+      await stores.inbox.accept({ platform: 'fake', conversationId: 'c9', dedupeKeys: [`fake:${id}`], ttlMs: 1000, payload: planned.event });
+    }
+    const runtime = new PipelineRuntime({ stores });
+    const adapter = new ChannelAdapter(new FakeConnector(), { runtime });
+    await runtime.start();
+    await new Promise((r) => setTimeout(r, 20));
+    const seen: string[] = [];
+    adapter.pipeline.useLogic(async (context) => void seen.push(context.activity.text ?? context.activity.type!));
+    await runtime.queue.onIdle();
+    expect(seen).toEqual(['conversationUpdate', 'one', 'two']);
   });
 });

@@ -114,7 +114,7 @@ const toyPlatform: Platform<ToyConfig> = {
   configure: (_config, env) => (env.TOY_API_URL && env.TOY_SECRET ? { apiUrl: env.TOY_API_URL, secret: env.TOY_SECRET } : undefined),
   start(config, { adapterOptions }) {
     const adapter = new ChannelAdapter(new ToyConnector(config), adapterOptions);
-    return { adapter, handlers: new Map([['POST /api/toy', (input) => adapter.handle(input)]]), recover: () => adapter.recover(), requeue: (event) => adapter.pipeline.requeue(event), secrets: [config.secret] };
+    return { adapter, handlers: new Map([['POST /api/toy', (input) => adapter.handle(input)]]), secrets: [config.secret] };
   },
 };
 

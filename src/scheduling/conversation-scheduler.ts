@@ -1,0 +1,38 @@
+/**
+ * Who runs a conversation's work, and when: every accepted event, every proactive turn, in the
+ * conversation's order, one at a time; different conversations side by side. Two implementations:
+ * one process alone (`LocalScheduler`, its in-memory queue) and replicas sharing a store
+ * (`ConversationRunner`, a lease per conversation). Nothing outside them asks which one runs.
+ */
+import type { InboxEvent } from '../storage/event-inbox';
+
+/** An event whose processing started this many times without finishing is set aside. */
+export const MAX_EVENT_ATTEMPTS = 3;
+
+/**
+ * Runs one stored event: its done mark is committed by the processor (with its turn, or after its
+ * work). A throw means nothing of it was committed: the event is run again later.
+ */
+export type StoredEventProcessor = (event: InboxEvent) => Promise<void>;
+
+export interface ConversationScheduler {
+  /** How a platform's stored events are run (one processor per platform, given before `start`). */
+  register(platform: string, processor: StoredEventProcessor): void;
+  /**
+   * Once, before new work: what was left at the last stop goes first, per conversation in its order
+   * (the outbox's actions, older than any turn, then the unfinished events).
+   */
+  start(): Promise<void>;
+  /** An event just stored: run after everything already scheduled for its conversation. */
+  accepted(event: InboxEvent): void;
+  /** An event taken back from the set-aside ones (the console's retry); false when no processor runs its platform. */
+  requeue(event: InboxEvent): boolean;
+  /** Runs `task` in the conversation's order (a proactive turn); settles with it. */
+  run(conversationId: string, task: () => Promise<void>): Promise<void>;
+  /** Accepted events this process still has to run (what the backlog limit counts). */
+  readonly backlog: number;
+  /** Conversations whose work is under way or waiting here now. */
+  readonly active: number;
+  /** Starts nothing new; work already running finishes (the caller drains the queue after). */
+  stop(): Promise<void>;
+}
