@@ -1,15 +1,26 @@
 /**
- * Which conversation's turn the current async call runs inside, and the turn's writes. A proactive
- * call for the same conversation made from inside its own turn runs at once (queueing it would wait
- * for itself); the bot's storage calls inside a turn go to the turn's writes.
+ * Which conversation's work the current async call runs inside, and the unit of work of its turn.
+ * The pipeline passes a turn's unit explicitly to its own steps; this ambient copy is for the calls
+ * that carry no turn: botbuilder's `Storage` (the bot's state, the ownership record and its timeline
+ * step go to the turn's writes) and a proactive call (`continueConversation`) made from inside the
+ * conversation's own work, which must run at once: queueing it would wait for itself.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TurnWrites } from './storage/turn-writes';
+import type { NewOutboxAction, TurnWrites } from './storage/turn-writes';
+
+/** One turn's unit of work: its writes, committed together when it ends, and the effects to deliver once they are. */
+export interface TurnUnit {
+  readonly conversationId: string;
+  readonly writes: TurnWrites;
+  readonly effects: NewOutboxAction[];
+  /** False once the turn ended: later work (a promise it left running) writes on its own. */
+  open: boolean;
+}
 
 export interface TurnScope {
   conversationId: string;
   /** Absent for work in a conversation's slot that is not a turn (e.g. a ticket event). */
-  writes?: TurnWrites;
+  unit?: TurnUnit;
 }
 
 const scope = new AsyncLocalStorage<TurnScope>();
@@ -20,6 +31,12 @@ export function runInTurnScope<T>(turn: TurnScope, fn: () => Promise<T>): Promis
 
 export function currentTurn(): TurnScope | undefined {
   return scope.getStore();
+}
+
+/** The open unit of work of the turn the current call runs in, if any. */
+export function currentUnit(): TurnUnit | undefined {
+  const unit = scope.getStore()?.unit;
+  return unit?.open ? unit : undefined;
 }
 
 /** Runs `fn` outside any turn: work it starts (timers, promises) never sees a turn's scope. */

@@ -188,7 +188,7 @@ export class InbentaTicketEvents {
     });
     await this.options.links.update(link.ticketId, { closed: true });
     const adapter = this.options.adapterFor(link.channelId);
-    await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }));
+    await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
   }
 
   private relayAction(link: TicketLink, text: string): RelayAction {

@@ -20,7 +20,7 @@ import { botEntries, customerEntry, type TranscriptEntry } from '../transcript';
 import type { Connector, PlannedEvent } from './connector';
 import { WebhookIntake, type IntakeEvent, type IntakeSource } from './webhook-intake';
 import type { PipelineRuntime } from './pipeline-runtime';
-import { currentTurn, runInTurnScope, type TurnScope } from '../turn-scope';
+import { currentTurn, currentUnit, runInTurnScope, type TurnUnit } from '../turn-scope';
 import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
 import { recordStep } from '../timeline/record-step';
 import { PROMPT_IN_VIEW, type PromptInView } from '../control/prompt-in-view';
@@ -61,11 +61,6 @@ interface ControlEffect {
   activityId: string;
   reference: Partial<ConversationReference>;
   control: ConversationControl;
-}
-
-/** A turn's scope with the effects it produced, kept to queue them once committed. */
-interface OwnTurnScope extends TurnScope {
-  effects: NewOutboxAction[];
 }
 
 export class ChannelPipeline {
@@ -142,9 +137,9 @@ export class ChannelPipeline {
   private async processStored(stored: InboxEvent): Promise<void> {
     const event = revivePlannedEvent(stored.payload as PlannedEvent);
     try {
-      await this.ownTurn(stored.conversationId, async (scope) => {
+      await this.ownTurn(stored.conversationId, async (unit) => {
         await this.processEvent(event);
-        scope.writes!.markInboxDone(stored.id);
+        unit.writes.markInboxDone(stored.id);
       });
     } catch (error) {
       this.runtime.metrics?.turnErrors.inc({ platform: this.platform });
@@ -153,13 +148,17 @@ export class ChannelPipeline {
   }
 
   /** Runs `fn` as one turn of the conversation: its writes and effects committed together, then the effects queued. */
-  private async ownTurn(conversationId: string, fn: (scope: OwnTurnScope) => Promise<void>): Promise<void> {
-    const scope: OwnTurnScope = { conversationId, writes: this.runtime.stores.beginTurn(), effects: [] };
-    await runInTurnScope(scope, () => fn(scope));
-    const { outboxIds } = await scope.writes!.commit();
+  private async ownTurn(conversationId: string, fn: (unit: TurnUnit) => Promise<void>): Promise<void> {
+    const unit: TurnUnit = { conversationId, writes: this.runtime.stores.beginTurn(), effects: [], open: true };
+    try {
+      await runInTurnScope({ conversationId, unit }, () => fn(unit));
+    } finally {
+      unit.open = false;
+    }
+    const { outboxIds } = await unit.writes.commit();
     const now = this.runtime.clock.now();
     this.runtime.delivery.enqueue(
-      scope.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })),
+      unit.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })),
       { justCommitted: true },
     );
   }
@@ -177,7 +176,7 @@ export class ChannelPipeline {
       if (decision.transition) this.logTransition(event.conversationId, decision.transition, decision.record.reason);
       if (decision.transition === 'released') {
         const reference = TurnContext.getConversationReference(event.activity);
-        await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }), owner);
+        await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }, new Date(runtime.clock.now())), owner);
       }
     }
     await this.runTurn(event.activity, owner);
@@ -311,18 +310,23 @@ export class ChannelPipeline {
     return { id };
   }
 
-  /** In the conversation's own turn: an effect committed with it. Anywhere else: written to the outbox now. */
+  /**
+   * In the conversation's own turn: an effect committed with it. Anywhere else (a proactive send
+   * from another conversation's turn, work that outlived its turn): written to the outbox now.
+   */
   private async addEffect(conversationId: string, kind: string, payload: unknown): Promise<void> {
     const action: NewOutboxAction = { platform: this.platform, conversationId, kind, payload };
-    const scope = currentTurn() as OwnTurnScope | undefined;
-    if (scope?.writes && scope.conversationId === conversationId) {
-      // The committed copy is what is delivered: the bot may change its objects after sending them.
-      const committed = scope.writes.addOutbox(action);
-      scope.writes.addTimeline({ ...queuedStep(committed), at: this.runtime.clock.now() });
-      scope.effects.push(committed);
-      return;
-    }
+    // Found through the scope, not the context's turnState: botbuilder's copies of a TurnContext drop it.
+    const unit = currentUnit();
+    if (unit?.conversationId === conversationId) return this.addToUnit(unit, action);
     await this.runtime.delivery.submit({ ...action, payload: JSON.parse(JSON.stringify(payload)) as unknown });
+  }
+
+  private addToUnit(unit: TurnUnit, action: NewOutboxAction): void {
+    // The committed copy is what is delivered: the bot may change its objects after sending them.
+    const committed = unit.writes.addOutbox(action);
+    unit.writes.addTimeline({ ...queuedStep(committed), at: this.runtime.clock.now() });
+    unit.effects.push(committed);
   }
 
   private conversationIdOf(activity: Partial<Activity>): string {
@@ -381,7 +385,7 @@ export class ChannelPipeline {
         this.ownTurn(conversationId, async () => {
           const decision = ownership.length > 0 ? await runtime.ownership.apply(connector.channelId, conversationId, ownership) : undefined;
           if (decision?.transition) this.logTransition(conversationId, decision.transition, decision.record.reason);
-          await this.runTurn(statusActivity(reference, status), decision?.record.owner ?? 'bot');
+          await this.runTurn(statusActivity(reference, status, new Date(runtime.clock.now())), decision?.record.owner ?? 'bot');
         }),
       )
       .catch((error: unknown) => {
@@ -411,8 +415,8 @@ export class ChannelPipeline {
     const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: ConversationEvents.Reclaimed, value, timestamp: new Date(this.runtime.clock.now()) }, reference, true);
     activity.id = `reclaimed:${randomUUID()}`;
     const turn = () =>
-      this.ownTurn(conversationId, async () => {
-        if (note) await this.addEffect(conversationId, 'control', { activityId: randomUUID(), reference, control: { note } } satisfies ControlEffect);
+      this.ownTurn(conversationId, async (unit) => {
+        if (note) this.addToUnit(unit, { platform: this.platform, conversationId, kind: 'control', payload: { activityId: randomUUID(), reference, control: { note } } satisfies ControlEffect });
         const owner = await this.runtime.ownership.owner(this.connector.channelId, conversationId);
         await this.runTurn(activity, owner);
       });
@@ -439,7 +443,7 @@ export class ChannelPipeline {
       await this.bot.runMiddleware(context, logic);
     };
     const scope = currentTurn();
-    if (scope?.conversationId === conversationId) return scope.writes ? turn() : this.ownTurn(conversationId, turn);
+    if (scope?.conversationId === conversationId) return scope.unit?.open ? turn() : this.ownTurn(conversationId, turn);
     return this.runtime.scheduler.run(conversationId, () => this.ownTurn(conversationId, turn));
   }
 
@@ -457,14 +461,14 @@ export class ChannelPipeline {
 }
 
 /** A `handoff.status` event activity for a conversation. */
-export function statusActivity(reference: Partial<ConversationReference>, value: HandoffStatus): Partial<Activity> {
+export function statusActivity(reference: Partial<ConversationReference>, value: HandoffStatus, at: Date): Partial<Activity> {
   const activity = TurnContext.applyConversationReference(
     { type: ActivityTypes.Event, name: HandoffEvents.Status, value, valueType: 'application/vnd.microsoft.handoff.status' },
     reference,
     true,
   );
   activity.id = `handoff-status:${randomUUID()}`;
-  activity.timestamp = new Date();
+  activity.timestamp = at;
   return activity;
 }
 

@@ -3,20 +3,20 @@
  * (committed once when the turn ends, with its outgoing effects); outside, to the store.
  */
 import type { Storage, StoreItems } from 'botbuilder-core';
-import { currentTurn } from '../turn-scope';
+import { currentUnit } from '../turn-scope';
 
 export class TurnStorage implements Storage {
   constructor(private readonly store: Storage) {}
 
   read(keys: string[]): Promise<StoreItems> {
-    return (currentTurn()?.writes ?? this.store).read(keys);
+    return (currentUnit()?.writes ?? this.store).read(keys);
   }
 
   write(changes: StoreItems): Promise<void> {
-    return (currentTurn()?.writes ?? this.store).write(changes);
+    return (currentUnit()?.writes ?? this.store).write(changes);
   }
 
   delete(keys: string[]): Promise<void> {
-    return (currentTurn()?.writes ?? this.store).delete(keys);
+    return (currentUnit()?.writes ?? this.store).delete(keys);
   }
 }

@@ -5,17 +5,13 @@
  */
 import type { Logger } from '../log';
 import type { Timeline, TimelineStep } from '../storage/timeline';
-import { currentTurn } from '../turn-scope';
+import { currentUnit } from '../turn-scope';
 
 export function recordStep(timeline: Timeline, step: TimelineStep, logger?: Logger): void {
-  const writes = currentTurn()?.writes;
-  if (writes) {
-    try {
-      writes.addTimeline(step);
-      return;
-    } catch {
-      // The unit was committed already (work that outlived its turn): recorded on its own.
-    }
+  const unit = currentUnit();
+  if (unit) {
+    unit.writes.addTimeline(step);
+    return;
   }
   timeline.record([step]).catch((error: unknown) => logger?.warn('could not record a timeline step', { conversationId: step.conversationId, kind: step.kind, error }));
 }

@@ -140,6 +140,23 @@ describe('ChannelPipeline with a fake connector', () => {
     expect(t.connector.sent).toEqual(['c1:welcome', 'c1:echo hi']);
   });
 
+  it('work a turn left running writes on its own once the turn has committed (not into the finished unit, which would throw)', async () => {
+    let late: Promise<void> | undefined;
+    const t = setup({
+      logic: async (context) => {
+        if (context.activity.type !== 'message') return;
+        await context.sendActivity('now');
+        // Not awaited by the turn: it finishes after the commit.
+        late = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => t.runtime.storage.write({ 'late-note': { text: 'written after the turn' } }));
+      },
+    });
+    await t.post({ conv: 'c1', id: '1', text: 'hi' });
+    await t.idle();
+    await late;
+    expect(await t.runtime.stores.storage.read(['late-note'])).toMatchObject({ 'late-note': { text: 'written after the turn' } });
+    expect(t.connector.sent).toEqual(['c1:now']);
+  });
+
   it('keeps each conversation in order while conversations run side by side', async () => {
     const order: string[] = [];
     const t = setup({
