@@ -10,7 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import axios from 'axios';
 import { App } from '../dist/src/app.js';
-import { loadConfig } from '../dist/src/config.js';
+import { loadConfig } from '../dist/src/load-config.js';
 import { createLogger } from '../dist/src/log.js';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 200);

@@ -328,7 +328,7 @@ async function measure(options) {
 
   const require = createRequire(path.join(root, 'package.json'));
   const { App } = require(path.join(distSrc, 'app.js'));
-  const { loadConfig } = require(path.join(distSrc, 'config.js'));
+  const { loadConfig } = require(path.join(distSrc, 'load-config.js'));
   const { createLogger } = require(path.join(distSrc, 'log.js'));
 
   const env = { PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', LOG_LEVEL: 'silent' };

@@ -31,7 +31,10 @@ export type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform, Rou
 export { defaultPlatforms } from '../adapters/platforms';
 export { ERROR_CODES, type ErrorCode } from './error-codes';
 export { App, type AppOptions, type BotDeps } from './app';
-export { loadConfig, HandoffPolicySchema, type Config, type NimchatConfig, type HandoffPolicy } from './config';
+export { readConfig, HandoffPolicySchema, type Config, type ConfiguredPlatform, type HandoffPolicy } from './config';
+export { loadConfig } from './load-config';
+export { platformSettings, type PlatformSettings } from './platforms/platform-settings';
+export { type NimchatConfig } from '../adapters/nimchat/config';
 export * from './availability';
 export { TimerRunner, type TimerRunnerOptions, type TimerHandler } from './timers/timer-runner';
 export { MemoryTimerStore, type TimerStore, type NewTimer, type ClaimedTimer } from './storage/timer-store';

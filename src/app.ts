@@ -39,7 +39,7 @@ import { TimerRunner, type TimerRunnerOptions } from './timers/timer-runner';
 import type { ConversationControl } from './control/vocabulary';
 import type { Config } from './config';
 import { ConversationQueue } from './conversation-queue';
-import { StartupError, unwrapTurnError } from './errors';
+import { ConfigError, StartupError, unwrapTurnError } from './errors';
 import { listenOn } from './http/listen-on';
 import { createLogger, type Logger } from './log';
 import { Metrics } from './metrics';
@@ -87,8 +87,6 @@ export interface AppOptions {
   woztellAdapter?: Partial<WoztellAdapterOptions>;
   /** The platforms to serve (default: Nimchat, WOZTELL and Inbenta tickets; adapters/platforms.ts). */
   platforms?: readonly Platform<any>[];
-  /** The environment platforms read their own variables from (default: process.env). */
-  env?: NodeJS.ProcessEnv;
   /** Options of the emulated platforms (sandbox mode). */
   sandbox?: NimchatSandboxOptions;
   woztellSandbox?: WoztellSandboxOptions;
@@ -285,7 +283,10 @@ export class App {
     const configs = new Map<string, unknown>();
     const emulate: Platform<any>[] = [];
     for (const platform of this.platforms) {
-      const configured = platform.configure(this.config, this.options.env ?? process.env);
+      if (platform.settings && !(platform.name in this.config.variables)) {
+        throw new ConfigError([`the configuration was read without the platform "${platform.name}": read it with loadConfig(env, purpose, platforms) given the same platforms as the app`]);
+      }
+      const configured = this.config.platforms[platform.name];
       if (this.config.sandbox && platform.sandbox && (configured === undefined || platform.sandbox.replacesConfigured)) emulate.push(platform);
       else if (configured !== undefined) configs.set(platform.name, configured);
     }
@@ -299,7 +300,7 @@ export class App {
         listen: (what, start) => listenOn({ what, host: '127.0.0.1', port, variable: { name: 'PORT', value: this.config.port }, hint: SANDBOX_PORTS_HINT, suggestPort: this.suggestPort() }, start),
       });
       this.emulated.set(platform.name, emulation);
-      configs.set(platform.name, emulation.config);
+      configs.set(platform.name, platform.settings ? platform.settings.build(platform.settings.variables.parse(emulation.env)) : emulation.config);
     }
     return configs;
   }

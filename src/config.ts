@@ -9,42 +9,8 @@ import { alwaysOpen, WeeklyScheduleSchema } from './availability/weekly-schedule
 import { isTimeZone } from './availability/zoned-time';
 import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
-
-const NIMCHAT_STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
-export type NimchatStatus = (typeof NIMCHAT_STATUSES)[number];
-
-const optionalText = z
-  .string()
-  .transform((s) => s.trim())
-  .optional()
-  .transform((s) => (s ? s : undefined));
-
-const httpUrl = (name: string) =>
-  optionalText.refine((s) => s === undefined || /^https?:\/\/[^\s]+$/i.test(s), {
-    message: `${name} must be an http(s) URL`,
-  });
-
-const positiveInt = (name: string) =>
-  optionalText
-    .refine((s) => s === undefined || /^[1-9]\d*$/.test(s), { message: `${name} must be a positive whole number` })
-    .transform((s) => (s === undefined ? undefined : Number(s)));
-
-const boundedInt = (name: string, min: number, max: number, fallback: number) =>
-  optionalText
-    .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) >= min && Number(s) <= max), {
-      message: `${name} must be a whole number from ${min} to ${max}`,
-    })
-    .transform((s) => (s === undefined ? fallback : Number(s)));
-
-const minutes = (name: string, fallback: number) =>
-  optionalText
-    .refine((s) => s === undefined || (/^\d+$/.test(s) && Number(s) <= 10_080), { message: `${name} must be a whole number of minutes (0 turns it off, at most 10080)` })
-    .transform((s) => (s === undefined ? fallback : Number(s)));
-
-const bool = (name: string, fallback: boolean) =>
-  optionalText
-    .refine((s) => s === undefined || /^(true|false|1|0|yes|no)$/i.test(s), { message: `${name} must be true or false` })
-    .transform((s) => (s === undefined ? fallback : /^(true|1|yes)$/i.test(s)));
+import { bool, boundedInt, minutes, optionalText, positiveInt } from './env-values';
+import type { PlatformSettings } from './platforms/platform-settings';
 
 /** The raw environment: every variable of the contract, each parsed on its own. */
 const EnvSchema = z.object({
@@ -78,45 +44,7 @@ const EnvSchema = z.object({
   RETENTION_TRANSCRIPTS_DAYS: positiveInt('RETENTION_TRANSCRIPTS_DAYS').transform((n) => n ?? 30),
   RETENTION_STATE_DAYS: positiveInt('RETENTION_STATE_DAYS').transform((n) => n ?? 180),
 
-  NIMCHAT_BASE_URL: httpUrl('NIMCHAT_BASE_URL'),
-  NIMCHAT_BOT_TOKEN: optionalText,
-  NIMCHAT_WEBHOOK_SECRET: optionalText,
-  NIMCHAT_URL_TOKEN_SECRET: optionalText.refine((s) => s === undefined || s.length >= 16, {
-    message: 'NIMCHAT_URL_TOKEN_SECRET must be at least 16 characters',
-  }),
-  NIMCHAT_BOT_STATUSES: optionalText
-    .transform((s) => (s ?? 'pending').split(',').map((x) => x.trim()).filter(Boolean))
-    .refine((list) => list.length > 0 && list.every((x) => (NIMCHAT_STATUSES as readonly string[]).includes(x)), {
-      message: `NIMCHAT_BOT_STATUSES must be a comma-separated list of ${NIMCHAT_STATUSES.join(', ')}`,
-    })
-    .transform((list) => list as NimchatStatus[]),
-  NIMCHAT_HANDOFF_TEAM_ID: positiveInt('NIMCHAT_HANDOFF_TEAM_ID'),
-  NIMCHAT_HANDOFF_AGENT_ID: positiveInt('NIMCHAT_HANDOFF_AGENT_ID'),
-  NIMCHAT_RESOLVE_ON_TICKET: bool('NIMCHAT_RESOLVE_ON_TICKET', true),
-  NIMCHAT_ADMIN_TOKEN: optionalText,
-  NIMCHAT_API_TOKEN: optionalText,
-  NIMCHAT_RECLAIM: optionalText
-    .refine((s) => s === undefined || ['bot', 'humans', 'off'].includes(s), { message: 'NIMCHAT_RECLAIM must be bot, humans or off' })
-    .transform((s) => (s ?? 'bot') as 'bot' | 'humans' | 'off'),
-  NIMCHAT_FALLBACK_TEAM_ID: positiveInt('NIMCHAT_FALLBACK_TEAM_ID'),
-  NIMCHAT_ACCOUNT_ID: positiveInt('NIMCHAT_ACCOUNT_ID'),
-  NIMCHAT_INBOX_ID: positiveInt('NIMCHAT_INBOX_ID'),
 
-  WOZTELL_ACCESS_TOKEN: optionalText,
-  WOZTELL_CHANNEL_SECRET: optionalText,
-  WOZTELL_BOT_API_URL: httpUrl('WOZTELL_BOT_API_URL').transform((s) => s ?? 'https://bot.api.woztell.com'),
-  WOZTELL_OPEN_API_URL: httpUrl('WOZTELL_OPEN_API_URL').transform((s) => s ?? 'https://open.api.woztell.com/v3'),
-  WOZTELL_INBOX_API_URL: httpUrl('WOZTELL_INBOX_API_URL').transform(
-    (s) => s ?? 'https://api.inbox.woztell.sanuker.com/v1.0',
-  ),
-  WOZTELL_APP_ID: optionalText,
-  WOZTELL_APP_INTEGRATION_ID: optionalText,
-  WOZTELL_INBOX_SIGNATURE: optionalText,
-  WOZTELL_HANDOFF_FOLDER: optionalText.transform((s) => s ?? 'main'),
-  WOZTELL_BOT_FOLDER: optionalText,
-  WOZTELL_RESOLVED_FOLDER: optionalText,
-  WOZTELL_HANDOFF_AGENT_ID: optionalText,
-  WOZTELL_FALLBACK_FOLDER: optionalText,
 
   HANDOFF_HOURS: optionalText.transform((s, ctx) => {
     if (s === undefined) return undefined;
@@ -143,20 +71,8 @@ const EnvSchema = z.object({
   HANDOFF_WAIT_NOTICE_MINUTES: minutes('HANDOFF_WAIT_NOTICE_MINUTES', 5),
   HANDOFF_CLOSED_MESSAGE: optionalText,
 
-  INBENTA_API_KEY: optionalText,
-  INBENTA_API_SECRET: optionalText,
-  INBENTA_AUTH_URL: httpUrl('INBENTA_AUTH_URL').transform((s) => s ?? 'https://api.inbenta.io'),
-  INBENTA_TICKET_QUEUE: positiveInt('INBENTA_TICKET_QUEUE').transform((n) => n ?? 1),
-  INBENTA_TICKET_SOURCE: positiveInt('INBENTA_TICKET_SOURCE').transform((n) => n ?? 3),
-  INBENTA_WEBHOOK_SECRET: optionalText,
-  INBENTA_USER_PERSONAL_SECRET: optionalText,
-  INBENTA_EXTERNAL_ID: bool('INBENTA_EXTERNAL_ID', true),
   CONSOLE_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: 'CONSOLE_TOKEN must be at least 16 characters' }),
   CONSOLE_READ_ONLY: bool('CONSOLE_READ_ONLY', false),
-
-  INBENTA_TICKET_LANGUAGE: optionalText.refine((s) => s === undefined || /^[a-z]{2}(-[A-Za-z]{2})?$/.test(s), {
-    message: 'INBENTA_TICKET_LANGUAGE must be a language code such as en or en-GB',
-  }),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -177,56 +93,6 @@ export const HandoffPolicySchema = z.object({
 export type HandoffPolicy = z.infer<typeof HandoffPolicySchema>;
 
 export const SANDBOX_STORAGE_URL = 'sqlite:./data/sandbox.sqlite';
-
-export interface NimchatConfig {
-  baseUrl: string;
-  botToken: string;
-  webhookSecret?: string;
-  urlTokenSecret?: string;
-  botStatuses: NimchatStatus[];
-  handoffTeamId?: number;
-  handoffAgentId?: number;
-  resolveOnTicket: boolean;
-  adminToken?: string;
-  accountId?: number;
-  inboxId?: number;
-  /** A user or administrator token: business hours, agents' availability and the queue (the bot token cannot read them). */
-  apiToken?: string;
-  /** What to do with a conversation Nimchat gave to humans because it could not reach the bot (needs `apiToken`). */
-  reclaim: 'bot' | 'humans' | 'off';
-  /** Where the no-answer ladder re-assigns a conversation (else it unassigns it so auto-assignment tries again). */
-  fallbackTeamId?: number;
-}
-
-export interface WoztellConfig {
-  accessToken: string;
-  channelSecret: string;
-  botApiUrl: string;
-  openApiUrl: string;
-  inboxApiUrl: string;
-  appId?: string;
-  appIntegrationId?: string;
-  inboxSignature?: string;
-  handoffFolder: string;
-  botFolder?: string;
-  resolvedFolder?: string;
-  handoffAgentId?: string;
-  /** Where the no-answer ladder moves a thread nobody answered. */
-  fallbackFolder?: string;
-}
-
-export interface InbentaConfig {
-  apiKey: string;
-  apiSecret: string;
-  authUrl: string;
-  ticketQueue: number;
-  ticketSource: number;
-  webhookSecret?: string;
-  userPersonalSecret?: string;
-  /** Send our escalation id as the ticket's `external_id` (a retry finds the ticket). */
-  externalId: boolean;
-  language?: string;
-}
 
 /** The operator's web page at /console. */
 export interface ConsoleConfig {
@@ -256,10 +122,10 @@ export interface Config {
   replicaLeaseMs: number;
   /** With replicas sharing the store: this replica's lease-holder name (default: host and port, when the port is fixed). */
   replicaId?: string;
-  /** Present when Nimchat is fully configured. */
-  nimchat?: NimchatConfig;
-  woztell?: WoztellConfig;
-  inbenta?: InbentaConfig;
+  /** Each configured platform's configuration, by platform name (`nimchatConfigOf(config)` … read it typed). */
+  platforms: Record<string, unknown>;
+  /** Each platform's variables as parsed, configured or not, by platform name. */
+  variables: Record<string, unknown>;
   /** Business hours, holidays, the no-answer ladder and the wait notices. */
   handoff: HandoffPolicy;
   /** True when no platform is configured outside production: `serve` runs the sandbox. */
@@ -268,116 +134,75 @@ export interface Config {
   secrets: string[];
 }
 
-function requireTogether(env: Env, names: Array<keyof Env>, platform: string, problems: string[]): boolean {
+/** What `readConfig` needs of a platform: its name and its settings (a platform without settings reads nothing). */
+export interface ConfiguredPlatform {
+  name: string;
+  title: string;
+  settings?: PlatformSettings;
+}
+
+function requireTogether(env: Record<string, unknown>, names: readonly string[], platform: string, problems: string[]): boolean {
   const set = names.filter((n) => env[n] !== undefined);
   if (set.length === 0) return false;
   for (const n of names) {
-    if (env[n] === undefined) problems.push(`${String(n)} is required to enable ${platform} (${set.join(', ')} is set)`);
+    if (env[n] === undefined) problems.push(`${n} is required to enable ${platform} (${set.join(', ')} is set)`);
   }
   return set.length === names.length;
 }
 
+/** Every issue of a zod parse as a message naming its variable. */
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '');
+    return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+  });
+}
+
 /**
- * Parses the environment. `purpose: 'serve'` also demands a complete configuration in production;
- * the CLI's `register` and `doctor` use `'inspect'` so a half-configured machine can still be checked.
+ * Parses the environment: the core's variables and each platform's (its settings). `purpose: 'serve'`
+ * also demands a complete configuration in production; the CLI's `register` and `doctor` use
+ * `'inspect'` so a half-configured machine can still be checked. Every problem is reported at once.
+ * `loadConfig` is this with the default platforms.
  */
-export function loadConfig(
-  source: NodeJS.ProcessEnv = process.env,
-  purpose: 'serve' | 'inspect' = 'serve',
-): Config {
+export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspect', platforms: readonly ConfiguredPlatform[]): Config {
   const parsed = EnvSchema.safeParse(source);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '');
-      problems.push(issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`);
-    }
-    throw new ConfigError(problems);
+  const problems: string[] = parsed.success ? [] : problemsOf(parsed.error);
+  const variables: Record<string, Record<string, unknown>> = {};
+  for (const platform of platforms) {
+    if (!platform.settings) continue;
+    const vars = platform.settings.variables.safeParse(source);
+    if (vars.success) variables[platform.name] = vars.data;
+    else problems.push(...problemsOf(vars.error));
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
 
-  const nimchatOn = requireTogether(env, ['NIMCHAT_BASE_URL', 'NIMCHAT_BOT_TOKEN'], 'Nimchat', purpose === 'serve' ? problems : []);
-  const woztellOn = requireTogether(env, ['WOZTELL_ACCESS_TOKEN', 'WOZTELL_CHANNEL_SECRET'], 'WOZTELL', problems);
-  const inbentaOn = requireTogether(env, ['INBENTA_API_KEY', 'INBENTA_API_SECRET'], 'Inbenta', problems);
-  const anyPlatform = nimchatOn || woztellOn;
-  if (purpose === 'serve' && production && !anyPlatform) {
+  const configured: Record<string, unknown> = {};
+  let anyChannel = false;
+  for (const platform of platforms) {
+    const settings = platform.settings;
+    const vars = variables[platform.name];
+    if (!settings || !vars) continue;
+    // A half-configured channel is worth a check (`doctor`) before it can serve.
+    if (!requireTogether(vars, settings.enabledBy, platform.title, purpose === 'serve' || !settings.channel ? problems : [])) continue;
+    configured[platform.name] = settings.build(vars);
+    if (settings.channel) anyChannel = true;
+  }
+  if (purpose === 'serve' && production && !anyChannel) {
     problems.push('no platform is configured: set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN (or the WOZTELL variables)');
   }
-  if (purpose === 'serve' && !production && !anyPlatform && env.PORT > 65532) {
+  if (purpose === 'serve' && !production && !anyChannel && env.PORT > 65532) {
     problems.push('PORT must be at most 65532 in sandbox mode: the emulated platforms listen on PORT+1 to PORT+3');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-
-  const nimchat: NimchatConfig | undefined = nimchatOn
-    ? {
-        baseUrl: env.NIMCHAT_BASE_URL!.replace(/\/+$/, ''),
-        botToken: env.NIMCHAT_BOT_TOKEN!,
-        webhookSecret: env.NIMCHAT_WEBHOOK_SECRET,
-        urlTokenSecret: env.NIMCHAT_URL_TOKEN_SECRET,
-        botStatuses: env.NIMCHAT_BOT_STATUSES,
-        handoffTeamId: env.NIMCHAT_HANDOFF_TEAM_ID,
-        handoffAgentId: env.NIMCHAT_HANDOFF_AGENT_ID,
-        resolveOnTicket: env.NIMCHAT_RESOLVE_ON_TICKET,
-        adminToken: env.NIMCHAT_ADMIN_TOKEN,
-        accountId: env.NIMCHAT_ACCOUNT_ID,
-        inboxId: env.NIMCHAT_INBOX_ID,
-        apiToken: env.NIMCHAT_API_TOKEN,
-        reclaim: env.NIMCHAT_RECLAIM,
-        fallbackTeamId: env.NIMCHAT_FALLBACK_TEAM_ID,
-      }
-    : undefined;
-
-  const woztell: WoztellConfig | undefined = woztellOn
-    ? {
-        accessToken: env.WOZTELL_ACCESS_TOKEN!,
-        channelSecret: env.WOZTELL_CHANNEL_SECRET!,
-        botApiUrl: env.WOZTELL_BOT_API_URL,
-        openApiUrl: env.WOZTELL_OPEN_API_URL,
-        inboxApiUrl: env.WOZTELL_INBOX_API_URL,
-        appId: env.WOZTELL_APP_ID,
-        appIntegrationId: env.WOZTELL_APP_INTEGRATION_ID,
-        inboxSignature: env.WOZTELL_INBOX_SIGNATURE,
-        handoffFolder: env.WOZTELL_HANDOFF_FOLDER,
-        botFolder: env.WOZTELL_BOT_FOLDER,
-        resolvedFolder: env.WOZTELL_RESOLVED_FOLDER,
-        handoffAgentId: env.WOZTELL_HANDOFF_AGENT_ID,
-        fallbackFolder: env.WOZTELL_FALLBACK_FOLDER,
-      }
-    : undefined;
-
-  const inbenta: InbentaConfig | undefined = inbentaOn
-    ? {
-        apiKey: env.INBENTA_API_KEY!,
-        apiSecret: env.INBENTA_API_SECRET!,
-        authUrl: env.INBENTA_AUTH_URL.replace(/\/+$/, ''),
-        ticketQueue: env.INBENTA_TICKET_QUEUE,
-        ticketSource: env.INBENTA_TICKET_SOURCE,
-        webhookSecret: env.INBENTA_WEBHOOK_SECRET,
-        userPersonalSecret: env.INBENTA_USER_PERSONAL_SECRET,
-        externalId: env.INBENTA_EXTERNAL_ID,
-        language: env.INBENTA_TICKET_LANGUAGE,
-      }
-    : undefined;
-
   const secrets = [
-    env.NIMCHAT_BOT_TOKEN,
-    env.NIMCHAT_WEBHOOK_SECRET,
-    env.NIMCHAT_URL_TOKEN_SECRET,
-    env.NIMCHAT_ADMIN_TOKEN,
-    env.NIMCHAT_API_TOKEN,
-    env.WOZTELL_ACCESS_TOKEN,
-    env.WOZTELL_CHANNEL_SECRET,
-    env.WOZTELL_INBOX_SIGNATURE,
-    env.INBENTA_API_KEY,
-    env.INBENTA_API_SECRET,
-    env.INBENTA_WEBHOOK_SECRET,
-    env.INBENTA_USER_PERSONAL_SECRET,
+    ...platforms.flatMap((platform) => (platform.settings && variables[platform.name] ? platform.settings.secrets(variables[platform.name]!) : [])),
     ...(isPostgresUrl(env.STORAGE_URL) ? passwordOf(env.STORAGE_URL) : []),
     env.CONSOLE_TOKEN,
   ].filter((s): s is string => s !== undefined);
 
-  const sandbox = !production && !anyPlatform;
+  const sandbox = !production && !anyChannel;
   return {
     env,
     console: { enabled: sandbox || env.CONSOLE_TOKEN !== undefined, token: env.CONSOLE_TOKEN, readOnly: env.CONSOLE_READ_ONLY },
@@ -387,8 +212,8 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     // The sandbox's platforms start empty on every run (ids restart at 1), so by default its state
     // starts empty too, in a file of its own; an explicit STORAGE_URL is honoured as given.
-    storageUrl: !production && !anyPlatform && !source.STORAGE_URL?.trim() ? SANDBOX_STORAGE_URL : env.STORAGE_URL,
-    resetStore: !production && !anyPlatform && !source.STORAGE_URL?.trim(),
+    storageUrl: !production && !anyChannel && !source.STORAGE_URL?.trim() ? SANDBOX_STORAGE_URL : env.STORAGE_URL,
+    resetStore: !production && !anyChannel && !source.STORAGE_URL?.trim(),
     retention: {
       eventsMs: env.RETENTION_EVENTS_HOURS * 3600_000,
       transcriptsMs: env.RETENTION_TRANSCRIPTS_DAYS * 86_400_000,
@@ -397,9 +222,8 @@ export function loadConfig(
     postgres: { poolSize: env.PG_POOL_SIZE, statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS, connectTimeoutMs: env.PG_CONNECT_TIMEOUT_MS },
     replicaLeaseMs: env.REPLICA_LEASE_MS,
     replicaId: env.REPLICA_ID ?? (env.PORT !== 0 ? `${hostname()}:${env.PORT}` : undefined),
-    nimchat,
-    woztell,
-    inbenta,
+    platforms: configured,
+    variables,
     handoff: HandoffPolicySchema.parse({
       schedule: env.HANDOFF_HOURS
         ? { timeZone: env.HANDOFF_TIMEZONE, days: env.HANDOFF_HOURS, holidays: env.HANDOFF_HOLIDAYS }
@@ -412,7 +236,7 @@ export function loadConfig(
       waitNoticeMinutes: env.HANDOFF_WAIT_NOTICE_MINUTES,
       closedMessage: env.HANDOFF_CLOSED_MESSAGE,
     }),
-    sandbox: !production && !anyPlatform,
+    sandbox: !production && !anyChannel,
     secrets,
   };
 }

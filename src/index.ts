@@ -9,7 +9,8 @@
 export { serve, type ServeOptions } from './hosting/serve';
 export { App, type AppOptions } from './app';
 export type { BotSource, BotDeps, BotFactory, RunnableBot, BotLogic } from './hosting/hosted-bot';
-export { loadConfig, type Config } from './config';
+export { type Config } from './config';
+export { loadConfig } from './load-config';
 
 // ---------------------------------------------------------------- your own web server
 export { restifyRoute, expressRoute, fastifyRoute, nodeHttpRoute, type WebhookHandler } from './http/frameworks';

@@ -2,7 +2,7 @@
  * Inbenta tickets as the app composes them: the ticket desk the ticket dialog opens tickets at, and
  * the route of ticket events (an agent's answer, a closed ticket) back into the conversations.
  */
-import type { InbentaConfig } from '../../src/config';
+import { inbentaSettings, type InbentaConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
 import { InbentaSandbox } from '../../src/sandbox/inbenta/inbenta-sandbox';
 import { InbentaAuth } from './auth';
@@ -30,7 +30,7 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     { method: 'POST', path: '/api/inbenta' },
   ],
 
-  configure: (config) => config.inbenta,
+  settings: inbentaSettings,
 
   sandbox: {
     portOffset: 3,
@@ -40,7 +40,6 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
       const ib = new InbentaSandbox({ ...appOptions.inbentaSandbox, port: appOptions.inbentaSandbox?.port ?? port });
       await listen('The sandbox Inbenta', () => ib.start());
       return {
-        config: { apiKey: ib.apiKey, apiSecret: ib.apiSecret, authUrl: ib.authUrl, ticketQueue: 1, ticketSource: 3, webhookSecret: ib.webhookSecret, externalId: true },
         env: { INBENTA_API_KEY: ib.apiKey, INBENTA_API_SECRET: ib.apiSecret, INBENTA_AUTH_URL: ib.authUrl, INBENTA_WEBHOOK_SECRET: ib.webhookSecret, INBENTA_EXTERNAL_ID: 'true' },
         subscribe: async (url) => {
           // Inbenta checks the URL with its challenge before it registers a webhook.

@@ -1,5 +1,5 @@
 /** Nimchat as the app composes it: its route, configuration, emulation and the adapter the bot talks on. */
-import type { NimchatConfig } from '../../src/config';
+import { nimchatSettings, type NimchatConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { NimchatAdminClient } from './client';
@@ -19,7 +19,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
   redeliverStatus: 500,
   routes: [{ method: 'POST', path: '/api/nimchat' }],
 
-  configure: (config) => config.nimchat,
+  settings: nimchatSettings,
 
   sandbox: {
     portOffset: 1,
@@ -33,8 +33,6 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       const base = sandbox.baseUrl;
       const pub = `${base}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
       return {
-        // The agent's own token reads the business hours, who is online and the queue.
-        config: { baseUrl: base, botToken: registered.accessToken!, webhookSecret: registered.secret, botStatuses: ['pending'], resolveOnTicket: true, handoffTeamId: 1, apiToken: sandbox.agentToken, inboxId: 1, reclaim: 'bot' },
         env: {
           NIMCHAT_BASE_URL: base,
           NIMCHAT_BOT_TOKEN: registered.accessToken!,

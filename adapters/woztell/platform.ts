@@ -1,5 +1,5 @@
 /** WOZTELL as the app composes it: its route, configuration, emulation and the adapter the bot talks on. */
-import type { WoztellConfig } from '../../src/config';
+import { woztellSettings, type WoztellConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
 import { WoztellSandbox } from '../../src/sandbox/woztell/woztell-sandbox';
 import { WoztellAdapter } from './woztell-adapter';
@@ -10,7 +10,7 @@ export const woztellPlatform: Platform<WoztellConfig> = {
   redeliverStatus: 503,
   routes: [{ method: 'POST', path: '/api/woztell' }],
 
-  configure: (config) => config.woztell,
+  settings: woztellSettings,
 
   sandbox: {
     portOffset: 2,
@@ -20,18 +20,6 @@ export const woztellPlatform: Platform<WoztellConfig> = {
       await listen('The sandbox WOZTELL', () => w.start());
       return {
         // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
-        config: {
-          accessToken: w.accessToken,
-          channelSecret: w.channelSecret,
-          botApiUrl: w.botApiUrl,
-          openApiUrl: w.openApiUrl,
-          inboxApiUrl: w.inboxApiUrl,
-          handoffFolder: 'main',
-          botFolder: 'bot',
-          resolvedFolder: 'done',
-          handoffAgentId: w.state.users[0]!.userId,
-          fallbackFolder: 'urgent',
-        },
         env: {
           WOZTELL_ACCESS_TOKEN: w.accessToken,
           WOZTELL_CHANNEL_SECRET: w.channelSecret,

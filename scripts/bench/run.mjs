@@ -94,6 +94,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
 const sqliteFile = path.join(tmp, 'bench.sqlite');
 const menuSqliteFile = path.join(tmp, 'bench-menubot.sqlite');
 const supervisedSqliteFile = path.join(tmp, 'bench-supervised.sqlite');
+const baselineSqliteFile = path.join(tmp, 'bench-baseline.sqlite');
 
 function projectEnv(platformUrl, storageUrl) {
   return {
@@ -115,6 +116,18 @@ const SERVERS = {
   'project-sqlite': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${sqliteFile}`), project: true, file: sqliteFile },
   // Not in the default set: `handoff serve` as it runs outside the sandbox, a supervisor passing every request to its worker.
   'project-sqlite-supervised': { script: 'servers/supervised.mjs', kind: 'nimchat', env: (p) => projectEnv(p, `sqlite:${supervisedSqliteFile}`), project: true, file: supervisedSqliteFile },
+  // Not in the default set: project-sqlite built from another commit, for a before/after in one run:
+  // BENCH_BASELINE_DIST=<a checkout of that commit>/dist (its own `npm run build`).
+  'project-sqlite-baseline': {
+    script: 'servers/project.mjs',
+    kind: 'nimchat',
+    env: (p) => {
+      if (!process.env.BENCH_BASELINE_DIST) throw new Error('project-sqlite-baseline needs BENCH_BASELINE_DIST: the dist/ of the build to compare with');
+      return { ...projectEnv(p, `sqlite:${baselineSqliteFile}`), BENCH_DIST: path.resolve(process.env.BENCH_BASELINE_DIST) };
+    },
+    project: true,
+    file: baselineSqliteFile,
+  },
   // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
   'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
   // Not in the default set: N replicas on one PostgreSQL database (a fresh one per server), each with its own

@@ -1,7 +1,11 @@
 /** `handoff doctor`: checks what is configured and says plainly what is wrong. */
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
 import { WoztellInboxClient, WoztellOpenApiClient, configuredInboxCredentials, type InboxCredentials } from '../../adapters/woztell/client';
-import { loadConfig, type Config, type InbentaConfig, type WoztellConfig } from '../config';
+import type { Config } from '../config';
+import { nimchatConfigOf, nimchatVariablesOf } from '../../adapters/nimchat/config';
+import { woztellConfigOf, type WoztellConfig } from '../../adapters/woztell/config';
+import { inbentaConfigOf, type InbentaConfig } from '../../adapters/inbenta/config';
+import { loadConfig } from '../load-config';
 import { InbentaAuth, ticketingUrlOf } from '../../adapters/inbenta/auth';
 import { openSqlite } from '../storage/sqlite-database';
 import { createPostgresStores } from '../storage/postgres-stores';
@@ -44,7 +48,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   }
 
   if (config.sandbox) {
-    const emulated = config.inbenta ? 'emulated Nimchat and WOZTELL; the configured Inbenta is real' : 'emulated Nimchat, WOZTELL and Inbenta';
+    const emulated = inbentaConfigOf(config) ? 'emulated Nimchat and WOZTELL; the configured Inbenta is real' : 'emulated Nimchat, WOZTELL and Inbenta';
     checks.push({ verdict: 'warn', text: `no platform is configured: \`npm start\` runs the SANDBOX (${emulated})` });
   }
   if (config.storageUrl.startsWith('sqlite:')) {
@@ -60,7 +64,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
     checks.push({ verdict: 'warn', text: 'STORAGE_URL=memory: state is lost on restart (fine for tests and demos)' });
   }
 
-  const n = config.nimchat;
+  const n = nimchatConfigOf(config);
   if (n) {
     checks.push(...(await checkNimchatBotToken(n.baseUrl, n.botToken)));
     if (!n.webhookSecret && !n.urlTokenSecret) {
@@ -76,11 +80,14 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
       checks.push({ verdict: 'warn', text: "no NIMCHAT_HANDOFF_TEAM_ID / NIMCHAT_HANDOFF_AGENT_ID: handoffs rely on Nimchat's auto-assignment" });
     }
   }
-  if (config.env.NIMCHAT_ADMIN_TOKEN && config.env.NIMCHAT_BASE_URL) {
-    checks.push(...(await checkNimchatAdmin(config.env.NIMCHAT_BASE_URL, config.env.NIMCHAT_ADMIN_TOKEN, config.env.NIMCHAT_ACCOUNT_ID)));
+  const nimchatVariables = nimchatVariablesOf(config);
+  if (nimchatVariables.NIMCHAT_ADMIN_TOKEN && nimchatVariables.NIMCHAT_BASE_URL) {
+    checks.push(...(await checkNimchatAdmin(nimchatVariables.NIMCHAT_BASE_URL, nimchatVariables.NIMCHAT_ADMIN_TOKEN, nimchatVariables.NIMCHAT_ACCOUNT_ID)));
   }
-  if (config.woztell) checks.push(...(await checkWoztell(config.woztell)));
-  if (config.inbenta) checks.push(...(await checkInbenta(config.inbenta)));
+  const woztell = woztellConfigOf(config);
+  const inbenta = inbentaConfigOf(config);
+  if (woztell) checks.push(...(await checkWoztell(woztell)));
+  if (inbenta) checks.push(...(await checkInbenta(inbenta)));
   else if (!config.sandbox) checks.push({ verdict: 'warn', text: 'Inbenta is not configured (INBENTA_API_KEY, INBENTA_API_SECRET): "leave a message" offers a human instead' });
   return checks;
 }

@@ -4,7 +4,8 @@
  */
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot, replacementConsequence } from '../../adapters/nimchat/register';
-import { loadConfig } from '../config';
+import { loadConfig } from '../load-config';
+import { nimchatVariablesOf } from '../../adapters/nimchat/config';
 import { ConfigError } from '../errors';
 
 export interface RegisterArgs {
@@ -18,7 +19,7 @@ export interface RegisterArgs {
 
 export async function nimchatRegister(args: RegisterArgs, out: (line: string) => void): Promise<number> {
   const config = loadConfig(process.env, 'inspect');
-  const env = config.env;
+  const env = nimchatVariablesOf(config);
   const problems: string[] = [];
   if (!args.url) problems.push('--url <outgoing_url> is required (the public URL of POST /api/nimchat)');
   if (!env.NIMCHAT_BASE_URL) problems.push('NIMCHAT_BASE_URL is required');

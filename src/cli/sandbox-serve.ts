@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { defaultPlatforms } from '../../adapters/platforms';
 import { listenOn, SANDBOX_PORTS_HINT, type AppOptions } from '../app';
-import { loadConfig } from '../config';
+import { loadConfig } from '../load-config';
 import type { SandboxedPlatform } from '../platforms/platform';
 
 export interface SandboxServeArgs {

@@ -5,7 +5,7 @@
  * same process) runs it in this process.
  */
 import path from 'node:path';
-import { loadConfig } from '../config';
+import { loadConfig } from '../load-config';
 import { createLogger } from '../log';
 import { Supervisor } from '../hosting/supervisor';
 import { WorkerExitedError, type WorkerCommand } from '../hosting/worker-process';

@@ -7,11 +7,11 @@
  *   await serve(new MyBot());
  */
 import { App, type AppOptions } from '../app';
-import { loadConfig } from '../config';
+import { loadConfig } from '../load-config';
 import { endpointBanner, sandboxBanner } from './banner';
 import type { BotSource } from './hosted-bot';
 
-export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot' | 'env'> {
+export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot'> {
   /** Variables over `process.env` (PORT, STORAGE_URL, NIMCHAT_…): the configuration in code. */
   env?: Record<string, string | undefined>;
   /** Stop gracefully on SIGTERM and SIGINT, then exit (default true). */
@@ -24,8 +24,8 @@ export interface ServeOptions extends Omit<AppOptions, 'bot' | 'createBot' | 'en
 export async function serve(bot?: BotSource, options: ServeOptions = {}): Promise<App> {
   const { env, handleSignals = true, banner = true, ...appOptions } = options;
   const environment = { ...process.env, ...env };
-  const config = loadConfig(environment, 'serve');
-  const app = new App(config, { ...appOptions, env: environment, bot });
+  const config = loadConfig(environment, 'serve', appOptions.platforms);
+  const app = new App(config, { ...appOptions, bot });
   await app.start();
   // The signal handlers first: a stop asked for as soon as the banner shows is a graceful one.
   if (handleSignals) {

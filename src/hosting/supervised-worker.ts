@@ -6,7 +6,7 @@
  * terminal's Ctrl-C reaches both). When the supervisor is gone the worker exits at once, as if killed
  * with it, so no worker outlives it to share the store with the next one.
  */
-import { loadConfig } from '../config';
+import { loadConfig } from '../load-config';
 import { endpointBanner } from './banner';
 import { loadBotModule } from './load-bot-module';
 import { serve as serveBot } from './serve';

@@ -10,6 +10,7 @@ import type { HumanAvailability } from '../availability/human-availability';
 import type { QueuePosition } from '../availability/queue-position';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
+import type { PlatformSettings } from './platform-settings';
 import type { ConversationControl } from '../control/vocabulary';
 import type { TicketDesk } from '../../dialogs/ticket-desk';
 import type { WebhookHandler } from '../http/frameworks';
@@ -66,10 +67,14 @@ export interface RunningPlatform {
 
 /** The platform emulated on this machine (sandbox mode). */
 export interface SandboxedPlatform<C> {
-  /** The configuration that points the platform's client side at the emulation. */
-  config: C;
-  /** The same as environment variables, for an endpoint started elsewhere (`handoff sandbox serve`). */
+  /**
+   * The variables that point the platform's client side at the emulation: the configuration is
+   * read from them with the platform's settings (and an endpoint started elsewhere, `handoff sandbox
+   * serve`, is given them).
+   */
   env: Record<string, string>;
+  /** The configuration itself, for a platform without settings. */
+  config?: C;
   /** Points the emulation's webhooks at the endpoint (`<url>/api/<platform>`), once it listens. */
   subscribe(endpointUrl: string): Promise<void>;
   close(): Promise<void>;
@@ -97,8 +102,8 @@ export interface Platform<C = unknown> {
   readonly routes: readonly RouteDeclaration[];
   /** The status the platform delivers a webhook again on (what a supervisor answers while no worker can take it). */
   readonly redeliverStatus: number;
-  /** Its configuration from the parsed configuration and the environment; undefined when it is not configured. */
-  configure(config: Config, env: NodeJS.ProcessEnv): C | undefined;
+  /** Its variables, which of them switch it on, its secrets and the configuration they make (read by `loadConfig`). */
+  settings?: PlatformSettings<C>;
   /** In sandbox mode: its emulation, at PORT + this offset; `configured` is given when the real platform is configured (then it may stay real). */
   sandbox?: {
     portOffset: number;

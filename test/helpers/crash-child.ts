@@ -6,7 +6,7 @@
  */
 import { ActivityHandler } from 'botbuilder-core';
 import { App } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 
 class EchoBot extends ActivityHandler {

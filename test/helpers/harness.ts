@@ -2,7 +2,7 @@
 import axios from 'axios';
 import type { Activity, TurnContext } from 'botbuilder-core';
 import { App, type AppOptions } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import axios from 'axios';
 import type { Activity } from 'botbuilder-core';
 import { App, type AppOptions } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';

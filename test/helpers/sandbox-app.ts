@@ -1,6 +1,6 @@
 /** The app in sandbox mode (what `npm start` runs with nothing configured) on loopback, its platforms emulated, state in memory. */
 import { App, type AppOptions } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { settle } from './settle';
 

@@ -1,6 +1,6 @@
 /** A sandbox WOZTELL and the app under test, both on loopback, plus customer/agent helpers. */
 import { App, type AppOptions } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { WoztellSandbox, type WoztellSandboxOptions } from '../../src/sandbox/woztell/woztell-sandbox';
 import { RecordingSupportBot } from './harness';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
+import { nimchatConfigOf } from '../../adapters/nimchat/config';
 import { ConfigError } from '../../src/errors';
 
 function problems(env: Record<string, string>, purpose: 'serve' | 'inspect' = 'serve'): string[] {
@@ -21,7 +22,7 @@ describe('loadConfig', () => {
     // the sandbox starts from an empty store of its own; a configured platform gets the durable default
     expect(c.storageUrl).toBe('sqlite:./data/sandbox.sqlite');
     expect(c.resetStore).toBe(true);
-    expect(c.nimchat).toBeUndefined();
+    expect(nimchatConfigOf(c)).toBeUndefined();
     const real = loadConfig({ NIMCHAT_BASE_URL: 'https://n.example', NIMCHAT_BOT_TOKEN: 't' });
     expect(real.storageUrl).toBe('sqlite:./data/handoff.sqlite');
     expect(real.resetStore).toBe(false);
@@ -37,14 +38,14 @@ describe('loadConfig', () => {
       NIMCHAT_RESOLVE_ON_TICKET: 'false',
     });
     expect(c.sandbox).toBe(false);
-    expect(c.nimchat).toMatchObject({ baseUrl: 'https://chat.example.com', botStatuses: ['pending', 'snoozed'], handoffTeamId: 3, resolveOnTicket: false });
+    expect(nimchatConfigOf(c)).toMatchObject({ baseUrl: 'https://chat.example.com', botStatuses: ['pending', 'snoozed'], handoffTeamId: 3, resolveOnTicket: false });
   });
 
   it('NIMCHAT_RECLAIM: bot by default, humans or off, anything else refused by name', () => {
     const base = { NIMCHAT_BASE_URL: 'https://chat.example.com', NIMCHAT_BOT_TOKEN: 'bot-token-123' };
-    expect(loadConfig(base).nimchat?.reclaim).toBe('bot');
-    expect(loadConfig({ ...base, NIMCHAT_RECLAIM: 'humans' }).nimchat?.reclaim).toBe('humans');
-    expect(loadConfig({ ...base, NIMCHAT_RECLAIM: 'off' }).nimchat?.reclaim).toBe('off');
+    expect(nimchatConfigOf(loadConfig(base))?.reclaim).toBe('bot');
+    expect(nimchatConfigOf(loadConfig({ ...base, NIMCHAT_RECLAIM: 'humans' }))?.reclaim).toBe('humans');
+    expect(nimchatConfigOf(loadConfig({ ...base, NIMCHAT_RECLAIM: 'off' }))?.reclaim).toBe('off');
     expect(problems({ ...base, NIMCHAT_RECLAIM: 'sometimes' })).toEqual(['NIMCHAT_RECLAIM must be bot, humans or off']);
   });
 

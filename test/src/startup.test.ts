@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app';
 import { sandboxBanner } from '../../src/hosting/banner';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/load-config';
 import { StartupError } from '../../src/errors';
 import { createLogger } from '../../src/log';
 

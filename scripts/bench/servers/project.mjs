@@ -8,9 +8,16 @@ import { serveBenchChild } from './child.mjs';
 import { MenuBot } from './menu-bot.mjs';
 
 const require = createRequire(import.meta.url);
-const { App } = require('../../../dist/src/app.js');
-const { loadConfig } = require('../../../dist/src/config.js');
-const { createLogger } = require('../../../dist/src/log.js');
+// BENCH_DIST: another build of the project (an earlier commit's dist/, for a before/after in one run).
+const dist = process.env.BENCH_DIST ?? '../../../dist';
+const { App } = require(`${dist}/src/app.js`);
+let loadConfig;
+try {
+  ({ loadConfig } = require(`${dist}/src/load-config.js`));
+} catch {
+  ({ loadConfig } = require(`${dist}/src/config.js`)); // builds from before load-config.js
+}
+const { createLogger } = require(`${dist}/src/log.js`);
 
 // Outgoing HTTP requests of this process (the replies), so the runner can say how the work was shared among replicas.
 let requests = 0;

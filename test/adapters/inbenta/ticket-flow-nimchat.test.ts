@@ -11,7 +11,7 @@ import { startHarness, RecordingSupportBot, type Harness } from '../../helpers/h
 import { historyText, startInbenta } from '../../helpers/inbenta';
 import { DESCRIPTION_PROMPT, EMAIL_PROMPT, EMAIL_RETRY_PROMPT, TICKET_FAILED_TEXT } from '../../../dialogs/ticket-dialog';
 import { App } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
 import { WELCOME_BACK_TEXT } from '../../../src/bot/support-bot';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHolidays, parseHours } from '../../../src/availability/parse-hours';
 import { closedReason, nextOpening, type WeeklySchedule } from '../../../src/availability/weekly-schedule';
 import { describeOpening } from '../../../src/availability/describe-opening';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/load-config';
 import { ConfigError } from '../../../src/errors';
 
 const at = (iso: string) => Date.parse(iso);

@@ -10,12 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { ActivityTypes, type Activity } from 'botbuilder-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
 import { ChannelAdapter } from '../../../src/pipeline/channel-adapter';
 import type { Connector, PlanResult, StepProgress } from '../../../src/pipeline/connector';
 import { runStep } from '../../../src/pipeline/connector';
 import type { Platform } from '../../../src/platforms/platform';
+import { platformSettings } from '../../../src/platforms/platform-settings';
+import { z } from 'zod';
+import { ConfigError } from '../../../src/errors';
 import { defaultPlatforms } from '../../../adapters/platforms';
 import { InvalidRequestError } from '../../../src/errors';
 import { eventually } from '../../helpers/console-client';
@@ -111,7 +114,14 @@ const toyPlatform: Platform<ToyConfig> = {
   title: 'Toy',
   routes: [{ method: 'POST', path: '/api/toy' }],
   redeliverStatus: 503,
-  configure: (_config, env) => (env.TOY_API_URL && env.TOY_SECRET ? { apiUrl: env.TOY_API_URL, secret: env.TOY_SECRET } : undefined),
+  // Its variables (zod, checked with the core's), which of them switch it on, its secrets: read by loadConfig.
+  settings: platformSettings({
+    variables: z.object({ TOY_API_URL: z.url().optional(), TOY_SECRET: z.string().min(8, 'TOY_SECRET must be at least 8 characters').optional() }),
+    enabledBy: ['TOY_API_URL', 'TOY_SECRET'],
+    channel: true,
+    build: (env) => ({ apiUrl: env.TOY_API_URL!, secret: env.TOY_SECRET! }),
+    secrets: (env) => [env.TOY_SECRET],
+  }),
   start(config, { adapterOptions }) {
     const adapter = new ChannelAdapter(new ToyConnector(config), adapterOptions);
     return { adapter, handlers: new Map([['POST /api/toy', (input) => adapter.handle(input)]]), secrets: [config.secret] };
@@ -131,8 +141,12 @@ describe('a platform added from outside the core', () => {
     api = new ToyApi();
     await api.start();
     const env = { PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', TOY_API_URL: api.url, TOY_SECRET: 'toy-secret-1' };
-    const config = loadConfig(env);
-    app = new App(config, { env, platforms: [...defaultPlatforms, toyPlatform], logger: createLogger({ level: process.env.TOY_LOG ? 'debug' : 'silent' }), drainTimeoutMs: 1000 });
+    const platforms = [...defaultPlatforms, toyPlatform];
+    const config = loadConfig(env, 'serve', platforms);
+    // A channel configured: no sandbox (no emulated Nimchat or WOZTELL beside it), and its secret is kept out of the logs.
+    expect(config.sandbox).toBe(false);
+    expect(config.secrets).toContain('toy-secret-1');
+    app = new App(config, { platforms, logger: createLogger({ level: process.env.TOY_LOG ? 'debug' : 'silent' }), drainTimeoutMs: 1000 });
     await app.start();
     const post = (body: unknown, secret = 'toy-secret-1') => fetch(`${app!.url}/api/toy`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Toy-Secret': secret }, body: JSON.stringify(body) });
 
@@ -149,5 +163,26 @@ describe('a platform added from outside the core', () => {
     // The platform's route is served next to the default ones, and the webhooks list names it.
     expect(Object.keys(app.webhooks)).toContain('toy');
     expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/handoff_webhooks_received_total\{platform="toy"\} 3/);
+    expect(app.emulated.size).toBe(0);
+  });
+
+  it('its variables are checked with the core\'s, every problem reported at once; half of them is an error naming the other', () => {
+    const platforms = [...defaultPlatforms, toyPlatform];
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env, 'serve', platforms);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ TOY_API_URL: 'not a url', TOY_SECRET: 'short', PORT: 'x' })).toEqual(expect.arrayContaining(['PORT must be a port number (0-65535)', 'TOY_SECRET must be at least 8 characters', expect.stringMatching(/^TOY_API_URL/)]));
+    expect(problems({ TOY_API_URL: 'http://127.0.0.1:1' })).toEqual(['TOY_SECRET is required to enable Toy (TOY_API_URL is set)']);
+  });
+
+  it('an app given a platform its configuration was read without refuses to start, naming it', async () => {
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', TOY_API_URL: 'http://127.0.0.1:1', TOY_SECRET: 'toy-secret-1' });
+    app = new App(config, { platforms: [...defaultPlatforms, toyPlatform], logger: createLogger({ level: 'silent' }) });
+    await expect(app.start()).rejects.toThrow(/read without the platform "toy"/);
   });
 });
