@@ -328,7 +328,8 @@ async function measure(options) {
 
   const require = createRequire(path.join(root, 'package.json'));
   const { App } = require(path.join(distSrc, 'app.js'));
-  const { loadConfig } = require(path.join(distSrc, 'load-config.js'));
+  // Builds from before src/load-config.ts had loadConfig in config.js.
+  const { loadConfig } = require(path.join(distSrc, fs.existsSync(path.join(distSrc, 'load-config.js')) ? 'load-config.js' : 'config.js'));
   const { createLogger } = require(path.join(distSrc, 'log.js'));
 
   const env = { PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', LOG_LEVEL: 'silent' };
