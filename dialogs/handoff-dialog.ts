@@ -108,7 +108,6 @@ export class HandoffDialog extends ComponentDialog {
   protected async availabilityStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const verdict = await this.checkAvailability(step);
     if (verdict.state !== 'unavailable') return step.replaceDialog(this.handoffStepsId, this.args(step));
-    (step.values as { verdict?: Unavailable }).verdict = verdict;
     return this.nobodyCanAnswerStep(step, verdict);
   }
 
@@ -134,12 +133,19 @@ export class HandoffDialog extends ComponentDialog {
     return describeOpening(verdict.nextOpening, this.clock.now(), verdict.timeZone ?? 'UTC');
   }
 
-  /** The customer's choice: leave a message, wait in the queue, or neither. */
+  /**
+   * The customer's choice: leave a message, wait in the queue, or neither. Waiting, or asking for a
+   * human again, is a new request: availability is asked again (time has passed since the offer), so
+   * a human who can answer now gets the conversation as usual, and the agents' note says what is true.
+   */
   protected async choiceStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const verdict = (step.values as { verdict: Unavailable }).verdict;
     const text = (step.context.activity.text ?? '').trim();
     if (this.canLeaveMessage() && asksToLeaveMessage(text)) return this.leaveMessageStep(step);
-    if (/^(wait|yes|y|ok|okay|sure|queue)\b/i.test(text) || asksForHuman(text)) return this.handOffAnywayStep(step, verdict);
+    if (/^(wait|yes|y|ok|okay|sure|queue)\b/i.test(text) || asksForHuman(text)) {
+      const verdict = await this.checkAvailability(step);
+      if (verdict.state !== 'unavailable') return step.replaceDialog(this.handoffStepsId, this.args(step));
+      return this.handOffAnywayStep(step, verdict);
+    }
     return this.declinedStep(step);
   }
 

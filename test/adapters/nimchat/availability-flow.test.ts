@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness, type HarnessOptions } from '../../helpers/harness';
 import { startInbenta } from '../../helpers/inbenta';
 import { TestClock } from '../../helpers/test-clock';
-import { HANDOFF_CONFIRMATION, NOBODY_ONLINE_TEXT } from '../../../dialogs/handoff-dialog';
+import { HANDOFF_CONFIRMATION, NOBODY_ONLINE_TEXT, QUEUED_TEXT } from '../../../dialogs/handoff-dialog';
 import { DESCRIPTION_PROMPT } from '../../../dialogs/ticket-dialog';
 
 const at = (iso: string) => Date.parse(iso);
@@ -126,6 +126,39 @@ describe('can a human answer now? (Nimchat)', () => {
     await h.settle();
     expect(await d.received()).toEqual([HANDOFF_CONFIRMATION]);
     expect(handedOff(d.conversationId)).toBe(true);
+  });
+
+  it('asking for a human while the offer is open is a new request: an agent back online gets it as usual, with no "chose to wait" in the note', async () => {
+    await start('2026-11-23T10:00:00Z');
+    await setAvailability(2, 'offline');
+    const c = await h.customer();
+    await c.say('I want a human');
+    await h.settle();
+    expect((await c.received())[0]).toBe(`${NOBODY_ONLINE_TEXT} You can wait in the queue for the next agent.`);
+
+    await setAvailability(2, 'online');
+    clock.advance(11_000); // past the 10 s the availability is kept
+    await c.say('I want to talk to a human');
+    await h.settle();
+    expect((await c.received()).at(-1)).toBe(HANDOFF_CONFIRMATION);
+    expect(handedOff(c.conversationId)).toBe(true);
+    const note = h.sandbox.state.conversation(c.conversationId).messages.find((m) => m.private)!;
+    expect(note.content).not.toContain('chose to wait');
+  });
+
+  it('asking again while nobody is online still: queued, and the note says so', async () => {
+    await start('2026-11-23T10:00:00Z');
+    await setAvailability(2, 'offline');
+    const c = await h.customer();
+    await c.say('I want a human');
+    await h.settle();
+    clock.advance(11_000);
+    await c.say('I want to talk to a human');
+    await h.settle();
+    expect((await c.received()).at(-1)).toBe(QUEUED_TEXT);
+    expect(handedOff(c.conversationId)).toBe(true);
+    const note = h.sandbox.state.conversation(c.conversationId).messages.find((m) => m.private)!;
+    expect(note.content).toContain('(Asked while no agent was online; the customer chose to wait in the queue.)');
   });
 
   it('without a team, the inbox\'s agents: busy and offline cannot answer, one online can', async () => {
