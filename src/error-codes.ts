@@ -45,7 +45,7 @@ const registry = {
   console_read_only: { status: 403, meaning: 'CONSOLE_READ_ONLY: actions are refused' },
   console_loopback_only: { status: 403, meaning: 'without CONSOLE_TOKEN only this machine gets in' },
   console_host_refused: { status: 403, meaning: 'the Host header is not this endpoint (DNS rebinding)' },
-  action_in_flight: { status: 409, meaning: 'the action is being attempted by a replica right now' },
+  action_in_flight: { status: 409, meaning: 'the action is being attempted by another replica right now (one attempted on the same server is waited for)' },
   not_found: { status: 404, meaning: 'no such conversation, action or route' },
   invalid_request: { status: 400, meaning: 'the request\'s parameters are not valid' },
   unsupported_media_type: { status: 415, meaning: 'the body is not JSON' },

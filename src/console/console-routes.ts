@@ -66,7 +66,7 @@ const LoginBody = z.object({ token: z.string().min(1).max(1000) });
 export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole {
   const now = deps.now ?? Date.now;
   const access = new ConsoleAccess({ enabled: deps.config.enabled, token: deps.config.token, readOnly: deps.config.readOnly, now });
-  const views = new ConsoleViews(deps.stores, now);
+  const views = new ConsoleViews(deps.stores, now, (id, stored) => deps.delivery.attemptsOf(id, stored));
   const actions = new ConsoleActions({ stores: deps.stores, delivery: deps.delivery, requeue: deps.requeue, logger: deps.logger.child({ component: 'console' }) });
   const assets = new ConsoleAssets();
   const throttle = new LoginThrottle(now);

@@ -11,6 +11,7 @@ import type { OutboxRecord } from '../storage/outbox';
 import type { InboxEvent } from '../storage/event-inbox';
 import { activityLabel, activityText } from '../timeline/timeline-steps';
 import { clipText } from '../storage/timeline';
+import { fields } from './readable-fields';
 
 export interface ConversationView extends ConversationSummary {
   /** While a human or a ticket owns it and the customer waits: for how long (ms). */
@@ -23,7 +24,10 @@ export interface OutboxView {
   conversationId: string;
   kind: string;
   status: OutboxRecord['status'];
+  /** Attempts so far, the one under way included. */
   attempts: number;
+  /** An attempt is under way on this server now. */
+  attempting: boolean;
   createdAt: number;
   nextAttemptAt: number;
   finishedAt?: number;
@@ -45,10 +49,14 @@ export interface SetAsideView {
   summary: string;
 }
 
+/** What the delivery knows of an action beyond the store (an attempt under way, one not yet written). */
+export type AttemptsOf = (id: number, stored: number) => { attempts: number; attempting: boolean };
+
 export class ConsoleViews {
   constructor(
     private readonly stores: Stores,
     private readonly now: () => number,
+    private readonly attemptsOf: AttemptsOf = (_id, stored) => ({ attempts: stored, attempting: false }),
   ) {}
 
   async conversations(filter: ConversationFilter): Promise<ConversationView[]> {
@@ -67,7 +75,7 @@ export class ConsoleViews {
   }
 
   async outbox(limit: number): Promise<OutboxView[]> {
-    return (await this.stores.outbox.list({ statuses: ['pending', 'failed'], limit })).map(outboxView);
+    return (await this.stores.outbox.list({ statuses: ['pending', 'failed'], limit })).map((record) => ({ ...outboxView(record), ...this.attemptsOf(record.id, record.attempts) }));
   }
 
   async setAside(limit: number): Promise<SetAsideView[]> {
@@ -84,6 +92,7 @@ export function outboxView(record: OutboxRecord): OutboxView {
     kind: record.kind,
     status: record.status,
     attempts: record.attempts,
+    attempting: false,
     createdAt: record.createdAt,
     nextAttemptAt: record.nextAttemptAt,
     ...(record.finishedAt !== undefined ? { finishedAt: record.finishedAt } : {}),
@@ -97,8 +106,8 @@ export function outboxView(record: OutboxRecord): OutboxView {
 export function actionSummary(kind: string, payload: unknown): string {
   const p = (payload ?? {}) as { activity?: Partial<Activity>; request?: unknown; control?: unknown; text?: unknown; message?: unknown; ticketId?: unknown; ms?: unknown };
   if (p.activity) return activityText(p.activity) ?? activityLabel(p.activity);
-  if (kind === 'handoff') return `handoff ${JSON.stringify(p.request ?? {})}`;
-  if (kind === 'control') return `conversation.control ${JSON.stringify(p.control ?? {})}`;
+  if (kind === 'handoff') return `handoff: ${fields(p.request ?? {})}`;
+  if (kind === 'control') return `conversation.control: ${fields(p.control ?? {})}`;
   if (typeof p.text === 'string') return clipText(p.text);
   if (typeof p.message === 'string') return clipText(`ticket ${String(p.ticketId ?? '')}: ${p.message.replace(/<[^>]*>/g, '')}`);
   if (typeof p.ms === 'number') return `wait ${p.ms} ms`;

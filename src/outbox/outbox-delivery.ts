@@ -34,6 +34,8 @@ export interface OutboxDeliveryOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** How long an operator's discard waits for an attempt under way to end (default 15 s). */
+  discardWaitMs?: number;
 }
 
 interface Lane {
@@ -54,6 +56,8 @@ export class OutboxDelivery {
   private readonly idleWaiters: Array<() => void> = [];
   /** Ids whose attempt is running now. */
   private readonly attempting = new Set<number>();
+  /** Told when an attempt under way ends (an operator's discard waits for it). */
+  private readonly attemptEnded = new Map<number, Array<() => void>>();
   /**
    * Ids just committed into a lane that is not held back by a retry: attempted at once, so their first
    * attempt is not written (it is on the hot path). Every other attempt is, and only runs if the store
@@ -197,6 +201,28 @@ export class OutboxDelivery {
   }
 
   /**
+   * How many attempts an action has had as an operator should read it: the stored count, plus a
+   * first attempt made without a write that no mark has stored yet; and whether one is under way now.
+   */
+  attemptsOf(id: number, stored: number): { attempts: number; attempting: boolean } {
+    const attempting = this.attempting.has(id);
+    return { attempts: stored + (this.uncounted.has(id) ? 1 : 0), attempting };
+  }
+
+  private attemptEnd(id: number, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      const waiters = this.attemptEnded.get(id) ?? [];
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.attemptEnded.set(id, waiters);
+    });
+  }
+
+  /**
    * With replicas sharing the store, an action an operator revives for a conversation this replica
    * has no lane for is announced here instead of being queued (so it is delivered in the lease holder's order).
    */
@@ -205,9 +231,13 @@ export class OutboxDelivery {
   /**
    * An operator gives a pending or failed action up. A pending one is taken out of its lane (the
    * conversation's next actions go on) and its executor's `failed` tells the bot, as a final failure
-   * would; a failed one was told already. Refused while the action is being attempted.
+   * would; a failed one was told already. An attempt under way on this process is waited for (at
+   * most `discardWaitMs`): delivered meanwhile, the action is `not_found`. Refused (`in_flight`) while
+   * it is still being attempted, here or (replicas) elsewhere.
    */
   async discard(id: number, reason: string): Promise<DiscardOutcome> {
+    // An attempt under way here ends first (bounded): the operator's one click then acts on its outcome.
+    if (this.attempting.has(id)) await this.attemptEnd(id, this.options.discardWaitMs ?? 15_000);
     const record = await this.outbox.get(id);
     if (!record || (record.status !== 'pending' && record.status !== 'failed')) return 'not_found';
     if (this.attempting.has(id)) return 'in_flight';
@@ -257,7 +287,11 @@ export class OutboxDelivery {
           this.logger.error('outbox attempt crashed', { id: action.id, error });
           return this.clock.now() + (this.options.baseDelayMs ?? 500);
         })
-        .finally(() => this.attempting.delete(action.id));
+        .finally(() => {
+          this.attempting.delete(action.id);
+          for (const ended of this.attemptEnded.get(action.id)?.splice(0) ?? []) ended();
+          this.attemptEnded.delete(action.id);
+        });
       if (retryAt !== undefined) {
         action.nextAttemptAt = retryAt;
         lane.delayed = true;
@@ -325,14 +359,16 @@ export class OutboxDelivery {
         const backoff = backoffDelay(action.attempts, { baseDelayMs: this.options.baseDelayMs ?? 500, maxDelayMs: this.options.maxDelayMs ?? 120_000 }, this.clock.random());
         const delay = Math.max(backoff, requestedDelay(error) ?? 0);
         const at = this.clock.now() + delay;
-        if (!(await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at })))) {
+        if (!(await this.outbox.markRetry(action.id, at, message, deliveryStep(action, 'retry', { attempt: action.attempts, durationMs: took(), error: message, nextAttemptAt: at }), action.attempts))) {
           return this.discardedMeanwhile(action, message);
         }
+        // The stored count now includes a first attempt made without a write.
+        this.uncounted.delete(action.id);
         this.options.metrics?.outboxRetries.inc(labels);
         this.logger.warn('platform action failed; will retry', { id: action.id, kind: key, conversationId: action.conversationId, attempts: action.attempts, delayMs: delay, error });
         return at;
       }
-      if (!(await this.outbox.markFailed(action.id, message, deliveryStep(action, 'failed', { attempt: action.attempts, durationMs: took(), error: message })))) {
+      if (!(await this.outbox.markFailed(action.id, message, deliveryStep(action, 'failed', { attempt: action.attempts, durationMs: took(), error: message }), action.attempts))) {
         return this.discardedMeanwhile(action, message);
       }
       this.options.metrics?.outboxFailed.inc(labels);

@@ -56,10 +56,14 @@ export interface Outbox {
    * created just before (a look before repeating must not take that one's evidence).
    */
   lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined>;
-  /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
-  markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean>;
-  /** False (nothing written, no step) when the action is no longer pending: an operator discarded it meanwhile. */
-  markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean>;
+  /**
+   * False (nothing written, no step) when the action is no longer pending: an operator discarded it
+   * meanwhile. `attempts`: how many attempts there were, the first one included when it was made
+   * without a write (a just-committed action); the stored count never goes down.
+   */
+  markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts?: number): Promise<boolean>;
+  /** As `markRetry`, for an action that failed for good. */
+  markFailed(id: number, error: string, step?: TimelineStep, attempts?: number): Promise<boolean>;
   /** Actions in the given statuses, the newest first. */
   list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]>;
   get(id: number): Promise<OutboxRecord | undefined>;
@@ -126,18 +130,18 @@ export class MemoryOutbox implements Outbox {
     return (this.results.get(conversationId) ?? []).filter((r) => r.id < beforeId).at(-1)?.result;
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
     const a = this.actions.get(id);
     if (a?.status !== 'pending') return false;
-    Object.assign(a, { nextAttemptAt, lastError: error });
+    Object.assign(a, { nextAttemptAt, lastError: error, attempts: Math.max(a.attempts, attempts) });
     this.note(step);
     return true;
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
+  async markFailed(id: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
     const a = this.actions.get(id);
     if (a?.status !== 'pending') return false;
-    Object.assign(a, { status: 'failed', lastError: error, finishedAt: this.clock.now() });
+    Object.assign(a, { status: 'failed', lastError: error, finishedAt: this.clock.now(), attempts: Math.max(a.attempts, attempts) });
     this.note(step);
     return true;
   }

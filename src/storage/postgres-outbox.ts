@@ -73,12 +73,12 @@ const PROGRESS: Statement = {
 // action only (one discarded meanwhile stays discarded, its step unrecorded); done is recorded whatever.
 const RETRY: Statement = {
   name: 'handoff_outbox_retry',
-  text: `WITH u AS (UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
+  text: `WITH u AS (UPDATE handoff_outbox SET next_attempt_at = $2, last_error = $3, attempts = GREATEST(attempts, $6::int), claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
 SELECT u.id, handoff_record_steps($4::jsonb, $5::bigint) AS steps FROM u`,
 };
 const FAIL: Statement = {
   name: 'handoff_outbox_fail',
-  text: `WITH u AS (UPDATE handoff_outbox SET status = 'failed', last_error = $2, finished_at = $3, claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'failed', last_error = $2, finished_at = $3, attempts = GREATEST(attempts, $5::int), claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
 SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
 };
 const DONE: Statement = {
@@ -147,12 +147,12 @@ export class PostgresOutbox implements Outbox {
     return (await this.db.query<{ result: string }>(LAST_RESULT, [beforeId, conversationId])).rows[0]?.result;
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
-    return ((await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000), stepsJson(step ? [step] : []), this.clock.now()])).rowCount ?? 0) > 0;
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
+    return ((await this.db.query(RETRY, [id, nextAttemptAt, error.slice(0, 2000), stepsJson(step ? [step] : []), this.clock.now(), attempts])).rowCount ?? 0) > 0;
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
-    return ((await this.db.query(FAIL, [id, error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : [])])).rowCount ?? 0) > 0;
+  async markFailed(id: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
+    return ((await this.db.query(FAIL, [id, error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : []), attempts])).rowCount ?? 0) > 0;
   }
 
   async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {

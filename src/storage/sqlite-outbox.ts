@@ -96,14 +96,14 @@ export class SqliteOutbox implements Outbox {
     return this.selectLastResult.get(beforeId, conversationId)?.result ?? undefined;
   }
 
-  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep): Promise<boolean> {
-    return this.updatePending('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ? AND status = ?', [nextAttemptAt, error.slice(0, 2000), id, 'pending'], id, step);
+  async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
+    return this.updatePending('UPDATE outbox SET next_attempt_at = ?, last_error = ?, attempts = MAX(attempts, ?) WHERE id = ? AND status = ?', [nextAttemptAt, error.slice(0, 2000), attempts, id, 'pending'], id, step);
   }
 
-  async markFailed(id: number, error: string, step?: TimelineStep): Promise<boolean> {
+  async markFailed(id: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {
     return this.updatePending(
-      'UPDATE outbox SET status = ?, last_error = ?, finished_at = ? WHERE id = ? AND status = ?',
-      ['failed', error.slice(0, 2000), this.clock.now(), id, 'pending'],
+      'UPDATE outbox SET status = ?, last_error = ?, finished_at = ?, attempts = MAX(attempts, ?) WHERE id = ? AND status = ?',
+      ['failed', error.slice(0, 2000), this.clock.now(), attempts, id, 'pending'],
       id,
       step,
     );

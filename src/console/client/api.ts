@@ -81,7 +81,10 @@ export interface OutboxItem {
   conversationId: string;
   kind: string;
   status: 'pending' | 'failed';
+  /** Attempts so far, the one under way included. */
   attempts: number;
+  /** An attempt is under way now. */
+  attempting: boolean;
   createdAt: number;
   nextAttemptAt: number;
   finishedAt?: number;

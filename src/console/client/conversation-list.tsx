@@ -1,7 +1,7 @@
 /** The live list of conversations: platform, id, owner and since when, last message, how long a handed-off customer has waited. */
 import { useState } from 'preact/hooks';
 import { get, type Conversation, type Owner } from './api';
-import { duration } from './format';
+import { conversationLabel, elapsed } from './format';
 import { useInterval, useThrottledReload } from './live';
 
 const ROLE_LABEL = { customer: 'Customer', bot: 'Bot', agent: 'Agent' } as const;
@@ -60,16 +60,18 @@ export function ConversationList({ version, selected, onSelect }: { version: num
             <button class={c.conversationId === selected ? 'row selected' : 'row'} onClick={() => onSelect(c)} data-conversation={c.conversationId} data-owner={c.owner}>
               <span class="row-head">
                 <span class={`platform ${c.platform}`}>{c.platform}</span>
-                <code class="cid">{c.conversationId}</code>
+                <span class="cid" title={c.conversationId}>
+                  {conversationLabel(c.platform, c.conversationId)}
+                </span>
                 <span class={`owner ${c.owner}`}>{c.owner}</span>
-                <span class="muted since">since {duration(Math.max(0, serverNow - c.ownerSince))}</span>
+                <span class="muted since">for {elapsed(Math.max(0, serverNow - c.ownerSince))}</span>
               </span>
               {c.lastMessage && (
                 <span class="last">
                   <b>{ROLE_LABEL[c.lastMessage.role]}:</b> {c.lastMessage.text}
                 </span>
               )}
-              {c.owner !== 'bot' && c.waitingSince !== undefined && <span class="waiting">waiting {duration(Math.max(0, serverNow - c.waitingSince))}</span>}
+              {c.owner !== 'bot' && c.waitingSince !== undefined && <span class="waiting">waiting {elapsed(Math.max(0, serverNow - c.waitingSince))}</span>}
             </button>
           </li>
         ))}

@@ -1,7 +1,7 @@
 /** One conversation's timeline: every step in order with its time and duration, messages as their readers saw them. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Conversation, type TimelineEntry } from './api';
-import { clock, duration } from './format';
+import { clock, conversationLabel, duration, elapsed, fields } from './format';
 import { useInterval, useThrottledReload } from './live';
 
 const ROLE_LABEL = { customer: 'Customer', bot: 'Bot', agent: 'Agent' } as const;
@@ -40,12 +40,12 @@ export function TimelineView({ version, conversation }: { version: number; conve
     <section class="timeline" aria-label="Timeline">
       <header class="timeline-head">
         <h2>
-          <span class={`platform ${conversation.platform}`}>{conversation.platform}</span> <code>{conversation.conversationId}</code>
+          <span class={`platform ${conversation.platform}`}>{conversation.platform}</span> <span title={conversation.conversationId}>{conversationLabel(conversation.platform, conversation.conversationId)}</span>
         </h2>
         {summary && (
           <span>
             owner <span class={`owner ${summary.owner}`}>{summary.owner}</span>
-            {summary.owner !== 'bot' && summary.waitingSince !== undefined && <span class="waiting"> waiting {duration(Math.max(0, now + skew - summary.waitingSince))}</span>}
+            {summary.owner !== 'bot' && summary.waitingSince !== undefined && <span class="waiting"> waiting {elapsed(Math.max(0, now + skew - summary.waitingSince))}</span>}
           </span>
         )}
       </header>
@@ -96,7 +96,7 @@ const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
 
 function describe(entry: TimelineEntry): string {
   const d = entry.detail as Record<string, unknown>;
-  const s = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : JSON.stringify(v));
+  const s = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : v === undefined ? '' : fields(v));
   switch (entry.kind) {
     case 'webhook':
       return `Webhook received: ${s(d.event)}${d.duplicate === true ? ' (duplicate, dropped)' : ''}${Array.isArray(d.keys) && d.keys.length ? ` · ${d.keys.join(', ')}` : ''}${typeof d.text === 'string' ? ` · “${d.text}”` : ''}`;
@@ -104,14 +104,14 @@ function describe(entry: TimelineEntry): string {
       return `Turn: ${s(d.activity)} · owner ${s(entry.owner)}${d.keptFromBot ? ' · kept from the bot' : ''}`;
     case 'ownership':
       if (d.from === d.to) return `Platform status ${s(d.platformStatus) || '–'} · owner stays ${s(d.to)} (${s(d.reason)})`;
-      return `Owner ${s(d.from)} → ${s(d.to)} (${s(d.reason)}${d.platformStatus ? `, status ${s(d.platformStatus)}` : ''})${d.details ? ` ${s(d.details)}` : ''}`;
+      return `Owner ${s(d.from)} → ${s(d.to)} (${s(d.reason)}${d.platformStatus ? `, status ${s(d.platformStatus)}` : ''})${d.details ? ` · ${fields(d.details)}` : ''}`;
     case 'queued':
-      return `Queued ${s(d.action)}${d.request !== undefined ? ` ${s(d.request)}` : ''}${d.control !== undefined ? ` ${s(d.control)}` : ''}${typeof d.note === 'string' ? ` · note: ${d.note}` : ''}`;
+      return `Queued ${s(d.action)}${d.request !== undefined ? `: ${fields(d.request)}` : ''}${d.control !== undefined ? `: ${fields(d.control)}` : ''}${typeof d.note === 'string' ? ` · note: ${d.note}` : ''}`;
     case 'delivery': {
       const outcome = s(d.outcome);
       const what = `${s(d.action)} #${s(d.outboxId)}`;
       const attempt = d.attempt !== undefined ? ` (attempt ${s(d.attempt)})` : '';
-      if (outcome === 'done') return `Sent ${what}${attempt}${d.result !== undefined ? ` → platform's answer: ${s(d.result)}` : ''}`;
+      if (outcome === 'done') return `Sent ${what}${attempt}${d.result !== undefined ? ` · the platform answered: ${answer(d.result)}` : ''}`;
       if (outcome === 'retry') return `Attempt failed: ${what}${attempt}, next at ${d.nextAttemptAt ? clock(Number(d.nextAttemptAt)) : '?'}`;
       if (outcome === 'failed') return `Failed for good: ${what}${attempt}`;
       if (outcome === 'step') return `Step done: ${what} ${s(d.step)}${attempt}`;
@@ -122,4 +122,10 @@ function describe(entry: TimelineEntry): string {
     case 'event':
       return d.what === 'set_aside' ? `Event #${s(d.eventId)} set aside after ${s(d.attempts)} attempts` : `Event #${s(d.eventId)} ${s(d.what)} by an operator`;
   }
+}
+
+/** What a platform answered, in words: a message's id, a handoff's outcome. */
+function answer(result: unknown): string {
+  if (typeof result === 'string' || typeof result === 'number') return `id ${result}`;
+  return fields(result);
 }

@@ -77,4 +77,74 @@ describe.skipIf(!available)(`console in a browser (${CHROMIUM}, headless)`, () =
     await page.screenshot({ path: path.join(os.tmpdir(), 'console-browser-test.png') });
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('as an operator reads it: attempts counted from the first call, times without a locale\'s date order, health over the hour, no raw JSON; a discard asks first and keeps the reason', async () => {
+    const nimchat = s.app.sandbox!;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${s.url}/console`);
+    await page.locator('.live.on').waitFor();
+
+    // The health headline counts the earlier test's handoff over the window, not the latest 1-s sample.
+    const handoffs = page.locator('[data-headline=Handoffs]');
+    await expect.poll(async () => handoffs.textContent(), { timeout: 10_000 }).toBe('1');
+    await page.waitForTimeout(2500); // more samples without a handoff: the headline stays
+    await expect(handoffs.textContent()).resolves.toBe('1');
+
+    // The timeline of that handoff reads as words: no JSON, the conversation named by its parts.
+    await page.locator('[data-conversation="1:1"]').click();
+    const queuedHandoff = page.locator('[data-testid=timeline] [data-kind=queued]', { hasText: 'handoff' }).first();
+    await queuedHandoff.waitFor({ timeout: 10_000 });
+    await expect(queuedHandoff.textContent()).resolves.not.toMatch(/[{}"]/);
+    await expect(page.locator('.timeline-head').textContent()).resolves.toMatch(/account 1 · conversation 1/);
+
+    // A reply Nimchat refuses for good after one call: failed, one attempt.
+    const messagesPath = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
+    nimchat.faults.push({ method: 'POST', path: messagesPath, status: 422, body: { error: 'Validation failed' }, times: 1 });
+    await page.click('[data-testid=nimchat-new-customer]');
+    const input = page.locator('[data-testid=nimchat-chat] input');
+    await input.fill('hello again');
+    await input.press('Enter');
+    await page.click('[data-testid=outbox-tab]');
+    const failed = page.locator('[data-testid=outbox] tr.failed').first();
+    await failed.waitFor({ timeout: 10_000 });
+    await expect(failed.locator('[data-attempts]').getAttribute('data-attempts')).resolves.toBe('1');
+    const when = (await failed.locator('td').nth(5).textContent()) ?? '';
+    expect(when).toMatch(/^failed \d\d:\d\d:\d\d$/); // today: the time alone, 24-hour
+    // The actions have their own column under their own header, on the row's background.
+    const headers = await page.locator('[data-testid=outbox] thead th').allTextContents();
+    expect(headers.at(-1)).toBe('actions');
+    expect(await failed.locator('td').count()).toBe(headers.length);
+
+    // A reply Nimchat keeps answering 503: pending, retried; discarding it asks, takes a reason, and keeps it.
+    nimchat.faults.push({ method: 'POST', path: messagesPath, status: 503, times: 1000 });
+    await page.click('text=Conversations');
+    await input.fill('anyone?');
+    await input.press('Enter');
+    await page.click('[data-testid=outbox-tab]');
+    const pending = page.locator('[data-testid=outbox] tr.pending').first();
+    await pending.waitFor({ timeout: 10_000 });
+    await expect.poll(async () => Number(await pending.locator('[data-attempts]').getAttribute('data-attempts')), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await pending.locator('button', { hasText: 'Discard' }).click();
+    const dialog = page.locator('[data-testid=discard-dialog]');
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toMatch(/never sent.*bot is told/);
+    await dialog.locator('button', { hasText: 'Keep it' }).click();
+    await expect(dialog.count()).resolves.toBe(0);
+    await expect(pending.count()).resolves.toBe(1); // kept: nothing was discarded
+    await pending.locator('button', { hasText: 'Discard' }).click();
+    await dialog.locator('input').fill('answered by phone');
+    // Nimchat is back: what the bot sends on being told (its apology) goes through.
+    nimchat.faults.splice(0);
+    await dialog.locator('button', { hasText: /^Discard$/ }).click();
+    await page.locator('.notice', { hasText: 'done' }).waitFor({ timeout: 20_000 });
+    await expect.poll(async () => page.locator('[data-testid=outbox] tr.pending').count(), { timeout: 10_000 }).toBe(0);
+    const outbox = (await (await fetch(`${s.url}/console/api/outbox`)).json()) as { actions: Array<{ status: string }> };
+    expect(outbox.actions.filter((a) => a.status === 'pending')).toEqual([]);
+    await page.click('text=Conversations');
+    await page.locator('[data-conversation="1:2"]').click();
+    await page.locator('[data-testid=timeline] [data-outcome=discarded]', { hasText: 'answered by phone' }).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  }, 90_000);
 });

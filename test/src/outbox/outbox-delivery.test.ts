@@ -48,6 +48,31 @@ describe('OutboxDelivery', () => {
     }
   });
 
+  it("an operator's discard during an attempt waits for it to end, then acts on its outcome: a failed attempt is discarded, a delivered one is no longer there", async () => {
+    for (const outcome of ['fails', 'delivers'] as const) {
+      const outbox = new MemoryOutbox();
+      const delivery = new OutboxDelivery(outbox, { baseDelayMs: 60_000, maxDelayMs: 60_000 });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const failed: string[] = [];
+      delivery.register('p', 'message', {
+        execute: async () => {
+          await held;
+          if (outcome === 'fails') throw new PlatformApiError('p', 503, 'POST', '/m', 'down');
+        },
+        failed: (_action, message) => void failed.push(message),
+      });
+      const id = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'menu' });
+      await new Promise((r) => setTimeout(r, 10));
+      expect(delivery.attemptsOf(id, (await outbox.get(id))!.attempts)).toEqual({ attempts: 1, attempting: true });
+      const discarded = delivery.discard(id, 'discarded by an operator');
+      setTimeout(release, 20);
+      expect(await discarded).toBe(outcome === 'fails' ? 'discarded' : 'not_found');
+      expect(failed).toEqual(outcome === 'fails' ? ['discarded by an operator'] : []);
+      delivery.stop();
+    }
+  });
+
   it("keeps a conversation's order: a retrying action holds back the ones behind it", async () => {
     const outbox = new MemoryOutbox();
     const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5, maxDelayMs: 10 });

@@ -231,4 +231,17 @@ describe.each(ENGINES)('$name: outbox', (engine) => {
     await s.outbox.markDone(id);
     if (engine.name !== 'memory') expect((await s.outbox.get(id))?.status).toBe('done'); // memory forgets done actions
   });
+  it('a retry or failure mark stores how many attempts there were, a first one made without a write included; the count never goes down', async () => {
+    const s = await openStores(await engine.location());
+    const action = { platform: 'p', conversationId: 'c', kind: 'message', payload: {} };
+    const once = await s.outbox.add(action);
+    // Attempted once at once after its commit (nothing written for it), then failed for good.
+    expect(await s.outbox.markFailed(once, 'HTTP 422', undefined, 1)).toBe(true);
+    expect(await s.outbox.get(once)).toMatchObject({ status: 'failed', attempts: 1 });
+    const twice = await s.outbox.add(action);
+    expect(await s.outbox.markRetry(twice, Date.now(), 'HTTP 503', undefined, 1)).toBe(true);
+    expect(await s.outbox.attempt(twice)).toBe(2);
+    expect(await s.outbox.markRetry(twice, Date.now(), 'HTTP 503', undefined, 1)).toBe(true);
+    expect((await s.outbox.get(twice))?.attempts).toBe(2);
+  });
 });
