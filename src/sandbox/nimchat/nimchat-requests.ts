@@ -10,16 +10,27 @@ const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must
 const optionalText = z.string().nullable().optional();
 const hash = z.record(z.string(), z.unknown());
 
-/** `assignee_id: null` unassigns; an id the account does not know unassigns too (as on the real server). */
-export const AssignmentBodySchema = z.looseObject({ assignee_id: id.nullable().optional(), team_id: id.nullable().optional() });
+/**
+ * An id as Rails finds a record by it: blank (`""`) is nil, and `0` or an id nothing has finds no
+ * record (no error): clients such as n8n's send `team_id: 0` with every assignment.
+ */
+const lookupId = z.preprocess((v) => (v === '' ? null : v), z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).nullable().optional());
+/** A parameter Rails reads with `.blank?`: an empty string is as if it were not sent. */
+const optionalId = z.preprocess((v) => (v === '' ? undefined : v), id.optional());
+
+/**
+ * `assignee_id` (present at all) decides: the agent, or nobody for null, blank, 0 or an id the account
+ * does not know (the answer is then null); `team_id` only without it. As on the real server.
+ */
+export const AssignmentBodySchema = z.looseObject({ assignee_id: lookupId, team_id: lookupId });
 
 export const ConversationCreateBodySchema = z.looseObject({
-  inbox_id: id.optional(),
-  contact_id: id.optional(),
-  source_id: z.string().min(1).optional(),
-  status: z.enum(CONVERSATION_STATUSES as [string, ...string[]]).optional(),
-  assignee_id: id.nullable().optional(),
-  team_id: id.nullable().optional(),
+  inbox_id: optionalId,
+  contact_id: optionalId,
+  source_id: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  status: z.preprocess((v) => (v === '' ? undefined : v), z.enum(CONVERSATION_STATUSES as [string, ...string[]]).optional()),
+  assignee_id: lookupId,
+  team_id: lookupId,
   custom_attributes: hash.optional(),
   additional_attributes: hash.optional(),
   snoozed_until: z.number().nullable().optional(),

@@ -22,10 +22,13 @@ import {
   parseParams,
   queryObject,
 } from './nimchat-requests';
-import { CONTACTS_PER_PAGE, NimchatSandboxState, SandboxRecordInvalid, type SandboxEvent } from './nimchat-state';
+import { CONTACTS_PER_PAGE, NimchatSandboxState, SandboxRecordInvalid, type ContactFields, type SandboxEvent } from './nimchat-state';
+import { checkContent } from './content-attributes';
 import {
   agentView,
   contactCreatedView,
+  contactRecord,
+  profileView,
   contactView,
   conversationView,
   inboxView,
@@ -248,14 +251,18 @@ export class NimchatSandbox {
       return user;
     };
     const viewer = (actor: Actor): SandboxUser | undefined => (actor.kind === 'user' ? actor.user : undefined);
+    // As Nimchat renders an agent bot: its token and webhook secret to administrators only.
     const botJson = (b: SandboxAgentBot, withSecrets: boolean) => ({
       id: b.id,
       name: b.name,
       description: b.description,
+      thumbnail: '',
       outgoing_url: b.outgoing_url,
-      account_id: b.account_id,
       bot_type: 'webhook',
+      bot_config: {},
+      account_id: b.account_id,
       ...(withSecrets ? { access_token: b.accessToken, secret: b.secret } : {}),
+      system_bot: false,
     });
     const convOf = (req: SandboxRequest) => this.state.conversation(Number(req.params.conversation));
     const visibleInbox = (req: SandboxRequest, user: SandboxUser) => {
@@ -273,7 +280,7 @@ export class NimchatSandbox {
     // profile: lets a caller tell a valid bot token (not authorised here) from an invalid one
     r.on('GET', '/api/v1/profile', wrap((_req, actor) => {
       const user = requireUser(actor);
-      return { status: 200, body: { id: user.id, name: user.name, email: user.email, role: user.role, accounts: [{ ...ACCOUNT, role: user.role }] } };
+      return { status: 200, body: profileView(user) };
     }));
 
     // agents and teams
@@ -299,18 +306,18 @@ export class NimchatSandbox {
       return { status: 200, body: this.state.users.filter((u) => team.memberIds.includes(u.id)).map(agentView) };
     }));
 
-    // agent bots (administrator)
+    // agent bots: any user of the account reads them, administrators change them
     r.on('GET', `${acct}/agent_bots`, wrap((_req, actor) => {
-      requireAdmin(actor);
-      return { status: 200, body: [...this.state.agentBots.values()].map((b) => botJson(b, false)) };
+      const user = requireUser(actor);
+      return { status: 200, body: [...this.state.agentBots.values()].map((b) => botJson(b, user.role === 'administrator')) };
     }));
     r.on('POST', `${acct}/agent_bots`, wrap((req, actor) => {
       requireAdmin(actor);
       return { status: 200, body: botJson(this.state.createBot(req.body), true) };
     }));
     r.on('GET', `${acct}/agent_bots/:id`, wrap((req, actor) => {
-      requireAdmin(actor);
-      return { status: 200, body: botJson(this.bot(req.params.id), true) };
+      const user = requireUser(actor);
+      return { status: 200, body: botJson(this.bot(req.params.id), user.role === 'administrator') };
     }));
     r.on('PATCH', `${acct}/agent_bots/:id`, wrap((req, actor) => {
       requireAdmin(actor);
@@ -454,8 +461,9 @@ export class NimchatSandbox {
     r.on('POST', `${acct}/conversations`, wrap((req, actor) => {
       const body = parseParams(ConversationCreateBodySchema, req.body);
       // Checked before anything is created: who it is assigned to, then where it goes.
-      if (body.assignee_id !== undefined && body.assignee_id !== null && !this.state.users.some((u) => u.id === body.assignee_id)) throw new SandboxHttpError(404, 'Resource could not be found');
-      if (body.team_id !== undefined && body.team_id !== null) this.state.team(body.team_id);
+      // Blank, null or 0: nobody (Rails reads them as no id).
+      if (body.assignee_id && !this.state.users.some((u) => u.id === body.assignee_id)) throw new SandboxHttpError(404, 'Resource could not be found');
+      if (body.team_id) this.state.team(body.team_id);
       const inbox = body.inbox_id !== undefined ? this.state.inbox(body.inbox_id) : undefined;
       const contact = body.contact_id !== undefined ? this.state.contact(body.contact_id) : undefined;
       const ci =
@@ -467,8 +475,8 @@ export class NimchatSandbox {
       if (!ci) throw new SandboxHttpError(404, 'Resource could not be found');
       const created = this.state.createConversation(ci, {
         status: body.status as 'open' | 'resolved' | 'pending' | 'snoozed' | undefined,
-        assigneeId: body.assignee_id,
-        teamId: body.team_id,
+        assigneeId: body.assignee_id || null,
+        teamId: body.team_id || null,
         customAttributes: body.custom_attributes,
         additionalAttributes: body.additional_attributes,
         snoozedUntil: body.snoozed_until,
@@ -493,6 +501,7 @@ export class NimchatSandbox {
       const c = convOf(req);
       const sender = actor.kind === 'bot' ? { kind: 'agent_bot' as const, id: actor.bot.id } : actor.kind === 'user' ? { kind: 'user' as const, id: actor.user.id } : { kind: 'system' as const };
       const type = req.body.message_type === 'incoming' ? 'incoming' : 'outgoing';
+      checkContent(typeof req.body.content_type === 'string' ? req.body.content_type : undefined, req.body.content_attributes as Record<string, unknown> | undefined);
       const message = this.state.addMessage(c, {
         content: typeof req.body.content === 'string' ? req.body.content : null,
         message_type: type,
@@ -558,7 +567,16 @@ export class NimchatSandbox {
     const publicMessages = (id: number) => this.state.conversation(id).messages.filter((m) => !m.private).map((m) => publicMessageView(this.state, m));
     const publicConversation = (id: number) => {
       const c = this.state.conversation(id);
-      return { id: c.id, inbox_id: c.inboxId, status: c.status, contact: publicContact(this.state.contactInbox(c.contactInboxId)), messages: publicMessages(c.id) };
+      return {
+        id: c.id,
+        uuid: c.uuid,
+        inbox_id: c.inboxId,
+        contact_last_seen_at: 0,
+        status: c.status,
+        agent_last_seen_at: 0,
+        messages: publicMessages(c.id),
+        contact: contactRecord(this.state.contact(c.contactId)),
+      };
     };
     const publicConv = (req: SandboxRequest) => {
       const ci = contactInboxOf(req);
@@ -576,9 +594,12 @@ export class NimchatSandbox {
     r.on('PATCH', `${pub}/contacts/:contact`, wrap((req) => {
       const ci = contactInboxOf(req);
       const body = parseParams(ContactCreateBodySchema, req.body);
-      const fields = Object.fromEntries((['name', 'email', 'phone_number', 'identifier'] as const).filter((k) => typeof body[k] === 'string').map((k) => [k, body[k]]));
-      this.state.updateContact(this.state.contact(ci.contactId), fields);
-      return { status: 200, body: publicContact(ci) };
+      // Blank values are ignored (an empty email does not clear the email); custom attributes are merged.
+      const fields: ContactFields = Object.fromEntries((['name', 'email', 'phone_number', 'identifier'] as const).filter((k) => typeof body[k] === 'string' && body[k].trim() !== '').map((k) => [k, body[k]]));
+      const contact = this.state.contact(ci.contactId);
+      if (body.custom_attributes) fields.custom_attributes = { ...contact.custom_attributes, ...body.custom_attributes };
+      this.state.updateContact(contact, fields);
+      return { status: 200, body: contactRecord(contact) };
     }));
     r.on('POST', `${pub}/contacts/:contact/conversations`, wrap((req) => {
       const created = this.state.createConversation(contactInboxOf(req), { customAttributes: (req.body.custom_attributes as Record<string, unknown>) ?? {} });

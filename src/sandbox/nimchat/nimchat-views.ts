@@ -32,6 +32,66 @@ export function agentView(u: SandboxUser) {
   };
 }
 
+/** `GET /profile`: the user's own record, with their access token and their accounts. */
+export function profileView(u: SandboxUser) {
+  return {
+    access_token: u.accessToken,
+    account_id: ACCOUNT.id,
+    available_name: u.name,
+    avatar_url: '',
+    confirmed: true,
+    display_name: null,
+    message_signature: null,
+    email: u.email,
+    id: u.id,
+    inviter_id: null,
+    name: u.name,
+    provider: 'email',
+    pubsub_token: `pubsub-user-${u.id}`,
+    role: u.role,
+    ui_settings: {},
+    uid: u.email,
+    type: u.role === 'administrator' ? 'SuperAdmin' : 'User',
+    accounts: [
+      {
+        id: ACCOUNT.id,
+        name: ACCOUNT.name,
+        status: 'active',
+        active_at: null,
+        role: u.role,
+        permissions: [u.role],
+        availability: u.availability,
+        availability_status: u.availability,
+        auto_offline: true,
+      },
+    ],
+  };
+}
+
+/** A contact as its model serialises (the public API's contact update, a public conversation's `contact`). */
+export function contactRecord(c: SandboxContact) {
+  return {
+    id: c.id,
+    additional_attributes: c.additional_attributes,
+    blocked: c.blocked,
+    contact_type: 'visitor',
+    country_code: null,
+    custom_attributes: c.custom_attributes,
+    email: c.email,
+    identifier: c.identifier,
+    last_activity_at: c.last_activity_at === null ? null : isoTime(c.last_activity_at),
+    last_name: null,
+    location: null,
+    middle_name: null,
+    name: c.name,
+    phone_number: c.phone_number,
+    created_at: isoTime(c.created_at),
+    updated_at: isoTime(c.created_at),
+    account_id: ACCOUNT.id,
+    company_id: null,
+  };
+}
+
 /** A team as `/teams` and `meta.team` show it to `viewer`. */
 export function teamView(t: SandboxTeam, viewer: SandboxUser | undefined) {
   return { id: t.id, name: t.name, description: t.description, allow_auto_assign: t.allow_auto_assign, account_id: ACCOUNT.id, is_member: viewer ? t.memberIds.includes(viewer.id) : false };
@@ -59,6 +119,7 @@ export function inboxView(inbox: SandboxInbox, viewer: SandboxUser | undefined) 
     working_hours_enabled: inbox.working_hours_enabled,
     enable_email_collect: true,
     csat_survey_enabled: false,
+    csat_config: {},
     enable_auto_assignment: inbox.enable_auto_assignment,
     auto_assignment_config: {},
     out_of_office_message: inbox.out_of_office_message,

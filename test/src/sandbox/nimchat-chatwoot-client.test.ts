@@ -300,6 +300,88 @@ describe('the sandbox Nimchat through a Chatwoot client library', () => {
     expect(seen.payload.map((m: Json) => [m.content, m.message_type])).toEqual([['Anyone there?', 0]]);
   });
 
+  describe("Chatwoot's input rules, with the bodies clients such as n8n's Chatwoot node send", () => {
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const res = await fetch(`${sandbox.baseUrl}${path}`, { method, headers: { api_access_token: token, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => undefined)) as Json };
+    };
+
+    it('an assignment: assignee_id present decides (team_id 0 beside it is ignored); 0 or blank unassigns and answers null; team_id alone 0 clears the team', async () => {
+      const { conversationId } = await contactWithConversation('Ny', 'ny@example.com');
+      const path = `/api/v1/accounts/1/conversations/${conversationId}/assignments`;
+      expect(await call('POST', path, sandbox.agentToken, { assignee_id: 2, team_id: 0 })).toMatchObject({ status: 200, body: { id: 2, role: 'agent' } });
+      expect(sandbox.state.conversation(conversationId).assigneeId).toBe(2);
+      await call('POST', path, sandbox.agentToken, { team_id: 1 });
+      expect(await call('POST', path, sandbox.agentToken, { assignee_id: 0, team_id: 0 })).toEqual({ status: 200, body: null });
+      expect(sandbox.state.conversation(conversationId)).toMatchObject({ assigneeId: null, teamId: 1 }); // the team branch did not run
+      expect(await call('POST', path, sandbox.agentToken, { team_id: 0 })).toEqual({ status: 200, body: null });
+      expect(sandbox.state.conversation(conversationId).teamId).toBeNull();
+      await call('POST', path, sandbox.agentToken, { assignee_id: 2 });
+      expect(await call('POST', path, sandbox.agentToken, { assignee_id: '' })).toEqual({ status: 200, body: null });
+      expect(sandbox.state.conversation(conversationId).assigneeId).toBeNull();
+    });
+
+    it('a new conversation: blank ids are as if not sent', async () => {
+      const { contactId } = await contactWithConversation('Ola', 'ola@example.com', 'crm-1');
+      const bySource = await call('POST', '/api/v1/accounts/1/conversations', sandbox.agentToken, { source_id: 'crm-1', inbox_id: '1', contact_id: '', assignee_id: '', team_id: '' });
+      expect(bySource.status).toBe(200);
+      expect(sandbox.state.conversation(bySource.body.id)).toMatchObject({ contactId, assigneeId: null, teamId: null });
+      const byContact = await call('POST', '/api/v1/accounts/1/conversations', sandbox.agentToken, { inbox_id: 1, contact_id: contactId, assignee_id: '', team_id: 0, status: '' });
+      expect(byContact.status).toBe(200);
+      expect(sandbox.state.conversation(byContact.body.id)).toMatchObject({ assigneeId: null, teamId: null, status: 'open' });
+      expect((await call('POST', '/api/v1/accounts/1/conversations', sandbox.agentToken, { inbox_id: 1, contact_id: '' })).status).toBe(404); // nothing to find it by
+    });
+
+    it("agents read the agent bots (without their token or secret); administrators see those; the bot's fields are Chatwoot's", async () => {
+      const bot = sandbox.state.createBot({ name: 'Helper', outgoing_url: 'http://127.0.0.1:9/hook' });
+      const listed = await call('GET', '/api/v1/accounts/1/agent_bots', sandbox.agentToken);
+      expect(listed.status).toBe(200);
+      expect(listed.body).toEqual([{ id: bot.id, name: 'Helper', description: bot.description, thumbnail: '', outgoing_url: 'http://127.0.0.1:9/hook', bot_type: 'webhook', bot_config: {}, account_id: 1, system_bot: false }]);
+      expect((await call('GET', `/api/v1/accounts/1/agent_bots/${bot.id}`, sandbox.agentToken)).body).not.toHaveProperty('access_token');
+      expect((await call('GET', `/api/v1/accounts/1/agent_bots/${bot.id}`, sandbox.adminToken)).body).toMatchObject({ access_token: bot.accessToken, system_bot: false });
+      expect((await call('PATCH', `/api/v1/accounts/1/agent_bots/${bot.id}`, sandbox.agentToken, { name: 'x' })).status).toBe(401);
+    });
+
+    it("a message's content type and attributes are validated as Chatwoot's model does: 422 with the reason, nothing stored", async () => {
+      const { conversationId } = await contactWithConversation('Pia', 'pia@example.com');
+      const path = `/api/v1/accounts/1/conversations/${conversationId}/messages`;
+      const send = (body: Record<string, unknown>) => call('POST', path, sandbox.agentToken, { content: 'Pick one', ...body });
+      const before = sandbox.state.conversation(conversationId).messages.length;
+      const refused = [
+        [{ content_type: 'cards', content_attributes: {} }, /At least one item is required/],
+        [{ content_type: 'input_select', content_attributes: { items: [] } }, /At least one item is required/],
+        [{ content_type: 'input_select', content_attributes: { items: [{ title: 'A', value: 'a', colour: 'red' }] } }, /invalid keys for items : \[:colour\]/],
+        [{ content_type: 'input_select', content_attributes: { items: 'nope' } }, /items/],
+        [{ content_type: 'input_select', content_attributes: { items: ['a'] } }, /Items should be a hash/],
+        [{ content_type: 'cards', content_attributes: { items: [{ title: 'No buttons' }] } }, /missing actions/],
+        [{ content_type: 'cards', content_attributes: { items: [{ title: 'T', actions: [{ text: 'Go', type: 'link', uri: 'https://x.test', target: '_blank' }] }] } }, /invalid keys for actions/],
+        [{ content_type: 'bogus' }, /'bogus' is not a valid content_type/],
+      ] as const;
+      for (const [body, reason] of refused) {
+        const answer = await send(body);
+        expect(answer.status, JSON.stringify(body)).toBe(422);
+        expect(answer.body.error, JSON.stringify(body)).toMatch(reason);
+      }
+      expect(sandbox.state.conversation(conversationId).messages.length).toBe(before);
+      expect((await send({ content_type: 'input_select', content_attributes: { items: [{ title: 'A', value: 'a' }] } })).status).toBe(200);
+      expect((await send({ content_type: 'cards', content_attributes: { items: [{ title: 'T', description: 'D', media_url: 'https://x.test/i.png', actions: [{ text: 'Go', type: 'link', uri: 'https://x.test' }] }] } })).status).toBe(200);
+    });
+
+    it('a public contact update ignores blank values and answers the contact record; a public conversation carries its uuid and last-seen times; the profile its token and accounts', async () => {
+      const identifier = sandbox.inboxIdentifier;
+      const created = await (await fetch(`${sandbox.baseUrl}/public/api/v1/inboxes/${identifier}/contacts`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Quin', email: 'quin@example.com' }) })).json() as Json;
+      const contactPath = `/public/api/v1/inboxes/${identifier}/contacts/${created.source_id}`;
+      const patched = await fetch(`${sandbox.baseUrl}${contactPath}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: '', name: 'Quin Q', custom_attributes: { plan: 'pro' } }) });
+      expect(patched.status).toBe(200);
+      const record = (await patched.json()) as Json;
+      expect(record).toMatchObject({ id: created.id, email: 'quin@example.com', name: 'Quin Q', custom_attributes: { plan: 'pro' }, blocked: false, account_id: 1 });
+      const conversation = (await (await fetch(`${sandbox.baseUrl}${contactPath}/conversations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json()) as Json;
+      expect(conversation).toMatchObject({ id: expect.any(Number), uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), inbox_id: 1, contact_last_seen_at: 0, agent_last_seen_at: 0, status: expect.any(String), messages: [] });
+      const profile = (await call('GET', '/api/v1/profile', sandbox.agentToken)).body;
+      expect(profile).toMatchObject({ id: 2, access_token: sandbox.agentToken, available_name: 'Sam Agent', type: 'User', role: 'agent', accounts: [expect.objectContaining({ id: 1, role: 'agent', availability_status: 'online' })] });
+    });
+  });
+
   it('a bot token still gets 401 outside its allow-list', async () => {
     const bot = sandbox.state.createBot({ name: 'b', outgoing_url: '' });
     const asBot = new ChatwootClient({ config: config(sandbox.baseUrl, { token: bot.accessToken }) });
