@@ -157,7 +157,7 @@ export class App {
     this.platforms = options.platforms ?? defaultPlatforms;
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, clock: this.clock, pool: config.postgres, replicaId: config.replicaId });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
-    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs });
+    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs, debounceMs: config.debounceMs });
     this.transcripts = this.runtime.transcripts;
     this.waits = new HandoffWaits(this.runtime.storage);
     this.timerRunner = new TimerRunner(this.stores.timers, { ...options.timers, clock: this.clock, logger: this.logger });

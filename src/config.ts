@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   PG_POOL_SIZE: boundedInt('PG_POOL_SIZE', 1, 1000, 10),
   // Replicas sharing a postgres:// store: how long a conversation's lease lasts unrenewed (a dead replica's conversations wait this long).
   REPLICA_LEASE_MS: boundedInt('REPLICA_LEASE_MS', 500, 600_000, 10_000),
+  // A customer's burst of messages as one turn: how long after a message the bot waits for the next (0: off).
+  MESSAGE_DEBOUNCE_MS: boundedInt('MESSAGE_DEBOUNCE_MS', 0, 10_000, 0),
   // This replica's name as a lease holder; it must differ between replicas and stay the same across restarts of one.
   REPLICA_ID: optionalText.refine((s) => s === undefined || /^[\w.:@-]{1,200}$/.test(s), { message: 'REPLICA_ID must be 1-200 letters, digits or . : @ - _' }),
   PG_STATEMENT_TIMEOUT_MS: boundedInt('PG_STATEMENT_TIMEOUT_MS', 100, 3_600_000, 10_000),
@@ -120,6 +122,8 @@ export interface Config {
   postgres: { poolSize: number; statementTimeoutMs: number; connectTimeoutMs: number };
   /** With replicas sharing the store: a conversation lease's length. */
   replicaLeaseMs: number;
+  /** A customer's messages within this many ms of each other reach the bot as one turn (0: off). */
+  debounceMs: number;
   /** With replicas sharing the store: this replica's lease-holder name (default: host and port, when the port is fixed). */
   replicaId?: string;
   /** Each configured platform's configuration, by platform name (`nimchatConfigOf(config)` … read it typed). */
@@ -221,6 +225,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     },
     postgres: { poolSize: env.PG_POOL_SIZE, statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS, connectTimeoutMs: env.PG_CONNECT_TIMEOUT_MS },
     replicaLeaseMs: env.REPLICA_LEASE_MS,
+    debounceMs: env.MESSAGE_DEBOUNCE_MS,
     replicaId: env.REPLICA_ID ?? (env.PORT !== 0 ? `${hostname()}:${env.PORT}` : undefined),
     platforms: configured,
     variables,

@@ -70,6 +70,8 @@ export class ChannelPipeline {
   private logicKnown: Promise<BotLogic>;
   private resolveLogic!: (logic: BotLogic) => void;
   private readonly intake: WebhookIntake;
+  /** Events a burst took into an earlier turn (committed): skipped when their own turn in the queue comes. */
+  private readonly inEarlierTurn = new Set<number>();
   private readonly turns;
   /** The turn counter's labelled children by activity type (no label object and lookup per turn). */
   private readonly turnsByType = new Map<string, { inc(): void }>();
@@ -133,17 +135,54 @@ export class ChannelPipeline {
 
   // ---------------------------------------------------------------- turns
 
-  /** A stored event as one turn, its done mark committed with it; a commit failure is thrown (nothing of it happened: it runs again). */
+  /**
+   * A stored event as one turn, its done mark committed with it; a commit failure is thrown (nothing
+   * of it happened: it runs again). With a debounce, a customer's message first waits for the ones
+   * that follow it closely: together they are one turn, their done marks in its commit.
+   */
   private async processStored(stored: InboxEvent): Promise<void> {
-    const event = revivePlannedEvent(stored.payload as PlannedEvent);
+    if (this.inEarlierTurn.delete(stored.id)) return;
+    const burst = await this.burstFrom(stored);
     try {
       await this.ownTurn(stored.conversationId, async (unit) => {
-        await this.processEvent(event);
-        unit.writes.markInboxDone(stored.id);
+        await this.processEvents(burst.map((b) => b.event));
+        for (const b of burst) unit.writes.markInboxDone(b.stored.id);
       });
     } catch (error) {
       this.runtime.metrics?.turnErrors.inc({ platform: this.platform });
       throw error;
+    }
+    // Committed: their own place in the queue finds them done.
+    for (const b of burst.slice(1)) this.inEarlierTurn.add(b.stored.id);
+    if (this.inEarlierTurn.size > 10_000) this.inEarlierTurn.delete(this.inEarlierTurn.values().next().value!);
+  }
+
+  /**
+   * The event, and when it is a customer's plain message and the debounce is on, the plain messages
+   * of the same customer that follow it, each within the window of the one before (waited for here,
+   * in the conversation's slot; at most four windows in all). What a crash interrupts is still
+   * unfinished in the store and forms its burst again at the next start.
+   */
+  private async burstFrom(stored: InboxEvent): Promise<Array<{ stored: InboxEvent; event: PlannedEvent }>> {
+    const first = { stored, event: revivePlannedEvent(stored.payload as PlannedEvent) };
+    const { debounceMs, clock, scheduler } = this.runtime;
+    if (debounceMs <= 0 || !isPlainMessage(first.event)) return [first];
+    const latest = Math.max(clock.now(), stored.receivedAt) + 3 * debounceMs;
+    let burst = [first];
+    for (;;) {
+      const last = burst.at(-1)!.stored;
+      const until = Math.min(last.receivedAt + debounceMs, latest);
+      while (clock.now() < until) await clock.sleep(until - clock.now());
+      const next: typeof burst = [first];
+      for (const later of await scheduler.pendingAfter(stored)) {
+        if (later.platform !== this.platform) break;
+        const event = revivePlannedEvent(later.payload as PlannedEvent);
+        if (!isPlainMessage(event) || event.activity.from?.id !== first.event.activity.from?.id) break;
+        next.push({ stored: later, event });
+      }
+      const grew = next.length > burst.length;
+      burst = next;
+      if (!grew || clock.now() >= latest) return burst;
     }
   }
 
@@ -163,23 +202,40 @@ export class ChannelPipeline {
     );
   }
 
-  /** Ownership first (the reducer), then the turn; a release reaches the bot as `handoff.status completed`. */
-  private async processEvent(planned: PlannedEvent): Promise<void> {
+  /**
+   * Ownership first (the reducer), each event's in order, then the turn; a release reaches the bot as
+   * `handoff.status completed`. Several events (a burst of the customer's messages) are one message
+   * turn with their texts in order (the newest message's id and time), each still its own transcript line.
+   */
+  private async processEvents(events: PlannedEvent[]): Promise<void> {
     const { connector, runtime } = this;
-    const { channelId } = connector;
-    const current = await runtime.ownership.get(channelId, planned.conversationId);
-    const event = connector.prepare ? await connector.prepare(planned, current, runtime.storage) : planned;
-    let owner: Owner = current?.owner ?? 'bot';
-    if (event.ownership.length > 0) {
-      const decision = await runtime.ownership.apply(channelId, event.conversationId, event.ownership, current);
-      owner = decision.record.owner;
-      if (decision.transition) this.logTransition(event.conversationId, decision.transition, decision.record.reason);
-      if (decision.transition === 'released') {
-        const reference = TurnContext.getConversationReference(event.activity);
-        await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }, new Date(runtime.clock.now())), owner);
+    let owner: Owner = 'bot';
+    const prepared: PlannedEvent[] = [];
+    for (const planned of events) {
+      const current = await runtime.ownership.get(connector.channelId, planned.conversationId);
+      const event = connector.prepare ? await connector.prepare(planned, current, runtime.storage) : planned;
+      owner = current?.owner ?? 'bot';
+      if (event.ownership.length > 0) {
+        const decision = await runtime.ownership.apply(connector.channelId, event.conversationId, event.ownership, current);
+        owner = decision.record.owner;
+        if (decision.transition) this.logTransition(event.conversationId, decision.transition, decision.record.reason);
+        if (decision.transition === 'released') {
+          const reference = TurnContext.getConversationReference(event.activity);
+          await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }, new Date(runtime.clock.now())), owner);
+        }
       }
+      prepared.push(event);
     }
-    await this.runTurn(event.activity, owner);
+    if (prepared.length === 1) return this.runTurn(prepared[0]!.activity, owner);
+    const last = prepared.at(-1)!.activity;
+    const attachments = prepared.flatMap((e) => e.activity.attachments ?? []);
+    const activity: Partial<Activity> = {
+      ...last,
+      text: prepared.map((e) => e.activity.text ?? '').filter((t) => t !== '').join('\n'),
+      ...(attachments.length > 0 ? { attachments } : { attachments: undefined }),
+    };
+    const lines = prepared.map((e) => customerEntry(e.activity)).filter((e): e is TranscriptEntry => e !== undefined);
+    await this.runTurn(activity, owner, lines);
   }
 
   private countTurn(type: string): void {
@@ -194,7 +250,7 @@ export class ChannelPipeline {
   }
 
   /** One turn: transcript, the handoff gate (on the owner just decided), middleware and the bot's logic. The bot's failures are caught; the store's are thrown. */
-  private async runTurn(activity: Partial<Activity>, owner: Owner): Promise<void> {
+  private async runTurn(activity: Partial<Activity>, owner: Owner, lines?: TranscriptEntry[]): Promise<void> {
     const { runtime, connector } = this;
     const context = new TurnContext(this.bot.adapter, activity);
     this.countTurn(activity.type ?? 'unknown');
@@ -203,8 +259,10 @@ export class ChannelPipeline {
     const step = turnStep(this.platform, activity, owner, runtime.clock.now());
     recordStep(runtime.stores.timeline, step, this.logger);
     const ended = () => (step.durationMs = Math.round((performance.now() - started) * 10) / 10);
-    const entry = customerEntry(activity) ?? agentEntry(activity);
-    const appended = entry ? await runtime.transcripts.append(connector.channelId, activity.conversation!.id, [entry]) : undefined;
+    // `lines`: a burst's messages, each its own line.
+    const entries = lines ?? [customerEntry(activity) ?? agentEntry(activity)].filter((e): e is TranscriptEntry => e !== undefined);
+    const entry = entries.at(-1);
+    const appended = entries.length > 0 ? await runtime.transcripts.append(connector.channelId, activity.conversation!.id, entries) : undefined;
     if (entry?.role === 'customer') {
       const previous = appended?.previous;
       context.turnState.set(PROMPT_IN_VIEW, { expectingInput: previous?.role === 'bot' && previous.expectingInput === true, text: previous?.role === 'bot' ? previous.text : undefined } satisfies PromptInView);
@@ -478,6 +536,12 @@ function agentEntry(activity: Partial<Activity>): TranscriptEntry | undefined {
   const value = activity.value as { text?: string; agent?: { name?: string | null } } | undefined;
   if (!value?.text) return undefined;
   return { role: 'agent', text: value.text.replace(/\s*\n+\s*/g, ' ').trim(), name: value.agent?.name ?? undefined, at: new Date(activity.timestamp ?? Date.now()).toISOString() };
+}
+
+/** A customer's message with text or files and no choice submitted (its ownership observations are applied in order). */
+function isPlainMessage(event: PlannedEvent): boolean {
+  const { activity } = event;
+  return activity.type === ActivityTypes.Message && activity.from?.role !== 'bot' && activity.value === undefined && customerEntry(activity) !== undefined;
 }
 
 /** An activity read back from JSON (timestamps were Dates). */

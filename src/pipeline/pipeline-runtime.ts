@@ -37,6 +37,11 @@ export interface PipelineRuntimeOptions {
   leaseMs?: number;
   /** How long a repeated message send waits for the platform's echo of an earlier attempt (default 5 s). */
   echoWaitMs?: number;
+  /**
+   * A customer's messages that follow each other within this many ms (before the bot answered) reach
+   * the bot as one message turn; 0 (the default) turns each message into its own turn.
+   */
+  debounceMs?: number;
 }
 
 export class PipelineRuntime {
@@ -52,6 +57,7 @@ export class PipelineRuntime {
   readonly clock: Clock;
   readonly backlogLimit: number;
   readonly dedupeTtlMs: number;
+  readonly debounceMs: number;
   /** Who runs each conversation's work: this process's queue alone, or, with a store replicas share, whoever holds its lease. */
   readonly scheduler: ConversationScheduler;
   /** The platforms' echoes of the bot's messages: evidence a repeated send looks for first. */
@@ -77,6 +83,7 @@ export class PipelineRuntime {
     this.sent = new SentMessages({ storage: this.stores.storage, clock: this.clock, logger: this.logger, enabled: !this.stores.replicas, echoWaitMs: options.echoWaitMs });
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
+    this.debounceMs = options.debounceMs ?? 0;
     if (this.stores.replicas) {
       const runner = new ConversationRunner({
         coordination: this.stores.replicas,

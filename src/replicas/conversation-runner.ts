@@ -114,6 +114,11 @@ export class ConversationRunner implements ConversationScheduler {
     return this.withLease(conversationId, task);
   }
 
+  /** Read from the store: whichever replica accepted them, this one holds the conversation. */
+  async pendingAfter(event: InboxEvent): Promise<InboxEvent[]> {
+    return (await this.coordination.unfinishedOf(event.conversationId)).filter((e) => e.id > event.id);
+  }
+
   /** New work for a conversation: run it here if the lease is free. */
   wake(conversationId: string): void {
     if (this.stopping) return;

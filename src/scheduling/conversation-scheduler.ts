@@ -27,6 +27,11 @@ export interface ConversationScheduler {
   accepted(event: InboxEvent): void;
   /** An event taken back from the set-aside ones (the console's retry); false when no processor runs its platform. */
   requeue(event: InboxEvent): boolean;
+  /**
+   * From inside an event's processing: the events of its conversation accepted after it and not run
+   * yet, oldest first (a burst of messages the processor may take into the same turn).
+   */
+  pendingAfter(event: InboxEvent): Promise<InboxEvent[]>;
   /** Runs `task` in the conversation's order (a proactive turn); settles with it. */
   run(conversationId: string, task: () => Promise<void>): Promise<void>;
   /** Accepted events this process still has to run (what the backlog limit counts). */

@@ -22,6 +22,8 @@ export interface LocalSchedulerOptions {
 
 export class LocalScheduler implements ConversationScheduler {
   private readonly processors = new Map<string, StoredEventProcessor>();
+  /** Events scheduled and not started yet, per conversation, in their order. */
+  private readonly waiting = new Map<string, InboxEvent[]>();
   private pending = 0;
 
   constructor(private readonly options: LocalSchedulerOptions) {}
@@ -75,6 +77,10 @@ export class LocalScheduler implements ConversationScheduler {
     return true;
   }
 
+  async pendingAfter(event: InboxEvent): Promise<InboxEvent[]> {
+    return (this.waiting.get(event.conversationId) ?? []).filter((e) => e.id > event.id);
+  }
+
   run(conversationId: string, task: () => Promise<void>): Promise<void> {
     return this.options.queue.enqueue(conversationId, task);
   }
@@ -93,8 +99,12 @@ export class LocalScheduler implements ConversationScheduler {
       ended(); // stopping: the event stays unfinished in the store for the next start
       return;
     }
+    const waiting = this.waiting.get(event.conversationId) ?? [];
+    waiting.push(event);
+    this.waiting.set(event.conversationId, waiting);
     void queue
       .enqueue(event.conversationId, async () => {
+        this.started(event);
         // Not awaited: it only has to be committed before the done mark, and the store's writer keeps order.
         void inbox.started(event.id).catch((error: unknown) => logger.error('could not count an attempt', { id: event.id, error }));
         try {
@@ -105,7 +115,19 @@ export class LocalScheduler implements ConversationScheduler {
         }
       })
       .catch((error: unknown) => logger.debug('event left for the next start', { id: event.id, conversationId: event.conversationId, error }))
-      .finally(ended);
+      .finally(() => {
+        this.started(event); // also when the queue refused it
+        ended();
+      });
+  }
+
+  /** The event no longer waits (its processing starts, or it was never queued). */
+  private started(event: InboxEvent): void {
+    const waiting = this.waiting.get(event.conversationId);
+    if (!waiting) return;
+    const i = waiting.indexOf(event);
+    if (i >= 0) waiting.splice(i, 1);
+    if (waiting.length === 0) this.waiting.delete(event.conversationId);
   }
 
   /** Counts an event until its processing ends (the returned function, idempotent). */
