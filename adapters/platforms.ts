@@ -3,8 +3,15 @@
  * dialogs open tickets at it). A new platform is one folder with a `platform.ts`, added here.
  */
 import type { Platform } from '../src/platforms/platform';
-import { inbentaPlatform } from './inbenta/platform';
-import { nimchatPlatform } from './nimchat/platform';
-import { woztellPlatform } from './woztell/platform';
+import { inbentaPlatform, type InbentaPlatformOptions } from './inbenta/platform';
+import { nimchatPlatform, type NimchatPlatformOptions } from './nimchat/platform';
+import { woztellPlatform, type WoztellPlatformOptions } from './woztell/platform';
 
 export const defaultPlatforms: readonly Platform<any>[] = [inbentaPlatform, nimchatPlatform, woztellPlatform];
+
+/** The default platforms' own options in code (`AppOptions.platformOptions`), by platform name. */
+export interface DefaultPlatformOptions {
+  nimchat?: NimchatPlatformOptions;
+  woztell?: WoztellPlatformOptions;
+  inbenta?: InbentaPlatformOptions;
+}

@@ -340,7 +340,7 @@ async function measure(options) {
     env, // the platforms' own variables (newer code): none, whatever this shell has
     drainTimeoutMs: 2000,
     // The emulated Nimchat waits up to a minute for the webhook's answer: the traced message is slowed down by its pauses.
-    sandbox: { deliveryTimeoutMs: 60_000 },
+    platformOptions: { nimchat: { sandbox: { deliveryTimeoutMs: 60_000 } } },
     ...(options.background ? {} : { timers: { pollMs: HOUR }, pruneEveryMs: HOUR, console: { sampleEveryMs: HOUR, livePollMs: HOUR } }),
   };
   const app = new App(config, appOptions);

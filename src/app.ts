@@ -9,14 +9,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import type { TurnContext } from 'botbuilder-core';
-import type { HttpOptions } from '../adapters/nimchat/client';
-import type { HttpOptions as WoztellHttpOptions } from '../adapters/woztell/client';
-import type { HttpOptions as InbentaHttpOptions } from '../adapters/inbenta/auth';
-import type { WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
-import type { NimchatSandboxOptions } from './sandbox/nimchat/nimchat-sandbox';
-import type { WoztellSandboxOptions } from './sandbox/woztell/woztell-sandbox';
-import type { InbentaSandboxOptions } from './sandbox/inbenta/inbenta-sandbox';
-import { defaultPlatforms } from '../adapters/platforms';
+import { defaultPlatforms, type DefaultPlatformOptions } from '../adapters/platforms';
 import type { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
 import type { WoztellAdapter } from '../adapters/woztell/woztell-adapter';
 import type { InbentaIntegration } from '../adapters/inbenta/platform';
@@ -79,18 +72,15 @@ export interface AppOptions {
   outbox?: Omit<OutboxDeliveryOptions, 'clock' | 'logger' | 'metrics'>;
   /** How often the retention pass runs (default hourly). */
   pruneEveryMs?: number;
-  /** Platform clients' HTTP options (timeouts, retries, the clock). */
-  nimchatHttp?: HttpOptions;
-  woztellHttp?: WoztellHttpOptions;
-  inbentaHttp?: InbentaHttpOptions;
-  /** Extra WOZTELL adapter options (reply buttons, live-chat check …). */
-  woztellAdapter?: Partial<WoztellAdapterOptions>;
   /** The platforms to serve (default: Nimchat, WOZTELL and Inbenta tickets; adapters/platforms.ts). */
   platforms?: readonly Platform<any>[];
-  /** Options of the emulated platforms (sandbox mode). */
-  sandbox?: NimchatSandboxOptions;
-  woztellSandbox?: WoztellSandboxOptions;
-  inbentaSandbox?: InbentaSandboxOptions;
+  /**
+   * Each platform's own options in code, by its name: its clients' HTTP options (timeouts, retries),
+   * its adapter's extras, its emulation's options in sandbox mode. Typed for the default platforms
+   * (`{ nimchat: { http, sandbox }, woztell: { http, adapter, sandbox }, inbenta: { http, sandbox } }`);
+   * another platform reads its own entry.
+   */
+  platformOptions?: DefaultPlatformOptions & Record<string, unknown>;
   /** Time (tests stub it): the stores, the pipeline, the business hours, the timers. */
   clock?: Clock;
   /** How the durable timers (the no-answer ladder) are polled. */
@@ -227,7 +217,7 @@ export class App {
     const context = this.platformContext();
     for (const platform of this.platforms) {
       if (!configs.has(platform.name)) continue;
-      const running = platform.start(configs.get(platform.name), context);
+      const running = platform.start(configs.get(platform.name), { ...context, options: this.options.platformOptions?.[platform.name] });
       if (running.adapter) this.withTurnErrorReply(running.adapter);
       this.running.set(platform.name, running);
     }
@@ -296,7 +286,7 @@ export class App {
       const port = this.config.port === 0 ? 0 : this.config.port + offset;
       const emulation = await platform.sandbox!.start({
         port,
-        appOptions: this.options,
+        options: this.options.platformOptions?.[platform.name],
         listen: (what, start) => listenOn({ what, host: '127.0.0.1', port, variable: { name: 'PORT', value: this.config.port }, hint: SANDBOX_PORTS_HINT, suggestPort: this.suggestPort() }, start),
       });
       this.emulated.set(platform.name, emulation);
@@ -337,7 +327,7 @@ export class App {
       logger: this.logger,
       clock: this.clock,
       adapterOptions: this.adapterOptions(),
-      appOptions: this.options,
+      options: undefined,
       channels: () => this.adapters(),
     };
   }

@@ -4,7 +4,8 @@
  */
 import { inbentaSettings, type InbentaConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
-import { InbentaSandbox } from '../../src/sandbox/inbenta/inbenta-sandbox';
+import { InbentaSandbox, type InbentaSandboxOptions } from '../../src/sandbox/inbenta/inbenta-sandbox';
+import type { HttpOptions } from './auth';
 import { InbentaAuth } from './auth';
 import { InbentaTicketingClient } from './client';
 import { registerTicketWebhooks } from './register';
@@ -19,6 +20,14 @@ export interface InbentaIntegration {
   client: InbentaTicketingClient;
   desk: InbentaTicketDesk;
   events: InbentaTicketEvents;
+}
+
+/** Inbenta's options in code (`AppOptions.platformOptions.inbenta`). */
+export interface InbentaPlatformOptions {
+  /** Its clients' HTTP options (timeouts, retries, the clock). */
+  http?: HttpOptions;
+  /** The emulation's options (sandbox mode). */
+  sandbox?: InbentaSandboxOptions;
 }
 
 export const inbentaPlatform: Platform<InbentaConfig> = {
@@ -36,8 +45,9 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     portOffset: 3,
     // A configured Inbenta stays the real one, next to the emulated channels.
     replacesConfigured: false,
-    async start({ port, listen, appOptions }) {
-      const ib = new InbentaSandbox({ ...appOptions.inbentaSandbox, port: appOptions.inbentaSandbox?.port ?? port });
+    async start({ port, listen, options }) {
+      const own = (options ?? {}) as InbentaPlatformOptions;
+      const ib = new InbentaSandbox({ ...own.sandbox, port: own.sandbox?.port ?? port });
       await listen('The sandbox Inbenta', () => ib.start());
       return {
         env: { INBENTA_API_KEY: ib.apiKey, INBENTA_API_SECRET: ib.apiSecret, INBENTA_AUTH_URL: ib.authUrl, INBENTA_WEBHOOK_SECRET: ib.webhookSecret, INBENTA_EXTERNAL_ID: 'true' },
@@ -62,16 +72,17 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     },
   },
 
-  start(inbenta, { runtime, metrics, logger, appOptions, channels }): RunningPlatform {
+  start(inbenta, { runtime, metrics, logger, options, channels }): RunningPlatform {
+    const own = (options ?? {}) as InbentaPlatformOptions;
     const auth = new InbentaAuth({
       authUrl: inbenta.authUrl,
       apiKey: inbenta.apiKey,
       apiSecret: inbenta.apiSecret,
       userPersonalSecret: inbenta.userPersonalSecret,
-      http: { metrics, logger, ...appOptions.inbentaHttp },
+      http: { metrics, logger, ...own.http },
     });
     // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
-    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics, logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...appOptions.inbentaHttp });
+    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics, logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...own.http });
     const links = new TicketLinks(runtime.storage);
     const { ownership } = runtime;
     const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger });

@@ -1,6 +1,8 @@
 /** Nimchat as the app composes it: its route, configuration, emulation and the adapter the bot talks on. */
 import { nimchatSettings, type NimchatConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
+import type { HttpOptions } from './client';
+import type { NimchatSandboxOptions } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { NimchatAdminClient } from './client';
 import { NimchatAdapter } from './nimchat-adapter';
@@ -11,6 +13,14 @@ import { NimchatReclaimer } from './reclaim';
 import { NimchatUserClient } from './user-client';
 
 const RECLAIM_EVERY_MS = 60_000;
+
+/** Nimchat's options in code (`AppOptions.platformOptions.nimchat`). */
+export interface NimchatPlatformOptions {
+  /** Its clients' HTTP options (timeouts, retries, the clock). */
+  http?: HttpOptions;
+  /** The emulation's options (sandbox mode). */
+  sandbox?: NimchatSandboxOptions;
+}
 
 export const nimchatPlatform: Platform<NimchatConfig> = {
   name: 'nimchat',
@@ -24,8 +34,9 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
   sandbox: {
     portOffset: 1,
     replacesConfigured: true,
-    async start({ port, listen, appOptions }) {
-      const sandbox = new NimchatSandbox({ ...appOptions.sandbox, port: appOptions.sandbox?.port ?? port });
+    async start({ port, listen, options }) {
+      const own = (options ?? {}) as NimchatPlatformOptions;
+      const sandbox = new NimchatSandbox({ ...own.sandbox, port: own.sandbox?.port ?? port });
       await listen('The sandbox Nimchat', () => sandbox.start());
       const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
       // Registered as `handoff nimchat register` does it; its outgoing URL is set once the endpoint listens.
@@ -68,7 +79,8 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
     },
   },
 
-  start(nimchat, { config, metrics, logger, clock, adapterOptions, appOptions }): RunningPlatform {
+  start(nimchat, { config, metrics, logger, clock, adapterOptions, options }): RunningPlatform {
+    const own = (options ?? {}) as NimchatPlatformOptions;
     const adapter = new NimchatAdapter({
       baseUrl: nimchat.baseUrl,
       botToken: nimchat.botToken,
@@ -78,7 +90,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       handoffTeamId: nimchat.handoffTeamId,
       handoffAgentId: nimchat.handoffAgentId,
       fallbackTeamId: nimchat.fallbackTeamId,
-      http: appOptions.nimchatHttp,
+      http: own.http,
       ...adapterOptions,
     });
     const running: RunningPlatform = {
@@ -89,7 +101,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
     };
     if (nimchat.apiToken) {
       // Asked while the customer waits for an answer: short, and a failure only means "not known".
-      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...appOptions.nimchatHttp });
+      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...own.http });
       const common = { client, handoffTeamId: nimchat.handoffTeamId, logger };
       const policy = config.handoff;
       running.availability = new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock });

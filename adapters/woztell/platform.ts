@@ -2,7 +2,19 @@
 import { woztellSettings, type WoztellConfig } from './config';
 import type { Platform, RunningPlatform } from '../../src/platforms/platform';
 import { WoztellSandbox } from '../../src/sandbox/woztell/woztell-sandbox';
-import { WoztellAdapter } from './woztell-adapter';
+import { WoztellAdapter, type WoztellAdapterOptions } from './woztell-adapter';
+import type { HttpOptions } from './client';
+import type { WoztellSandboxOptions } from '../../src/sandbox/woztell/woztell-sandbox';
+
+/** WOZTELL's options in code (`AppOptions.platformOptions.woztell`). */
+export interface WoztellPlatformOptions {
+  /** Its clients' HTTP options (timeouts, retries, the clock). */
+  http?: HttpOptions;
+  /** Extra adapter options (reply buttons, live-chat check …). */
+  adapter?: Partial<WoztellAdapterOptions>;
+  /** The emulation's options (sandbox mode). */
+  sandbox?: WoztellSandboxOptions;
+}
 
 export const woztellPlatform: Platform<WoztellConfig> = {
   name: 'woztell',
@@ -15,8 +27,9 @@ export const woztellPlatform: Platform<WoztellConfig> = {
   sandbox: {
     portOffset: 2,
     replacesConfigured: true,
-    async start({ port, listen, appOptions }) {
-      const w = new WoztellSandbox({ ...appOptions.woztellSandbox, port: appOptions.woztellSandbox?.port ?? port });
+    async start({ port, listen, options }) {
+      const own = (options ?? {}) as WoztellPlatformOptions;
+      const w = new WoztellSandbox({ ...own.sandbox, port: own.sandbox?.port ?? port });
       await listen('The sandbox WOZTELL', () => w.start());
       return {
         // The inbox credentials are left out on purpose: the adapter finds them through the Open API.
@@ -55,8 +68,9 @@ export const woztellPlatform: Platform<WoztellConfig> = {
     },
   },
 
-  start(woztell, { adapterOptions, appOptions }): RunningPlatform {
-    const adapter = new WoztellAdapter({ ...woztell, http: appOptions.woztellHttp, ...appOptions.woztellAdapter, ...adapterOptions });
+  start(woztell, { adapterOptions, options }): RunningPlatform {
+    const own = (options ?? {}) as WoztellPlatformOptions;
+    const adapter = new WoztellAdapter({ ...woztell, http: own.http, ...own.adapter, ...adapterOptions });
     return {
       adapter,
       handlers: new Map([['POST /api/woztell', (input) => adapter.handle(input)]]),

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { defaultPlatforms } from '../../adapters/platforms';
-import { listenOn, SANDBOX_PORTS_HINT, type AppOptions } from '../app';
+import { listenOn, SANDBOX_PORTS_HINT } from '../app';
 import { loadConfig } from '../load-config';
 import type { SandboxedPlatform } from '../platforms/platform';
 
@@ -23,7 +23,6 @@ export async function sandboxServe(args: SandboxServeArgs, out: (line: string) =
   }
   // PORT places the emulations as `npm start` does (PORT+1 to PORT+3); the endpoint itself is elsewhere.
   const config = loadConfig({ PORT: process.env.PORT, HOST: '127.0.0.1', STORAGE_URL: 'memory:', LOG_LEVEL: 'silent' }, 'inspect');
-  const appOptions: AppOptions = {};
   const emulations: Array<{ title: string; emulation: SandboxedPlatform<unknown> }> = [];
   const closeAll = async () => {
     for (const { emulation } of emulations) await emulation.close().catch(() => undefined);
@@ -33,7 +32,7 @@ export async function sandboxServe(args: SandboxServeArgs, out: (line: string) =
       const port = config.port === 0 ? 0 : config.port + platform.sandbox!.portOffset;
       const emulation = await platform.sandbox!.start({
         port,
-        appOptions,
+        options: undefined,
         listen: (what, start) => listenOn({ what, host: '127.0.0.1', port, variable: { name: 'PORT', value: config.port }, hint: SANDBOX_PORTS_HINT }, start),
       });
       emulations.push({ title: platform.title, emulation: emulation as SandboxedPlatform<unknown> });

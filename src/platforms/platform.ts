@@ -5,7 +5,6 @@
  * a list of them (adapters/platforms.ts) and names none.
  */
 import type { TurnContext } from 'botbuilder-core';
-import type { AppOptions } from '../app';
 import type { HumanAvailability } from '../availability/human-availability';
 import type { QueuePosition } from '../availability/queue-position';
 import type { Clock } from '../clock';
@@ -34,8 +33,8 @@ export interface PlatformContext {
   clock: Clock;
   /** What every channel adapter shares: the runtime, the bot's logic, the messages kept from the bot. */
   adapterOptions: ChannelAdapterOptions;
-  /** The app's options (a platform reads its own: HTTP timeouts, adapter extras). */
-  appOptions: AppOptions;
+  /** This platform's own options in code (`AppOptions.platformOptions[name]`: HTTP timeouts, adapter extras), if any. */
+  options: unknown;
   /** Every channel adapter, once all platforms are started (for integrations that act on channels). */
   channels(): ChannelAdapter[];
 }
@@ -91,7 +90,8 @@ export interface SandboxOptions {
   port: number;
   /** Listens, turning a socket error into a start-up error that names the port and its variable. */
   listen: (what: string, start: () => Promise<unknown>) => Promise<void>;
-  appOptions: AppOptions;
+  /** This platform's own options in code (`AppOptions.platformOptions[name]`: its emulation's), if any. */
+  options: unknown;
 }
 
 export interface Platform<C = unknown> {

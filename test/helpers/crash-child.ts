@@ -30,6 +30,6 @@ const app = new App(config, {
   createBot: () => new EchoBot(),
   // It hands off on "…human" itself.
   handoffOnRequest: false,
-  nimchatHttp: { retry: { maxAttempts: 2, baseDelayMs: 20 } },
+  platformOptions: { nimchat: { http: { retry: { maxAttempts: 2, baseDelayMs: 20 } } } },
 });
 void app.start().then(() => process.stdout.write(`READY ${app.url}\n`));

@@ -59,9 +59,10 @@ export async function startRestartable(startAt: number, env: Record<string, stri
         },
         clock,
         timers: { pollMs: 3_600_000 },
-        nimchatHttp: { retry: { maxAttempts: 1 } },
         drainTimeoutMs: 2000,
         ...appOptions,
+        // One attempt per call (the outbox retries), unless the test sets its own client options.
+        platformOptions: { ...appOptions.platformOptions, nimchat: { ...appOptions.platformOptions?.nimchat, http: { retry: { maxAttempts: 1 }, ...appOptions.platformOptions?.nimchat?.http } } },
       });
       await app.start();
       await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Ladder bot', outgoingUrl: `${app.url}/api/nimchat` });

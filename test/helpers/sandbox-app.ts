@@ -10,9 +10,10 @@ export async function startSandboxApp(env: Record<string, string> = {}, options:
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
     drainTimeoutMs: 2000,
-    sandbox: { deliveryRetryDelayMs: 10, deliveryTimeoutMs: 2000 },
     console: { sampleEveryMs: 60_000, livePollMs: 50 },
     ...options,
+    // Quick redeliveries from the emulated Nimchat, beside whatever else the test sets for it.
+    platformOptions: { ...options.platformOptions, nimchat: { ...options.platformOptions?.nimchat, sandbox: { deliveryRetryDelayMs: 10, deliveryTimeoutMs: 2000, ...options.platformOptions?.nimchat?.sandbox } } },
   });
   await app.start();
   return {

@@ -84,7 +84,7 @@ async function startApp(file: string, createBot: (storage: Stores['storage'], ap
   const app = new App(config, {
     logger: createLogger({ level: 'silent', secrets: config.secrets }),
     createBot: ({ storage, transcripts }) => createBot(storage, { transcripts }),
-    nimchatHttp: { retry: { maxAttempts: 1 } },
+    platformOptions: { nimchat: { http: { retry: { maxAttempts: 1 } } } },
     outbox: { baseDelayMs: 20, maxAttempts: 8 },
   });
   await app.start();

@@ -82,7 +82,7 @@ describe('tickets on WOZTELL', () => {
   });
 
   it('an answer while WOZTELL refuses sends is retried from the outbox, not lost', async () => {
-    await start({ outbox: { baseDelayMs: 20 }, woztellHttp: { retry: { maxAttempts: 1 } },  });
+    await start({ outbox: { baseDelayMs: 20 }, platformOptions: { woztell: { http: { retry: { maxAttempts: 1 } } } } });
     const m = h.sandbox.createMember('Max');
     h.sandbox.customerSays(m.memberId, { text: 'ticket' });
     await settle();

@@ -22,7 +22,7 @@ afterEach(async () => {
 describe('hung calls', () => {
   it('5 % of replies held past the timeout, half after Nimchat created them: every message answered once', async () => {
     const random = seeded(Number(process.env.HANG_SEED ?? 7));
-    h = await startHarness({ app: { nimchatHttp: { timeoutMs: 300 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
+    h = await startHarness({ app: { platformOptions: { nimchat: { http: { timeoutMs: 300 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
     const replyRequest = (body: Record<string, unknown>) => body.private !== true;
     let carriedOut = 0;
     let notCarriedOut = 0;

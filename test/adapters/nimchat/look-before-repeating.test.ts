@@ -12,7 +12,7 @@ import { messageFingerprint } from '../../../adapters/nimchat/message-fingerprin
 
 const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
 // The answer is given up on after 300 ms; the outbox tries again after about 50 ms.
-const app = { nimchatHttp: { timeoutMs: 300 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } };
+const app = { platformOptions: { nimchat: { http: { timeoutMs: 300 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } };
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -103,7 +103,7 @@ describe('a reply is looked for before it is sent again', () => {
   });
 
   it("an earlier reply's echo that reached a later process (a reload) is never taken for the same text sent after it", async () => {
-    const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 2000 }, outbox: { baseDelayMs: 50, maxDelayMs: 200 }, drainTimeoutMs: 500 });
+    const r = await startRestartable(Date.now(), {}, { platformOptions: { nimchat: { http: { timeoutMs: 2000 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 }, drainTimeoutMs: 500 });
     try {
       await r.start();
       const c = await r.customer();
@@ -136,7 +136,7 @@ describe('a reply is looked for before it is sent again', () => {
   }, 30_000);
 
   it('the process stopped while the answer hung: after the restart the reply is found by its echo, not posted again', async () => {
-    const r = await startRestartable(Date.now(), {}, { nimchatHttp: { timeoutMs: 5000 }, drainTimeoutMs: 200 });
+    const r = await startRestartable(Date.now(), {}, { platformOptions: { nimchat: { http: { timeoutMs: 5000 } } }, drainTimeoutMs: 200 });
     try {
       await r.start();
       const c = await r.customer();

@@ -41,7 +41,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('sends numbered text when buttons are off, and a numbered answer picks that choice', async () => {
-    h = await startWoztellHarness({ app: { woztellAdapter: { replyButtons: false } } });
+    h = await startWoztellHarness({ app: { platformOptions: { woztell: { adapter: { replyButtons: false } } } } });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hi' });
     await h.settle();

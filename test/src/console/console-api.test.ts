@@ -162,7 +162,7 @@ describe('console: conversations and timelines', () => {
 });
 
 describe('console: outbox and set-aside events', () => {
-  const failingOutbox = { outbox: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 }, nimchatHttp: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } };
+  const failingOutbox = { outbox: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 }, platformOptions: { nimchat: { http: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } } } };
 
   it('a handoff that failed for good is listed with its last error; Retry delivers it and the conversation goes to a human', async () => {
     s = await startSandboxApp({}, failingOutbox);
@@ -193,7 +193,7 @@ describe('console: outbox and set-aside events', () => {
   });
 
   it('Discard of a pending handoff takes it out of the outbox and tells the bot handoff.status failed (the customer is told); a second Discard is 404', async () => {
-    s = await startSandboxApp({}, { outbox: { maxAttempts: 12, baseDelayMs: 60_000, maxDelayMs: 120_000 }, nimchatHttp: failingOutbox.nimchatHttp });
+    s = await startSandboxApp({}, { outbox: { maxAttempts: 12, baseDelayMs: 60_000, maxDelayMs: 120_000 }, platformOptions: failingOutbox.platformOptions });
     const c = consoleClient(s.url);
     s.app.sandbox!.faults.push({ method: 'POST', path: /\/toggle_status$/, status: 500, times: 10_000 });
     const ada = await nimchatCustomer(c);

@@ -121,7 +121,7 @@ describe('console access with a platform configured', () => {
   it('read-only mode shows everything and refuses every action, changing nothing', async () => {
     h = await startHarness({
       env: { CONSOLE_TOKEN: TOKEN, CONSOLE_READ_ONLY: 'true' },
-      app: { outbox: { maxAttempts: 1 }, nimchatHttp: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } },
+      app: { outbox: { maxAttempts: 1 }, platformOptions: { nimchat: { http: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } } } },
     });
     h.sandbox.faults.push({ method: 'POST', path: /\/toggle_status$/, status: 500, times: 10_000 });
     const customer = await h.customer();
@@ -151,7 +151,7 @@ describe('console access with a platform configured', () => {
   });
 
   it('never shows a secret: not the bot token, the webhook secret or the console token, on the page, in the API or in a log line', async () => {
-    h = await startHarness({ env: { CONSOLE_TOKEN: TOKEN }, app: { outbox: { maxAttempts: 1 }, nimchatHttp: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } } });
+    h = await startHarness({ env: { CONSOLE_TOKEN: TOKEN }, app: { outbox: { maxAttempts: 1 }, platformOptions: { nimchat: { http: { retry: { maxAttempts: 1, baseDelayMs: 1, maxTotalMs: 10 } } } } } });
     // A failure whose platform message carries the bot token: it reaches the outbox's last error.
     h.sandbox.faults.push({ method: 'POST', path: /\/toggle_status$/, status: 500, times: 10_000, body: { error: `token ${h.botToken} rejected` } });
     const customer = await h.customer();
