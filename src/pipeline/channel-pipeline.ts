@@ -167,7 +167,7 @@ export class ChannelPipeline {
     const first = { stored, event: revivePlannedEvent(stored.payload as PlannedEvent) };
     const { debounceMs, clock, scheduler } = this.runtime;
     if (debounceMs <= 0 || !isPlainMessage(first.event)) return [first];
-    const latest = Math.max(clock.now(), stored.receivedAt) + 3 * debounceMs;
+    const latest = Math.max(clock.now(), stored.receivedAt) + 4 * debounceMs;
     let burst = [first];
     for (;;) {
       const last = burst.at(-1)!.stored;
