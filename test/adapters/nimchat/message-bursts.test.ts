@@ -4,11 +4,12 @@
  * accepted on its own and in the transcript; a request for a human inside a burst hands off; what a
  * crash interrupts during the window forms its burst again after the restart.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock';
 import { HANDOFF_CONFIRMATION } from '../../../dialogs/handoff-dialog';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { startRestartable, type Restartable } from '../../helpers/restartable';
+import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const messageTurns = (seen: Array<{ type?: string; text?: string; conversation?: { id: string } }>, conversationId: number) =>
@@ -22,6 +23,7 @@ describe('bursts of customer messages (MESSAGE_DEBOUNCE_MS)', () => {
     await r?.close();
     h = r = undefined;
   });
+  afterAll(() => dropTestDatabases());
 
   async function start(debounceMs: number) {
     h = await startHarness({ env: { MESSAGE_DEBOUNCE_MS: String(debounceMs) }, sandbox: { deliveryOrderedPerConversation: true } });
@@ -75,6 +77,21 @@ describe('bursts of customer messages (MESSAGE_DEBOUNCE_MS)', () => {
     expect(messageTurns(h.bot.seen, c.conversationId)).toEqual(['hello\nI want to talk to a human']);
     expect(await c.received()).toContain(HANDOFF_CONFIRMATION);
     expect(h.sandbox.state.conversation(c.conversationId).status).toBe('open');
+  });
+
+  it('on PostgreSQL (the replicas\' scheduler: the burst read from the store): one turn, the merged events not run again', async () => {
+    h = await startHarness({ env: { STORAGE_URL: await createTestDatabase(), MESSAGE_DEBOUNCE_MS: '600' }, sandbox: { deliveryOrderedPerConversation: true } });
+    const c = await h.customer();
+    for (const text of ['hi', 'my order', 'it never came']) {
+      await c.say(text);
+      await pause(100);
+    }
+    await h.settle();
+    await pause(300);
+    await h.settle();
+    expect(messageTurns(h.bot.seen, c.conversationId)).toEqual(['hi\nmy order\nit never came']);
+    expect(await c.received()).toHaveLength(1);
+    expect(await h.app.stores.inbox.unfinished('nimchat')).toEqual([]);
   });
 
   it('a crash during the window loses nothing: after the restart the interrupted burst is one turn, in order', async () => {
