@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { get, post, type Conversation } from './api';
 import { ChatWindow, type ChatLine } from './chat-window';
 import { useInterval } from './live';
+import { conversationLabel } from './format';
 
 interface Customer {
   name: string;
@@ -87,7 +88,7 @@ export function NimchatCustomer({ visible, onOpen }: { visible: boolean; onOpen:
       {current && (
         <>
           <p class="muted">
-            {current.name}, conversation <code>{current.conversationId}</code>{' '}
+            {current.name}, {conversationLabel('nimchat', current.conversationId)}{' '}
             <button class="link" onClick={() => onOpen({ platform: 'nimchat', conversationId: current.conversationId, firstAt: 0, lastAt: 0, owner: 'bot', ownerSince: 0 })}>
               open its timeline
             </button>
