@@ -9,8 +9,9 @@
  * conversations with work and no live lease, and takes them over in their order.
  *
  * Cost per webhook on top of the store's own writes: a lease acquire, a read of the conversation's
- * unfinished events, a read of its pending actions and the release (four round trips; a conversation
- * that stays busy keeps its lease and pays the acquire and release once for many events).
+ * unfinished events, a read of its pending actions and the release that checks nothing is left (four
+ * round trips; a conversation that stays busy keeps its lease and pays the acquire and release once
+ * for many events).
  */
 import { systemClock, type Clock } from '../clock';
 import type { ConversationQueue } from '../conversation-queue';
@@ -193,26 +194,42 @@ export class ConversationRunner implements ConversationScheduler {
     try {
       // A previous holder's actions that were not delivered go first, before anything new.
       this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
+      // The conversation's unfinished events are read when something may have been added that no other
+      // check would find: at first, after a local announcement, while our deliveries keep the lease
+      // (another replica's events), and after a release that found work. Once the events read are run
+      // and the deliveries are done, the release's own check (in its statement) sees anything accepted
+      // elsewhere meanwhile: no read only to find out there is nothing.
+      let mustRead = true;
       for (;;) {
         if (drain.lost) return true;
         for (const task of drain.extra.splice(0)) await this.options.queue.enqueue(conversationId, () => task.run()).catch((error: unknown) => task.fail(error as Error));
         if (this.stopping) break;
+        if (drain.dirty) mustRead = true;
         drain.dirty = false;
-        const events = await coordination.unfinishedOf(conversationId);
-        for (const event of events) {
-          // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
-          if (drain.lost || this.stopping || !(await this.runEvent(event, failures))) break;
+        if (mustRead) {
+          mustRead = false;
+          for (const event of await coordination.unfinishedOf(conversationId)) {
+            if (drain.lost || this.stopping) break;
+            // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
+            if (!(await this.runEvent(event, failures))) {
+              mustRead = true;
+              break;
+            }
+          }
+          if (mustRead || drain.extra.length > 0) continue;
         }
-        if (events.length > 0 || drain.extra.length > 0) continue;
+        if (drain.extra.length > 0) continue;
         if (this.options.delivery.isBusy(conversationId)) {
-          // Our actions for it are still being delivered (or wait for a retry): keep the lease, they keep their order.
-          await this.waitForWork(drain, this.options.delivery.whenConversationIdle(conversationId));
+          // Our actions for it are still being delivered (or wait for a retry): keep the lease, they keep
+          // their order; meanwhile another replica's events for it are looked for now and then.
+          if ((await this.waitForWork(drain, this.options.delivery.whenConversationIdle(conversationId))) === 'woken') mustRead = true;
           continue;
         }
         if (drain.dirty) continue;
         drain.releasing = true;
         if (await coordination.releaseIfIdle(conversationId)) return true;
         drain.releasing = false;
+        mustRead = true;
         // Work appeared that is not ours yet: another replica's event (read at the top), or an action no
         // lane of ours has (queued now; what is in a lane already is not queued twice).
         this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
@@ -252,19 +269,20 @@ export class ConversationRunner implements ConversationScheduler {
     }
   }
 
-  /** Until `idle` settles, new work is announced, or a renewal tick (another replica's event may have arrived). */
-  private async waitForWork(drain: Drain, idle: Promise<void>): Promise<void> {
+  /** Until `idle` settles (`idle`), or new work is announced or a renewal tick passes (`woken`: another replica's event may have arrived). */
+  private async waitForWork(drain: Drain, idle: Promise<void>): Promise<'idle' | 'woken'> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      idle,
-      new Promise<void>((resolve) => {
-        drain.wake = resolve;
-        timer = setTimeout(resolve, Math.max(50, Math.floor(this.leaseMs / 3)));
+    const outcome = await Promise.race([
+      idle.then(() => 'idle' as const),
+      new Promise<'woken'>((resolve) => {
+        drain.wake = () => resolve('woken');
+        timer = setTimeout(() => resolve('woken'), Math.max(50, Math.floor(this.leaseMs / 3)));
         timer.unref();
       }),
     ]);
     clearTimeout(timer);
     drain.wake = undefined;
+    return outcome;
   }
 
   private sweep(): void {

@@ -112,6 +112,38 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('ConversationRunner (replicas sharing a store)', () => {
+  it("reads a conversation's events once per webhook: not again only to find out nothing is left (the release checks that in its own statement)", async () => {
+    const store = new SharedStore();
+    const reads: string[] = [];
+    const coordination = store.coordination('A');
+    const counted: ReplicaCoordination = {
+      ...coordination,
+      unfinishedOf: async (c) => (reads.push('events'), coordination.unfinishedOf(c)),
+      releaseIfIdle: async (c) => (reads.push('release'), coordination.releaseIfIdle(c)),
+    };
+    const delivery = new OutboxDelivery(new MemoryOutbox());
+    // The turn's reply keeps the conversation's lane busy for a moment after the turn.
+    delivery.register('fake', 'reply', { execute: () => new Promise((r) => setTimeout(r, 60)) });
+    const runner = new ConversationRunner({ coordination: counted, inbox: store.inbox(), queue: new ConversationQueue(), delivery, leaseMs: 3000, sweepMs: 60_000 });
+    runner.register('fake', async (event) => {
+      await delivery.submit({ platform: 'fake', conversationId: event.conversationId, kind: 'reply', payload: {} });
+      store.events.find((e) => e.id === event.id)!.done = true;
+    });
+    runners.push(runner);
+    store.add('c1');
+    runner.wake('c1');
+    await until(() => runner.active === 0 && !store.leases.has('c1'));
+    expect(reads).toEqual(['events', 'release']);
+    // Work another replica stored while we held the lease is still found: by the release's check, then one read.
+    reads.length = 0;
+    store.add('c1');
+    runner.wake('c1');
+    await until(() => reads.includes('events'));
+    store.add('c1'); // accepted elsewhere: no announcement here
+    await until(() => runner.active === 0 && !store.leases.has('c1') && store.events.every((e) => e.done));
+    expect(store.events.every((e) => e.done)).toBe(true);
+  });
+
   it('events accepted by either replica run once each, per conversation in accepted order, never two at a time', async () => {
     const store = new SharedStore();
     const log: string[] = [];
