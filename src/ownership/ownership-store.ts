@@ -27,6 +27,11 @@ export class OwnershipStore {
     return `ownership/${channelId}/${conversationId}`;
   }
 
+  /** The storage key of a conversation's record (prefetched with a turn). */
+  storageKey(channelId: string, conversationId: string): string {
+    return this.key(channelId, conversationId);
+  }
+
   /** The record, or undefined when nothing was recorded (the bot owns a new conversation). */
   async get(channelId: string, conversationId: string): Promise<OwnershipRecord | undefined> {
     const key = this.key(channelId, conversationId);

@@ -189,6 +189,7 @@ export class ChannelPipeline {
   /** Runs `fn` as one turn of the conversation: its writes and effects committed together, then the effects queued. */
   private async ownTurn(conversationId: string, fn: (unit: TurnUnit) => Promise<void>): Promise<void> {
     const unit: TurnUnit = { conversationId, writes: this.runtime.stores.beginTurn(), effects: [], open: true };
+    await unit.writes.prefetch(this.turnKeys(conversationId));
     try {
       await runInTurnScope({ conversationId, unit }, () => fn(unit));
     } finally {
@@ -200,6 +201,16 @@ export class ChannelPipeline {
       unit.effects.map((action, i): OutboxAction => ({ ...action, id: outboxIds[i]!, attempts: 0, nextAttemptAt: now })),
       { justCommitted: true },
     );
+  }
+
+  /**
+   * What a turn reads, fetched in one round trip when it begins: the ownership record, the transcript
+   * head, and the bot's conversation state where botbuilder's `ConversationState` keeps it.
+   */
+  private turnKeys(conversationId: string): string[] {
+    const { channelId } = this.connector;
+    const { ownership, transcripts } = this.runtime;
+    return [ownership.storageKey(channelId, conversationId), ...(transcripts.headKey ? [transcripts.headKey(channelId, conversationId)] : []), `${channelId}/conversations/${conversationId}/`];
   }
 
   /**

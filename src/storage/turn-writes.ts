@@ -17,6 +17,11 @@ export interface NewOutboxAction {
 export interface TurnWrites {
   /** botbuilder Storage semantics; reads see this unit's own buffered writes and deletes first. */
   read(keys: string[]): Promise<StoreItems>;
+  /**
+   * Reads keys the turn will read (the ownership record, the transcript head, the bot's conversation
+   * state) in one round trip; their later reads in this unit are served from it.
+   */
+  prefetch(keys: string[]): Promise<void>;
   /** Buffered. An eTag other than '*'/absent is checked at commit against the stored row (stale → the commit rejects, nothing of this unit is written). */
   write(changes: StoreItems): Promise<void>;
   delete(keys: string[]): Promise<void>;
@@ -62,6 +67,8 @@ export function stateChangesOf(changes: StoreItems): Map<string, StateChange> {
 
 export class BufferedTurnWrites implements TurnWrites {
   private readonly changes: TurnChanges = { state: new Map(), outbox: [], inboxDone: [], timeline: [] };
+  /** Prefetched rows (JSON, or undefined for none), served to this unit's reads of their keys. */
+  private readonly fetched = new Map<string, string | undefined>();
   private finished = false;
 
   constructor(
@@ -69,9 +76,21 @@ export class BufferedTurnWrites implements TurnWrites {
     private readonly apply: (changes: TurnChanges) => Promise<{ outboxIds: number[] }>,
   ) {}
 
+  async prefetch(keys: string[]): Promise<void> {
+    const missing = keys.filter((key) => !this.changes.state.has(key) && !this.fetched.has(key));
+    if (missing.length === 0) return;
+    const stored = await this.readStored(missing);
+    for (const key of missing) this.fetched.set(key, stored[key] === undefined ? undefined : JSON.stringify(stored[key]));
+  }
+
   async read(keys: string[]): Promise<StoreItems> {
-    const unbuffered = keys.filter((key) => !this.changes.state.has(key));
-    const stored = unbuffered.length > 0 ? await this.readStored(unbuffered) : {};
+    const unbuffered = keys.filter((key) => !this.changes.state.has(key) && !this.fetched.has(key));
+    const stored: StoreItems = unbuffered.length > 0 ? await this.readStored(unbuffered) : {};
+    for (const key of keys) {
+      // A fresh copy each time: the caller may change the object it gets.
+      const json = this.changes.state.has(key) ? undefined : this.fetched.get(key);
+      if (json !== undefined) stored[key] = JSON.parse(json) as StoreItems[string];
+    }
     const items: StoreItems = {};
     for (const key of keys) {
       const change = this.changes.state.get(key);

@@ -30,6 +30,8 @@ export interface TranscriptStore {
   append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<AppendResult | void>;
   list(channelId: string, conversationId: string): Promise<TranscriptEntry[]>;
   clear(channelId: string, conversationId: string): Promise<void>;
+  /** The storage key a conversation's next `append` reads first (prefetched with a turn), when there is one. */
+  headKey?(channelId: string, conversationId: string): string;
 }
 
 /**
@@ -70,6 +72,10 @@ export class StorageTranscriptStore implements TranscriptStore {
 
   private key(channelId: string, conversationId: string): string {
     return `transcript/${channelId}/${conversationId}`;
+  }
+
+  headKey(channelId: string, conversationId: string): string {
+    return this.key(channelId, conversationId);
   }
 
   async append(channelId: string, conversationId: string, entries: TranscriptEntry[]): Promise<AppendResult> {
