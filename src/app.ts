@@ -5,6 +5,7 @@
  * recovery → listen → the emulations subscribed to the endpoint. It names no platform: each is one
  * folder under adapters/ (adapters/platforms.ts lists them).
  */
+import type { SatisfactionOptions } from './satisfaction/satisfaction-survey';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
@@ -88,6 +89,11 @@ export interface AppOptions {
   /** The console's timing (health samples, live polling) and clock. */
   console?: AppConsoleOptions;
   /**
+   * The satisfaction survey after a human stretch: its texts, how long a question waits, whether to ask
+   * for a given stretch; `enabled` overrides `SATISFACTION_SURVEY`.
+   */
+  satisfaction?: Partial<SatisfactionOptions>;
+  /**
    * `false`: do not listen on PORT; the webhooks are served by your own server (`webhooks`), and
    * health, metrics and the console are not served. In sandbox mode `publicUrl` is then required.
    */
@@ -147,7 +153,7 @@ export class App {
     this.platforms = options.platforms ?? defaultPlatforms;
     this.stores = createStores(config.storageUrl, this.logger, { retention: config.retention, clock: this.clock, pool: config.postgres, replicaId: config.replicaId });
     this.queue = new ConversationQueue({ depthChanged: (depth) => this.metrics.queueDepth.set(depth) });
-    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs, debounceMs: config.debounceMs });
+    this.runtime = new PipelineRuntime({ stores: this.stores, queue: this.queue, metrics: this.metrics, logger: this.logger, outbox: options.outbox, clock: this.clock, leaseMs: config.replicaLeaseMs, debounceMs: config.debounceMs, satisfaction: { ...options.satisfaction, enabled: options.satisfaction?.enabled ?? config.satisfactionSurvey } });
     this.transcripts = this.runtime.transcripts;
     this.waits = new HandoffWaits(this.runtime.storage);
     this.timerRunner = new TimerRunner(this.stores.timers, { ...options.timers, clock: this.clock, logger: this.logger });

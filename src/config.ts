@@ -37,6 +37,10 @@ const EnvSchema = z.object({
   REPLICA_LEASE_MS: boundedInt('REPLICA_LEASE_MS', 500, 600_000, 10_000),
   // A customer's burst of messages as one turn: how long after a message the bot waits for the next (0: off).
   MESSAGE_DEBOUNCE_MS: boundedInt('MESSAGE_DEBOUNCE_MS', 0, 10_000, 0),
+  // The satisfaction question after a human stretch (default: on in sandbox mode, off otherwise).
+  SATISFACTION_SURVEY: optionalText
+    .refine((s) => s === undefined || /^(true|false|1|0|yes|no)$/i.test(s), { message: 'SATISFACTION_SURVEY must be true or false' })
+    .transform((s) => (s === undefined ? undefined : /^(true|1|yes)$/i.test(s))),
   // This replica's name as a lease holder; it must differ between replicas and stay the same across restarts of one.
   REPLICA_ID: optionalText.refine((s) => s === undefined || /^[\w.:@-]{1,200}$/.test(s), { message: 'REPLICA_ID must be 1-200 letters, digits or . : @ - _' }),
   PG_STATEMENT_TIMEOUT_MS: boundedInt('PG_STATEMENT_TIMEOUT_MS', 100, 3_600_000, 10_000),
@@ -124,6 +128,8 @@ export interface Config {
   replicaLeaseMs: number;
   /** A customer's messages within this many ms of each other reach the bot as one turn (0: off). */
   debounceMs: number;
+  /** Ask for a satisfaction rating when a human stretch ends. */
+  satisfactionSurvey: boolean;
   /** With replicas sharing the store: this replica's lease-holder name (default: host and port, when the port is fixed). */
   replicaId?: string;
   /** Each configured platform's configuration, by platform name (`nimchatConfigOf(config)` … read it typed). */
@@ -226,6 +232,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     postgres: { poolSize: env.PG_POOL_SIZE, statementTimeoutMs: env.PG_STATEMENT_TIMEOUT_MS, connectTimeoutMs: env.PG_CONNECT_TIMEOUT_MS },
     replicaLeaseMs: env.REPLICA_LEASE_MS,
     debounceMs: env.MESSAGE_DEBOUNCE_MS,
+    satisfactionSurvey: env.SATISFACTION_SURVEY ?? sandbox,
     replicaId: env.REPLICA_ID ?? (env.PORT !== 0 ? `${hostname()}:${env.PORT}` : undefined),
     platforms: configured,
     variables,

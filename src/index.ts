@@ -31,7 +31,8 @@ export { NoAnswerDialog } from '../dialogs/handoff-wait/no-answer-dialog';
 export { SupportBot, type SupportBotOptions } from './bot/support-bot';
 
 // ---------------------------------------------------------------- the conversation-control vocabulary
-export { HandoffEvents, ConversationEvents, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure } from './control/vocabulary';
+export { HandoffEvents, ConversationEvents, SatisfactionSchema, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure, type Satisfaction, type Stretch } from './control/vocabulary';
+export { DEFAULT_SATISFACTION_TEXTS, type SatisfactionOptions, type SatisfactionTexts } from './satisfaction/satisfaction-survey';
 export { promptInView, type PromptInView } from './control/prompt-in-view';
 
 // ---------------------------------------------------------------- errors

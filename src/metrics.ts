@@ -76,6 +76,18 @@ export class Metrics {
     labelNames: ['platform', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly satisfaction = new Counter({
+    name: 'handoff_satisfaction_ratings_total',
+    help: 'Satisfaction ratings customers gave after a human stretch, by platform and rating (1 poor to 5 excellent)',
+    labelNames: ['platform', 'rating'] as const,
+    registers: [this.registry],
+  });
+  readonly surveys = new Counter({
+    name: 'handoff_satisfaction_surveys_total',
+    help: 'Satisfaction surveys after a human stretch, by platform and outcome (asked, not_asked, dropped, answered)',
+    labelNames: ['platform', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'handoff_queue_depth',
     help: 'Turns waiting or running in the per-conversation queues',

@@ -38,7 +38,7 @@ export class NimchatConversationActions {
   ) {}
 
   /** The Nimchat handoff, step by step (a retry resumes after the last step done); throws the first failure. */
-  async handoff(key: NimchatConversationKey, request: HandoffRequest, note: string, progress: StepProgress): Promise<void> {
+  async handoff(key: NimchatConversationKey, request: HandoffRequest, note: string, progress: StepProgress): Promise<{ team?: string; agent?: string }> {
     const { accountId, conversationId } = key;
     // A note an earlier attempt may have posted is looked for by its echo first.
     await runStep(progress, 'note', () => this.sender.create(key, { content: note, private: true }, progress));
@@ -50,6 +50,7 @@ export class NimchatConversationActions {
     if (request.priority) await runStep(progress, 'priority', () => this.client.togglePriority(accountId, conversationId, request.priority!));
     if (request.labels?.length) await runStep(progress, 'labels', () => this.mergeLabels(key, request.labels!, []));
     await runStep(progress, 'open', () => this.client.toggleStatus(accountId, conversationId, 'open'));
+    return { ...(team !== undefined ? { team: String(team) } : {}), ...(agent !== undefined ? { agent: String(agent) } : {}) };
   }
 
   /** Carries out a `conversation.control`, step by step; the status change goes last (it fires events). */

@@ -4,7 +4,7 @@
  */
 import type { SentEcho } from '../../src/outbox/sent-messages';
 import { messageFingerprint } from './message-fingerprint';
-import type { NimchatListedMessage } from './schemas';
+import { NimchatCsatResponseSchema, type NimchatListedMessage } from './schemas';
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount } from 'botbuilder-core';
 import { ConversationEvents } from '../../src/control/vocabulary';
 import { NIMCHAT_CHANNEL_ID, toConversationId } from './conversation-ref';
@@ -28,7 +28,7 @@ export interface IncomingContext {
 export type NimchatObservation =
   /** `snapshot`: a payload that merely carries the status; `status_change`: the status was changed. */
   | { kind: 'snapshot' | 'status_change'; status: string; observedAt?: number }
-  | { kind: 'agent_message'; status?: string; observedAt?: number };
+  | { kind: 'agent_message'; status?: string; observedAt?: number; agent?: string };
 
 export interface IncomingPlan {
   /** The queue key (our conversation id). */
@@ -67,6 +67,7 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
   const observedAt = snapshotTime(msg.conversation);
   const senderType = msg.sender?.type;
 
+  if (msg.event === 'message_updated' && msg.content_type === 'input_csat') return planSurveyAnswer(msg, ctx);
   if (msg.event === 'message_updated') {
     const submitted = msg.content_attributes?.submitted_values;
     const answerable = msg.content_type === 'input_select' || msg.content_type === 'form';
@@ -122,7 +123,7 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
     return {
       conversationId,
       dedupeKeys: [`message_created:${accountId}:${msg.id}`],
-      observation: { kind: 'agent_message', status: msg.conversation.status, observedAt },
+      observation: { kind: 'agent_message', status: msg.conversation.status, observedAt, ...(msg.sender?.id !== undefined ? { agent: String(msg.sender.id) } : {}) },
       activity: {
         ...baseActivity(ctx, conversationId, msg.conversation),
         type: ActivityTypes.Event,
@@ -144,6 +145,34 @@ function planMessageEvent(msg: NimchatMessageEvent, ctx: IncomingContext): Incom
   if (msg.private) return { ignored: 'private note' };
   if (senderType === 'agent_bot') return { ignored: "the bot's own message" };
   return { ignored: `${msg.message_type} message from ${senderType ?? 'the system'}` };
+}
+
+/**
+ * The customer answered a survey message (the bot's, or the one Nimchat sends by itself when an agent
+ * resolves): `conversation.satisfaction` with the rating and the words, once per survey message.
+ */
+function planSurveyAnswer(msg: NimchatMessageEvent, ctx: IncomingContext): IncomingPlan | { ignored: string } {
+  const accountId = msg.account.id;
+  const response = NimchatCsatResponseSchema.safeParse((msg.content_attributes?.submitted_values as { csat_survey_response?: unknown } | undefined)?.csat_survey_response);
+  if (!response.success) return { ignored: 'survey message update without a rating' };
+  const { rating, feedback_message: feedback } = response.data;
+  const conversationId = toConversationId(accountId, msg.conversation.id);
+  const contact = msg.conversation.meta?.sender;
+  return {
+    conversationId,
+    dedupeKeys: [`csat:${accountId}:${msg.id}`],
+    observation: { kind: 'snapshot', status: msg.conversation.status, observedAt: snapshotTime(msg.conversation) },
+    activity: {
+      ...baseActivity(ctx, conversationId, msg.conversation),
+      type: ActivityTypes.Event,
+      name: ConversationEvents.Satisfaction,
+      id: `${msg.id}:csat`,
+      timestamp: new Date(ctx.now),
+      from: contactAccount(accountId, contact?.id ?? 0, contact?.name, contact?.email),
+      value: { rating, ...(feedback ? { comment: feedback.slice(0, 2000) } : {}) },
+      channelData: msg,
+    },
+  };
 }
 
 /** The conversation's contact as the message list shows it. */

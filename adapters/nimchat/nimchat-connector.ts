@@ -3,13 +3,13 @@
  * (which turn, which ownership events, which idempotency keys), and the Nimchat API calls for replies,
  * handoffs and control.
  */
-import type { Activity } from 'botbuilder-core';
+import { ActivityTypes, type Activity } from 'botbuilder-core';
 import type { ConversationControl, HandoffRequest } from '../../src/control/vocabulary';
 import { InvalidRequestError } from '../../src/errors';
 import { createFileDownloader, type FileDownloader } from '../../src/http/file-download';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
 import type { OwnershipEvent } from '../../src/ownership';
-import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
+import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepProgress, SurveySupport } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
@@ -38,6 +38,11 @@ export interface NimchatConnectorOptions {
   /** HTTP options of the Nimchat client (timeouts, retries). */
   http?: HttpOptions;
   client?: NimchatClient;
+  /**
+   * Reads a conversation's messages (a user token): lets the satisfaction survey see that Nimchat sent
+   * the inbox's own survey when the agent resolved, and not ask again.
+   */
+  messageReader?: { listMessages(accountId: number, conversationId: number): Promise<{ payload: NimchatListedMessage[] }> };
   /** Downloads an outgoing attachment given by URL (default: the shared HTTP client, 40 MB at most). */
   fetchFile?: FileDownloader;
 }
@@ -51,6 +56,16 @@ export class NimchatConnector implements Connector {
   readonly redeliverStatus = 500;
   /** `input_select`: buttons on the web widget; on WhatsApp at most 10 list rows of 24 characters. */
   readonly nativeChoices = { maxActions: 10, maxTitleLength: 24 };
+  /**
+   * The survey is Nimchat's own `input_csat` message (the widget shows a rating and a comment box; its
+   * answer comes back as `message_updated`); a resolve ends a human's stretch; the inbox's own survey,
+   * sent when the agent resolved, is the question already.
+   */
+  readonly satisfaction: SurveySupport = {
+    platformSurvey: (question) => ({ type: ActivityTypes.Message, text: question, channelData: { nimchat: { content_type: 'input_csat' } } }),
+    closedStatuses: ['resolved'],
+    askedSince: (conversationId, sinceMs) => this.surveyedSince(conversationId, sinceMs),
+  };
   readonly client: NimchatClient;
   private readonly actions: NimchatConversationActions;
   private readonly sender: NimchatMessageSender;
@@ -74,6 +89,15 @@ export class NimchatConnector implements Connector {
 
   get serviceUrl(): string {
     return this.options.baseUrl;
+  }
+
+  /** Whether an `input_csat` message is in the conversation since `sinceMs` (a minute's slack: Nimchat's is made as the resolve happens); unknown without a reader. */
+  private async surveyedSince(conversationId: string, sinceMs: number): Promise<boolean> {
+    const reader = this.options.messageReader;
+    if (!reader) return false;
+    const key = parseConversationId(conversationId);
+    const list = await reader.listMessages(key.accountId, key.conversationId);
+    return list.payload.some((m) => m.content_type === 'input_csat' && m.created_at * 1000 >= sinceMs - 60_000);
   }
 
   authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> } {
@@ -136,7 +160,7 @@ export class NimchatConnector implements Connector {
   }
 
   private ownershipEvent(observation: NimchatObservation): OwnershipEvent {
-    if (observation.kind === 'agent_message') return { type: 'agent_message', observedAt: observation.observedAt };
+    if (observation.kind === 'agent_message') return { type: 'agent_message', observedAt: observation.observedAt, ...(observation.agent ? { agent: observation.agent } : {}) };
     return {
       type: 'status_observed',
       status: observation.status,
@@ -188,8 +212,8 @@ export class NimchatConnector implements Connector {
   }
 
   async handoff(conversationId: string, request: HandoffRequest, note: string, progress: StepProgress): Promise<HandoffResult> {
-    await this.actions.handoff(parseConversationId(conversationId), request, note, progress);
-    return { platformStatus: 'open', message: 'The conversation was handed to a human agent.' };
+    const assigned = await this.actions.handoff(parseConversationId(conversationId), request, note, progress);
+    return { platformStatus: 'open', message: 'The conversation was handed to a human agent.', ...(Object.keys(assigned).length > 0 ? { details: assigned } : {}) };
   }
 
   control(conversationId: string, control: ConversationControl, progress: StepProgress): Promise<void> {

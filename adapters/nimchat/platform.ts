@@ -81,7 +81,12 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
 
   start(nimchat, { config, metrics, logger, clock, adapterOptions, options }): RunningPlatform {
     const own = (options ?? {}) as NimchatPlatformOptions;
+    // Asked while the customer waits for an answer: short, and a failure only means "not known".
+    const users = nimchat.apiToken
+      ? new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...own.http })
+      : undefined;
     const adapter = new NimchatAdapter({
+      messageReader: users,
       baseUrl: nimchat.baseUrl,
       botToken: nimchat.botToken,
       webhookSecret: nimchat.webhookSecret,
@@ -99,9 +104,8 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       ticketCloseOut: nimchat.resolveOnTicket ? { status: 'resolved' } : undefined,
       secrets: [nimchat.botToken, nimchat.webhookSecret, nimchat.urlTokenSecret].filter((s): s is string => typeof s === 'string'),
     };
-    if (nimchat.apiToken) {
-      // Asked while the customer waits for an answer: short, and a failure only means "not known".
-      const client = new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...own.http });
+    if (users) {
+      const client = users;
       const common = { client, handoffTeamId: nimchat.handoffTeamId, logger };
       const policy = config.handoff;
       running.availability = new NimchatAvailability({ ...common, configured: policy.schedule, holidays: policy.holidays, inboxId: nimchat.inboxId, clock });

@@ -204,3 +204,9 @@ export const NimchatMessageListSchema = z.looseObject({
 });
 export type NimchatListedMessage = z.infer<typeof NimchatListedMessageSchema>;
 export type NimchatMessageList = z.infer<typeof NimchatMessageListSchema>;
+
+/** `submitted_values.csat_survey_response` as Nimchat's survey stores it (a rating from 1 to 5). */
+export const NimchatCsatResponseSchema = z.looseObject({
+  rating: z.coerce.number().int().min(1).max(5),
+  feedback_message: z.string().nullable().optional(),
+});

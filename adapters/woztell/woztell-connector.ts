@@ -63,6 +63,8 @@ export class WoztellConnector implements Connector {
   readonly redeliverStatus = 503;
   /** Reply buttons (3 short titles), else numbered choices whose number is read back as the choice. */
   readonly nativeChoices = { maxActions: 10, maxTitleLength: 100 };
+  /** WhatsApp, Messenger and Instagram deliver free-form messages only within 24 h of the customer's last one. */
+  readonly satisfaction = { replyWindowMs: 24 * 3600_000 };
   readonly bot: WoztellBotClient;
   readonly openApi: WoztellOpenApiClient;
   /** The WOZTELL Inbox integration API (threads, folders, agents, notes). */

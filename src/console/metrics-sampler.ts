@@ -18,6 +18,9 @@ export interface HealthSample {
   errors: number;
   /** Handoffs carried out (or failed) in the interval. */
   handoffs: number;
+  /** Satisfaction ratings given in the interval, and their sum (an average over any span is sum / count). */
+  ratings: number;
+  ratingSum: number;
   /** Accepted events not yet processed, and platform actions waiting, at the end of the interval. */
   backlog: number;
   outboxBacklog: number;
@@ -29,6 +32,8 @@ interface Reading {
   turns: number;
   errors: number;
   handoffs: number;
+  ratings: number;
+  ratingSum: number;
   /** Cumulative ack counts per bucket upper bound (seconds), summed over platforms. */
   ackBuckets: Map<number, number>;
   backlog: number;
@@ -105,6 +110,8 @@ export class MetricsSampler {
       turnsPerSec: round((reading.turns - before.turns) / seconds),
       errors: Math.max(0, reading.errors - before.errors),
       handoffs: Math.max(0, reading.handoffs - before.handoffs),
+      ratings: Math.max(0, reading.ratings - before.ratings),
+      ratingSum: Math.max(0, reading.ratingSum - before.ratingSum),
       backlog: reading.backlog,
       outboxBacklog: this.options.outboxBacklog?.() ?? 0,
     };
@@ -123,8 +130,16 @@ export class MetricsSampler {
       const le = bound === '+Inf' ? Infinity : Number(bound);
       ackBuckets.set(le, (ackBuckets.get(le) ?? 0) + v.value);
     }
+    let ratings = 0;
+    let ratingSum = 0;
+    for (const v of (await m.satisfaction.get()).values) {
+      ratings += v.value;
+      ratingSum += v.value * Number(v.labels.rating);
+    }
     return {
       t: this.now(),
+      ratings,
+      ratingSum,
       received: await total(m.webhooksReceived),
       turns: await total(m.turns),
       errors: (await total(m.turnErrors)) + (await total(m.outboxFailed)),

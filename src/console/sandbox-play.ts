@@ -21,6 +21,7 @@ const Text = z.string().trim().min(1, 'must not be empty').max(4000);
 const NewCustomer = z.object({ name: z.string().trim().min(1).max(80).optional(), email: z.email().max(200).optional() }).strict();
 const CustomerMessage = z.object({ content: Text }).strict();
 const Choice = z.object({ title: z.string().max(200), value: z.string().min(1).max(200) }).strict();
+const Rating = z.object({ rating: z.number().int().min(1).max(5), feedback: z.string().max(2000).optional() }).strict();
 const AgentMessage = z.object({ content: Text, private: z.boolean().optional() }).strict();
 const Status = z.object({ status: z.enum(['open', 'pending', 'resolved', 'snoozed']) }).strict();
 const NewMember = z.object({ name: z.string().trim().min(1).max(80).optional() }).strict();
@@ -75,6 +76,11 @@ export class SandboxPlay {
       if (f !== undefined && g === 'choose' && method === 'POST') {
         const choice = parseWith(Choice, await body(), 'body');
         return this.call('PATCH', `${base}/${seg(f)}`, { submitted_values: [{ title: choice.title, value: choice.value }] });
+      }
+      if (f !== undefined && g === 'rate' && method === 'POST') {
+        // The widget's answer to a satisfaction survey (`input_csat`).
+        const { rating, feedback } = parseWith(Rating, await body(), 'body');
+        return this.call('PATCH', `${base}/${seg(f)}`, { submitted_values: { csat_survey_response: { rating, ...(feedback ? { feedback_message: feedback } : {}) } } });
       }
     }
     // the human agent: the application API with the agent's token

@@ -31,6 +31,11 @@ export const ConversationEvents = {
    * bot; the messages the bot missed are in the transcript now (`Reclaimed`).
    */
   Reclaimed: 'conversation.reclaimed',
+  /**
+   * Adapter → bot: the customer rated the human stretch that just ended (`Satisfaction`). A platform
+   * whose own survey was answered sends it (`PlatformRating`) before the engine completes it.
+   */
+  Satisfaction: 'conversation.satisfaction',
 } as const;
 
 const ref = z.union([z.string().min(1), z.number().int().nonnegative()]);
@@ -106,6 +111,24 @@ export const ReclaimedSchema = z.object({
   reason: z.string(),
 });
 
+/** How a human stretch ended: given back to the bot, resolved by the human, or its ticket closed. */
+export const StretchEndSchema = z.enum(['released', 'resolved', 'ticket_closed']);
+
+/** A satisfaction rating: 1 (poor) to 5 (excellent), with the customer's words when they gave some. */
+export const RatingSchema = z.object({ rating: z.number().int().min(1).max(5), comment: z.string().max(2000).optional() });
+
+/** A human stretch that ended: how, when (epoch ms), and who the customer was with, as far as the platform told. */
+export const StretchSchema = z.object({
+  ended: StretchEndSchema,
+  endedAt: z.number(),
+  agent: z.string().optional(),
+  team: z.string().optional(),
+  ticketId: z.string().optional(),
+});
+
+/** `conversation.satisfaction` value: the rating, the survey's id (one per stretch), and the stretch it rates. */
+export const SatisfactionSchema = RatingSchema.extend({ surveyId: z.string(), ...StretchSchema.shape });
+
 export type HandoffState = z.infer<typeof HandoffStateSchema>;
 export type HandoffStatus = z.infer<typeof HandoffStatusSchema>;
 export type HandoffRequest = z.infer<typeof HandoffRequestSchema>;
@@ -113,6 +136,10 @@ export type HandoffWaiting = z.infer<typeof HandoffWaitingSchema>;
 export type ConversationControl = z.infer<typeof ConversationControlSchema>;
 export type DeliveryFailure = z.infer<typeof DeliveryFailureSchema>;
 export type Reclaimed = z.infer<typeof ReclaimedSchema>;
+export type StretchEnd = z.infer<typeof StretchEndSchema>;
+export type Stretch = z.infer<typeof StretchSchema>;
+export type Rating = z.infer<typeof RatingSchema>;
+export type Satisfaction = z.infer<typeof SatisfactionSchema>;
 
 /** Parses a `handoff.initiate` value; a bad value is the bot's mistake and says which field. */
 export function parseHandoffRequest(value: unknown): HandoffRequest {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ActivityTypes, BotAdapter, type Activity, type ConversationReference, type ResourceResponse, type Storage, type TurnContext } from 'botbuilder-core';
 import { NotSupportedError, unwrapTurnError } from '../errors';
 import { answerWebhook, type WebhookInput, type WebhookResult } from '../http/webhook-io';
-import type { Owner } from '../ownership';
+import type { Owner, OwnershipRecord } from '../ownership';
 import { ChannelPipeline, type BotLogic, type SilencedMessageDecision } from './channel-pipeline';
 import type { Connector } from './connector';
 import { PipelineRuntime } from './pipeline-runtime';
@@ -88,6 +88,14 @@ export class ChannelAdapter extends BotAdapter {
   /** Sends an event (e.g. `handoff.status`) into the bot's logic, in the conversation's order. */
   emitToBot(reference: Partial<ConversationReference>, activity: Partial<Activity>, logic?: BotLogic): Promise<void> {
     return this.pipeline.emitToBot(reference, activity, logic);
+  }
+
+  /**
+   * The conversation's ticket was closed (`before`: its owner record while the ticket had it): the
+   * satisfaction survey's question when it is on, in the conversation's order.
+   */
+  ticketClosed(reference: Partial<ConversationReference>, before: OwnershipRecord | undefined, ticketId: string): Promise<void> {
+    return this.pipeline.ticketClosed(reference, before, ticketId);
   }
 
   /** Sends a message outside any turn, now; errors reach the caller (who retries); the transcript records it. */

@@ -24,6 +24,9 @@ import { currentTurn, currentUnit, runInTurnScope, type TurnUnit } from '../turn
 import { queuedStep, turnStep, webhookStep } from '../timeline/timeline-steps';
 import { recordStep } from '../timeline/record-step';
 import { PROMPT_IN_VIEW, type PromptInView } from '../control/prompt-in-view';
+import { SatisfactionSurvey, type SurveyChannel, type SurveyOutcome } from '../satisfaction/satisfaction-survey';
+import type { OwnershipRecord } from '../ownership';
+import type { Satisfaction, StretchEnd } from '../control/vocabulary';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -56,6 +59,12 @@ interface HandoffEffect {
   reference: Partial<ConversationReference>;
   request: HandoffRequest;
   note: string;
+}
+interface SurveyEffect {
+  activityId: string;
+  activity: Partial<Activity>;
+  /** The stretch's end: a survey the platform sent by itself since then is the question already. */
+  since: number;
 }
 interface ControlEffect {
   activityId: string;
@@ -210,7 +219,12 @@ export class ChannelPipeline {
   private turnKeys(conversationId: string): string[] {
     const { channelId } = this.connector;
     const { ownership, transcripts } = this.runtime;
-    return [ownership.storageKey(channelId, conversationId), ...(transcripts.headKey ? [transcripts.headKey(channelId, conversationId)] : []), `${channelId}/conversations/${conversationId}/`];
+    return [
+      ownership.storageKey(channelId, conversationId),
+      ...(transcripts.headKey ? [transcripts.headKey(channelId, conversationId)] : []),
+      `${channelId}/conversations/${conversationId}/`,
+      ...(this.runtime.satisfaction.enabled ? [SatisfactionSurvey.key(channelId, conversationId)] : []),
+    ];
   }
 
   /**
@@ -233,6 +247,9 @@ export class ChannelPipeline {
         if (decision.transition === 'released') {
           const reference = TurnContext.getConversationReference(event.activity);
           await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }, new Date(runtime.clock.now())), owner);
+          await this.surveyAfter(reference, current, current?.owner === 'ticket' ? 'ticket_closed' : 'released', {}, during(events));
+        } else if (this.closedByHuman(current, decision.record)) {
+          await this.surveyAfter(TurnContext.getConversationReference(event.activity), current, 'resolved', {}, during(events));
         }
       }
       prepared.push(event);
@@ -280,6 +297,10 @@ export class ChannelPipeline {
       // A conversation's first message: botbuilder bots greet in onMembersAdded, so they get the
       // conversationUpdate first (once: the transcript now exists). Not while a human owns it.
       if (appended?.created && owner === 'bot') await this.runMembersAdded(activity);
+    }
+    if (await this.surveyRead(activity, owner)) {
+      ended();
+      return;
     }
     if (activity.type === ActivityTypes.Message && owner !== 'bot') {
       const decision = await this.options.onSilencedMessage?.(context, owner);
@@ -334,13 +355,8 @@ export class ChannelPipeline {
 
   private async sendOne(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
     switch (activity.type) {
-      case ActivityTypes.Message: {
-        const conversationId = this.conversationIdOf(activity);
-        const id = randomUUID();
-        await this.runtime.transcripts.append(this.connector.channelId, conversationId, botEntries([activity], new Date(this.runtime.clock.now())));
-        await this.addEffect(conversationId, 'message', { activityId: id, activity } satisfies MessageEffect);
-        return { id };
-      }
+      case ActivityTypes.Message:
+        return { id: await this.queueMessage(activity) };
       case ActivityTypes.Typing:
         await this.connector.sendTyping?.(activity).catch((error: unknown) => this.logger.debug('typing indicator failed', { error }));
         return { id: '' };
@@ -356,6 +372,97 @@ export class ChannelPipeline {
       default:
         throw new NotSupportedError(this.platform, `sending activities of type "${activity.type ?? ''}"`);
     }
+  }
+
+  /** A message as an effect of the turn (a `survey` question: not sent when the platform asked by itself since `since`), in the transcript now. */
+  private async queueMessage(activity: Partial<Activity>, survey?: { since: number }): Promise<string> {
+    const conversationId = this.conversationIdOf(activity);
+    const id = randomUUID();
+    await this.runtime.transcripts.append(this.connector.channelId, conversationId, botEntries([activity], new Date(this.runtime.clock.now())));
+    if (survey) await this.addEffect(conversationId, 'survey', { activityId: id, activity, since: survey.since } satisfies SurveyEffect);
+    else await this.addEffect(conversationId, 'message', { activityId: id, activity } satisfies MessageEffect);
+    return id;
+  }
+
+  // ---------------------------------------------------------------- satisfaction
+
+  /** A human ended their stretch by a closing status (Nimchat's resolve) and still holds the conversation. */
+  private closedByHuman(before: OwnershipRecord | undefined, after: OwnershipRecord): boolean {
+    const closed = this.connector.satisfaction?.closedStatuses;
+    if (!closed || before?.owner !== 'human' || after.owner !== 'human') return false;
+    return !closed.includes(before.platformStatus ?? '') && closed.includes(after.platformStatus ?? '');
+  }
+
+  private surveyChannel(): SurveyChannel {
+    const support = this.connector.satisfaction;
+    return { channelId: this.connector.channelId, platformSurvey: support?.platformSurvey, replyWindowMs: support?.replyWindowMs };
+  }
+
+  /**
+   * A human stretch ended (inside the conversation's turn): the satisfaction question, when the survey
+   * is on and the platform can still deliver. `before` is the owner record while the human had it.
+   */
+  private async surveyAfter(reference: Partial<ConversationReference>, before: OwnershipRecord | undefined, ended: StretchEnd, extra: { ticketId?: string } = {}, during: string[] = []): Promise<void> {
+    const survey = this.runtime.satisfaction;
+    if (!survey.enabled) return;
+    const stretch = survey.stretchOf(before, ended, extra);
+    const outcome = await survey.stretchEnded(this.surveyChannel(), reference, stretch, during);
+    const conversationId = reference.conversation?.id ?? '';
+    const asked = outcome.send.length > 0;
+    this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: asked ? 'asked' : 'not_asked' });
+    this.recordSurvey(conversationId, asked ? { what: 'satisfaction_asked', ...stretch } : { what: 'satisfaction_not_asked', ...stretch, why: outcome.note });
+    for (const question of outcome.send) await this.queueMessage(question, { since: stretch.endedAt });
+  }
+
+  /** The stretch end the ticket's closing is (the ticket events' part): the survey, in the conversation's order. */
+  ticketClosed(reference: Partial<ConversationReference>, before: OwnershipRecord | undefined, ticketId: string): Promise<void> {
+    if (!this.runtime.satisfaction.enabled) return Promise.resolve();
+    return this.inConversationTurn(reference, () => this.surveyAfter(reference, before, 'ticket_closed', { ticketId }));
+  }
+
+  /**
+   * Before the bot sees an activity: the survey's answer (a customer's message while a question is
+   * open, the platform's survey answered) is the survey's: recorded, answered, told to the bot as
+   * `conversation.satisfaction`. True when the activity ends here.
+   */
+  private async surveyRead(activity: Partial<Activity>, owner: Owner): Promise<boolean> {
+    const platformAnswer = activity.type === ActivityTypes.Event && activity.name === ConversationEvents.Satisfaction;
+    if (!platformAnswer && (!this.runtime.satisfaction.enabled || activity.type !== ActivityTypes.Message || owner !== 'bot')) return false;
+    const outcome: SurveyOutcome = await this.runtime.satisfaction.read(this.surveyChannel(), activity);
+    const conversationId = activity.conversation?.id ?? '';
+    if (outcome.note) {
+      this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: 'dropped' });
+      this.recordSurvey(conversationId, { what: 'satisfaction_dropped', why: outcome.note });
+    }
+    for (const next of outcome.send) await this.queueMessage(next);
+    if (outcome.answered) await this.satisfied(activity, outcome.answered);
+    return outcome.consumed;
+  }
+
+  /** A rating: counted, on the timeline, logged, and given to the bot. */
+  private async satisfied(activity: Partial<Activity>, answer: Satisfaction): Promise<void> {
+    const conversationId = activity.conversation?.id ?? '';
+    this.runtime.metrics?.satisfaction.inc({ platform: this.platform, rating: String(answer.rating) });
+    this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: 'answered' });
+    this.recordSurvey(conversationId, { what: 'satisfaction', ...answer });
+    this.logger.info('satisfaction rated', { conversationId, rating: answer.rating, ended: answer.ended });
+    const event = TurnContext.applyConversationReference(
+      { type: ActivityTypes.Event, name: ConversationEvents.Satisfaction, value: answer, timestamp: new Date(this.runtime.clock.now()) },
+      TurnContext.getConversationReference(activity),
+      true,
+    );
+    event.id = `satisfaction:${answer.surveyId}`;
+    this.countTurn(ActivityTypes.Event);
+    const logic = this.logic ?? (await this.logicKnown);
+    try {
+      await this.bot.runMiddleware(new TurnContext(this.bot.adapter, event), logic);
+    } catch (error) {
+      this.logger.debug('the satisfaction turn ended with an error', { conversationId, error });
+    }
+  }
+
+  private recordSurvey(conversationId: string, detail: Record<string, unknown>): void {
+    recordStep(this.runtime.stores.timeline, { platform: this.platform, conversationId, kind: 'event', at: this.runtime.clock.now(), detail }, this.logger);
   }
 
   /** `handoff.initiate` → a durable effect of the turn, carried out after it; the outcome reaches the bot as `handoff.status`. */
@@ -416,6 +523,13 @@ export class ChannelPipeline {
         this.tellBot(activity, { type: ActivityTypes.Event, name: ConversationEvents.DeliveryFailed, value: { activityId, kind: 'message', message } });
       },
     });
+    delivery.register(this.platform, 'survey', {
+      execute: async (action, progress) => {
+        const { activity, since } = action.payload as SurveyEffect;
+        if (await connector.satisfaction?.askedSince?.(action.conversationId, since)) return 'the platform asked by itself';
+        return connector.sendMessage(reviveActivity(activity), progress);
+      },
+    });
     delivery.register(this.platform, 'delay', { execute: (action) => this.runtime.clock.sleep((action.payload as { ms: number }).ms) });
     delivery.register(this.platform, 'handoff', {
       execute: (action, progress) => {
@@ -427,8 +541,12 @@ export class ChannelPipeline {
         const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
         this.logger.info('handoff done', { conversationId: action.conversationId });
         this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'accepted' });
+        // Who the conversation went to, for what the customer later says about the stretch.
+        const { team, agent } = (action.payload as HandoffEffect).request;
+        const asked = { ...(team !== undefined ? { team: String(team) } : {}), ...(agent !== undefined ? { agent: String(agent) } : {}) };
+        const details = Object.keys(asked).length > 0 || outcome.details ? { ...asked, ...outcome.details } : undefined;
         return this.reportStatus(reference, { state: 'accepted', message: outcome.message }, [
-          { type: 'handoff_completed', platformStatus: outcome.platformStatus, details: outcome.details, observedAt: outcome.observedAt },
+          { type: 'handoff_completed', platformStatus: outcome.platformStatus, details, observedAt: outcome.observedAt },
         ]);
       },
       failed: (action, message) => {
@@ -511,6 +629,13 @@ export class ChannelPipeline {
       const context = new TurnContext(this.bot.adapter, activity);
       await this.bot.runMiddleware(context, logic);
     };
+    return this.inConversationTurn(activity, turn);
+  }
+
+  /** Runs `turn` as a turn of the referenced conversation, in its order (inside it already: there). */
+  private inConversationTurn(reference: Partial<ConversationReference> | Partial<Activity>, turn: () => Promise<void>): Promise<void> {
+    const conversationId = reference.conversation?.id;
+    if (!conversationId) return Promise.reject(new InvalidRequestError(`${this.platform}_conversation_missing`, 'the reference has no conversation id'));
     const scope = currentTurn();
     if (scope?.conversationId === conversationId) return scope.unit?.open ? turn() : this.ownTurn(conversationId, turn);
     return this.runtime.scheduler.run(conversationId, () => this.ownTurn(conversationId, turn));
@@ -539,6 +664,11 @@ export function statusActivity(reference: Partial<ConversationReference>, value:
   activity.id = `handoff-status:${randomUUID()}`;
   activity.timestamp = at;
   return activity;
+}
+
+/** The ids of the activities a turn is made of (a message that revealed a stretch's end is not its survey's answer). */
+function during(events: PlannedEvent[]): string[] {
+  return events.map((e) => e.activity.id).filter((id): id is string => typeof id === 'string');
 }
 
 /** A human agent's public message as a transcript line. */

@@ -49,6 +49,18 @@ export interface HandoffResult {
   message: string;
 }
 
+/** A platform's part in the satisfaction survey. */
+export interface SurveySupport {
+  /** Its own survey message (the answer comes back as a `conversation.satisfaction` event activity). */
+  platformSurvey?: (question: string) => Partial<Activity>;
+  /** Statuses a human ends their stretch with while keeping the conversation (Nimchat: `resolved`). */
+  closedStatuses?: readonly string[];
+  /** Whether the platform asked by itself since `sinceMs` (its own survey on resolve): the engine's question is then not sent. */
+  askedSince?(conversationId: string, sinceMs: number): Promise<boolean>;
+  /** How long after the customer's last message the platform still delivers (a messaging window). */
+  replyWindowMs?: number;
+}
+
 export interface Connector {
   /** Lower-case platform name: metrics label, inbox and outbox key. */
   readonly platform: string;
@@ -60,6 +72,8 @@ export interface Connector {
   readonly redeliverStatus: number;
   /** How the platform takes a prompt's choices natively (botbuilder's ListStyle.auto then renders them as actions). */
   readonly nativeChoices?: NativeChoices;
+  /** What the platform offers the satisfaction survey after a human stretch. */
+  readonly satisfaction?: SurveySupport;
 
   /** Authenticity of the request, before its body is read as JSON (pure): a refusal, or claims for `plan`. */
   authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> };

@@ -18,6 +18,7 @@ import { ConversationRunner } from '../replicas/conversation-runner';
 import type { ConversationScheduler } from '../scheduling/conversation-scheduler';
 import { LocalScheduler } from '../scheduling/local-scheduler';
 import { TurnStorage } from './turn-storage';
+import { SatisfactionSurvey, type SatisfactionOptions } from '../satisfaction/satisfaction-survey';
 import { recordStep } from '../timeline/record-step';
 import { ownershipStep } from '../timeline/timeline-steps';
 
@@ -42,6 +43,8 @@ export interface PipelineRuntimeOptions {
    * the bot as one message turn; 0 (the default) turns each message into its own turn.
    */
   debounceMs?: number;
+  /** The satisfaction survey after a human stretch (default: off). */
+  satisfaction?: SatisfactionOptions;
 }
 
 export class PipelineRuntime {
@@ -62,6 +65,8 @@ export class PipelineRuntime {
   readonly scheduler: ConversationScheduler;
   /** The platforms' echoes of the bot's messages: evidence a repeated send looks for first. */
   readonly sent: SentMessages;
+  /** The satisfaction question after a human stretch, and its answers. */
+  readonly satisfaction: SatisfactionSurvey;
 
   constructor(options: PipelineRuntimeOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -84,6 +89,7 @@ export class PipelineRuntime {
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
     this.debounceMs = options.debounceMs ?? 0;
+    this.satisfaction = new SatisfactionSurvey(options.satisfaction ?? { enabled: false }, { storage: this.storage, transcripts: this.transcripts, clock: this.clock, logger: this.logger });
     if (this.stores.replicas) {
       const runner = new ConversationRunner({
         coordination: this.stores.replicas,

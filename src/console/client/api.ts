@@ -112,6 +112,8 @@ export interface HealthSample {
   turnsPerSec: number;
   errors: number;
   handoffs: number;
+  ratings: number;
+  ratingSum: number;
   backlog: number;
   outboxBacklog: number;
 }

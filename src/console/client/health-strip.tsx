@@ -10,7 +10,9 @@ interface ChartSpec {
    * The headline over the samples shown (the last hour, or since the start): a rate's total count, a
    * count's sum, the worst latency, or a level now.
    */
-  headline: 'rate' | 'count' | 'worst' | 'now';
+  headline: 'rate' | 'count' | 'worst' | 'now' | 'mean';
+  /** For `mean`: the sum and the count a sample adds (the headline is their totals' ratio, with the count). */
+  mean?: { sum: (s: HealthSample) => number; count: (s: HealthSample) => number };
   series: Array<{ label: string; value: (s: HealthSample) => number | null | undefined; stroke: string }>;
 }
 
@@ -28,6 +30,13 @@ const CHARTS: ChartSpec[] = [
   { title: 'Turns', unit: '', headline: 'rate', series: [{ label: 'turns/s', value: (s) => s.turnsPerSec, stroke: '#7c3aed' }] },
   { title: 'Errors', unit: '', headline: 'count', series: [{ label: 'errors', value: (s) => s.errors, stroke: '#dc2626' }] },
   { title: 'Handoffs', unit: '', headline: 'count', series: [{ label: 'handoffs', value: (s) => s.handoffs, stroke: '#ea580c' }] },
+  {
+    title: 'Satisfaction',
+    unit: '',
+    headline: 'mean',
+    mean: { sum: (s) => s.ratingSum ?? 0, count: (s) => s.ratings ?? 0 },
+    series: [{ label: 'average rating', value: (s) => (s.ratings ? Math.round((s.ratingSum / s.ratings) * 100) / 100 : null), stroke: '#ca8a04' }],
+  },
   {
     title: 'Backlog',
     unit: '',
@@ -55,6 +64,11 @@ export function headline(spec: ChartSpec, samples: HealthSample[]): { text: stri
   const span = samples.at(-1)!.t - samples[0]!.t + intervalOf(samples, 0);
   const over = spec.headline === 'now' ? 'now' : span >= 3_500_000 ? 'last hour' : `last ${Math.max(1, Math.round(span / 60_000))} min`;
   const round = (v: number) => `${Math.round(v * 100) / 100}`;
+  if (spec.headline === 'mean' && spec.mean) {
+    const count = samples.reduce((n, x) => n + spec.mean!.count(x), 0);
+    const sum = samples.reduce((n, x) => n + spec.mean!.sum(x), 0);
+    return { text: count === 0 ? '–' : `${round(sum / count)}/5 (${count} rated)`, over };
+  }
   const text = spec.series
     .map((series) => {
       const values = samples.map((sample, i) => ({ v: series.value(sample), i }));

@@ -22,6 +22,9 @@ interface PublicMessage {
 
 const STORE_KEY = 'console.nimchat.customers';
 
+/** A satisfaction survey (`input_csat`) as the widget offers it: five ratings. */
+const RATINGS = [1, 2, 3, 4, 5].map((n) => ({ title: `${n} ★`, value: `rating:${n}` }));
+
 export function NimchatCustomer({ visible, onOpen }: { visible: boolean; onOpen: (c: Conversation) => void }) {
   const [customers, setCustomers] = useState<Customer[]>(() => JSON.parse(sessionStorage.getItem(STORE_KEY) ?? '[]') as Customer[]);
   const [current, setCurrent] = useState<Customer | undefined>(customers.at(-1));
@@ -38,7 +41,7 @@ export function NimchatCustomer({ visible, onOpen }: { visible: boolean; onOpen:
         id: String(m.id),
         from: m.message_type === 0 ? 'customer' : m.message_type === 1 ? 'bot' : 'system',
         text: m.content ?? '',
-        choices: m.content_type === 'input_select' && !m.content_attributes?.submitted_values ? m.content_attributes?.items : undefined,
+        choices: m.content_attributes?.submitted_values ? undefined : m.content_type === 'input_select' ? m.content_attributes?.items : m.content_type === 'input_csat' ? RATINGS : undefined,
       })),
     );
   };
@@ -102,7 +105,9 @@ export function NimchatCustomer({ visible, onOpen }: { visible: boolean; onOpen:
               await refresh();
             }}
             onChoose={async (line, choice) => {
-              await post(`${base(current)}/${line.id}/choose`, choice);
+              const rating = /^rating:([1-5])$/.exec(choice.value);
+              if (rating) await post(`${base(current)}/${line.id}/rate`, { rating: Number(rating[1]) });
+              else await post(`${base(current)}/${line.id}/choose`, choice);
               await refresh();
             }}
           />

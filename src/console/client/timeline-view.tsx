@@ -120,7 +120,27 @@ function describe(entry: TimelineEntry): string {
       return `${what} ${outcome}`;
     }
     case 'event':
+      if (typeof d.what === 'string' && d.what.startsWith('satisfaction')) return satisfaction(d);
       return d.what === 'set_aside' ? `Event #${s(d.eventId)} set aside after ${s(d.attempts)} attempts` : `Event #${s(d.eventId)} ${s(d.what)} by an operator`;
+  }
+}
+
+const STRETCH_END: Record<string, string> = { released: 'given back to the bot', resolved: 'resolved by the agent', ticket_closed: 'ticket closed' };
+
+/** The satisfaction survey's steps: asked, not asked (why), dropped (why), answered (the rating, the words, whose stretch). */
+function satisfaction(d: Record<string, unknown>): string {
+  const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const who = [str(d.agent) && `agent ${str(d.agent)}`, str(d.team) && `team ${str(d.team)}`, str(d.ticketId) && `ticket ${str(d.ticketId)}`].filter(Boolean).join(', ');
+  const stretch = `${STRETCH_END[str(d.ended) ?? ''] ?? str(d.ended) ?? ''}${who ? ` · ${who}` : ''}`;
+  switch (d.what) {
+    case 'satisfaction':
+      return `Satisfaction rated ${str(d.rating)}/5${str(d.comment) ? ` · “${str(d.comment)}”` : ''} · ${stretch}`;
+    case 'satisfaction_asked':
+      return `Satisfaction survey asked · ${stretch}`;
+    case 'satisfaction_not_asked':
+      return `Satisfaction survey not asked: ${str(d.why) ?? ''}`;
+    default:
+      return `Satisfaction survey ended unanswered: ${str(d.why) ?? ''}`;
   }
 }
 

@@ -57,6 +57,8 @@ export interface SandboxInbox {
   timezone: string;
   working_hours: SandboxWorkingHour[];
   enable_auto_assignment: boolean;
+  /** Nimchat sends its own satisfaction survey (`input_csat`) when a conversation is resolved. */
+  csat_survey_enabled: boolean;
   created_at: number;
 }
 

@@ -81,6 +81,7 @@ export const InboxUpdateBodySchema = z.looseObject({
   timezone: z.string().min(1).optional(),
   working_hours: z.array(WorkingHourBodySchema).optional(),
   enable_auto_assignment: z.boolean().optional(),
+  csat_survey_enabled: z.boolean().optional(),
 });
 
 /** `POST /teams` (administrator). */

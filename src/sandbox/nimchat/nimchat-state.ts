@@ -131,6 +131,7 @@ export class NimchatSandboxState {
         timezone: 'UTC',
         working_hours: defaultWorkingHours(),
         enable_auto_assignment: true,
+        csat_survey_enabled: false,
         created_at: t,
       },
     ];
@@ -203,6 +204,7 @@ export class NimchatSandboxState {
       out_of_office_message?: string | null;
       timezone?: string;
       enable_auto_assignment?: boolean;
+      csat_survey_enabled?: boolean;
       working_hours?: Array<Partial<SandboxWorkingHour> & { day_of_week: number }>;
     },
   ): void {
@@ -569,6 +571,15 @@ export class NimchatSandboxState {
     this.emit({ kind: 'conversation', event: 'conversation_status_changed', conversation: conv, changed });
     if (status === 'open') this.emit({ kind: 'conversation', event: 'conversation_opened', conversation: conv, changed: null });
     if (status === 'resolved') this.emit({ kind: 'conversation', event: 'conversation_resolved', conversation: conv, changed: null });
+    if (status === 'resolved') this.sendCsatSurvey(conv);
+  }
+
+  /** Nimchat's own survey on resolve, when the inbox has it on: once, unless the customer wrote since the last one. */
+  private sendCsatSurvey(conv: SandboxConversation): void {
+    if (!this.inboxes.find((i) => i.id === conv.inboxId)?.csat_survey_enabled) return;
+    const last = (pred: (m: SandboxMessage) => boolean) => conv.messages.filter(pred).at(-1)?.id ?? 0;
+    if (last((m) => m.content_type === 'input_csat') > last((m) => m.message_type === 'incoming')) return;
+    this.addMessage(conv, { content: 'Please rate the conversation', message_type: 'template', content_type: 'input_csat', sender: { kind: 'system' } });
   }
 
   /** toggle_status: pending → open by the bot token is recorded as a bot handoff. */

@@ -118,7 +118,7 @@ export function inboxView(inbox: SandboxInbox, viewer: SandboxUser | undefined) 
     greeting_message: inbox.greeting_message,
     working_hours_enabled: inbox.working_hours_enabled,
     enable_email_collect: true,
-    csat_survey_enabled: false,
+    csat_survey_enabled: inbox.csat_survey_enabled,
     csat_config: {},
     enable_auto_assignment: inbox.enable_auto_assignment,
     auto_assignment_config: {},
@@ -172,7 +172,7 @@ export function inboxRecord(inbox: SandboxInbox) {
     out_of_office_message: inbox.out_of_office_message,
     timezone: inbox.timezone,
     enable_email_collect: true,
-    csat_survey_enabled: false,
+    csat_survey_enabled: inbox.csat_survey_enabled,
     allow_messages_after_resolved: true,
     auto_assignment_config: {},
     lock_to_single_conversation: false,
@@ -190,7 +190,7 @@ export function publicInboxView(inbox: SandboxInbox) {
     timezone: inbox.timezone,
     working_hours: weeklySchedule(inbox),
     working_hours_enabled: inbox.working_hours_enabled,
-    csat_survey_enabled: false,
+    csat_survey_enabled: inbox.csat_survey_enabled,
     greeting_enabled: inbox.greeting_enabled,
   };
 }

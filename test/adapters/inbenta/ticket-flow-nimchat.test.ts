@@ -198,6 +198,28 @@ describe('tickets on Nimchat', () => {
     expect(await h.app.runtime.ownership.owner('nimchat', statuses[0]!.conversation!.id)).toBe('bot');
   });
 
+  it('a closed ticket ends a stretch: with the survey on, the customer is asked once and the answer names the ticket', async () => {
+    await start({ SATISFACTION_SURVEY: 'true' });
+    const c = await h.customer('Ida', 'ida@example.com');
+    await c.say('ticket');
+    await settle();
+    await c.say('The lid is missing');
+    await settle();
+    const ticket = ib.inbenta.tickets[0]!;
+    ib.inbenta.closeTicket(ticket.uuid);
+    await settle();
+    // A redelivered close changes nothing: the ticket no longer owns the conversation.
+    ib.inbenta.closeTicket(ticket.uuid);
+    await settle();
+    const asked = (await c.messages()).filter((m) => m.content_type === 'input_csat');
+    expect(asked).toHaveLength(1);
+    const pub = `${h.sandbox.baseUrl}/public/api/v1/inboxes/${h.sandbox.inboxIdentifier}`;
+    await axios.patch(`${pub}/contacts/${c.sourceId}/conversations/${c.conversationId}/messages/${asked[0]!.id}`, { submitted_values: { csat_survey_response: { rating: 5 } } });
+    await settle();
+    const told = h.bot.seen.filter((a) => a.name === 'conversation.satisfaction').map((a) => a.value);
+    expect(told).toEqual([expect.objectContaining({ rating: 5, ended: 'ticket_closed', ticketId: String(ticket.uuid) })]);
+  });
+
   it('answers the registration challenge only with the right X-Hook-Signature; refuses bad deliveries; a redelivered batch is processed once', async () => {
     await start();
     const url = `${h.app.url}/api/inbenta`;

@@ -147,4 +147,34 @@ describe.skipIf(!available)(`console in a browser (${CHROMIUM}, headless)`, () =
     await page.locator('[data-testid=timeline] [data-outcome=discarded]', { hasText: 'answered by phone' }).waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('satisfaction: the agent gives the conversation back, the customer rates it in the chat; the health strip shows the average, the timeline the rating and whose stretch it was', async () => {
+    const nimchat = s.app.sandbox!;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${s.url}/console`);
+    await page.locator('.live.on').waitFor();
+    await expect(page.locator('[data-headline=Satisfaction]').textContent()).resolves.toBe('–');
+
+    await page.click('[data-testid=nimchat-new-customer]');
+    const input = page.locator('[data-testid=nimchat-chat] input');
+    await input.fill('I want a human');
+    await input.press('Enter');
+    const newest = () => nimchat.state.conversation(Math.max(...nimchat.state.conversations.keys()));
+    await expect.poll(() => newest().status, { timeout: 10_000 }).toBe('open');
+    // The agent gives it back (as from Nimchat's dashboard): the chat offers the five ratings.
+    nimchat.state.toggleStatus(newest(), 'pending', false);
+    const four = page.locator('[data-testid=nimchat-chat] .choices button', { hasText: '4 ★' });
+    await four.waitFor({ timeout: 10_000 });
+    await four.click();
+
+    await expect.poll(async () => page.locator('[data-headline=Satisfaction]').textContent(), { timeout: 10_000 }).toBe('4/5 (1 rated)');
+    await page.locator(`[data-conversation="1:${newest().id}"]`).click();
+    const rated = page.locator('[data-testid=timeline] [data-kind=event]', { hasText: 'Satisfaction rated' });
+    await rated.waitFor({ timeout: 10_000 });
+    await expect(rated.textContent()).resolves.toMatch(/Satisfaction rated 4\/5 · given back to the bot/);
+    await expect(page.locator('[data-testid=timeline] [data-kind=event]', { hasText: 'Satisfaction survey asked' }).count()).resolves.toBe(1);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
