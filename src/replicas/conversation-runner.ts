@@ -8,10 +8,10 @@
  * dies stops renewing: its leases expire after `leaseMs` and the sweep on the other replicas finds the
  * conversations with work and no live lease, and takes them over in their order.
  *
- * Cost per webhook on top of the store's own writes: a lease acquire, a read of the conversation's
- * unfinished events, a read of its pending actions and the release that checks nothing is left (four
- * round trips; a conversation that stays busy keeps its lease and pays the acquire and release once
- * for many events).
+ * Cost per webhook on top of the store's own writes: the claim (the lease taken, the conversation's
+ * unfinished events and pending actions read, the first event marked started: one statement) and the
+ * release that checks nothing is left (two round trips; a conversation that stays busy keeps its lease
+ * and pays them once for many events).
  */
 import { systemClock, type Clock } from '../clock';
 import type { ConversationQueue } from '../conversation-queue';
@@ -172,10 +172,12 @@ export class ConversationRunner implements ConversationScheduler {
   /** Holds the lease while there is work; returns false when it could not be taken. */
   private async drain(conversationId: string, drain: Drain, deadline?: number): Promise<boolean> {
     const { coordination } = this;
-    while (!(await coordination.acquire(conversationId, this.leaseMs))) {
+    let claim = await coordination.claim(conversationId, this.leaseMs);
+    while (!claim.held) {
       // Someone else holds it: they will see our event before they give it up.
       if (deadline === undefined || this.clock.now() >= deadline || this.stopping) return false;
       await this.clock.sleep(100);
+      claim = await coordination.claim(conversationId, this.leaseMs);
     }
     const renewal = setInterval(() => {
       coordination.renew(conversationId, this.leaseMs).then(
@@ -193,25 +195,31 @@ export class ConversationRunner implements ConversationScheduler {
     const failures = new Map<number, number>();
     try {
       // A previous holder's actions that were not delivered go first, before anything new.
-      this.options.delivery.enqueue(await coordination.pendingActionsOf(conversationId));
+      this.options.delivery.enqueue(claim.actions);
       // The conversation's unfinished events are read when something may have been added that no other
-      // check would find: at first, after a local announcement, while our deliveries keep the lease
-      // (another replica's events), and after a release that found work. Once the events read are run
-      // and the deliveries are done, the release's own check (in its statement) sees anything accepted
-      // elsewhere meanwhile: no read only to find out there is nothing.
-      let mustRead = true;
+      // check would find: at first (with the claim), after a local announcement, while our deliveries
+      // keep the lease (another replica's events), and after a release that found work. Once the events
+      // read are run and the deliveries are done, the release's own check (in its statement) sees
+      // anything accepted elsewhere meanwhile: no read only to find out there is nothing.
+      let claimed: InboxEvent[] | undefined = claim.events;
+      let startedId = claim.startedId;
+      let mustRead = false;
       for (;;) {
         if (drain.lost) return true;
         for (const task of drain.extra.splice(0)) await this.options.queue.enqueue(conversationId, () => task.run()).catch((error: unknown) => task.fail(error as Error));
         if (this.stopping) break;
         if (drain.dirty) mustRead = true;
         drain.dirty = false;
-        if (mustRead) {
+        if (mustRead || claimed) {
+          const events = mustRead ? await coordination.unfinishedOf(conversationId) : claimed!;
           mustRead = false;
-          for (const event of await coordination.unfinishedOf(conversationId)) {
+          claimed = undefined;
+          for (const event of events) {
             if (drain.lost || this.stopping) break;
+            const started = event.id === startedId;
+            startedId = undefined;
             // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
-            if (!(await this.runEvent(event, failures))) {
+            if (!(await this.runEvent(event, failures, started))) {
               mustRead = true;
               break;
             }
@@ -243,7 +251,7 @@ export class ConversationRunner implements ConversationScheduler {
   }
 
   /** One stored event through its platform's processor, in the conversation's queue; set aside after repeated failures. False when it failed. */
-  private async runEvent(event: InboxEvent, failures: Map<number, number>): Promise<boolean> {
+  private async runEvent(event: InboxEvent, failures: Map<number, number>, started = false): Promise<boolean> {
     const { inbox } = this.options;
     // Counted in the store when each try starts (by whichever replica): a crash mid-turn counts too.
     const attempts = event.attempts;
@@ -258,7 +266,8 @@ export class ConversationRunner implements ConversationScheduler {
     // Started before and never finished: a replica died in its turn (or its commit failed); it runs again once.
     if (attempts > 0) this.logger.info('an event cut mid-turn runs again', { id: event.id, conversationId: event.conversationId, attempts });
     try {
-      await inbox.started(event.id);
+      // The claim counted the first event's attempt already.
+      if (!started) await inbox.started(event.id);
       await this.options.queue.enqueue(event.conversationId, () => processor(event));
       return true;
     } catch (error) {

@@ -7,11 +7,25 @@
 import type { InboxEvent } from '../storage/event-inbox';
 import type { OutboxAction } from '../storage/outbox';
 
+/** What taking a conversation's lease found. */
+export interface Claim {
+  held: boolean;
+  /** Unfinished events, oldest first, with the attempts counted before this claim. */
+  events: InboxEvent[];
+  /** The event whose processing the claim marked started (the first one), if any. */
+  startedId?: number;
+  actions: OutboxAction[];
+}
+
 export interface ReplicaCoordination {
   /** This replica's id, recorded as the holder of its leases. */
   readonly replicaId: string;
-  /** Takes the conversation's lease for `ttlMs` when it is free or expired (or already ours: extended). */
-  acquire(conversationId: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the conversation's lease for `ttlMs` when it is free or expired (or already ours: extended)
+   * and, when taken, reads in the same statement what there is to do: its unfinished events (the first
+   * one's processing marked started) and its pending actions, oldest first.
+   */
+  claim(conversationId: string, ttlMs: number): Promise<Claim>;
   /** Extends our live lease; false when it has expired or is someone else's. */
   renew(conversationId: string, ttlMs: number): Promise<boolean>;
   /**

@@ -51,12 +51,12 @@ export class ConversationLeases {
    * acquiring again extends its own lease. True when `holder` holds it now.
    */
   async acquire(conversationKey: string, holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.db.query(ACQUIRE, [conversationKey, holder, ttl(ttlMs)])).rowCount === 1;
+    return (await this.db.query(ACQUIRE, [conversationKey, holder, leaseTtl(ttlMs)])).rowCount === 1;
   }
 
   /** Extends a live lease of `holder`; false when it has expired or is someone else's (then stop, or acquire again). */
   async renew(conversationKey: string, holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.db.query(RENEW, [conversationKey, holder, ttl(ttlMs)])).rowCount === 1;
+    return (await this.db.query(RENEW, [conversationKey, holder, leaseTtl(ttlMs)])).rowCount === 1;
   }
 
   /** Gives the lease up; false when `holder` did not have it (any more). */
@@ -76,7 +76,7 @@ export class ConversationLeases {
   }
 }
 
-function ttl(ms: number): number {
+export function leaseTtl(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError('a lease lasts a number of milliseconds, 0 or more');
   return Math.round(ms);
 }

@@ -6,11 +6,12 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { ReplicaCoordination } from '../replicas/replica-coordination';
+import type { Claim, ReplicaCoordination } from '../replicas/replica-coordination';
 import type { InboxEvent } from './event-inbox';
 import type { OutboxAction } from './outbox';
 import type { ConversationLeases } from './postgres-conversation-leases';
-import type { PostgresDatabase, Statement } from './postgres-database';
+import { int, type PostgresDatabase, type Statement } from './postgres-database';
+import { leaseTtl } from './postgres-conversation-leases';
 import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-event-inbox';
 import { actionOf, OUTBOX_COLUMNS, type OutboxRow } from './postgres-outbox';
 
@@ -43,6 +44,36 @@ const UNLEASED_WORK: Statement = {
  LIMIT $1`,
 };
 
+/**
+ * The lease taken (or extended) and, when it is ours, the conversation's work read in the same
+ * statement: its unfinished events (the first one's attempts counted: its processing starts now) and
+ * its pending actions. One round trip where there were four (acquire, actions, events, started).
+ */
+const CLAIM: Statement = {
+  name: 'handoff_lease_claim',
+  text: `WITH lease AS (
+  INSERT INTO handoff_leases AS l (conversation, holder, expires_at)
+  VALUES ($1, $2, now() + $3::bigint * interval '1 millisecond')
+  ON CONFLICT (conversation) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE l.expires_at <= now() OR l.holder = excluded.holder
+  RETURNING 1
+),
+events AS (
+  SELECT ${INBOX_COLUMNS} FROM handoff_inbox
+   WHERE conversation = $1 AND done_at IS NULL AND set_aside_at IS NULL AND EXISTS (SELECT 1 FROM lease)
+),
+started AS (
+  UPDATE handoff_inbox SET attempts = attempts + 1 WHERE id = (SELECT min(id) FROM events) RETURNING id
+),
+actions AS (
+  SELECT ${OUTBOX_COLUMNS} FROM handoff_outbox WHERE conversation = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM lease)
+)
+SELECT EXISTS (SELECT 1 FROM lease) AS held,
+       (SELECT id FROM started) AS started_id,
+       (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM events e) AS events,
+       (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM actions a) AS actions`,
+};
+
 const UNFINISHED_OF: Statement = {
   name: 'handoff_inbox_unfinished_of',
   text: `SELECT ${INBOX_COLUMNS} FROM handoff_inbox WHERE conversation = $1 AND done_at IS NULL AND set_aside_at IS NULL ORDER BY id`,
@@ -69,8 +100,14 @@ export class PostgresReplicaCoordination implements ReplicaCoordination {
     this.replicaId = replicaId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
-  acquire(conversationId: string, ttlMs: number): Promise<boolean> {
-    return this.leases.acquire(conversationId, this.replicaId, ttlMs);
+  async claim(conversationId: string, ttlMs: number): Promise<Claim> {
+    const { rows } = await this.db.query<{ held: boolean; started_id: string | null; events: InboxRow[]; actions: OutboxRow[] }>(CLAIM, [conversationId, this.replicaId, leaseTtl(ttlMs)]);
+    const row = rows[0]!;
+    if (!row.held) return { held: false, events: [], actions: [] };
+    // json_agg keeps the columns' values (ids as numbers, payloads as their text): the row readers take them.
+    const events = row.events.map(eventOf);
+    const actions = row.actions.map(actionOf);
+    return { held: true, events, actions, ...(row.started_id !== null ? { startedId: int(row.started_id) } : {}) };
   }
 
   renew(conversationId: string, ttlMs: number): Promise<boolean> {

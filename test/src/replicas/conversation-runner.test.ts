@@ -47,12 +47,12 @@ class SharedStore {
     };
     return {
       replicaId,
-      acquire: async (c, ttl) => {
+      claim: async (c, ttl) => {
         alive();
         const l = live(c);
-        if (l && l.holder !== replicaId) return false;
+        if (l && l.holder !== replicaId) return { held: false, events: [], actions: [] };
         this.leases.set(c, { holder: replicaId, until: Date.now() + ttl });
-        return true;
+        return { held: true, events: this.events.filter((e) => e.conversationId === c && !e.done).map((e) => ({ ...e })), actions: [] };
       },
       renew: async (c, ttl) => {
         alive();
@@ -112,13 +112,14 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('ConversationRunner (replicas sharing a store)', () => {
-  it("reads a conversation's events once per webhook: not again only to find out nothing is left (the release checks that in its own statement)", async () => {
+  it("reads a conversation's events once per webhook, with its lease: not again only to find out nothing is left (the release checks that in its own statement)", async () => {
     const store = new SharedStore();
     const reads: string[] = [];
     const coordination = store.coordination('A');
     const counted: ReplicaCoordination = {
       ...coordination,
       unfinishedOf: async (c) => (reads.push('events'), coordination.unfinishedOf(c)),
+      claim: async (c, ttl) => (reads.push('claim'), coordination.claim(c, ttl)),
       releaseIfIdle: async (c) => (reads.push('release'), coordination.releaseIfIdle(c)),
     };
     const delivery = new OutboxDelivery(new MemoryOutbox());
@@ -133,12 +134,13 @@ describe('ConversationRunner (replicas sharing a store)', () => {
     store.add('c1');
     runner.wake('c1');
     await until(() => runner.active === 0 && !store.leases.has('c1'));
-    expect(reads).toEqual(['events', 'release']);
+    // The claim reads the events with the lease: nothing read again.
+    expect(reads).toEqual(['claim', 'release']);
     // Work another replica stored while we held the lease is still found: by the release's check, then one read.
     reads.length = 0;
     store.add('c1');
     runner.wake('c1');
-    await until(() => reads.includes('events'));
+    await until(() => reads.includes('claim'));
     store.add('c1'); // accepted elsewhere: no announcement here
     await until(() => runner.active === 0 && !store.leases.has('c1') && store.events.every((e) => e.done));
     expect(store.events.every((e) => e.done)).toBe(true);

@@ -98,8 +98,8 @@ describe('ConversationLeases', () => {
     if (accepted.duplicate) throw new Error('unexpected duplicate');
     await before.inbox.accept({ platform: 'nimchat', conversationId: 'd', dedupeKeys: ['d1'], ttlMs: 60_000, payload: {} });
     // It held both conversations' leases, for 30 s, when it died.
-    expect(await before.replicas!.acquire('c', 30_000)).toBe(true);
-    expect(await before.replicas!.acquire('d', 30_000)).toBe(true);
+    expect((await before.replicas!.claim('c', 30_000)).held).toBe(true);
+    expect((await before.replicas!.claim('d', 30_000)).held).toBe(true);
     await before.close();
 
     const restarted = createPostgresStores(url, silentLogger, { replicaId: 'replica-1' });
@@ -107,8 +107,28 @@ describe('ConversationLeases', () => {
     opened.push(restarted, other);
     await Promise.all([restarted.open(), other.open()]);
     expect(await restarted.replicas!.unleased(10)).toEqual(['c', 'd']);
-    expect(await restarted.replicas!.acquire('c', 30_000)).toBe(true);
+    expect((await restarted.replicas!.claim('c', 30_000)).held).toBe(true);
     expect(await other.replicas!.unleased(10)).toEqual([]);
-    expect(await other.replicas!.acquire('d', 30_000)).toBe(false);
+    expect((await other.replicas!.claim('d', 30_000)).held).toBe(false);
+  });
+
+  it('a claim takes the lease and reads the work in one statement: the events oldest first (the first marked started), the pending actions; another replica gets nothing and changes nothing', async () => {
+    const url = await createTestDatabase();
+    const a = createPostgresStores(url, silentLogger, { replicaId: 'replica-a' });
+    const b = createPostgresStores(url, silentLogger, { replicaId: 'replica-b' });
+    opened.push(a, b);
+    await Promise.all([a.open(), b.open()]);
+    for (const key of ['k1', 'k2']) await a.inbox.accept({ platform: 'nimchat', conversationId: 'c', dedupeKeys: [key], ttlMs: 60_000, payload: { key } });
+    const actionId = await a.outbox.add({ platform: 'nimchat', conversationId: 'c', kind: 'message', payload: { text: 'hi' } });
+
+    const claim = await a.replicas!.claim('c', 30_000);
+    expect(claim.held).toBe(true);
+    expect(claim.events.map((e) => [e.payload, e.attempts])).toEqual([[{ key: 'k1' }, 0], [{ key: 'k2' }, 0]]);
+    expect(claim.startedId).toBe(claim.events[0]!.id);
+    expect(claim.actions.map((x) => [x.id, x.kind, x.payload])).toEqual([[actionId, 'message', { text: 'hi' }]]);
+
+    expect(await b.replicas!.claim('c', 30_000)).toEqual({ held: false, events: [], actions: [] });
+    const again = await a.replicas!.claim('c', 30_000); // ours: extended, the first event counted once more
+    expect(again.events.map((e) => e.attempts)).toEqual([1, 0]);
   });
 });
