@@ -98,7 +98,7 @@ export class ChannelPipeline {
     this.turns = runtime.metrics?.turns;
     this.intake = new WebhookIntake(this.intakeSource(), runtime);
     this.registerEffects();
-    runtime.scheduler.register(this.platform, (stored) => this.processStored(stored));
+    runtime.scheduler.register(this.platform, (stored) => this.processStored(stored), (conversationId) => this.turnKeys(conversationId));
   }
 
   /** The bot logic for every turn; the first one given is kept. */

@@ -56,6 +56,8 @@ interface ProactiveTask {
 
 export class ConversationRunner implements ConversationScheduler {
   private readonly processors = new Map<string, StoredEventProcessor>();
+  /** Per platform, the state keys its turn of a conversation reads first (read with the claim). */
+  private readonly turnKeys = new Map<string, (conversationId: string) => string[]>();
   private readonly drains = new Map<string, Drain>();
   private readonly coordination: ReplicaCoordination;
   private readonly logger: Logger;
@@ -78,8 +80,14 @@ export class ConversationRunner implements ConversationScheduler {
   }
 
   /** The processor of a platform's stored events. */
-  register(platform: string, processor: StoredEventProcessor): void {
+  register(platform: string, processor: StoredEventProcessor, turnKeys?: (conversationId: string) => string[]): void {
     this.processors.set(platform, processor);
+    if (turnKeys) this.turnKeys.set(platform, turnKeys);
+  }
+
+  /** The keys any platform's turn of the conversation reads first (a key no row has costs nothing). */
+  private stateKeysOf(conversationId: string): string[] {
+    return [...new Set([...this.turnKeys.values()].flatMap((keysOf) => keysOf(conversationId)))];
   }
 
   /** Nothing is counted here: the store holds the accepted events, and whoever holds a conversation runs them. */
@@ -172,12 +180,13 @@ export class ConversationRunner implements ConversationScheduler {
   /** Holds the lease while there is work; returns false when it could not be taken. */
   private async drain(conversationId: string, drain: Drain, deadline?: number): Promise<boolean> {
     const { coordination } = this;
-    let claim = await coordination.claim(conversationId, this.leaseMs);
+    const stateKeys = this.stateKeysOf(conversationId);
+    let claim = await coordination.claim(conversationId, this.leaseMs, stateKeys);
     while (!claim.held) {
       // Someone else holds it: they will see our event before they give it up.
       if (deadline === undefined || this.clock.now() >= deadline || this.stopping) return false;
       await this.clock.sleep(100);
-      claim = await coordination.claim(conversationId, this.leaseMs);
+      claim = await coordination.claim(conversationId, this.leaseMs, stateKeys);
     }
     const renewal = setInterval(() => {
       coordination.renew(conversationId, this.leaseMs).then(
@@ -219,7 +228,10 @@ export class ConversationRunner implements ConversationScheduler {
             const started = event.id === startedId;
             startedId = undefined;
             // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
-            if (!(await this.runEvent(event, failures, started))) {
+            const ran = await this.runEvent(event, failures, started);
+            // The claim's state was for the first turn only: what it did not take is stale from now on.
+            coordination.dropClaimedState(conversationId);
+            if (!ran) {
               mustRead = true;
               break;
             }
@@ -247,6 +259,7 @@ export class ConversationRunner implements ConversationScheduler {
       return true;
     } finally {
       clearInterval(renewal);
+      coordination.dropClaimedState(conversationId);
     }
   }
 

@@ -23,9 +23,12 @@ export interface ReplicaCoordination {
   /**
    * Takes the conversation's lease for `ttlMs` when it is free or expired (or already ours: extended)
    * and, when taken, reads in the same statement what there is to do: its unfinished events (the first
-   * one's processing marked started) and its pending actions, oldest first.
+   * one's processing marked started) and its pending actions, oldest first, and the state `stateKeys`
+   * name (served to the conversation's next turn instead of its own read).
    */
-  claim(conversationId: string, ttlMs: number): Promise<Claim>;
+  claim(conversationId: string, ttlMs: number, stateKeys?: readonly string[]): Promise<Claim>;
+  /** State read with a claim and not taken by the conversation's first turn: no longer to be served. */
+  dropClaimedState(conversationId: string): void;
   /** Extends our live lease; false when it has expired or is someone else's. */
   renew(conversationId: string, ttlMs: number): Promise<boolean>;
   /**

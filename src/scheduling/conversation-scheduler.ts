@@ -16,8 +16,11 @@ export const MAX_EVENT_ATTEMPTS = 3;
 export type StoredEventProcessor = (event: InboxEvent) => Promise<void>;
 
 export interface ConversationScheduler {
-  /** How a platform's stored events are run (one processor per platform, given before `start`). */
-  register(platform: string, processor: StoredEventProcessor): void;
+  /**
+   * How a platform's stored events are run (one processor per platform, given before `start`), and
+   * the state keys its turn of a conversation reads first (a scheduler may read them ahead, with the work).
+   */
+  register(platform: string, processor: StoredEventProcessor, turnKeys?: (conversationId: string) => string[]): void;
   /**
    * Once, before new work: what was left at the last stop goes first, per conversation in its order
    * (the outbox's actions, older than any turn, then the unfinished events).

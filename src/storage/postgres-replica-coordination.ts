@@ -12,6 +12,8 @@ import type { OutboxAction } from './outbox';
 import type { ConversationLeases } from './postgres-conversation-leases';
 import { int, type PostgresDatabase, type Statement } from './postgres-database';
 import { leaseTtl } from './postgres-conversation-leases';
+import type { ClaimedState } from './claimed-state';
+import { itemsOf, type StateRow } from './postgres-storage';
 import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-event-inbox';
 import { actionOf, OUTBOX_COLUMNS, type OutboxRow } from './postgres-outbox';
 
@@ -47,7 +49,8 @@ const UNLEASED_WORK: Statement = {
 /**
  * The lease taken (or extended) and, when it is ours, the conversation's work read in the same
  * statement: its unfinished events (the first one's attempts counted: its processing starts now) and
- * its pending actions. One round trip where there were four (acquire, actions, events, started).
+ * its pending actions, and the state the first turn reads. One round trip where there were five
+ * (acquire, actions, events, started, the turn's state).
  */
 const CLAIM: Statement = {
   name: 'handoff_lease_claim',
@@ -67,11 +70,15 @@ started AS (
 ),
 actions AS (
   SELECT ${OUTBOX_COLUMNS} FROM handoff_outbox WHERE conversation = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM lease)
+),
+state AS (
+  SELECT key, value, etag FROM handoff_state WHERE key = ANY($4::text[]) AND EXISTS (SELECT 1 FROM lease)
 )
 SELECT EXISTS (SELECT 1 FROM lease) AS held,
        (SELECT id FROM started) AS started_id,
        (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM events e) AS events,
-       (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM actions a) AS actions`,
+       (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM actions a) AS actions,
+       (SELECT coalesce(json_agg(s), '[]') FROM state s) AS state`,
 };
 
 const UNFINISHED_OF: Statement = {
@@ -95,19 +102,31 @@ export class PostgresReplicaCoordination implements ReplicaCoordination {
   constructor(
     private readonly db: PostgresDatabase,
     private readonly leases: ConversationLeases,
+    /** Where the claim leaves the state it read, for the conversation's next turn. */
+    private readonly claimedState: ClaimedState,
     replicaId?: string,
   ) {
     this.replicaId = replicaId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
-  async claim(conversationId: string, ttlMs: number): Promise<Claim> {
-    const { rows } = await this.db.query<{ held: boolean; started_id: string | null; events: InboxRow[]; actions: OutboxRow[] }>(CLAIM, [conversationId, this.replicaId, leaseTtl(ttlMs)]);
+  async claim(conversationId: string, ttlMs: number, stateKeys: readonly string[] = []): Promise<Claim> {
+    const { rows } = await this.db.query<{ held: boolean; started_id: string | null; events: InboxRow[]; actions: OutboxRow[]; state: StateRow[] }>(CLAIM, [
+      conversationId,
+      this.replicaId,
+      leaseTtl(ttlMs),
+      stateKeys,
+    ]);
     const row = rows[0]!;
     if (!row.held) return { held: false, events: [], actions: [] };
+    if (stateKeys.length > 0) this.claimedState.put(conversationId, stateKeys, itemsOf(row.state));
     // json_agg keeps the columns' values (ids as numbers, payloads as their text): the row readers take them.
     const events = row.events.map(eventOf);
     const actions = row.actions.map(actionOf);
     return { held: true, events, actions, ...(row.started_id !== null ? { startedId: int(row.started_id) } : {}) };
+  }
+
+  dropClaimedState(conversationId: string): void {
+    this.claimedState.drop(conversationId);
   }
 
   renew(conversationId: string, ttlMs: number): Promise<boolean> {

@@ -12,6 +12,15 @@ import { stateChangesOf, type StateChange } from './turn-writes';
 
 const READ: Statement = { name: 'handoff_state_read', text: 'SELECT key, value, etag FROM handoff_state WHERE key = ANY($1::text[])' };
 
+export type StateRow = { key: string; value: string; etag: string | number };
+
+/** Stored rows as botbuilder StoreItems (each with its eTag). */
+export function itemsOf(rows: readonly StateRow[]): StoreItems {
+  const items: StoreItems = {};
+  for (const row of rows) items[row.key] = { ...(JSON.parse(row.value) as object), eTag: String(row.etag) };
+  return items;
+}
+
 export class PostgresStorage implements Storage {
   constructor(
     private readonly db: PostgresDatabase,
@@ -21,14 +30,7 @@ export class PostgresStorage implements Storage {
   /** One round trip for any number of keys. */
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
-    const { rows } = await this.db.query<{ key: string; value: string; etag: string }>(READ, [keys]);
-    const byKey = new Map(rows.map((r) => [r.key, r]));
-    const items: StoreItems = {};
-    for (const key of keys) {
-      const row = byKey.get(key);
-      if (row) items[key] = { ...(JSON.parse(row.value) as object), eTag: String(row.etag) };
-    }
-    return items;
+    return itemsOf((await this.db.query<StateRow>(READ, [keys])).rows);
   }
 
   async write(changes: StoreItems): Promise<void> {

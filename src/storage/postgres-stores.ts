@@ -4,6 +4,7 @@
  * start, under an advisory lock). Each operation is one statement on a pooled connection: accepting
  * an event, committing a turn, a state write are each one round trip and one transaction.
  */
+import { ClaimedState } from './claimed-state';
 import { systemClock } from '../clock';
 import { HandoffError } from '../errors';
 import type { Logger } from '../log';
@@ -48,6 +49,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
   const storage = new PostgresStorage(database, clock);
   const inbox = new PostgresEventInbox(database, clock);
   const leases = new ConversationLeases(database);
+  const claimedState = new ClaimedState();
 
   const commitTurn = async (changes: TurnChanges): Promise<{ outboxIds: number[] }> => {
     // A done mark lands after the event's attempt was counted (started() may be in flight on another connection).
@@ -61,7 +63,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     inbox,
     outbox: new PostgresOutbox(database, clock, options.replicaId ?? null),
     leases,
-    replicas: new PostgresReplicaCoordination(database, leases, options.replicaId),
+    replicas: new PostgresReplicaCoordination(database, leases, claimedState, options.replicaId),
     timers: new PostgresTimerStore(database, clock),
     timeline: new PostgresTimeline(database, clock),
     database,
@@ -107,7 +109,12 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
       else if (Object.values(result).some((n) => n > 0)) logger.info('retention pass', { ...result });
       return result;
     },
-    beginTurn: () => new BufferedTurnWrites((keys) => storage.read(keys), commitTurn),
+    beginTurn: () =>
+      new BufferedTurnWrites(async (keys) => {
+        // What the conversation's claim read already, then the rest.
+        const { items, missing } = claimedState.take(keys);
+        return missing.length > 0 ? { ...items, ...(await storage.read(missing)) } : items;
+      }, commitTurn),
     close: () => database.close(),
   };
 }

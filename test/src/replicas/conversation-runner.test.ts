@@ -61,6 +61,7 @@ class SharedStore {
         l.until = Date.now() + ttl;
         return true;
       },
+      dropClaimedState: () => undefined,
       releaseIfIdle: async (c) => {
         alive();
         if (hasWork(c)) return false;
