@@ -42,8 +42,10 @@ interface Lane {
   actions: OutboxAction[];
   running: boolean;
   timer?: NodeJS.Timeout;
-  /** Told when the lane has nothing left (whenConversationIdle). */
-  idle?: Array<() => void>;
+  /** Told when the lane has nothing left (whenConversationIdle), and whether its last done mark gave the lease up. */
+  idle?: Array<(outcome: { released: boolean }) => void>;
+  /** Its last done mark gave the conversation's lease up (nothing was left). */
+  released?: boolean;
   /** An action of the lane had to wait for a retry: those behind it waited too (none is fresh). */
   delayed?: boolean;
 }
@@ -54,6 +56,12 @@ export class OutboxDelivery {
   /** Ids waiting or being attempted: an action is queued once, however it is announced (commit, resume). */
   private readonly queuedIds = new Set<number>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Conversations whose last done mark is to give the lease up, and as whom. */
+  private readonly releaseAs = new Map<string, string>();
+  /** Done marks under way that may give a lease up: whether they did. */
+  private readonly releasing = new Map<string, Promise<boolean>>();
+  /** Conversations whose lease a done mark gave up since it was asked for. */
+  private readonly releasedLeases = new Set<string>();
   /** Ids whose attempt is running now. */
   private readonly attempting = new Set<number>();
   /** Told when an attempt under way ends (an operator's discard waits for it). */
@@ -164,11 +172,29 @@ export class OutboxDelivery {
     return this.lanes.has(conversationId);
   }
 
-  /** Resolves once the conversation has no action waiting or being delivered here. */
-  whenConversationIdle(conversationId: string): Promise<void> {
+  /**
+   * Resolves once the conversation has no action waiting or being delivered here. With `releaseAs`
+   * (replicas: the lease holder has nothing else to do), the lane's last done mark also gives the
+   * conversation's lease up when the store shows nothing left, in the same statement (`released`).
+   */
+  whenConversationIdle(conversationId: string, releaseAs?: string): Promise<{ released: boolean }> {
     const lane = this.lanes.get(conversationId);
-    if (!lane) return Promise.resolve();
+    if (!lane) return Promise.resolve({ released: false });
+    if (releaseAs && this.outbox.markDoneAndRelease) {
+      this.releaseAs.set(conversationId, releaseAs);
+      this.releasedLeases.delete(conversationId);
+    }
     return new Promise((resolve) => (lane.idle ??= []).push(resolve));
+  }
+
+  /**
+   * The holder has work again: no done mark gives the lease up from now on. Resolves once a mark that
+   * may have already is answered: true when it did (the lease must be taken again first).
+   */
+  async keepLease(conversationId: string): Promise<boolean> {
+    this.releaseAs.delete(conversationId);
+    const released = (await this.releasing.get(conversationId)) ?? false;
+    return this.releasedLeases.delete(conversationId) || released;
   }
 
   /**
@@ -254,7 +280,8 @@ export class OutboxDelivery {
         if (lane.actions.length > 0 && !this.stopped) outsideTurn(() => void this.run(record.conversationId, lane));
         else if (this.lanes.get(record.conversationId) === lane) {
           this.lanes.delete(record.conversationId);
-          for (const resolve of lane.idle?.splice(0) ?? []) resolve();
+          this.releaseAs.delete(record.conversationId);
+          for (const resolve of lane.idle?.splice(0) ?? []) resolve({ released: false });
         }
       }
     }
@@ -305,7 +332,8 @@ export class OutboxDelivery {
     this.running--;
     if (lane.actions.length === 0 && this.lanes.get(key) === lane) {
       this.lanes.delete(key);
-      for (const resolve of lane.idle?.splice(0) ?? []) resolve();
+      this.releaseAs.delete(key);
+      for (const resolve of lane.idle?.splice(0) ?? []) resolve({ released: lane.released === true });
     }
     if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
@@ -395,7 +423,24 @@ export class OutboxDelivery {
   private async markDoneUntilWritten(action: OutboxAction, step: TimelineStep, result?: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.outbox.markDone(action.id, step, result);
+        const lane = this.lanes.get(action.conversationId);
+        // The lane's last action, and its holder has nothing else to do: the lease goes with the mark.
+        const holder = lane && lane.actions.length === 1 && lane.actions[0] === action ? this.releaseAs.get(action.conversationId) : undefined;
+        if (holder && this.outbox.markDoneAndRelease) {
+          const mark = this.outbox.markDoneAndRelease(action.id, holder, step, result);
+          this.releasing.set(action.conversationId, mark.catch(() => false));
+          try {
+            if (await mark) {
+              lane!.released = true;
+              this.releasedLeases.add(action.conversationId);
+              // Read by a holder woken meanwhile (keepLease); the others never ask: bounded.
+              if (this.releasedLeases.size > 10_000) this.releasedLeases.delete(this.releasedLeases.values().next().value!);
+              this.releaseAs.delete(action.conversationId);
+            }
+          } finally {
+            this.releasing.delete(action.conversationId);
+          }
+        } else await this.outbox.markDone(action.id, step, result);
         if (attempt > 1) this.logger.info('outbox action marked done at last; its conversation goes on', { id: action.id, conversationId: action.conversationId, attempts: attempt });
         return;
       } catch (error) {

@@ -44,6 +44,8 @@ interface Drain {
   lost: boolean;
   /** The lease is being given up: a renewal still in flight then finds it gone, which is no loss. */
   releasing: boolean;
+  /** The last done mark of the conversation's deliveries may give the lease up (nothing else to do). */
+  releaseRequested?: boolean;
   wake?: () => void;
   /** Work to run once the lease is held (proactive turns), in order. */
   extra: ProactiveTask[];
@@ -191,7 +193,7 @@ export class ConversationRunner implements ConversationScheduler {
     const renewal = setInterval(() => {
       coordination.renew(conversationId, this.leaseMs).then(
         (held) => {
-          if (!held && !drain.releasing) {
+          if (!held && !drain.releasing && !drain.releaseRequested) {
             drain.lost = true;
             drain.wake?.();
             this.logger.warn('a conversation lease was lost before its work was done', { conversationId });
@@ -241,8 +243,21 @@ export class ConversationRunner implements ConversationScheduler {
         if (drain.extra.length > 0) continue;
         if (this.options.delivery.isBusy(conversationId)) {
           // Our actions for it are still being delivered (or wait for a retry): keep the lease, they keep
-          // their order; meanwhile another replica's events for it are looked for now and then.
-          if ((await this.waitForWork(drain, this.options.delivery.whenConversationIdle(conversationId))) === 'woken') mustRead = true;
+          // their order; meanwhile another replica's events for it are looked for now and then. With
+          // nothing else to do, the last action's done mark gives the lease up when nothing is left.
+          drain.releaseRequested = !drain.dirty;
+          const idle = this.options.delivery.whenConversationIdle(conversationId, drain.releaseRequested ? coordination.replicaId : undefined);
+          const outcome = await this.waitForWork(drain, idle);
+          if (outcome === 'released') return true;
+          drain.releaseRequested = false;
+          if (outcome === 'woken') {
+            mustRead = true;
+            // Work again: the lease is kept from now on (given up already by a mark under way: taken again).
+            if (await this.options.delivery.keepLease(conversationId)) {
+              drain.dirty = true;
+              return true;
+            }
+          }
           continue;
         }
         if (drain.dirty) continue;
@@ -291,11 +306,17 @@ export class ConversationRunner implements ConversationScheduler {
     }
   }
 
-  /** Until `idle` settles (`idle`), or new work is announced or a renewal tick passes (`woken`: another replica's event may have arrived). */
-  private async waitForWork(drain: Drain, idle: Promise<void>): Promise<'idle' | 'woken'> {
+  /**
+   * Until `idle` settles (`idle`, or `released` when the last done mark gave the lease up), or new work
+   * is announced or a renewal tick passes (`woken`: another replica's event may have arrived).
+   */
+  private async waitForWork(drain: Drain, idle: Promise<{ released: boolean }>): Promise<'idle' | 'released' | 'woken'> {
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      idle.then(() => 'idle' as const),
+      idle.then(({ released }) => {
+        if (released) drain.releasing = true;
+        return released ? ('released' as const) : ('idle' as const);
+      }),
       new Promise<'woken'>((resolve) => {
         drain.wake = () => resolve('woken');
         timer = setTimeout(() => resolve('woken'), Math.max(50, Math.floor(this.leaseMs / 3)));

@@ -52,6 +52,12 @@ export interface Outbox {
    */
   markDone(id: number, step?: TimelineStep, result?: string): Promise<void>;
   /**
+   * With replicas sharing the store: the done mark, and in the same statement the conversation's lease
+   * given up by `holder` when nothing is left to do (no unfinished event, no other pending action).
+   * True when nothing was left (the lease released, or no longer the holder's).
+   */
+  markDoneAndRelease?(id: number, holder: string, step?: TimelineStep, result?: string): Promise<boolean>;
+  /**
    * The `result` of the conversation's latest done action older than `beforeId`: what the platform
    * created just before (a look before repeating must not take that one's evidence).
    */

@@ -86,6 +86,15 @@ const DONE: Statement = {
   text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL, result = $4 WHERE id = $1 RETURNING id)
 SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
 };
+/** The done mark and, when the conversation has nothing left, its lease given up: one statement. */
+const DONE_AND_RELEASE: Statement = {
+  name: 'handoff_outbox_done_release',
+  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL, result = $4 WHERE id = $1 RETURNING conversation),
+work AS (SELECT EXISTS (SELECT 1 FROM handoff_inbox WHERE conversation = (SELECT conversation FROM u) AND done_at IS NULL AND set_aside_at IS NULL)
+             OR EXISTS (SELECT 1 FROM handoff_outbox WHERE conversation = (SELECT conversation FROM u) AND status = 'pending' AND id <> $1) AS busy),
+gone AS (DELETE FROM handoff_leases WHERE conversation = (SELECT conversation FROM u) AND holder = $5 AND NOT (SELECT busy FROM work) RETURNING 1)
+SELECT (SELECT busy FROM work) AS busy, (SELECT count(*) FROM gone) AS released, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
+};
 const LAST_RESULT: Statement = {
   name: 'handoff_outbox_last_result',
   text: `SELECT result FROM handoff_outbox WHERE id < $1 AND conversation = $2 AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT 1`,
@@ -141,6 +150,11 @@ export class PostgresOutbox implements Outbox {
 
   async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
     await this.db.query(DONE, [id, this.clock.now(), stepsJson(step ? [step] : []), result ?? null]);
+  }
+
+  async markDoneAndRelease(id: number, holder: string, step?: TimelineStep, result?: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ busy: boolean | null }>(DONE_AND_RELEASE, [id, this.clock.now(), stepsJson(step ? [step] : []), result ?? null, holder]);
+    return rows[0]?.busy !== true;
   }
 
   async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {

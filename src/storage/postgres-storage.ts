@@ -30,7 +30,11 @@ export class PostgresStorage implements Storage {
   /** One round trip for any number of keys. */
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
-    return itemsOf((await this.db.query<StateRow>(READ, [keys])).rows);
+    const found = itemsOf((await this.db.query<StateRow>(READ, [keys])).rows);
+    // In the order asked for.
+    const items: StoreItems = {};
+    for (const key of keys) if (found[key] !== undefined) items[key] = found[key];
+    return items;
   }
 
   async write(changes: StoreItems): Promise<void> {

@@ -73,6 +73,57 @@ describe('OutboxDelivery', () => {
     }
   });
 
+  it("replicas: the lane's last done mark gives the lease up when the holder asked; a holder woken while that mark is under way learns that it did", async () => {
+    /** A store whose done-and-release mark waits for the test, and says whether it released. */
+    class ReleasingOutbox extends MemoryOutbox {
+      marks: string[] = [];
+      gate: Promise<void> = Promise.resolve();
+      async markDoneAndRelease(id: number, holder: string): Promise<boolean> {
+        await this.gate;
+        await this.markDone(id);
+        this.marks.push(`release by ${holder}`);
+        return true;
+      }
+      override async markDone(id: number): Promise<void> {
+        this.marks.push('done');
+        return super.markDone(id);
+      }
+    }
+    const outbox = new ReleasingOutbox();
+    const delivery = new OutboxDelivery(outbox);
+    delivery.register('p', 'message', { execute: async () => new Promise((r) => setTimeout(r, 10)) });
+    // Two actions: only the last one's mark releases.
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 1 });
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 2 });
+    expect(await delivery.whenConversationIdle('c', 'A')).toEqual({ released: true });
+    expect(outbox.marks).toEqual(['done', 'done', 'release by A']);
+
+    // Not asked: plain marks.
+    outbox.marks = [];
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 3 });
+    expect(await delivery.whenConversationIdle('c')).toEqual({ released: false });
+    expect(outbox.marks).toEqual(['done']);
+
+    // Asked, then work again while the releasing mark is under way: keepLease waits for it and says it released.
+    outbox.marks = [];
+    let open!: () => void;
+    outbox.gate = new Promise<void>((resolve) => (open = resolve));
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 4 });
+    void delivery.whenConversationIdle('c', 'A');
+    await new Promise((r) => setTimeout(r, 30)); // the mark is waiting at the gate
+    const kept = delivery.keepLease('c');
+    open();
+    expect(await kept).toBe(true);
+
+    // Asked, then work again before the mark: the mark does not release.
+    outbox.marks = [];
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 5 });
+    void delivery.whenConversationIdle('c', 'A');
+    expect(await delivery.keepLease('c')).toBe(false);
+    await delivery.whenConversationIdle('c');
+    expect(outbox.marks).toEqual(['done']);
+  });
+
   it("keeps a conversation's order: a retrying action holds back the ones behind it", async () => {
     const outbox = new MemoryOutbox();
     const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5, maxDelayMs: 10 });

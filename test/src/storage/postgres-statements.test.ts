@@ -21,7 +21,7 @@ describe('statements per webhook on PostgreSQL', () => {
   });
   afterAll(() => dropTestDatabases());
 
-  it('a customer message answered by the bot: the claim, the turn commit, the accept, the delivery mark, the release', async () => {
+  it('a customer message answered by the bot: the accept, the claim, the turn commit, the delivery mark that also gives the lease up', async () => {
     h = await startHarness({ env: { STORAGE_URL: await createTestDatabase() }, sandbox: { deliveryOrderedPerConversation: true } });
     const customers = await Promise.all(['Ada', 'Bo', 'Cy'].map((name) => h!.customer(name)));
     for (const c of customers) await c.say('hi'); // a first message: the conversation and its transcript begin
@@ -46,8 +46,7 @@ describe('statements per webhook on PostgreSQL', () => {
       handoff_inbox_accept: 1,
       handoff_lease_claim: 1,
       handoff_apply_unit: 1,
-      handoff_outbox_done_result: 1,
-      handoff_lease_release_if_idle: 1,
+      handoff_outbox_done_release: 1,
     });
   });
 });
