@@ -101,13 +101,21 @@ export class WebhookIntake {
    */
   async accept(event: IntakeEvent): Promise<'accepted' | 'duplicate'> {
     const { runtime, source } = this;
-    const stored = await runtime.stores.inbox.accept({ platform: source.platform, ...event, ttlMs: runtime.dedupeTtlMs });
+    const claim = runtime.scheduler.claimOnAccept?.(event.conversationId);
+    let stored;
+    try {
+      stored = await runtime.stores.inbox.accept({ platform: source.platform, ...event, ttlMs: runtime.dedupeTtlMs, ...(claim ? { claim } : {}) });
+    } catch (error) {
+      if (claim) runtime.scheduler.acceptAbandoned?.(event.conversationId);
+      throw error;
+    }
     if (stored.duplicate) {
+      if (claim) runtime.scheduler.acceptAbandoned?.(event.conversationId);
       runtime.metrics?.webhooksDeduplicated.inc({ platform: source.platform });
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
       return 'duplicate';
     }
-    runtime.scheduler.accepted({ id: stored.id, platform: source.platform, conversationId: event.conversationId, payload: event.payload, receivedAt: runtime.clock.now(), attempts: 0 });
+    runtime.scheduler.accepted({ id: stored.id, platform: source.platform, conversationId: event.conversationId, payload: event.payload, receivedAt: runtime.clock.now(), attempts: 0 }, claim ? { claim: stored.claim } : undefined);
     return 'accepted';
   }
 

@@ -20,7 +20,8 @@ import type { OutboxDelivery } from '../outbox/outbox-delivery';
 import type { EventInbox, InboxEvent } from '../storage/event-inbox';
 import { inboxEventStep } from '../timeline/timeline-steps';
 import { outsideTurn } from '../turn-scope';
-import type { ReplicaCoordination } from './replica-coordination';
+import type { Claim, ReplicaCoordination } from './replica-coordination';
+import type { AcceptClaim } from '../storage/event-inbox';
 import { MAX_EVENT_ATTEMPTS, type ConversationScheduler, type StoredEventProcessor } from '../scheduling/conversation-scheduler';
 
 export interface ConversationRunnerOptions {
@@ -46,6 +47,7 @@ interface Drain {
   releasing: boolean;
   /** The last done mark of the conversation's deliveries may give the lease up (nothing else to do). */
   releaseRequested?: boolean;
+
   wake?: () => void;
   /** Work to run once the lease is held (proactive turns), in order. */
   extra: ProactiveTask[];
@@ -61,6 +63,8 @@ export class ConversationRunner implements ConversationScheduler {
   /** Per platform, the state keys its turn of a conversation reads first (read with the claim). */
   private readonly turnKeys = new Map<string, (conversationId: string) => string[]>();
   private readonly drains = new Map<string, Drain>();
+  /** Conversations whose accept here may be taking the lease; what was announced for them meanwhile. */
+  private readonly accepting = new Map<string, { woken: boolean; extra: ProactiveTask[] }>();
   private readonly coordination: ReplicaCoordination;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -110,9 +114,50 @@ export class ConversationRunner implements ConversationScheduler {
     if (this.drains.size > 0) await new Promise<void>((resolve) => this.drainsEnded.push(resolve));
   }
 
-  /** An event this replica stored: whoever holds its conversation's lease runs it (maybe another replica). */
-  accepted(event: InboxEvent): void {
-    this.wake(event.conversationId);
+  /**
+   * The lease an accept takes in its own statement when it is free: only for a conversation this
+   * replica is not working on (a drain of ours holds or seeks its lease and reads the event itself).
+   */
+  claimOnAccept(conversationId: string): AcceptClaim | undefined {
+    if (this.stopping || this.drains.has(conversationId) || this.accepting.has(conversationId)) return undefined;
+    // Until its outcome is known, no drain starts here for the conversation: the accept may hold the lease.
+    this.accepting.set(conversationId, { woken: false, extra: [] });
+    return { holder: this.coordination.replicaId, ttlMs: this.leaseMs, stateKeys: this.stateKeysOf(conversationId) };
+  }
+
+  /** An accept that was to take the lease stored nothing (a duplicate, or the store failed). */
+  acceptAbandoned(conversationId: string): void {
+    this.settleAccept(conversationId);
+  }
+
+  /**
+   * An event this replica stored: whoever holds its conversation's lease runs it (maybe another
+   * replica). When its accept took the lease (`claim`), the work it read is run without claiming again.
+   */
+  accepted(event: InboxEvent, asked?: { claim?: Claim }): void {
+    // Only the accept that was given the claim settles it (others accepted meanwhile are announcements).
+    if (asked) this.settleAccept(event.conversationId, asked.claim);
+    if (!asked?.claim?.held) this.wake(event.conversationId);
+  }
+
+  /** The outcome of an accept that was to take the lease: a drain from its claim, or as the announcements meanwhile asked. */
+  private settleAccept(conversationId: string, claim?: Claim): void {
+    const pending = this.accepting.get(conversationId);
+    if (!pending) return;
+    this.accepting.delete(conversationId);
+    const deadline = pending.extra.length > 0 ? this.clock.now() + (this.options.proactiveWaitMs ?? 30_000) : undefined;
+    if (claim?.held) {
+      if (this.stopping) {
+        for (const task of pending.extra) task.fail(new Error('the endpoint is shutting down'));
+        void this.coordination.release(conversationId).catch(() => undefined);
+        return;
+      }
+      this.startDrain(conversationId, pending.extra, deadline, claim);
+      if (pending.woken) this.drains.get(conversationId)!.dirty = true;
+    } else if (pending.woken || pending.extra.length > 0) {
+      if (this.stopping) for (const task of pending.extra) task.fail(new Error('the endpoint is shutting down'));
+      else this.startDrain(conversationId, pending.extra, deadline);
+    }
   }
 
   requeue(event: InboxEvent): boolean {
@@ -133,6 +178,11 @@ export class ConversationRunner implements ConversationScheduler {
   /** New work for a conversation: run it here if the lease is free. */
   wake(conversationId: string): void {
     if (this.stopping) return;
+    const accepting = this.accepting.get(conversationId);
+    if (accepting) {
+      accepting.woken = true;
+      return;
+    }
     const drain = this.drains.get(conversationId);
     if (drain) {
       drain.dirty = true;
@@ -149,6 +199,11 @@ export class ConversationRunner implements ConversationScheduler {
   withLease(conversationId: string, turn: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const task: ProactiveTask = { run: () => turn().then(resolve, (error: unknown) => reject(error as Error)), fail: reject };
+      const accepting = this.accepting.get(conversationId);
+      if (accepting) {
+        accepting.extra.push(task);
+        return;
+      }
       const drain = this.drains.get(conversationId);
       if (drain) {
         drain.extra.push(task);
@@ -159,11 +214,11 @@ export class ConversationRunner implements ConversationScheduler {
     });
   }
 
-  private startDrain(conversationId: string, extra: ProactiveTask[] = [], deadline?: number): void {
+  private startDrain(conversationId: string, extra: ProactiveTask[] = [], deadline?: number, claimed?: Claim): void {
     const drain: Drain = { dirty: false, lost: false, releasing: false, extra };
     this.drains.set(conversationId, drain);
     outsideTurn(() => {
-      void this.drain(conversationId, drain, deadline)
+      void this.drain(conversationId, drain, deadline, claimed)
         .then((held) => {
           if (!held) for (const task of drain.extra.splice(0)) task.fail(new Error(`conversation ${conversationId} is busy on another replica; try again`));
         })
@@ -180,10 +235,10 @@ export class ConversationRunner implements ConversationScheduler {
   }
 
   /** Holds the lease while there is work; returns false when it could not be taken. */
-  private async drain(conversationId: string, drain: Drain, deadline?: number): Promise<boolean> {
+  private async drain(conversationId: string, drain: Drain, deadline?: number, claimed?: Claim): Promise<boolean> {
     const { coordination } = this;
     const stateKeys = this.stateKeysOf(conversationId);
-    let claim = await coordination.claim(conversationId, this.leaseMs, stateKeys);
+    let claim = claimed ?? (await coordination.claim(conversationId, this.leaseMs, stateKeys));
     while (!claim.held) {
       // Someone else holds it: they will see our event before they give it up.
       if (deadline === undefined || this.clock.now() >= deadline || this.stopping) return false;

@@ -4,6 +4,8 @@
  * one process alone (`LocalScheduler`, its in-memory queue) and replicas sharing a store
  * (`ConversationRunner`, a lease per conversation). Nothing outside them asks which one runs.
  */
+import type { AcceptClaim } from '../storage/event-inbox';
+import type { Claim } from '../replicas/replica-coordination';
 import type { InboxEvent } from '../storage/event-inbox';
 
 /** An event whose processing started this many times without finishing is set aside. */
@@ -26,8 +28,18 @@ export interface ConversationScheduler {
    * (the outbox's actions, older than any turn, then the unfinished events).
    */
   start(): Promise<void>;
-  /** An event just stored: run after everything already scheduled for its conversation. */
-  accepted(event: InboxEvent): void;
+  /**
+   * Replicas: the lease an event's accept may take in its own statement (the conversation has no drain
+   * here); undefined otherwise.
+   */
+  claimOnAccept?(conversationId: string): AcceptClaim | undefined;
+  /** An accept given a claim stored nothing (a duplicate, or the store failed). */
+  acceptAbandoned?(conversationId: string): void;
+  /**
+   * An event just stored: run after everything already scheduled for its conversation. `asked`: its
+   * accept was given a claim (`claimOnAccept`), and `asked.claim` is what it took (the lease held).
+   */
+  accepted(event: InboxEvent, asked?: { claim?: Claim }): void;
   /** An event taken back from the set-aside ones (the console's retry); false when no processor runs its platform. */
   requeue(event: InboxEvent): boolean;
   /**

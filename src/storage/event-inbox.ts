@@ -3,6 +3,7 @@
  * before the platform gets its 2xx, processed from there, and marked done after its turn. At start the
  * unfinished ones are processed again, per conversation in their original order.
  */
+import type { Claim } from '../replicas/replica-coordination';
 import type { DedupeStore } from './dedupe-store';
 import { systemClock, type Clock } from '../clock';
 import type { MemoryTimeline, TimelineStep } from './timeline';
@@ -28,9 +29,25 @@ export interface AcceptInput {
   payload: unknown;
   /** The timeline's "webhook received" step, recorded with the accept (marked duplicate or not). */
   timeline?: TimelineStep;
+  /**
+   * Replicas: take the conversation's lease in the same statement when it is free, as `holder` (see
+   * ReplicaCoordination.claim); engines without replicas ignore it.
+   */
+  claim?: AcceptClaim;
 }
 
-export type AcceptResult = { duplicate: true } | { duplicate: false; id: number };
+/** The lease an accept may take with it, and the state keys to read when it does. */
+export interface AcceptClaim {
+  holder: string;
+  ttlMs: number;
+  stateKeys: readonly string[];
+}
+
+/**
+ * `claim`: the lease was free and the accept took it: the conversation's unfinished events (this one
+ * last), the one whose processing is marked started, its pending actions.
+ */
+export type AcceptResult = { duplicate: true } | { duplicate: false; id: number; claim?: Claim };
 
 export interface EventInbox {
   /** One atomic step: refuse a duplicate, else remember its keys and store the event. */

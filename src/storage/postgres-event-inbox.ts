@@ -9,6 +9,11 @@ import { stepsJson } from './postgres-timeline';
 import type { TimelineStep } from './timeline';
 import { DuplicateRefused, int, type PostgresDatabase, type Statement } from './postgres-database';
 import { ABORT_IF_DUPLICATE, REMEMBER_KEYS } from './postgres-dedupe-store';
+import type { ClaimedState } from './claimed-state';
+import { leaseTtl } from './postgres-conversation-leases';
+import { OUTBOX_COLUMNS } from './postgres-outbox';
+import { claimOf, type ClaimedRow } from './postgres-claim';
+import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-inbox-rows';
 
 const ACCEPT: Statement = {
   name: 'handoff_inbox_accept',
@@ -17,6 +22,43 @@ event AS (
   INSERT INTO handoff_inbox (platform, conversation, payload, received_at) VALUES ($4, $5, $6, $3::bigint) RETURNING id
 )
 SELECT (SELECT id FROM event) AS id, ${ABORT_IF_DUPLICATE}, handoff_record_steps($7::jsonb, $3::bigint) AS steps`,
+};
+/**
+ * The accept that also takes the conversation's lease when it is free (replicas): the event stored and,
+ * when the lease was not this holder's already (`fresh`), the conversation's work read as a claim does:
+ * the earlier unfinished events (the first one marked started; else this one is stored started), the
+ * pending actions, and the state its turn reads. One statement where the accept and the claim were two.
+ */
+const ACCEPT_AND_CLAIM: Statement = {
+  name: 'handoff_inbox_accept_claim',
+  text: `WITH ${REMEMBER_KEYS},
+prior AS (SELECT holder = $8 AND expires_at > now() AS ours FROM handoff_leases WHERE conversation = $5),
+lease AS (
+  INSERT INTO handoff_leases AS l (conversation, holder, expires_at) VALUES ($5, $8, now() + $9::bigint * interval '1 millisecond')
+  ON CONFLICT (conversation) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE l.expires_at <= now() OR l.holder = excluded.holder
+  RETURNING 1
+),
+fresh AS (SELECT EXISTS (SELECT 1 FROM lease) AND NOT coalesce((SELECT ours FROM prior), false) AS yes),
+earlier AS (
+  SELECT ${INBOX_COLUMNS} FROM handoff_inbox WHERE conversation = $5 AND done_at IS NULL AND set_aside_at IS NULL AND (SELECT yes FROM fresh)
+),
+started AS (UPDATE handoff_inbox SET attempts = attempts + 1 WHERE id = (SELECT min(id) FROM earlier) RETURNING id),
+event AS (
+  INSERT INTO handoff_inbox (platform, conversation, payload, received_at, attempts)
+  VALUES ($4, $5, $6, $3::bigint, CASE WHEN (SELECT yes FROM fresh) AND NOT EXISTS (SELECT 1 FROM earlier) THEN 1 ELSE 0 END)
+  RETURNING id, attempts
+),
+actions AS (
+  SELECT ${OUTBOX_COLUMNS} FROM handoff_outbox WHERE conversation = $5 AND status = 'pending' AND (SELECT yes FROM fresh)
+),
+state AS (SELECT key, value, etag FROM handoff_state WHERE key = ANY($10::text[]) AND (SELECT yes FROM fresh))
+SELECT (SELECT id FROM event) AS id, ${ABORT_IF_DUPLICATE}, handoff_record_steps($7::jsonb, $3::bigint) AS steps,
+       (SELECT yes FROM fresh) AS fresh,
+       coalesce((SELECT id FROM started), (SELECT id FROM event WHERE attempts = 1)) AS started_id,
+       (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM earlier e) AS events,
+       (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM actions a) AS actions,
+       (SELECT coalesce(json_agg(s), '[]') FROM state s) AS state`,
 };
 const RECORD_ONLY: Statement = { name: 'handoff_inbox_record', text: 'SELECT handoff_record_steps($1::jsonb, $2::bigint) AS steps' };
 const SET_ASIDE: Statement = {
@@ -48,16 +90,6 @@ const UNFINISHED: Statement = {
   text: 'SELECT id, platform, conversation, payload, received_at, attempts FROM handoff_inbox WHERE done_at IS NULL AND set_aside_at IS NULL AND platform = $1 ORDER BY id',
 };
 
-export type InboxRow = {
-  id: string;
-  platform: string;
-  conversation: string;
-  payload: string;
-  received_at: string;
-  attempts: number;
-  set_aside_at?: string | null;
-  set_aside_reason?: string | null;
-};
 
 export class PostgresEventInbox implements EventInbox {
   /** started() calls not yet answered: an event's done mark waits for them (a pool does not keep order by itself). */
@@ -66,6 +98,8 @@ export class PostgresEventInbox implements EventInbox {
   constructor(
     private readonly db: PostgresDatabase,
     private readonly clock: Clock,
+    /** Where an accept that takes the lease leaves the state it read, for the conversation's next turn. */
+    private readonly claimedState?: ClaimedState,
   ) {}
 
   async accept(input: AcceptInput): Promise<AcceptResult> {
@@ -73,8 +107,19 @@ export class PostgresEventInbox implements EventInbox {
     const keys = [...new Set(input.dedupeKeys)];
     try {
       const step = input.timeline ? stepsJson([{ ...input.timeline, detail: { ...input.timeline.detail, duplicate: false } }]) : null;
-      const { rows } = await this.db.query<{ id: string }>(ACCEPT, [keys, now + input.ttlMs, now, input.platform, input.conversationId, JSON.stringify(input.payload), step]);
-      return { duplicate: false, id: int(rows[0]!.id) };
+      const payload = JSON.stringify(input.payload);
+      const values = [keys, now + input.ttlMs, now, input.platform, input.conversationId, payload, step];
+      if (!input.claim) {
+        const { rows } = await this.db.query<{ id: string }>(ACCEPT, values);
+        return { duplicate: false, id: int(rows[0]!.id) };
+      }
+      const { holder, ttlMs, stateKeys } = input.claim;
+      const { rows } = await this.db.query<ClaimedRow & { id: string; fresh: boolean }>(ACCEPT_AND_CLAIM, [...values, holder, leaseTtl(ttlMs), stateKeys]);
+      const row = rows[0]!;
+      const id = int(row.id);
+      if (!row.fresh) return { duplicate: false, id };
+      const event: InboxEvent = { id, platform: input.platform, conversationId: input.conversationId, payload: JSON.parse(payload) as unknown, receivedAt: now, attempts: 0 };
+      return { duplicate: false, id, claim: claimOf(row, input.conversationId, stateKeys, this.claimedState, [event]) };
     } catch (error) {
       if (!(error instanceof DuplicateRefused)) throw error;
       // The refusal rolled the statement back, its step too: a duplicate's step is recorded on its own.
@@ -129,16 +174,3 @@ export class PostgresEventInbox implements EventInbox {
   }
 }
 
-export const INBOX_COLUMNS = 'id, platform, conversation, payload, received_at, attempts';
-
-export function eventOf(r: InboxRow): InboxEvent {
-  return {
-    id: int(r.id),
-    platform: r.platform,
-    conversationId: r.conversation,
-    payload: JSON.parse(r.payload) as unknown,
-    receivedAt: int(r.received_at),
-    attempts: r.attempts,
-    ...(r.set_aside_at ? { setAsideAt: int(r.set_aside_at), setAsideReason: r.set_aside_reason ?? undefined } : {}),
-  };
-}

@@ -10,11 +10,11 @@ import type { Claim, ReplicaCoordination } from '../replicas/replica-coordinatio
 import type { InboxEvent } from './event-inbox';
 import type { OutboxAction } from './outbox';
 import type { ConversationLeases } from './postgres-conversation-leases';
-import { int, type PostgresDatabase, type Statement } from './postgres-database';
+import type { PostgresDatabase, Statement } from './postgres-database';
 import { leaseTtl } from './postgres-conversation-leases';
 import type { ClaimedState } from './claimed-state';
-import { itemsOf, type StateRow } from './postgres-storage';
-import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-event-inbox';
+import { claimOf, type ClaimedRow } from './postgres-claim';
+import { eventOf, INBOX_COLUMNS, type InboxRow } from './postgres-inbox-rows';
 import { actionOf, OUTBOX_COLUMNS, type OutboxRow } from './postgres-outbox';
 
 // Set-aside events wait for an operator, not for a replica: they are no work to hold a lease for.
@@ -110,19 +110,10 @@ export class PostgresReplicaCoordination implements ReplicaCoordination {
   }
 
   async claim(conversationId: string, ttlMs: number, stateKeys: readonly string[] = []): Promise<Claim> {
-    const { rows } = await this.db.query<{ held: boolean; started_id: string | null; events: InboxRow[]; actions: OutboxRow[]; state: StateRow[] }>(CLAIM, [
-      conversationId,
-      this.replicaId,
-      leaseTtl(ttlMs),
-      stateKeys,
-    ]);
+    const { rows } = await this.db.query<ClaimedRow & { held: boolean }>(CLAIM, [conversationId, this.replicaId, leaseTtl(ttlMs), stateKeys]);
     const row = rows[0]!;
     if (!row.held) return { held: false, events: [], actions: [] };
-    if (stateKeys.length > 0) this.claimedState.put(conversationId, stateKeys, itemsOf(row.state));
-    // json_agg keeps the columns' values (ids as numbers, payloads as their text): the row readers take them.
-    const events = row.events.map(eventOf);
-    const actions = row.actions.map(actionOf);
-    return { held: true, events, actions, ...(row.started_id !== null ? { startedId: int(row.started_id) } : {}) };
+    return claimOf(row, conversationId, stateKeys, this.claimedState);
   }
 
   dropClaimedState(conversationId: string): void {

@@ -47,9 +47,9 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
   const retention = { ...DEFAULT_RETENTION, ...options.retention };
   const database = new PostgresDatabase(url, logger, options.pool);
   const storage = new PostgresStorage(database, clock);
-  const inbox = new PostgresEventInbox(database, clock);
-  const leases = new ConversationLeases(database);
   const claimedState = new ClaimedState();
+  const inbox = new PostgresEventInbox(database, clock, claimedState);
+  const leases = new ConversationLeases(database);
 
   const commitTurn = async (changes: TurnChanges): Promise<{ outboxIds: number[] }> => {
     // A done mark lands after the event's attempt was counted (started() may be in flight on another connection).

@@ -21,7 +21,7 @@ describe('statements per webhook on PostgreSQL', () => {
   });
   afterAll(() => dropTestDatabases());
 
-  it('a customer message answered by the bot: the accept, the claim, the turn commit, the delivery mark that also gives the lease up', async () => {
+  it('a customer message answered by the bot: the accept that takes the lease, the turn commit, the delivery mark that gives it up', async () => {
     h = await startHarness({ env: { STORAGE_URL: await createTestDatabase() }, sandbox: { deliveryOrderedPerConversation: true } });
     const customers = await Promise.all(['Ada', 'Bo', 'Cy'].map((name) => h!.customer(name)));
     for (const c of customers) await c.say('hi'); // a first message: the conversation and its transcript begin
@@ -43,10 +43,26 @@ describe('statements per webhook on PostgreSQL', () => {
     const byName = Object.fromEntries([...new Set(counted)].map((n) => [n, counted.filter((x) => x === n).length / webhooks]));
     expect(await Promise.all(customers.map(async (c) => (await c.received()).length))).toEqual([5, 5, 5]);
     expect(byName).toEqual({
-      handoff_inbox_accept: 1,
-      handoff_lease_claim: 1,
+      handoff_inbox_accept_claim: 1,
       handoff_apply_unit: 1,
       handoff_outbox_done_release: 1,
     });
+  });
+
+  it('messages of one conversation accepted at the same moment: one takes the lease with its accept, each is started once and answered once', async () => {
+    h = await startHarness({ env: { STORAGE_URL: await createTestDatabase() } });
+    const customers = await Promise.all(['Ada', 'Bo'].map((name) => h!.customer(name)));
+    for (let i = 0; i < 6; i++) {
+      await Promise.all(customers.flatMap((c) => [c.say(`a${i}`), c.say(`b${i}`), c.say(`c${i}`)]));
+      await h.settle();
+    }
+    const db = (h.app.stores as unknown as { database: PostgresDatabase }).database;
+    const { rows } = await db.query<{ attempts: number; done: boolean }>({ name: 'test_inbox_attempts', text: 'SELECT attempts, done_at IS NOT NULL AS done FROM handoff_inbox' });
+    expect(rows).toHaveLength(36);
+    if (rows.some((r) => r.attempts !== 1)) console.log(h.logLines.filter((l) => /error|warn|again|mid-turn/.test(l)).join('\n'));
+    expect(rows.filter((r) => !r.done || r.attempts !== 1)).toEqual([]);
+    const turns = h.bot.seen.filter((a) => a.type === 'message').map((a) => a.text);
+    expect(turns).toHaveLength(36);
+    expect(new Set(turns).size).toBe(18); // each text once per customer, none twice
   });
 });
