@@ -6,10 +6,7 @@
  * no turn runs twice while nobody died; handoffs complete once; the survivors took the dead one's
  * conversations over. The counts are printed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import axios from 'axios';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
@@ -17,48 +14,13 @@ import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
 import { createTestDatabase, dropTestDatabases } from '../helpers/postgres';
 import { seeded } from '../helpers/seeded';
+import { freePort } from '../helpers/serve-child';
+import { echoReplies, startBalancer, startReplica } from '../helpers/replica-cluster';
 
-const ROOT = path.resolve(__dirname, '../..');
-const VITE_NODE = path.join(ROOT, 'node_modules/vite-node/vite-node.mjs');
 const CONVERSATIONS = 10;
 /** Conversations whose last message asks for a human (a handoff at the end). */
 const HANDOFFS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** A load balancer: each request to the next backend in turn; a backend that refuses is skipped (as after a failed health check). */
-async function startBalancer(backends: number[]): Promise<{ url: string; close(): Promise<void> }> {
-  let next = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const tryBackend = (left: number) => {
-        const port = backends[next++ % backends.length]!;
-        const out = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        out.on('error', () => (left > 1 ? tryBackend(left - 1) : (res.writeHead(502), res.end())));
-        out.end(body);
-      };
-      tryBackend(backends.length);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
-}
 
 describe('three replicas on one PostgreSQL database', () => {
   const children: ChildProcess[] = [];
@@ -80,45 +42,30 @@ describe('three replicas on one PostgreSQL database', () => {
     let cutBeforeKill = 0;
     let killed = false;
     let kills = 0;
-    const start = (name: string, port: number) =>
-      new Promise<ChildProcess>((resolve, reject) => {
-        const env = {
-          ...process.env,
-          NODE_ENV: 'production',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'info',
-          STORAGE_URL: storageUrl,
-          REPLICA_LEASE_MS: '1500',
-          ECHO_TAG: name,
-          NIMCHAT_BASE_URL: sandbox.baseUrl,
-          NIMCHAT_BOT_TOKEN: bot.accessToken!,
-          NIMCHAT_WEBHOOK_SECRET: bot.secret!,
-          NIMCHAT_BOT_STATUSES: 'pending,open',
-        };
-        const proc = spawn(process.execPath, [VITE_NODE, 'test/helpers/crash-child.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(proc);
-        let buffer = '';
-        const timer = setTimeout(() => reject(new Error(`${name} not ready: ${buffer.slice(-2000)}`)), 60_000);
-        proc.stdout!.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString();
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            if (line.startsWith('READY ')) {
-              clearTimeout(timer);
-              resolve(proc);
-            }
-            if (line.includes('an event cut mid-turn runs again')) {
-              cutMidway++;
-              // While both replicas live, no turn is ever cut: one running an event another one runs is a broken lease.
-              if (!killed) cutBeforeKill++;
-            }
-          }
-        });
-        proc.stderr!.on('data', (chunk: Buffer) => (buffer += chunk.toString()));
+    const start = async (name: string, port: number) => {
+      const env = {
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        STORAGE_URL: storageUrl,
+        REPLICA_LEASE_MS: '1500',
+        ECHO_TAG: name,
+        NIMCHAT_BASE_URL: sandbox.baseUrl,
+        NIMCHAT_BOT_TOKEN: bot.accessToken!,
+        NIMCHAT_WEBHOOK_SECRET: bot.secret!,
+        NIMCHAT_BOT_STATUSES: 'pending,open',
+      };
+      const proc = await startReplica(name, env, (line) => {
+        if (line.includes('an event cut mid-turn runs again')) {
+          cutMidway++;
+          // While both replicas live, no turn is ever cut: one running an event another one runs is a broken lease.
+          if (!killed) cutBeforeKill++;
+        }
       });
+      children.push(proc);
+      return proc;
+    };
     const a = await start('A', ports[0]!);
     let b = await start('B', ports[1]!);
     await start('C', ports[2]!);
@@ -185,10 +132,10 @@ describe('three replicas on one PostgreSQL database', () => {
         .conversation(conv.id)
         .messages.filter((m) => m.message_type === 'outgoing' && !m.private)
         .map((m) => {
-          const match = /^echo: (.*) \[(A|B|C)\]$/.exec(String(m.content));
-          if (match) byReplica[match[2] as 'A' | 'B' | 'C']++;
-          if (match && m.created_at * 1000 > killedAt) byReplica.afterKill++;
-          return match ? match[1]! : String(m.content);
+          const [reply] = echoReplies([m.content]);
+          if (reply!.replica) byReplica[reply!.replica as 'A' | 'B' | 'C']++;
+          if (reply!.replica && m.created_at * 1000 > killedAt) byReplica.afterKill++;
+          return reply!.text;
         });
       const firstSeen: string[] = [];
       for (const r of replies) {

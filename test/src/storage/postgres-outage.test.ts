@@ -4,43 +4,12 @@
  * 2xx for an event that was not stored), /readyz says not ready, and the endpoint recovers by itself:
  * what the sandbox redelivers and what was accepted before are answered once.
  */
-import net from 'node:net';
 import axios from 'axios';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { messageCreated, postSigned } from '../../helpers/payloads';
 import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
-
-/** A TCP hop in front of PostgreSQL that can drop every connection and refuse new ones. */
-async function startCuttableProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let up = true;
-  const server = net.createServer((client) => {
-    if (!up) return client.destroy();
-    const upstream = net.connect(target.port, target.host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const dropAll = () => {
-    for (const s of sockets) s.destroy();
-  };
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut() {
-      up = false;
-      dropAll();
-    },
-    restore() {
-      up = true;
-    },
-    close: () => new Promise<void>((r) => (dropAll(), server.close(() => r()))),
-  };
-}
+import { startCuttableProxy } from '../../helpers/replica-cluster';
 
 const MENU = 'How can I help you today?';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
