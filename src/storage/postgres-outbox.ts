@@ -81,19 +81,31 @@ const FAIL: Statement = {
   text: `WITH u AS (UPDATE handoff_outbox SET status = 'failed', last_error = $2, finished_at = $3, attempts = GREATEST(attempts, $5::int), claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' RETURNING id)
 SELECT u.id, handoff_record_steps($4::jsonb, $3::bigint) AS steps FROM u`,
 };
-const DONE: Statement = {
-  name: 'handoff_outbox_done_result',
-  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL, result = $4 WHERE id = $1 RETURNING id)
-SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
-};
-/** The done mark and, when the conversation has nothing left, its lease given up: one statement. */
-const DONE_AND_RELEASE: Statement = {
-  name: 'handoff_outbox_done_release',
-  text: `WITH u AS (UPDATE handoff_outbox SET status = 'done', last_error = NULL, finished_at = $2, claimed_by = NULL, claimed_until = NULL, result = $4 WHERE id = $1 RETURNING conversation),
-work AS (SELECT EXISTS (SELECT 1 FROM handoff_inbox WHERE conversation = (SELECT conversation FROM u) AND done_at IS NULL AND set_aside_at IS NULL)
-             OR EXISTS (SELECT 1 FROM handoff_outbox WHERE conversation = (SELECT conversation FROM u) AND status = 'pending' AND id <> $1) AS busy),
-gone AS (DELETE FROM handoff_leases WHERE conversation = (SELECT conversation FROM u) AND holder = $5 AND NOT (SELECT busy FROM work) RETURNING 1)
-SELECT (SELECT busy FROM work) AS busy, (SELECT count(*) FROM gone) AS released, handoff_record_steps($3::jsonb, $2::bigint) AS steps`,
+/**
+ * Done marks, group-committed: every mark asked for while the previous batch was being written goes in
+ * one statement. For each, when its holder asks (replicas), the conversation's lease is given up in the
+ * same statement when nothing is left there (no unfinished event, no pending action outside the batch).
+ */
+const DONE_BATCH: Statement = {
+  name: 'handoff_outbox_done_batch',
+  text: `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS i(id, result, holder)),
+u AS (
+  UPDATE handoff_outbox o SET status = 'done', last_error = NULL, finished_at = $4, claimed_by = NULL, claimed_until = NULL, result = i.result
+  FROM input i WHERE o.id = i.id RETURNING o.id, o.conversation, i.holder
+),
+work AS (
+  SELECT u.id, u.conversation, u.holder,
+         EXISTS (SELECT 1 FROM handoff_inbox b WHERE b.conversation = u.conversation AND b.done_at IS NULL AND b.set_aside_at IS NULL)
+      OR EXISTS (SELECT 1 FROM handoff_outbox p WHERE p.conversation = u.conversation AND p.status = 'pending' AND p.id NOT IN (SELECT id FROM input)) AS busy
+  FROM u
+),
+gone AS (
+  DELETE FROM handoff_leases l USING work w
+   WHERE w.holder IS NOT NULL AND NOT w.busy AND l.conversation = w.conversation AND l.holder = w.holder RETURNING 1
+)
+SELECT (SELECT coalesce(json_agg(json_build_object('id', w.id, 'busy', w.busy)), '[]') FROM work w) AS marks,
+       (SELECT count(*) FROM gone) AS released,
+       handoff_record_steps($5::jsonb, $4::bigint) AS steps`,
 };
 const LAST_RESULT: Statement = {
   name: 'handoff_outbox_last_result',
@@ -121,7 +133,20 @@ export function actionOf(r: OutboxRow): OutboxAction {
   };
 }
 
+/** A done mark waiting for its batch. */
+interface DoneMark {
+  id: number;
+  result: string | null;
+  /** Replicas: the holder whose lease goes with the mark when nothing is left. */
+  holder: string | null;
+  step?: TimelineStep;
+  settle: { resolve(busy: boolean): void; reject(error: unknown): void };
+}
+
 export class PostgresOutbox implements Outbox {
+  private readonly marks: DoneMark[] = [];
+  private writingMarks = false;
+
   constructor(
     private readonly db: PostgresDatabase,
     private readonly clock: Clock,
@@ -149,12 +174,44 @@ export class PostgresOutbox implements Outbox {
   }
 
   async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
-    await this.db.query(DONE, [id, this.clock.now(), stepsJson(step ? [step] : []), result ?? null]);
+    await this.mark({ id, holder: null, step, result: result ?? null });
   }
 
   async markDoneAndRelease(id: number, holder: string, step?: TimelineStep, result?: string): Promise<boolean> {
-    const { rows } = await this.db.query<{ busy: boolean | null }>(DONE_AND_RELEASE, [id, this.clock.now(), stepsJson(step ? [step] : []), result ?? null, holder]);
-    return rows[0]?.busy !== true;
+    return !(await this.mark({ id, holder, step, result: result ?? null }));
+  }
+
+  /** Queues a done mark for the next batch; resolves with whether its conversation still had work (busy). */
+  private mark(mark: Omit<DoneMark, 'settle'>): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.marks.push({ ...mark, settle: { resolve, reject } });
+      if (!this.writingMarks) void this.writeMarks();
+    });
+  }
+
+  /** One batch at a time: marks asked for meanwhile wait for it and go together in the next. */
+  private async writeMarks(): Promise<void> {
+    this.writingMarks = true;
+    // The marks of this moment first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.marks.length > 0) {
+      const batch = this.marks.splice(0);
+      try {
+        const steps = batch.flatMap((m) => (m.step ? [m.step] : []));
+        const { rows } = await this.db.query<{ marks: Array<{ id: number | string; busy: boolean }> }>(DONE_BATCH, [
+          batch.map((m) => m.id),
+          batch.map((m) => m.result),
+          batch.map((m) => m.holder),
+          this.clock.now(),
+          stepsJson(steps),
+        ]);
+        const busy = new Map((rows[0]?.marks ?? []).map((m) => [int(m.id), m.busy]));
+        for (const m of batch) m.settle.resolve(busy.get(m.id) === true);
+      } catch (error) {
+        for (const m of batch) m.settle.reject(error);
+      }
+    }
+    this.writingMarks = false;
   }
 
   async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {

@@ -8,6 +8,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import sinon from 'sinon';
 import { PostgresDatabase, type Statement } from '../../../src/storage/postgres-database';
 import { startHarness, type Harness } from '../../helpers/harness';
+import { silentLogger } from '../../../src/log';
+import { createPostgresStores, type PostgresStores } from '../../../src/storage/postgres-stores';
 import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
 
 const PERIODIC = new Set(['handoff_unleased_work', 'handoff_lease_renew', 'handoff_timers_due', 'handoff_health']);
@@ -45,7 +47,7 @@ describe('statements per webhook on PostgreSQL', () => {
     expect(byName).toEqual({
       handoff_inbox_accept_claim: 1,
       handoff_apply_unit: 1,
-      handoff_outbox_done_release: 1,
+      handoff_outbox_done_batch: 1,
     });
   });
 
@@ -64,5 +66,33 @@ describe('statements per webhook on PostgreSQL', () => {
     const turns = h.bot.seen.filter((a) => a.type === 'message').map((a) => a.text);
     expect(turns).toHaveLength(36);
     expect(new Set(turns).size).toBe(18); // each text once per customer, none twice
+  });
+
+  it('done marks asked for at the same moment are one statement; a mark gives the lease up only when nothing is left', async () => {
+    const stores: PostgresStores = createPostgresStores(await createTestDatabase(), silentLogger, { replicaId: 'replica-a' });
+    await stores.open();
+    try {
+      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => stores.outbox.add({ platform: 'nimchat', conversationId: `c${n}`, kind: 'message', payload: { n } })));
+      const names: string[] = [];
+      const query = PostgresDatabase.prototype.query;
+      sinon.replace(PostgresDatabase.prototype, 'query', function (this: PostgresDatabase, statement: Statement, values?: unknown[]) {
+        names.push(statement.name ?? '');
+        return query.call(this, statement, values);
+      } as typeof query);
+      await Promise.all(ids.map((id, i) => stores.outbox.markDone(id, undefined, `m${i}`)));
+      expect(names).toEqual(['handoff_outbox_done_batch']);
+      expect((await stores.outbox.pending()).length).toBe(0);
+
+      // The lease goes with the last mark of a conversation with nothing else to do; not while another action waits.
+      const [first, second] = [await stores.outbox.add({ platform: 'nimchat', conversationId: 'd', kind: 'message', payload: 1 }), await stores.outbox.add({ platform: 'nimchat', conversationId: 'd', kind: 'message', payload: 2 })];
+      expect((await stores.replicas!.claim('d', 30_000)).held).toBe(true);
+      expect(await stores.outbox.markDoneAndRelease!(first, 'replica-a')).toBe(false);
+      expect(await stores.leases.holder('d')).toBe('replica-a');
+      expect(await stores.outbox.markDoneAndRelease!(second, 'replica-a')).toBe(true);
+      expect(await stores.leases.holder('d')).toBeUndefined();
+    } finally {
+      sinon.restore();
+      await stores.close();
+    }
   });
 });
