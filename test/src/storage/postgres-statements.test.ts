@@ -44,11 +44,11 @@ describe('statements per webhook on PostgreSQL', () => {
     const counted = names.filter((n) => !PERIODIC.has(n));
     const byName = Object.fromEntries([...new Set(counted)].map((n) => [n, counted.filter((x) => x === n).length / webhooks]));
     expect(await Promise.all(customers.map(async (c) => (await c.received()).length))).toEqual([5, 5, 5]);
-    expect(byName).toEqual({
-      handoff_inbox_accept_claim: 1,
-      handoff_apply_unit: 1,
-      handoff_outbox_done_batch: 1,
-    });
+    // Done marks of replies that end at the same moment share one statement: at most one per webhook.
+    const { handoff_outbox_done_batch: marks, ...rest } = byName;
+    expect(rest).toEqual({ handoff_inbox_accept_claim: 1, handoff_apply_unit: 1 });
+    expect(marks).toBeGreaterThan(0);
+    expect(marks).toBeLessThanOrEqual(1);
   });
 
   it('messages of one conversation accepted at the same moment: one takes the lease with its accept, each is started once and answered once', async () => {
