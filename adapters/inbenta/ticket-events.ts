@@ -179,7 +179,7 @@ export class InbentaTicketEvents {
     // The conversation back to the bot and the notice first, the link's closed mark last: a crash in
     // between repeats the notice rather than leaving the conversation with a closed ticket for good.
     const before = await this.ownership.get(link.channelId, link.conversationId);
-    await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
+    const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
     await this.options.runtime.delivery.submit({
       platform: PLATFORM,
@@ -190,7 +190,7 @@ export class InbentaTicketEvents {
     await this.options.links.update(link.ticketId, { closed: true });
     const adapter = this.options.adapterFor(link.channelId);
     await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
-    if (before?.owner === 'ticket') await adapter?.ticketClosed(link.reference, before, String(link.ticketId));
+    if (decision.transition === 'released') await adapter?.ticketClosed(link.reference, before, String(link.ticketId));
   }
 
   private relayAction(link: TicketLink, text: string): RelayAction {

@@ -91,13 +91,17 @@ export class NimchatConnector implements Connector {
     return this.options.baseUrl;
   }
 
-  /** Whether an `input_csat` message is in the conversation since `sinceMs` (a minute's slack: Nimchat's is made as the resolve happens); unknown without a reader. */
+  /**
+   * Whether an `input_csat` message is in the conversation since `sinceMs`, with ten minutes' slack:
+   * Nimchat's is made as the resolve happens, which may be a while before the bot processes it. Unknown
+   * without a reader.
+   */
   private async surveyedSince(conversationId: string, sinceMs: number): Promise<boolean> {
     const reader = this.options.messageReader;
     if (!reader) return false;
     const key = parseConversationId(conversationId);
     const list = await reader.listMessages(key.accountId, key.conversationId);
-    return list.payload.some((m) => m.content_type === 'input_csat' && m.created_at * 1000 >= sinceMs - 60_000);
+    return list.payload.some((m) => m.content_type === 'input_csat' && m.created_at * 1000 >= sinceMs - 10 * 60_000);
   }
 
   authenticate(input: WebhookInput, nowMs: number): { refused: Refusal } | { claims?: Record<string, unknown> } {

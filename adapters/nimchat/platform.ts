@@ -102,7 +102,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       adapter,
       handlers: new Map([['POST /api/nimchat', (input) => adapter.handle(input)]]),
       ticketCloseOut: nimchat.resolveOnTicket ? { status: 'resolved' } : undefined,
-      secrets: [nimchat.botToken, nimchat.webhookSecret, nimchat.urlTokenSecret].filter((s): s is string => typeof s === 'string'),
+      secrets: [nimchat.botToken, nimchat.webhookSecret, nimchat.urlTokenSecret, nimchat.apiToken].filter((s): s is string => typeof s === 'string'),
     };
     if (users) {
       const client = users;

@@ -187,6 +187,11 @@ export class OutboxDelivery {
     return new Promise((resolve) => (lane.idle ??= []).push(resolve));
   }
 
+  /** Whether a done mark of the conversation is giving its lease up now, or gave it up since it was asked. */
+  mayHaveReleased(conversationId: string): boolean {
+    return this.releasing.has(conversationId) || this.releasedLeases.has(conversationId);
+  }
+
   /**
    * The holder has work again: no done mark gives the lease up from now on. Resolves once a mark that
    * may have already is answered: true when it did (the lease must be taken again first).

@@ -247,7 +247,8 @@ export class ChannelPipeline {
         if (decision.transition === 'released') {
           const reference = TurnContext.getConversationReference(event.activity);
           await this.runTurn(statusActivity(reference, { state: 'completed', message: 'The conversation is back with the bot.' }, new Date(runtime.clock.now())), owner);
-          await this.surveyAfter(reference, current, current?.owner === 'ticket' ? 'ticket_closed' : 'released', {}, during(events));
+          // A stretch a human had closed already (resolved) was surveyed then: its reopening is no new end.
+          if (!this.closedStatus(current)) await this.surveyAfter(reference, current, current?.owner === 'ticket' ? 'ticket_closed' : 'released', {}, during(events));
         } else if (this.closedByHuman(current, decision.record)) {
           await this.surveyAfter(TurnContext.getConversationReference(event.activity), current, 'resolved', {}, during(events));
         }
@@ -388,9 +389,12 @@ export class ChannelPipeline {
 
   /** A human ended their stretch by a closing status (Nimchat's resolve) and still holds the conversation. */
   private closedByHuman(before: OwnershipRecord | undefined, after: OwnershipRecord): boolean {
-    const closed = this.connector.satisfaction?.closedStatuses;
-    if (!closed || before?.owner !== 'human' || after.owner !== 'human') return false;
-    return !closed.includes(before.platformStatus ?? '') && closed.includes(after.platformStatus ?? '');
+    return before?.owner === 'human' && after.owner === 'human' && !this.closedStatus(before) && this.closedStatus(after);
+  }
+
+  /** The record shows a closing status (the platform's resolve). */
+  private closedStatus(record: OwnershipRecord | undefined): boolean {
+    return this.connector.satisfaction?.closedStatuses?.includes(record?.platformStatus ?? '') === true;
   }
 
   private surveyChannel(): SurveyChannel {
@@ -526,7 +530,12 @@ export class ChannelPipeline {
     delivery.register(this.platform, 'survey', {
       execute: async (action, progress) => {
         const { activity, since } = action.payload as SurveyEffect;
-        if (await connector.satisfaction?.askedSince?.(action.conversationId, since)) return 'the platform asked by itself';
+        const asked = await Promise.resolve(connector.satisfaction?.askedSince?.(action.conversationId, since)).catch((error: unknown) => {
+          this.logger.warn('could not look for the platform\'s own survey; asking', { conversationId: action.conversationId, error });
+          return false;
+        });
+        // No result: the platform's survey is no message of ours (a later look before repeating must not take it for one).
+        if (asked) return '';
         return connector.sendMessage(reviveActivity(activity), progress);
       },
     });

@@ -248,7 +248,8 @@ export class ConversationRunner implements ConversationScheduler {
     const renewal = setInterval(() => {
       coordination.renew(conversationId, this.leaseMs).then(
         (held) => {
-          if (!held && !drain.releasing && !drain.releaseRequested) {
+          // Gone because a done mark of ours gave it up is no loss; gone otherwise, it was taken over.
+          if (!held && !drain.releasing && !(drain.releaseRequested && this.options.delivery.mayHaveReleased(conversationId))) {
             drain.lost = true;
             drain.wake?.();
             this.logger.warn('a conversation lease was lost before its work was done', { conversationId });
@@ -277,13 +278,16 @@ export class ConversationRunner implements ConversationScheduler {
         if (drain.dirty) mustRead = true;
         drain.dirty = false;
         if (mustRead || claimed) {
+          const reread = mustRead;
           const events = mustRead ? await coordination.unfinishedOf(conversationId) : claimed!;
           mustRead = false;
           claimed = undefined;
-          for (const event of events) {
+          for (const read of events) {
             if (drain.lost || this.stopping) break;
-            const started = event.id === startedId;
-            startedId = undefined;
+            const started = read.id === startedId;
+            if (started) startedId = undefined;
+            // Read again after the claim counted its start: that count is this run's, not an earlier one's.
+            const event = started && reread ? { ...read, attempts: Math.max(0, read.attempts - 1) } : read;
             // After a failure the events are read again: the failed one goes first again, nothing overtakes it.
             const ran = await this.runEvent(event, failures, started);
             // The claim's state was for the first turn only: what it did not take is stale from now on.

@@ -44,6 +44,8 @@ export interface SatisfactionOptions {
   texts?: Partial<SatisfactionTexts>;
   /** How long a question waits for its answer (default 24 h); a later message is not read as one. */
   answerWithinMs?: number;
+  /** How long after a rating the next message is read as the customer's words (default 10 min). */
+  commentWithinMs?: number;
   /** Decides per stretch whether to ask (default: always). */
   shouldAsk?: (stretch: Stretch) => boolean | Promise<boolean>;
 }
@@ -84,6 +86,7 @@ const NOTHING: SurveyOutcome = { consumed: false, send: [] };
 export class SatisfactionSurvey {
   readonly texts: SatisfactionTexts;
   private readonly answerWithinMs: number;
+  private readonly commentWithinMs: number;
 
   constructor(
     private readonly options: SatisfactionOptions,
@@ -91,6 +94,7 @@ export class SatisfactionSurvey {
   ) {
     this.texts = { ...DEFAULT_SATISFACTION_TEXTS, ...options.texts };
     this.answerWithinMs = options.answerWithinMs ?? 24 * 3600_000;
+    this.commentWithinMs = options.commentWithinMs ?? 10 * 60_000;
   }
 
   get enabled(): boolean {
@@ -120,9 +124,12 @@ export class SatisfactionSurvey {
     if (!this.options.enabled) return NOTHING;
     const conversationId = reference.conversation?.id;
     if (!conversationId) return NOTHING;
-    if (this.options.shouldAsk && !(await this.options.shouldAsk(stretch))) return { ...NOTHING, note: 'not asked: declined by shouldAsk' };
-    if (channel.replyWindowMs !== undefined && !(await this.withinWindow(channel, conversationId, channel.replyWindowMs))) {
-      return { ...NOTHING, note: 'not asked: the platform no longer delivers to this customer (messaging window closed)' };
+    const declined = this.options.shouldAsk && !(await this.options.shouldAsk(stretch));
+    const closed = !declined && channel.replyWindowMs !== undefined && !(await this.withinWindow(channel, conversationId, channel.replyWindowMs));
+    if (declined || closed) {
+      // A survey still open for an earlier stretch is over too: an answer now would rate the wrong one.
+      await this.clear(channel.channelId, conversationId);
+      return { ...NOTHING, note: declined ? 'not asked: declined by shouldAsk' : 'not asked: the platform no longer delivers to this customer (messaging window closed)' };
     }
     const id = `${conversationId}:${stretch.endedAt}`;
     const platform = channel.platformSurvey;
@@ -146,7 +153,7 @@ export class SatisfactionSurvey {
     if (platformAnswer) return this.platformAnswered(channel, activity, state);
     if (!state || state.stage === 'platform' || (activity.id !== undefined && state.askedDuring?.includes(activity.id))) return NOTHING;
     const reference = TurnContext.getConversationReference(activity);
-    if (this.deps.clock.now() - state.askedAt > this.answerWithinMs) {
+    if (state.stage === 'rating' && this.deps.clock.now() - state.askedAt > this.answerWithinMs) {
       await this.clear(channel.channelId, conversationId);
       return { ...NOTHING, note: 'survey expired unanswered' };
     }
@@ -159,8 +166,12 @@ export class SatisfactionSurvey {
       await this.save(channel.channelId, conversationId, { ...state, stage: 'comment', rating, askedAt: this.deps.clock.now() });
       return { consumed: true, send: [this.addressed(this.commentQuestion(), reference)] };
     }
-    const comment = readComment(activity, this.texts.skip);
     await this.clear(channel.channelId, conversationId);
+    if (this.deps.clock.now() - state.askedAt > this.commentWithinMs) {
+      // Too late for the words: the rating stands alone, and the message is the bot's.
+      return { consumed: false, send: [], answered: this.answer(state, { rating: state.rating! }) };
+    }
+    const comment = readComment(activity, this.texts.skip);
     return {
       consumed: true,
       send: [this.addressed({ type: ActivityTypes.Message, text: this.texts.thanks }, reference)],
@@ -174,7 +185,9 @@ export class SatisfactionSurvey {
     if (!rating.success) return { consumed: true, send: [], note: 'a survey answer without a rating from 1 to 5' };
     const conversationId = activity.conversation!.id;
     if (state) await this.clear(channel.channelId, conversationId);
-    const survey: SurveyState = state ?? { id: `${conversationId}:${activity.id ?? this.deps.clock.now()}`, stage: 'platform', askedAt: this.deps.clock.now(), stretch: { ended: 'resolved', endedAt: this.deps.clock.now() } };
+    // An answer long after the question (or with none open) rates the stretch that just ended by itself.
+    const live = state && this.deps.clock.now() - state.askedAt <= this.answerWithinMs ? state : undefined;
+    const survey: SurveyState = live ?? { id: `${conversationId}:${activity.id ?? this.deps.clock.now()}`, stage: 'platform', askedAt: this.deps.clock.now(), stretch: { ended: 'resolved', endedAt: this.deps.clock.now() } };
     return { consumed: true, send: [], answered: this.answer(survey, rating.data) };
   }
 

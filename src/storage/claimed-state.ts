@@ -1,8 +1,9 @@
 /**
  * State a replica read with a conversation's lease (the claim), kept for that conversation's next
  * turn: the turn's own read of the same keys is then served from here, once, instead of another round
- * trip. Only the lease holder writes a conversation's state, so nothing changes it between the claim
- * and that turn; the runner drops what the turn did not take once the first event has run.
+ * trip. Only the lease holder writes a conversation's state; its writes outside a turn (the store's own
+ * `write`/`delete`) make what was read of those keys stale, and the runner drops what the turn did not
+ * take once the first event has run.
  */
 import type { StoreItems } from 'botbuilder-core';
 
@@ -35,5 +36,10 @@ export class ClaimedState {
 
   drop(conversationId: string): void {
     this.byConversation.delete(conversationId);
+  }
+
+  /** Keys written outside a turn (work of the conversation's holder that carries no unit): what was read of them is stale. */
+  forget(keys: readonly string[]): void {
+    for (const [conversationId, claimed] of this.byConversation) if (keys.some((key) => claimed.keys.has(key))) this.byConversation.delete(conversationId);
   }
 }

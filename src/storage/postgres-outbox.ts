@@ -197,21 +197,28 @@ export class PostgresOutbox implements Outbox {
     while (this.marks.length > 0) {
       const batch = this.marks.splice(0);
       try {
-        const steps = batch.flatMap((m) => (m.step ? [m.step] : []));
-        const { rows } = await this.db.query<{ marks: Array<{ id: number | string; busy: boolean }> }>(DONE_BATCH, [
-          batch.map((m) => m.id),
-          batch.map((m) => m.result),
-          batch.map((m) => m.holder),
-          this.clock.now(),
-          stepsJson(steps),
-        ]);
-        const busy = new Map((rows[0]?.marks ?? []).map((m) => [int(m.id), m.busy]));
-        for (const m of batch) m.settle.resolve(busy.get(m.id) === true);
+        await this.writeBatch(batch);
       } catch (error) {
-        for (const m of batch) m.settle.reject(error);
+        if (batch.length === 1) batch[0]!.settle.reject(error);
+        // One mark the store refuses must not hold the others' conversations: each on its own then.
+        else for (const m of batch) await this.writeBatch([m]).catch((alone: unknown) => m.settle.reject(alone));
       }
     }
     this.writingMarks = false;
+  }
+
+  private async writeBatch(batch: DoneMark[]): Promise<void> {
+    const steps = batch.flatMap((m) => (m.step ? [m.step] : []));
+    const { rows } = await this.db.query<{ marks: Array<{ id: number | string; busy: boolean }> }>(DONE_BATCH, [
+      batch.map((m) => m.id),
+      batch.map((m) => m.result),
+      batch.map((m) => m.holder),
+      this.clock.now(),
+      stepsJson(steps),
+    ]);
+    const busy = new Map((rows[0]?.marks ?? []).map((m) => [int(m.id), m.busy]));
+    // A mark whose row was not there (gone meanwhile) tells nothing about the conversation: busy, the lease kept.
+    for (const m of batch) m.settle.resolve(busy.get(m.id) ?? true);
   }
 
   async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {

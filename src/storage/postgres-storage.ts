@@ -25,6 +25,8 @@ export class PostgresStorage implements Storage {
   constructor(
     private readonly db: PostgresDatabase,
     private readonly clock: Clock,
+    /** Told the keys each write or delete changes (state read ahead of them is stale). */
+    private readonly written: (keys: string[]) => void = () => undefined,
   ) {}
 
   /** One round trip for any number of keys. */
@@ -38,10 +40,12 @@ export class PostgresStorage implements Storage {
   }
 
   async write(changes: StoreItems): Promise<void> {
+    this.written(Object.keys(changes));
     await applyUnit(this.db, { state: stateChangesOf(changes), outbox: [], inboxDone: [], timeline: [] }, this.clock.now());
   }
 
   async delete(keys: string[]): Promise<void> {
+    this.written(keys);
     const state = new Map<string, StateChange>(keys.map((key) => [key, { kind: 'delete' }]));
     await applyUnit(this.db, { state, outbox: [], inboxDone: [], timeline: [] }, this.clock.now());
   }

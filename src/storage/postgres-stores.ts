@@ -46,8 +46,8 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
   const clock = options.clock ?? systemClock;
   const retention = { ...DEFAULT_RETENTION, ...options.retention };
   const database = new PostgresDatabase(url, logger, options.pool);
-  const storage = new PostgresStorage(database, clock);
   const claimedState = new ClaimedState();
+  const storage = new PostgresStorage(database, clock, (keys) => claimedState.forget(keys));
   const inbox = new PostgresEventInbox(database, clock, claimedState);
   const leases = new ConversationLeases(database);
 

@@ -88,6 +88,11 @@ describe('satisfaction after the human stretch (Nimchat)', () => {
     await answer(h, c, asked[0]!.id, 2);
     expect(satisfactionSeen(h)).toEqual([expect.objectContaining({ rating: 2, ended: 'resolved', agent: expect.any(String) })]);
     expect(satisfactionSeen(h)[0]!.comment).toBeUndefined();
+    // The customer writes again: Nimchat reopens it for the bot. That stretch was surveyed already.
+    await c.say('one more question');
+    await h.settle();
+    expect(h.sandbox.state.conversation(c.conversationId).status).toBe('pending');
+    expect(await surveys(c)).toHaveLength(1);
   });
 
   it('the inbox has its own survey on resolve: Nimchat asks, the bot does not ask again, and the answer is kept', async () => {

@@ -17,8 +17,8 @@ describe('satisfaction after the human stretch (WOZTELL)', () => {
     await h?.close();
   });
 
-  async function releasedMember(): Promise<string> {
-    h = await startWoztellHarness({ env: { SATISFACTION_SURVEY: 'true', WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1' } });
+  async function releasedMember(satisfaction: { commentWithinMs?: number } = {}): Promise<string> {
+    h = await startWoztellHarness({ env: { SATISFACTION_SURVEY: 'true', WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1' }, app: { satisfaction } });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'agent please' });
     await h.settle();
@@ -76,5 +76,18 @@ describe('satisfaction after the human stretch (WOZTELL)', () => {
     await h.settle();
     expect(messagesToBot(h)).toContain('3');
     expect(satisfactionSeen(h)).toEqual([]);
+  });
+
+  it('words that come long after the rating are not taken for a comment: the rating stands alone and the message reaches the bot', async () => {
+    const member = await releasedMember({ commentWithinMs: 200 });
+    h.sandbox.customerSays(member, { text: '2' });
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 300));
+    h.sandbox.customerSays(member, { text: 'my parcel is still missing' });
+    await h.settle();
+    expect(messagesToBot(h)).toContain('my parcel is still missing');
+    const told = satisfactionSeen(h);
+    expect(told).toEqual([expect.objectContaining({ rating: 2, ended: 'released' })]);
+    expect(told[0]!.comment).toBeUndefined();
   });
 });

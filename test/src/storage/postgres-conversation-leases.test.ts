@@ -131,4 +131,18 @@ describe('ConversationLeases', () => {
     const again = await a.replicas!.claim('c', 30_000); // ours: extended, the first event counted once more
     expect(again.events.map((e) => e.attempts)).toEqual([1, 0]);
   });
+
+  it("state read with a claim is served to the conversation's next turn, unless it was written meanwhile outside a turn", async () => {
+    const a = createPostgresStores(await createTestDatabase(), silentLogger, { replicaId: 'replica-a' });
+    opened.push(a);
+    await a.open();
+    await a.storage.write({ 'k/owner': { owner: 'ticket' } });
+    await a.inbox.accept({ platform: 'nimchat', conversationId: 'c', dedupeKeys: ['x1'], ttlMs: 60_000, payload: {} });
+    expect((await a.replicas!.claim('c', 30_000, ['k/owner'])).held).toBe(true);
+    // Written by the holder outside a turn (an ownership change of a ticket event): the claim's copy is stale.
+    await a.storage.write({ 'k/owner': { owner: 'bot' } });
+    const turn = a.beginTurn();
+    await turn.prefetch(['k/owner']);
+    expect(((await turn.read(['k/owner']))['k/owner'] as { owner: string }).owner).toBe('bot');
+  });
 });
