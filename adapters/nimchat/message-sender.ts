@@ -11,9 +11,6 @@ import { toConversationId, type NimchatConversationKey } from './conversation-re
 import { messageFingerprint } from './message-fingerprint';
 
 export class NimchatMessageSender {
-  /** Attempts that looked once: only the first message an attempt sends can repeat the earlier one's last. */
-  private readonly looked = new WeakSet<StepProgress>();
-
   constructor(
     private readonly client: NimchatClient,
     private readonly sent: SentMessages,
@@ -22,19 +19,10 @@ export class NimchatMessageSender {
   /** The message's id: found by its echo after an uncertain earlier attempt, or created now. */
   async create(key: NimchatConversationKey, message: OutgoingMessage, progress?: StepProgress, files?: { count: number; load: () => Promise<OutgoingFile[]> }): Promise<string> {
     const conversationId = toConversationId(key.accountId, key.conversationId);
-    if (progress?.repeated && !this.looked.has(progress)) {
-      this.looked.add(progress);
-      // Nimchat's message ids grow: what the conversation's previous action created, and anything older,
-      // is that action's (or a human's), never this one's.
-      const previous = Number(await progress.previousResult().catch(() => undefined));
-      const after = Number.isFinite(previous) ? previous : 0;
-      const found = await this.sent.take('nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), {
-        eligible: (id) => Number(id) > after,
-        // Nimchat answered the earlier attempt (a 5xx): an echo of it is here already or never comes.
-        wait: progress.unanswered,
-      });
-      if (found !== undefined) return found;
-    }
+    // Nimchat's message ids grow: what the conversation's previous action created, and anything older,
+    // is that action's (or a human's), never this one's.
+    const found = await this.sent.earlierSend(progress, 'nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), { order: Number });
+    if (found !== undefined) return found;
     const created =
       files && files.count > 0
         ? await this.client.createMessageWithFiles(key.accountId, key.conversationId, message, await files.load())

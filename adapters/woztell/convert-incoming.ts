@@ -5,6 +5,8 @@
 import { ActivityTypes, type Activity, type Attachment, type ChannelAccount, type Entity } from 'botbuilder-core';
 import { ConversationEvents } from '../../src/control/vocabulary';
 import { WOZTELL_CHANNEL_ID, toConversationId } from './conversation-ref';
+import type { SentEcho } from '../../src/outbox/sent-messages';
+import { itemFingerprint } from './message-fingerprint';
 import type { WoztellInbound, WoztellMessageData, WoztellOutboundEcho, WoztellWebhook } from './schemas';
 
 export interface IncomingContext {
@@ -37,7 +39,7 @@ export function normaliseTimestamp(value: string | number | undefined): number |
 }
 
 /** Decides what one classified webhook becomes. */
-export function planIncoming(webhook: WoztellWebhook, ctx: IncomingContext): WoztellIncomingPlan | { ignored: string } {
+export function planIncoming(webhook: WoztellWebhook, ctx: IncomingContext): WoztellIncomingPlan | { ignored: string; echo?: SentEcho } {
   switch (webhook.kind) {
     case 'status':
       return { ignored: `delivery status ${webhook.body.type}` };
@@ -48,13 +50,17 @@ export function planIncoming(webhook: WoztellWebhook, ctx: IncomingContext): Woz
   }
 }
 
-function planEcho(echo: WoztellOutboundEcho, ctx: IncomingContext): WoztellIncomingPlan | { ignored: string } {
+function planEcho(echo: WoztellOutboundEcho, ctx: IncomingContext): WoztellIncomingPlan | { ignored: string; echo?: SentEcho } {
   const agentUserId = echo.meta?.agentUserId ?? undefined;
+  const conversationId = toConversationId(echo.channel, echo.member);
+  const event = echo.messageEvent;
+  if (echo.type === 'BOT' && event.messageId) {
+    // Evidence that a send of the bot reached WOZTELL (matched with the send by its fingerprint).
+    return { ignored: "echo of the bot's own message", echo: { conversationId, messageId: event.messageId, fingerprint: itemFingerprint({ type: event.type, text: event.data?.text }) } };
+  }
   if (!agentUserId || echo.meta?.source?.integrationId !== 'inbox') {
     return { ignored: `echo of a ${echo.type} message (not a human agent)` };
   }
-  const conversationId = toConversationId(echo.channel, echo.member);
-  const event = echo.messageEvent;
   const id = event.messageId ?? ctx.bodyHash;
   return {
     kind: 'agent',

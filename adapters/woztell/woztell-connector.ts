@@ -14,10 +14,12 @@ import type { OwnershipRecord } from '../../src/ownership';
 import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepProgress } from '../../src/pipeline/connector';
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import type { Clock } from '../../src/clock';
+import type { SentMessages } from '../../src/outbox/sent-messages';
 import { WoztellBotClient, WoztellInboxClient, configuredInboxCredentials, WoztellOpenApiClient, type HttpOptions, type InboxCredentials, type InboxPaths } from './client';
 import { WoztellConversationActions, parseWoztellControl } from './conversation-actions';
 import { WOZTELL_CHANNEL_ID, parseConversationId } from './conversation-ref';
 import { planIncoming } from './convert-incoming';
+import { itemFingerprint, joinMessageIds, splitMessageIds } from './message-fingerprint';
 import { isNumberedReply, matchNumberedChoice, toWoztellResponses, type Choice } from './convert-outgoing';
 import { releaseEvents, type ThreadObservation } from './ownership-rules';
 import { parseWoztellWebhook } from './schemas';
@@ -73,6 +75,7 @@ export class WoztellConnector implements Connector {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly storage: Storage;
+  private readonly sent: SentMessages;
 
   constructor(
     private readonly options: WoztellConnectorOptions,
@@ -81,6 +84,7 @@ export class WoztellConnector implements Connector {
     this.logger = runtime.logger.child({ platform: 'woztell' });
     this.clock = runtime.clock;
     this.storage = runtime.storage;
+    this.sent = runtime.sent;
     const http = { metrics: runtime.metrics, logger: this.logger, clock: this.clock, ...options.http };
     // The outbox's calls (replies, handoffs, controls) are retried by the outbox alone; the lookups a
     // turn makes (the thread, live chat) keep the client's own short retries.
@@ -123,7 +127,7 @@ export class WoztellConnector implements Connector {
   plan(body: unknown, input: WebhookInput): PlanResult {
     const bodyHash = createHash('sha256').update(input.rawBody).digest('hex');
     const plan = planIncoming(parseWoztellWebhook(body), { botApiUrl: this.options.botApiUrl, bodyHash, now: this.clock.now() });
-    if ('ignored' in plan) return { ignored: plan.ignored };
+    if ('ignored' in plan) return { ignored: plan.ignored, echo: plan.echo };
     return {
       event: {
         conversationId: plan.conversationId,
@@ -184,12 +188,35 @@ export class WoztellConnector implements Connector {
     parseConversationId(conversationId);
   }
 
-  async sendMessage(activity: Partial<Activity>): Promise<string> {
-    const key = parseConversationId(activity.conversation?.id ?? '');
+  /**
+   * One `sendResponses` call; resolves with the ids of the messages it created, space-separated. When an
+   * earlier attempt may have been carried out, the echo of its first message is looked for first.
+   */
+  async sendMessage(activity: Partial<Activity>, progress?: StepProgress): Promise<string> {
+    const conversationId = activity.conversation?.id ?? '';
+    const key = parseConversationId(conversationId);
     const plan = toWoztellResponses(activity, { replyButtons: this.options.replyButtons !== false });
-    const result = await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: plan.items });
-    if (plan.numberedChoices) await this.storage.write({ [choicesKey(activity.conversation!.id)]: { choices: plan.numberedChoices, eTag: '*' } });
-    return readMessageId(result) ?? `woztell:${this.clock.now()}`;
+    // WOZTELL's ids do not grow: an earlier action's messages are ruled out by their ids, all of them.
+    const found = await this.sent.earlierSend(progress, 'woztell', conversationId, itemFingerprint(plan.items[0]!), { idsOf: splitMessageIds });
+    let sent = found;
+    if (found !== undefined && plan.items.length > 1) {
+      // The same request created the rest: their echoes are taken too, so none passes for a later send.
+      const ids = [found];
+      for (const item of plan.items.slice(1)) {
+        const id = await this.sent.take('woztell', conversationId, itemFingerprint(item), { wait: false, eligible: (id) => !ids.includes(id) });
+        if (id !== undefined) ids.push(id);
+      }
+      sent = joinMessageIds(ids);
+    }
+    if (sent === undefined) {
+      const ids = readMessageIds(await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: plan.items }));
+      // Bookkeeping only: the messages exist, whatever happens to this.
+      for (const id of ids) await this.sent.confirmed('woztell', conversationId, id).catch(() => undefined);
+      sent = ids.length > 0 ? joinMessageIds(ids) : `woztell:${this.clock.now()}`;
+    }
+    // Also when an earlier attempt sent them: it may have stopped before this.
+    if (plan.numberedChoices) await this.storage.write({ [choicesKey(conversationId)]: { choices: plan.numberedChoices, eTag: '*' } });
+    return sent;
   }
 
   parseControl(value: unknown): ConversationControl {
@@ -211,12 +238,14 @@ function choicesKey(conversationId: string): string {
   return `woztell/choices/${conversationId}`;
 }
 
-/** The first message id in a `sendResult`, whatever its shape. */
-function readMessageId(result: unknown): string | undefined {
-  const first = Array.isArray(result) ? result[0] : result;
-  if (first && typeof first === 'object') {
-    const o = first as Record<string, unknown>;
-    for (const k of ['messageId', 'message_id', 'id']) if (typeof o[k] === 'string' && o[k]) return o[k];
+/** The message ids in a `sendResult`, in order, whatever its shape. */
+function readMessageIds(result: unknown): string[] {
+  const ids: string[] = [];
+  for (const item of Array.isArray(result) ? result : [result]) {
+    if (!item || typeof item !== 'object') continue;
+    const o = item as Record<string, unknown>;
+    const id = ['messageId', 'message_id', 'id'].map((k) => o[k]).find((v): v is string => typeof v === 'string' && v !== '' && !v.includes(' '));
+    if (id) ids.push(id);
   }
-  return undefined;
+  return ids;
 }

@@ -17,6 +17,9 @@ import type { NewOutboxAction } from '../storage/turn-writes';
 import type { TimelineRole, TimelineStep } from '../storage/timeline';
 import { deliveryStep } from '../timeline/timeline-steps';
 
+/** How many earlier results a look before repeating rules out (older echoes have long been dropped). */
+const EARLIER_RESULTS = 50;
+
 export interface OutboxExecutor {
   /** Carries the action out; steps marked done in `progress` are skipped on a retry. */
   execute(action: OutboxAction, progress: StepProgress): Promise<unknown>;
@@ -473,7 +476,7 @@ export class OutboxDelivery {
     return {
       repeated,
       unanswered,
-      previousResult: () => this.outbox.lastResultBefore(action.conversationId, action.id),
+      earlierResults: () => this.outbox.resultsBefore(action.conversationId, action.id, EARLIER_RESULTS),
       done: (step) => done.has(step),
       mark: async (step) => {
         done.add(step);

@@ -1,9 +1,9 @@
 /**
  * What a platform says the bot sent: its echoes of the bot's own messages (Nimchat sends the bot a
- * `message_created` for each). The outbox looks here before it sends a message again whose earlier
- * attempt may have been carried out (a timeout, a connection cut after the request was written, a
- * crash before the done mark): an echo of the same message that no send of ours was told about is that
- * attempt's, and the message is not sent twice.
+ * `message_created` for each, WOZTELL a `BOT` outbound event). The outbox looks here before it sends a
+ * message again whose earlier attempt may have been carried out (a timeout, a connection cut after the
+ * request was written, a crash before the done mark): an echo of the same message that is none of the
+ * earlier actions' messages is that attempt's, and the message is not sent twice.
  *
  * - A send's answer names its message (`confirmed`): that echo, whenever it comes, is nobody's evidence.
  * - An echo that no answer has named yet (`echoed`) is kept: in memory, and in the store, so that it
@@ -12,13 +12,16 @@
  * - `take` finds such an echo for a message (by its fingerprint), waiting a moment for one still on its
  *   way, and removes it, so it is evidence for one send only.
  *
- * One process per store only: with replicas, an echo reaches any of them, and one that never sent the
- * message cannot tell it from a later one with the same text; there (`enabled: false`) nothing is kept and
- * a repeated message is sent again (at least once, as before).
+ * With replicas (`shared`) an echo reaches any of them, and the one that did not send keeps it: a look
+ * reads the store again while it waits, and the earlier actions' results (their message ids, stored with
+ * their done marks) rule out the echoes of sends another replica confirmed. Echo writes are
+ * group-committed: every change asked for while a batch is written goes into the next one (on
+ * PostgreSQL a statement for the added echoes and one for the removed).
  */
-import type { Storage } from 'botbuilder-core';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
+import { ECHO_KEEP_MS, type EchoKey, type EchoStore, type KeptEcho } from '../storage/echo-store';
+import type { StepProgress } from './step-progress';
 
 /** One of the bot's own messages as the platform echoed it. */
 export interface SentEcho {
@@ -29,29 +32,22 @@ export interface SentEcho {
   fingerprint: string;
 }
 
-interface Kept {
-  messageId: string;
-  fingerprint: string;
-  at: number;
+interface Waiting {
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
-interface KeptDocument {
-  echoes: Kept[];
-  eTag?: string;
-}
-
-/** Echoes kept at most this long: a look happens within minutes of its send, or the send is repeated anyway. */
-const KEEP_MS = 60 * 60_000;
+/** Echoes a process keeps in memory per conversation, at most. */
 const KEEP_PER_CONVERSATION = 50;
 /** A look waits in pauses of this length (an echo kept by this process wakes it at once). */
 const PAUSE_MS = 100;
 
 export interface SentMessagesOptions {
-  storage: Storage;
+  echoes: EchoStore;
   clock: Clock;
   logger: Logger;
-  /** False where several replicas share the store (see above). */
-  enabled: boolean;
+  /** Several replicas share the store (see above). */
+  shared: boolean;
   /** How long a look waits for the echo of an earlier attempt still on its way (default 5 s: a platform's webhook queue may lag). */
   echoWaitMs?: number;
 }
@@ -60,40 +56,73 @@ export class SentMessages {
   /** Message ids a send's answer named, by `platform:conversation`, recently. */
   private readonly confirmedIds = new Map<string, Map<string, number>>();
   /** Echoes not confirmed, by `platform:conversation` (this process's view of what is stored). */
-  private readonly unconfirmed = new Map<string, Kept[]>();
-  /** One store write at a time per conversation: an echo, its confirmation and a take never interleave. */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly unconfirmed = new Map<string, KeptEcho[]>();
+  /** Attempts that looked once: only the first message an attempt sends can repeat the earlier one's last. */
+  private readonly looked = new WeakSet<StepProgress>();
+  /** Store changes not written yet (see `flush`). */
+  private pending: { add: KeptEcho[]; remove: EchoKey[]; waiting: Waiting[] } = { add: [], remove: [], waiting: [] };
+  private flushing?: Promise<void>;
   private readonly waiters = new Map<string, Array<() => void>>();
 
   constructor(private readonly options: SentMessagesOptions) {}
 
-  get enabled(): boolean {
-    return this.options.enabled;
-  }
-
   /** A send's answer named `messageId`: its echo is not evidence for another send (and is forgotten if kept). */
   async confirmed(platform: string, conversationId: string, messageId: string): Promise<void> {
-    if (!this.options.enabled) return;
     const key = `${platform}:${conversationId}`;
     this.remember(key, messageId);
     const kept = this.unconfirmed.get(key);
     if (kept?.some((e) => e.messageId === messageId)) {
-      this.unconfirmed.set(key, kept.filter((e) => e.messageId !== messageId));
-      await this.update(platform, conversationId, (echoes) => echoes.filter((e) => e.messageId !== messageId));
+      this.keep(key, kept.filter((e) => e.messageId !== messageId));
+      await this.write({ remove: [{ platform, conversationId, messageId }] });
     }
   }
 
   /** The platform echoed one of the bot's messages: kept when no send was told its id. */
   async echoed(platform: string, echo: SentEcho): Promise<void> {
-    if (!this.options.enabled) return;
     const key = `${platform}:${echo.conversationId}`;
     if (this.confirmedIds.get(key)?.has(echo.messageId)) return;
-    const kept: Kept = { messageId: echo.messageId, fingerprint: echo.fingerprint, at: this.options.clock.now() };
+    const kept: KeptEcho = { platform, ...echo, at: this.options.clock.now() };
     const list = this.unconfirmed.get(key) ?? [];
     if (list.some((e) => e.messageId === echo.messageId)) return;
-    this.unconfirmed.set(key, [...list, kept].slice(-KEEP_PER_CONVERSATION));
-    await this.update(platform, echo.conversationId, (echoes) => (echoes.some((e) => e.messageId === kept.messageId) ? echoes : [...echoes, kept]));
+    // With replicas most echoes are of another replica's sends, confirmed there: the store keeps them,
+    // not this process's memory (a look reads the store).
+    if (!this.options.shared) this.keep(key, [...list, kept]);
+    await this.write({ add: [kept] });
     for (const wake of this.waiters.get(key)?.splice(0) ?? []) wake();
+  }
+
+  /**
+   * Before an outbox action sends a message: when an earlier attempt of it may have been carried out
+   * (`progress.repeated`), the id of that attempt's message, found by its echo; undefined: send it.
+   * An echo of what an earlier action created (its result; `idsOf` reads the message ids of a result
+   * that names several) is never taken; with `order` (the platform's ids grow), neither is anything
+   * older than the latest of those.
+   */
+  async earlierSend(
+    progress: StepProgress | undefined,
+    platform: string,
+    conversationId: string,
+    fingerprint: string,
+    options: { order?: (messageId: string) => number; idsOf?: (result: string) => string[] } = {},
+  ): Promise<string | undefined> {
+    if (!progress?.repeated || this.looked.has(progress)) return undefined;
+    this.looked.add(progress);
+    let earlier: string[];
+    try {
+      earlier = (await progress.earlierResults()).map((result) => options.idsOf?.(result) ?? [result]).flat();
+    } catch (error) {
+      // Without them an earlier action's echo could pass for this one's: send again (at least once).
+      this.options.logger.warn('could not read what earlier actions sent; sending again', { platform, conversationId, error });
+      return undefined;
+    }
+    const ruledOut = new Set(earlier);
+    const { order } = options;
+    const after = order && earlier.length > 0 ? Math.max(...earlier.map(order).filter(Number.isFinite)) : Number.NEGATIVE_INFINITY;
+    return this.take(platform, conversationId, fingerprint, {
+      eligible: (id) => !ruledOut.has(id) && (!order || order(id) > after),
+      // The platform answered the earlier attempt (a 5xx): an echo of it is here already or never comes.
+      wait: progress.unanswered,
+    });
   }
 
   /**
@@ -102,7 +131,6 @@ export class SentMessages {
    * got no answer), waits up to `echoWaitMs` for one on its way. Undefined: not sent.
    */
   async take(platform: string, conversationId: string, fingerprint: string, options: { eligible?: (messageId: string) => boolean; wait?: boolean } = {}): Promise<string | undefined> {
-    if (!this.options.enabled) return undefined;
     try {
       return await this.takeNow(platform, conversationId, fingerprint, options.eligible ?? (() => true), options.wait ?? true);
     } catch (error) {
@@ -116,81 +144,93 @@ export class SentMessages {
     const key = `${platform}:${conversationId}`;
     // Counted in pauses, not read off the clock: a test's clock may stand still.
     let pauses = wait ? Math.ceil((this.options.echoWaitMs ?? 5000) / PAUSE_MS) : 0;
-    // What an earlier run of this process kept (a crash) is in the store only.
-    const stored = await this.read(platform, conversationId);
-    const known = this.unconfirmed.get(key) ?? [];
-    const merged = [...known, ...stored.filter((s) => !known.some((k) => k.messageId === s.messageId))];
-    this.unconfirmed.set(key, merged);
+    // What an earlier run of this process kept (a crash), or another replica, is in the store only.
+    await this.absorbStored(platform, conversationId);
     for (;;) {
       const confirmed = this.confirmedIds.get(key);
       const now = this.options.clock.now();
-      const match = (this.unconfirmed.get(key) ?? []).find((e) => e.fingerprint === fingerprint && !confirmed?.has(e.messageId) && now - e.at < KEEP_MS && eligible(e.messageId));
+      const match = (this.unconfirmed.get(key) ?? []).find((e) => e.fingerprint === fingerprint && !confirmed?.has(e.messageId) && now - e.at < ECHO_KEEP_MS && eligible(e.messageId));
       if (match) {
-        this.unconfirmed.set(key, (this.unconfirmed.get(key) ?? []).filter((e) => e !== match));
+        this.keep(key, (this.unconfirmed.get(key) ?? []).filter((e) => e !== match));
         // Taken: a redelivered copy of this echo is no evidence for another send either.
         this.remember(key, match.messageId);
-        await this.update(platform, conversationId, (echoes) => echoes.filter((e) => e.messageId !== match.messageId));
+        await this.write({ remove: [{ platform, conversationId, messageId: match.messageId }] });
         this.options.logger.info('an earlier attempt had sent the message: not sent again', { platform, conversationId, messageId: match.messageId });
         return match.messageId;
       }
-      if (pauses-- <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const list = this.waiters.get(key) ?? [];
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          const left = (this.waiters.get(key) ?? []).filter((w) => w !== wake);
-          if (left.length > 0) this.waiters.set(key, left);
-          else this.waiters.delete(key);
-          resolve();
-        }, PAUSE_MS);
-        list.push(wake);
-        this.waiters.set(key, list);
-      });
+      if (pauses-- <= 0) {
+        if (this.options.shared) this.unconfirmed.delete(key);
+        return undefined;
+      }
+      await this.pause(key);
+      if (this.options.shared) await this.absorbStored(platform, conversationId);
     }
   }
 
-  private storageKey(platform: string, conversationId: string): string {
-    return `handoff-echoes/${platform}/${conversationId}`;
+  /** This process's unconfirmed echoes of a conversation (none: forgotten), a bounded number of conversations. */
+  private keep(key: string, echoes: KeptEcho[]): void {
+    this.unconfirmed.delete(key);
+    if (echoes.length > 0) this.unconfirmed.set(key, echoes.slice(-KEEP_PER_CONVERSATION));
+    if (this.unconfirmed.size > 10_000) this.unconfirmed.delete(this.unconfirmed.keys().next().value!);
   }
 
-  private async read(platform: string, conversationId: string): Promise<Kept[]> {
-    const key = this.storageKey(platform, conversationId);
-    const doc = (await this.options.storage.read([key]))[key] as KeptDocument | undefined;
-    return doc?.echoes ?? [];
+  /** The conversation's stored echoes joined to the ones this process knows. */
+  private async absorbStored(platform: string, conversationId: string): Promise<void> {
+    const key = `${platform}:${conversationId}`;
+    const stored = await this.options.echoes.list(platform, conversationId, this.options.clock.now() - ECHO_KEEP_MS);
+    const known = this.unconfirmed.get(key) ?? [];
+    this.keep(key, [...known, ...stored.filter((s) => !known.some((k) => k.messageId === s.messageId))]);
   }
 
-  /** Read, change, write with the eTag read (again on a conflict), one at a time per conversation. */
-  private update(platform: string, conversationId: string, change: (echoes: Kept[]) => Kept[]): Promise<void> {
-    const key = this.storageKey(platform, conversationId);
-    const run = async () => {
-      for (let attempt = 1; ; attempt++) {
-        const doc = (await this.options.storage.read([key]))[key] as KeptDocument | undefined;
-        const now = this.options.clock.now();
-        const before = doc?.echoes ?? [];
-        const after = change(before)
-          .filter((e) => now - e.at < KEEP_MS)
-          .slice(-KEEP_PER_CONVERSATION);
-        if (after.length === before.length && after.every((e, i) => e === before[i])) return;
+  /** A pause of a look, ended early by an echo this process keeps. */
+  private pause(key: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const list = this.waiters.get(key) ?? [];
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const left = (this.waiters.get(key) ?? []).filter((w) => w !== wake);
+        if (left.length > 0) this.waiters.set(key, left);
+        else this.waiters.delete(key);
+        resolve();
+      }, PAUSE_MS);
+      list.push(wake);
+      this.waiters.set(key, list);
+    });
+  }
+
+  /** A change to the stored echoes, written with the next batch; resolves once written. */
+  private write(change: { add?: KeptEcho[]; remove?: EchoKey[] }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.add.push(...(change.add ?? []));
+      this.pending.remove.push(...(change.remove ?? []));
+      this.pending.waiting.push({ resolve, reject });
+      this.flush();
+    });
+  }
+
+  /** Writes the pending changes, a batch at a time: those asked for meanwhile go in the next one. */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.pending.waiting.length > 0) {
+        const batch = this.pending;
+        this.pending = { add: [], remove: [], waiting: [] };
         try {
-          if (after.length === 0 && doc) await this.options.storage.delete([key]);
-          else await this.options.storage.write({ [key]: { echoes: after, eTag: doc?.eTag ?? '*' } });
-          return;
+          // Added before removed: an echo confirmed while its addition waited ends up removed.
+          await this.options.echoes.add(batch.add);
+          await this.options.echoes.remove(batch.remove);
+          for (const w of batch.waiting) w.resolve();
         } catch (error) {
-          if (attempt >= 3) throw error;
+          for (const w of batch.waiting) w.reject(error);
         }
       }
-    };
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    this.chains.set(key, next);
-    const forget = () => {
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    };
-    next.then(forget, forget);
-    return next;
+    })().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.waiting.length > 0) this.flush();
+    });
   }
 
   /** A message id no echo may stand for again (named by a send's answer, or taken). */
@@ -205,7 +245,7 @@ export class SentMessages {
 
   private trimConfirmed(ids: Map<string, number>, now: number): void {
     for (const [id, at] of ids) {
-      if (now - at < KEEP_MS && ids.size <= 200) break;
+      if (now - at < ECHO_KEEP_MS && ids.size <= 200) break;
       ids.delete(id);
     }
   }

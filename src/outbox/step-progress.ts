@@ -16,11 +16,11 @@ export interface StepProgress {
    */
   readonly unanswered: boolean;
   /**
-   * What the conversation's previous done action created on the platform (its result: a message id).
-   * The actions of a conversation run one after another, so anything the platform created after it
-   * can only be this action's (or later ones', which have not run).
+   * What the conversation's earlier done actions created on the platform (their results: message ids),
+   * newest first (the latest few). The actions of a conversation run one after another, so evidence of
+   * a send that is none of these can only be this action's (later ones have not run).
    */
-  previousResult(): Promise<string | undefined>;
+  earlierResults(): Promise<string[]>;
 }
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */

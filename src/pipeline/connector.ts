@@ -89,7 +89,8 @@ export interface Connector {
   checkConversationId(conversationId: string): void;
   /**
    * Sends one message activity; resolves with the platform's id of it (of its last part, when it took
-   * several requests). From the outbox (`progress`): a
+   * several requests; or the ids of every message one request created, space-separated). From the
+   * outbox (`progress`): a
    * message an earlier attempt may have sent is looked for first (`runtime.sent`), when the platform
    * echoes the bot's messages.
    */

@@ -84,8 +84,7 @@ export class PipelineRuntime {
       ),
     );
     this.transcripts = new StorageTranscriptStore(this.storage);
-    // With replicas an echo reaches any of them, and one that did not send cannot judge it: off there.
-    this.sent = new SentMessages({ storage: this.stores.storage, clock: this.clock, logger: this.logger, enabled: !this.stores.replicas, echoWaitMs: options.echoWaitMs });
+    this.sent = new SentMessages({ echoes: this.stores.echoes, clock: this.clock, logger: this.logger, shared: !!this.stores.replicas, echoWaitMs: options.echoWaitMs });
     this.backlogLimit = options.backlogLimit ?? 10_000;
     this.dedupeTtlMs = options.dedupeTtlMs ?? 24 * 3600_000;
     this.debounceMs = options.debounceMs ?? 0;

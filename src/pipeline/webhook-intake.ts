@@ -72,8 +72,16 @@ export class WebhookIntake {
     if ('refused' in planned) return this.refuse(planned.refused);
     if ('ignored' in planned && !('batch' in planned)) {
       this.logger.debug('webhook acknowledged without a turn', { reason: planned.ignored });
-      // Kept before the answer: a send whose outcome this process never learnt is found by it later.
-      if (planned.echo) await runtime.sent.echoed(source.platform, planned.echo).catch((error: unknown) => this.logger.warn('could not keep the echo of a sent message', { conversationId: planned.echo?.conversationId, error }));
+      // Kept before the answer: a send whose outcome was never learnt is found by it later. Not kept,
+      // the platform delivers it again (a repeated send without it would reach the customer twice).
+      if (planned.echo) {
+        try {
+          await runtime.sent.echoed(source.platform, planned.echo);
+        } catch (error) {
+          this.logger.warn('could not keep the echo of a sent message; asking for it again', { conversationId: planned.echo.conversationId, error });
+          return { status: source.redeliverStatus, body: errorBody('storage_unavailable', 'the echo could not be stored; deliver again') };
+        }
+      }
       return { status: 200, body: { ok: true, ignored: planned.ignored } };
     }
     const events = 'batch' in planned ? planned.batch : [planned.event];

@@ -2,6 +2,7 @@
 import { systemClock } from '../clock';
 import type { Stores, StoresOptions } from './stores';
 import { MemoryDedupeStore } from './dedupe-store';
+import { ECHO_KEEP_MS, StorageEchoStore } from './echo-store';
 import { MemoryEventInbox } from './event-inbox';
 import { MemoryStateStorage } from './memory-state-storage';
 import { MemoryOutbox } from './outbox';
@@ -23,6 +24,7 @@ export function createMemoryStores(options: StoresOptions = {}): Stores {
     outbox,
     timers: new MemoryTimerStore(),
     timeline,
+    echoes: new StorageEchoStore(storage, clock, ECHO_KEEP_MS),
     describe: 'memory',
     checkWritable: async () => undefined,
     prune: async () => ({ inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 }),

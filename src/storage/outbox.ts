@@ -48,7 +48,7 @@ export interface Outbox {
   markProgress(id: number, payload: unknown, step?: TimelineStep): Promise<void>;
   /**
    * A delivered action is done whatever happened to it meanwhile (delivered is a fact). `result`: the
-   * platform's id of what it created (a message), kept for `lastResultBefore`.
+   * platform's id of what it created (a message), kept for `resultsBefore`.
    */
   markDone(id: number, step?: TimelineStep, result?: string): Promise<void>;
   /**
@@ -58,10 +58,10 @@ export interface Outbox {
    */
   markDoneAndRelease?(id: number, holder: string, step?: TimelineStep, result?: string): Promise<boolean>;
   /**
-   * The `result` of the conversation's latest done action older than `beforeId`: what the platform
-   * created just before (a look before repeating must not take that one's evidence).
+   * The `result`s of the conversation's latest done actions older than `beforeId`, newest first, at most
+   * `limit`: what the platform created before (a look before repeating must not take their evidence).
    */
-  lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined>;
+  resultsBefore(conversationId: string, beforeId: number, limit: number): Promise<string[]>;
   /**
    * False (nothing written, no step) when the action is no longer pending: an operator discarded it
    * meanwhile. `attempts`: how many attempts there were, the first one included when it was made
@@ -81,6 +81,9 @@ export interface Outbox {
    */
   discard(id: number, reason: string, step?: TimelineStep): Promise<DiscardOutcome>;
 }
+
+/** Results kept per conversation in memory: as many as a look before repeating asks for. */
+const KEPT_RESULTS = 50;
 
 export class MemoryOutbox implements Outbox {
   private readonly actions = new Map<number, OutboxRecord>();
@@ -125,15 +128,19 @@ export class MemoryOutbox implements Outbox {
   async markDone(id: number, step?: TimelineStep, result?: string): Promise<void> {
     const a = this.actions.get(id);
     if (a && result !== undefined) {
-      this.results.set(a.conversationId, [...(this.results.get(a.conversationId) ?? []).slice(-19), { id, result }]);
+      this.results.set(a.conversationId, [...(this.results.get(a.conversationId) ?? []).slice(-(KEPT_RESULTS - 1)), { id, result }]);
       if (this.results.size > 10_000) this.results.delete(this.results.keys().next().value!);
     }
     this.actions.delete(id);
     this.note(step);
   }
 
-  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
-    return (this.results.get(conversationId) ?? []).filter((r) => r.id < beforeId).at(-1)?.result;
+  async resultsBefore(conversationId: string, beforeId: number, limit: number): Promise<string[]> {
+    return (this.results.get(conversationId) ?? [])
+      .filter((r) => r.id < beforeId)
+      .map((r) => r.result)
+      .reverse()
+      .slice(0, limit);
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {

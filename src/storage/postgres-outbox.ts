@@ -107,9 +107,9 @@ SELECT (SELECT coalesce(json_agg(json_build_object('id', w.id, 'busy', w.busy)),
        (SELECT count(*) FROM gone) AS released,
        handoff_record_steps($5::jsonb, $4::bigint) AS steps`,
 };
-const LAST_RESULT: Statement = {
-  name: 'handoff_outbox_last_result',
-  text: `SELECT result FROM handoff_outbox WHERE id < $1 AND conversation = $2 AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT 1`,
+const RESULTS_BEFORE: Statement = {
+  name: 'handoff_outbox_results_before',
+  text: `SELECT result FROM handoff_outbox WHERE id < $1 AND conversation = $2 AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT $3`,
 };
 export type OutboxRow = {
   id: string;
@@ -221,8 +221,8 @@ export class PostgresOutbox implements Outbox {
     for (const m of batch) m.settle.resolve(busy.get(m.id) ?? true);
   }
 
-  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
-    return (await this.db.query<{ result: string }>(LAST_RESULT, [beforeId, conversationId])).rows[0]?.result;
+  async resultsBefore(conversationId: string, beforeId: number, limit: number): Promise<string[]> {
+    return (await this.db.query<{ result: string }>(RESULTS_BEFORE, [beforeId, conversationId, limit])).rows.map((r) => r.result);
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {

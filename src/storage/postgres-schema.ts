@@ -170,6 +170,16 @@ const MIGRATIONS: string[] = [
    $$;`,
   // What a done action created on the platform (a message id): a look before repeating starts after it.
   `ALTER TABLE handoff_outbox ADD COLUMN result text;`,
+  // The platforms' echoes of the bot's messages, kept for a look before repeating (any replica gets them).
+  `CREATE TABLE handoff_echoes (
+     platform text NOT NULL,
+     conversation text NOT NULL,
+     message_id text NOT NULL,
+     fingerprint text NOT NULL,
+     at bigint NOT NULL,
+     PRIMARY KEY (platform, conversation, message_id)
+   );
+   CREATE INDEX handoff_echoes_at ON handoff_echoes (at);`,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,6 +17,8 @@ import { PostgresEventInbox } from './postgres-event-inbox';
 import { PostgresOutbox } from './postgres-outbox';
 import { PostgresReplicaCoordination } from './postgres-replica-coordination';
 import { PostgresTimeline } from './postgres-timeline';
+import { PostgresEchoStore } from './postgres-echo-store';
+import { ECHO_KEEP_MS } from './echo-store';
 import { PostgresTimerStore } from './postgres-timer-store';
 import { HANDOFF_LOCKS, RETENTION_LOCK } from './postgres-schema';
 import { PostgresStorage } from './postgres-storage';
@@ -66,6 +68,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
     replicas: new PostgresReplicaCoordination(database, leases, claimedState, options.replicaId),
     timers: new PostgresTimerStore(database, clock),
     timeline: new PostgresTimeline(database, clock),
+    echoes: new PostgresEchoStore(database),
     database,
     describe: database.shownUrl,
     async open() {
@@ -91,6 +94,7 @@ export function createPostgresStores(url: string, logger: Logger, options: Postg
         // The timeline as long as finished events; a conversation's summary as long as other state.
         ['timeline', 'DELETE FROM handoff_timeline WHERE at < $1', now - retention.eventsMs],
         ['conversations', 'DELETE FROM handoff_conversation_summary WHERE last_at < $1', now - retention.stateMs],
+        ['echoes', 'DELETE FROM handoff_echoes WHERE at < $1', now - ECHO_KEEP_MS],
       ];
       const result: PruneResult = { inbox: 0, outbox: 0, dedupe: 0, transcripts: 0, state: 0 };
       // One replica at a time: the others find the lock taken and skip this pass (the lock ends with the transaction).

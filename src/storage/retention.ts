@@ -23,4 +23,6 @@ export interface PruneResult {
   /** Timeline entries (kept as long as finished events) and conversation summaries (as long as other state). */
   timeline?: number;
   conversations?: number;
+  /** The platforms' echoes of the bot's messages past their hour (PostgreSQL; elsewhere they go with their document). */
+  echoes?: number;
 }

@@ -51,7 +51,7 @@ function recordOf(r: OutboxRow): OutboxRecord {
 export class SqliteOutbox implements Outbox {
   private readonly selectPending;
   private readonly selectOne;
-  private readonly selectLastResult;
+  private readonly selectResults;
   private readonly listStatements = new Map<string, Database.Statement<Array<string | number>, OutboxRow>>();
   private readonly db: SqliteDatabase;
 
@@ -62,8 +62,8 @@ export class SqliteOutbox implements Outbox {
   ) {
     this.selectPending = db.prepare<[], OutboxRow>("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id");
     this.selectOne = db.prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE id = ?');
-    this.selectLastResult = db.prepare<[number, string], { result: string | null }>(
-      "SELECT result FROM outbox WHERE id < ? AND conversation = ? AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT 1",
+    this.selectResults = db.prepare<[number, string, number], { result: string }>(
+      "SELECT result FROM outbox WHERE id < ? AND conversation = ? AND status = 'done' AND result IS NOT NULL ORDER BY id DESC LIMIT ?",
     );
     this.db = db;
   }
@@ -91,9 +91,9 @@ export class SqliteOutbox implements Outbox {
     await this.update("UPDATE outbox SET status = 'done', last_error = NULL, finished_at = ?, result = ? WHERE id = ?", [this.clock.now(), result ?? null, id], step);
   }
 
-  async lastResultBefore(conversationId: string, beforeId: number): Promise<string | undefined> {
+  async resultsBefore(conversationId: string, beforeId: number, limit: number): Promise<string[]> {
     // Rare (a look before repeating): no index of its own; the primary key walks back from beforeId.
-    return this.selectLastResult.get(beforeId, conversationId)?.result ?? undefined;
+    return this.selectResults.all(beforeId, conversationId, limit).map((r) => r.result);
   }
 
   async markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts = 0): Promise<boolean> {

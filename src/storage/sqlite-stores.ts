@@ -15,6 +15,7 @@ import { SqliteStorage } from './sqlite-storage';
 import { SqliteTimerStore } from './sqlite-timer-store';
 import { SqliteWriter } from './sqlite-writer';
 import { SqliteTimeline, timelineSteps } from './sqlite-timeline';
+import { ECHO_KEEP_MS, StorageEchoStore } from './echo-store';
 import type { WriteStep } from './sqlite-write-op';
 import { BufferedTurnWrites, type TurnChanges } from './turn-writes';
 
@@ -63,6 +64,7 @@ export function createSqliteStores(file: string, logger: Logger, options: Stores
     outbox: new SqliteOutbox(db, writer, clock),
     timers: new SqliteTimerStore(db, writer, clock),
     timeline: new SqliteTimeline(db, writer, clock),
+    echoes: new StorageEchoStore(storage, clock, ECHO_KEEP_MS),
     writer,
     describe: `sqlite:${file}`,
     async checkWritable() {

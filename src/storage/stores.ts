@@ -2,6 +2,7 @@
 import type { Storage } from 'botbuilder-core';
 import type { Clock } from '../clock';
 import type { DedupeStore } from './dedupe-store';
+import type { EchoStore } from './echo-store';
 import type { EventInbox } from './event-inbox';
 import type { Outbox } from './outbox';
 import type { ReplicaCoordination } from '../replicas/replica-coordination';
@@ -20,6 +21,8 @@ export interface Stores {
   timers: TimerStore;
   /** Every step of every conversation, and a summary per conversation (the operator's console reads them). */
   timeline: Timeline;
+  /** The platforms' echoes of the bot's messages, until a look before repeating needs them. */
+  echoes: EchoStore;
   /** For an engine several replicas share (PostgreSQL): per-conversation leases and the work read back. */
   replicas?: ReplicaCoordination;
   describe: string;

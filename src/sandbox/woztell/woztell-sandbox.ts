@@ -40,10 +40,17 @@ export interface WoztellSandboxOptions {
 export interface WoztellSandboxFault {
   api?: 'bot' | 'open' | 'inbox';
   path: RegExp;
-  status: number;
+  /** The status answered; absent: the real answer (late, with `delayMs`). */
+  status?: number;
   body?: unknown;
   headers?: Record<string, string>;
   times?: number;
+  /** Carry the call out, then answer the fault (the answer is lost, the work is done). */
+  afterWork?: boolean;
+  /** Answer this much later (the work done at once): past a client's timeout, the answer is lost. */
+  delayMs?: number;
+  /** Only requests whose body this accepts. */
+  when?: (body: Record<string, unknown>) => boolean;
 }
 
 export interface WoztellRecordedCall {
@@ -234,19 +241,26 @@ export class WoztellSandbox {
     const r = this.router;
     const api = (name: WoztellRecordedCall['api'], base: string, handler: (req: SandboxRequest) => SandboxReply) => async (req: SandboxRequest) => {
       const path = req.path.slice(base.length) || '/';
-      const fault = this.faults.find((f) => (f.api === undefined || f.api === name) && f.path.test(path) && (f.times === undefined || f.times > 0));
-      let reply: SandboxReply;
-      if (fault) {
-        if (fault.times !== undefined) fault.times -= 1;
-        reply = { status: fault.status, body: fault.body ?? { ok: 0, err: 'injected fault' }, headers: fault.headers };
-      } else {
+      const fault = this.faults.find(
+        (f) => (f.api === undefined || f.api === name) && f.path.test(path) && (f.times === undefined || f.times > 0) && (f.when === undefined || f.when(req.body ?? {})),
+      );
+      if (fault?.times !== undefined) fault.times -= 1;
+      const carryOut = (): SandboxReply => {
         try {
-          reply = handler(req);
+          return handler(req);
         } catch (error) {
           if (!(error instanceof SandboxHttpError)) throw error;
-          reply = { status: error.status, body: { ok: 0, err: error.message } };
+          return { status: error.status, body: { ok: 0, err: error.message } };
         }
+      };
+      let reply: SandboxReply;
+      if (fault?.status !== undefined) {
+        if (fault.afterWork) carryOut();
+        reply = { status: fault.status, body: fault.body ?? { ok: 0, err: 'injected fault' }, headers: fault.headers };
+      } else {
+        reply = carryOut();
       }
+      if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       const headers = { 'x-woztell-payload': first(req.headers['x-woztell-payload']), 'x-woztell-signedcontext': first(req.headers['x-woztell-signedcontext']) };
       this.calls.push({
         api: name,

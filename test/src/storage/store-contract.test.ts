@@ -245,3 +245,42 @@ describe.each(ENGINES)('$name: outbox', (engine) => {
     expect((await s.outbox.get(twice))?.attempts).toBe(2);
   });
 });
+
+describe.each(ENGINES)('$name: echoes', (engine) => {
+  it('added once per message, listed per conversation since a time, removed by key', async () => {
+    const { echoes } = await openStores(await engine.location());
+    const at = Date.now();
+    await echoes.add([
+      { platform: 'p', conversationId: 'c', messageId: '1', fingerprint: 'a', at },
+      { platform: 'p', conversationId: 'c', messageId: '2', fingerprint: 'b', at: at + 1 },
+      { platform: 'p', conversationId: 'other', messageId: '1', fingerprint: 'a', at },
+    ]);
+    // The same echo again (a redelivery) changes nothing.
+    await echoes.add([{ platform: 'p', conversationId: 'c', messageId: '1', fingerprint: 'changed', at: at + 5 }]);
+    expect((await echoes.list('p', 'c', at - 10)).map((e) => [e.messageId, e.fingerprint])).toEqual([
+      ['1', 'a'],
+      ['2', 'b'],
+    ]);
+    expect((await echoes.list('p', 'c', at + 1)).map((e) => e.messageId)).toEqual(['2']);
+    await echoes.remove([{ platform: 'p', conversationId: 'c', messageId: '1' }]);
+    expect((await echoes.list('p', 'c', 0)).map((e) => e.messageId)).toEqual(['2']);
+    expect((await echoes.list('p', 'other', 0)).map((e) => e.messageId)).toEqual(['1']);
+  });
+});
+
+// Replicas share PostgreSQL only (SQLite's echoes are one process's documents).
+describe.each(SHARED_ENGINES.filter((e) => e.name === 'postgres'))('$name: echoes from two replicas', (engine) => {
+  it('two replicas adding echoes of one conversation at once both keep theirs', async () => {
+    const url = await engine.location();
+    const a = await openStores(url);
+    const b = await openStores(url);
+    const at = Date.now();
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([
+        a.echoes.add([{ platform: 'p', conversationId: `c${round}`, messageId: 'from-a', fingerprint: 'x', at }]),
+        b.echoes.add([{ platform: 'p', conversationId: `c${round}`, messageId: 'from-b', fingerprint: 'x', at }]),
+      ]);
+      expect((await a.echoes.list('p', `c${round}`, 0)).map((e) => e.messageId).sort()).toEqual(['from-a', 'from-b']);
+    }
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * SentMessages with replicas sharing a store (two instances on one store stand for two replicas), and
+ * its group-committed writes.
+ */
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log';
+import { SentMessages } from '../../../src/outbox/sent-messages';
+import type { StepProgress } from '../../../src/outbox/step-progress';
+import type { EchoKey, EchoStore, KeptEcho } from '../../../src/storage/echo-store';
+import { TestClock } from '../../helpers/test-clock';
+
+/** Rows keyed by platform, conversation and message id, as a shared database keeps them; calls counted. */
+class RowEchoStore implements EchoStore {
+  readonly rows = new Map<string, KeptEcho>();
+  calls = 0;
+  async add(echoes: KeptEcho[]): Promise<void> {
+    if (echoes.length === 0) return;
+    this.calls++;
+    for (const e of echoes) if (!this.rows.has(rowKey(e))) this.rows.set(rowKey(e), e);
+  }
+  async list(platform: string, conversationId: string, since: number): Promise<KeptEcho[]> {
+    return [...this.rows.values()].filter((e) => e.platform === platform && e.conversationId === conversationId && e.at >= since);
+  }
+  async remove(keys: EchoKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    this.calls++;
+    for (const k of keys) this.rows.delete(rowKey(k));
+  }
+}
+const rowKey = (k: EchoKey) => `${k.platform}|${k.conversationId}|${k.messageId}`;
+
+function replicas(echoes = new RowEchoStore()) {
+  const clock = new TestClock(1_000_000);
+  const make = () => new SentMessages({ echoes, clock, logger: silentLogger, shared: true, echoWaitMs: 1000 });
+  return { echoes, clock, a: make(), b: make(), c: make() };
+}
+
+/** An outbox action's progress after an attempt whose outcome is unknown. */
+function repeated(earlier: string[] = []): StepProgress {
+  return { repeated: true, unanswered: true, earlierResults: async () => earlier, done: () => false, mark: async () => undefined };
+}
+
+const CONVERSATION = '1:7';
+
+describe('SentMessages with replicas', () => {
+  it("an echo that reached the other replica is found by the sender's look, also when it comes during the look", async () => {
+    const { a, b } = replicas();
+    await b.echoed('nimchat', { conversationId: CONVERSATION, messageId: '40', fingerprint: 'menu' });
+    expect(await a.earlierSend(repeated(['39']), 'nimchat', CONVERSATION, 'menu', { order: Number })).toBe('40');
+
+    // The next one's echo is still on its way when the look starts.
+    const look = a.earlierSend(repeated(['40']), 'nimchat', CONVERSATION, 'menu', { order: Number });
+    await new Promise((r) => setTimeout(r, 250));
+    await b.echoed('nimchat', { conversationId: CONVERSATION, messageId: '41', fingerprint: 'menu' });
+    expect(await look).toBe('41');
+  });
+
+  it("the echo of a send one replica confirmed, kept by another, is never taken by a third for a later send: the earlier action's result rules it out", async () => {
+    const { a, b, c } = replicas();
+    // A sent "menu" (answer: w1, confirmed by A); its echo reached B, which cannot know.
+    await a.confirmed('woztell', CONVERSATION, 'w1');
+    await b.echoed('woztell', { conversationId: CONVERSATION, messageId: 'w1', fingerprint: 'menu' });
+    // A is gone; C holds the conversation now. The same text again, its attempt refused before the
+    // platform did anything: there is nothing to find.
+    const progress = { ...repeated(['w0 w1']), unanswered: false };
+    expect(await c.earlierSend(progress, 'woztell', CONVERSATION, 'menu', { idsOf: (r) => r.split(' ') })).toBeUndefined();
+    // Without the earlier results it would have been taken.
+    expect(await c.earlierSend({ ...progress }, 'woztell', CONVERSATION, 'menu')).toBe('w1');
+  });
+
+  it('ordered ids: nothing older than the latest earlier result is taken', async () => {
+    const { a, b } = replicas();
+    await b.echoed('nimchat', { conversationId: CONVERSATION, messageId: '12', fingerprint: 'menu' });
+    expect(await a.earlierSend({ ...repeated(['15']), unanswered: false }, 'nimchat', CONVERSATION, 'menu', { order: Number })).toBeUndefined();
+  });
+
+  it('not knowing the earlier results is not looking: the message is sent again', async () => {
+    const { a, b } = replicas();
+    await b.echoed('nimchat', { conversationId: CONVERSATION, messageId: '12', fingerprint: 'menu' });
+    const progress: StepProgress = { ...repeated(), earlierResults: async () => Promise.reject(new Error('database down')) };
+    expect(await a.earlierSend(progress, 'nimchat', CONVERSATION, 'menu', { order: Number })).toBeUndefined();
+  });
+
+  it('echoes that arrive together are written together: one statement for a batch', async () => {
+    const { echoes, b } = replicas();
+    await b.echoed('nimchat', { conversationId: '1:0', messageId: '1', fingerprint: 'x' });
+    const before = echoes.calls;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => b.echoed('nimchat', { conversationId: `1:${i + 1}`, messageId: String(100 + i), fingerprint: 'x' })));
+    // The first starts a batch of its own; the other nineteen wait for it and go in the next.
+    expect(echoes.calls - before).toBeLessThanOrEqual(2);
+    expect(echoes.rows.size).toBe(21);
+  });
+
+  it('a batch that cannot be written fails every echo in it (the webhook is then delivered again); the next batch is written', async () => {
+    const { echoes, b } = replicas();
+    const add = echoes.add.bind(echoes);
+    let fail = true;
+    echoes.add = async (e) => {
+      if (fail) {
+        fail = false;
+        throw new Error('database down');
+      }
+      return add(e);
+    };
+    await expect(b.echoed('nimchat', { conversationId: '1:1', messageId: '1', fingerprint: 'x' })).rejects.toThrow('database down');
+    await b.echoed('nimchat', { conversationId: '1:1', messageId: '1', fingerprint: 'x' });
+    expect(echoes.rows.size).toBe(1);
+  });
+});
