@@ -4,10 +4,11 @@
  * half not). Every message gets exactly one reply: none lost, none posted twice. Every reply is the
  * same text (the menu), so an echo taken for the wrong send would show as a lost or a doubled reply.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
 import { startHarness, type Customer, type Harness } from '../../helpers/harness';
 import { seeded } from '../../helpers/seeded';
+import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
 
 const MESSAGES = /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/;
 const CONVERSATIONS = 20;
@@ -19,10 +20,14 @@ afterEach(async () => {
   h = undefined;
 });
 
+afterAll(() => dropTestDatabases());
+
 describe('hung calls', () => {
-  it('5 % of replies held past the timeout, half after Nimchat created them: every message answered once', async () => {
+  // On PostgreSQL the echoes are kept as replicas keep them: in the shared store, read again by a look.
+  it.each([{ store: 'memory' }, { store: 'PostgreSQL' }])('5 % of replies held past the timeout, half after Nimchat created them, on $store: every message answered once', async ({ store }) => {
     const random = seeded(Number(process.env.HANG_SEED ?? 7));
-    h = await startHarness({ app: { platformOptions: { nimchat: { http: { timeoutMs: 300 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
+    const env = store === 'PostgreSQL' ? { STORAGE_URL: await createTestDatabase() } : {};
+    h = await startHarness({ env, app: { platformOptions: { nimchat: { http: { timeoutMs: 300 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
     const replyRequest = (body: Record<string, unknown>) => body.private !== true;
     let carriedOut = 0;
     let notCarriedOut = 0;
@@ -52,7 +57,7 @@ describe('hung calls', () => {
     }
     const received = await Promise.all(customers.map((c) => c.received()));
     const counts = received.map((r) => r.length);
-    console.log(`hung calls: ${CONVERSATIONS * EACH} messages, ${carriedOut} replies held after Nimchat created them, ${notCarriedOut} held without; replies per conversation ${counts.join(',')}`);
+    console.log(`hung calls (${store}): ${CONVERSATIONS * EACH} messages, ${carriedOut} replies held after Nimchat created them, ${notCarriedOut} held without; replies per conversation ${counts.join(',')}`);
     expect(carriedOut).toBeGreaterThan(0);
     expect(notCarriedOut).toBeGreaterThan(0);
     for (const r of received) expect(r).toEqual(Array.from({ length: EACH }, () => MENU_TEXT));
