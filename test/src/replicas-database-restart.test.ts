@@ -31,7 +31,7 @@ describe('three replicas through a database restart', () => {
   // The default lease (10 s) outlasts the outage: the holder keeps its conversations through it. A
   // lease of 1.5 s does not: another replica takes them over and repeats the sends whose done marks
   // were not written; the platform's echoes of them (kept by whichever replica received them) stop that.
-  it.each([
+  it.each<{ lease: string; env: Record<string, string>; slowReplies: boolean }>([
     { lease: 'the default lease', env: {}, slowReplies: false },
     // Replies answered 400 ms late, so that the cuts find sends in flight.
     { lease: 'a lease shorter than the outage', env: { REPLICA_LEASE_MS: '1500' }, slowReplies: true },

@@ -26,7 +26,7 @@ describe('hung calls', () => {
   // On PostgreSQL the echoes are kept as replicas keep them: in the shared store, read again by a look.
   it.each([{ store: 'memory' }, { store: 'PostgreSQL' }])('5 % of replies held past the timeout, half after Nimchat created them, on $store: every message answered once', async ({ store }) => {
     const random = seeded(Number(process.env.HANG_SEED ?? 7));
-    const env = store === 'PostgreSQL' ? { STORAGE_URL: await createTestDatabase() } : {};
+    const env: Record<string, string> = store === 'PostgreSQL' ? { STORAGE_URL: await createTestDatabase() } : {};
     h = await startHarness({ env, app: { platformOptions: { nimchat: { http: { timeoutMs: 300 } } }, outbox: { baseDelayMs: 50, maxDelayMs: 200 } } });
     const replyRequest = (body: Record<string, unknown>) => body.private !== true;
     let carriedOut = 0;
