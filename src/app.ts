@@ -50,6 +50,7 @@ import type { HandoffRecognizer } from '../dialogs/handoff-recognizer';
 import type { WebhookHandler } from './http/frameworks';
 import { mountAppConsole, type AppConsoleOptions } from './console/app-console';
 import type { MountedConsole } from './console/console-routes';
+import { startTracing, type TracingHandle } from './tracing/start-tracing';
 
 export interface AppOptions {
   logger?: Logger;
@@ -136,6 +137,7 @@ export class App {
   /** In sandbox mode: the emulated platforms, by name. */
   readonly emulated = new Map<string, SandboxedPlatform<unknown>>();
   private pruneTimer?: NodeJS.Timeout;
+  private tracing?: TracingHandle;
   private shuttingDown = false;
   private started = false;
   private routes: WebhookRoute[] = [];
@@ -218,6 +220,9 @@ export class App {
   }
 
   private async startSteps(): Promise<void> {
+    // Traces exported when the standard OTEL_* variables ask for it (an application's own provider wins).
+    this.tracing = startTracing(process.env);
+    if (this.tracing) this.logger.info('exporting traces over OTLP', { endpoint: originOf(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT) });
     await this.stores.open?.(); // PostgreSQL: connected, schema created or migrated
     const configs = await this.configurePlatforms();
     const context = this.platformContext();
@@ -516,6 +521,16 @@ export class App {
     }
     for (const emulation of this.emulated.values()) await emulation.close();
     await this.stores.close();
+    await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn('could not send the last traces', { error }));
+  }
+}
+
+/** A URL's origin alone (credentials or a key in it are not logged). */
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return 'not a URL';
   }
 }
 

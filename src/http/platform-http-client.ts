@@ -15,6 +15,8 @@ import { systemClock, type Clock } from '../clock';
 import type { Metrics } from '../metrics';
 import { silentLogger, type Logger } from '../log';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy';
+import { context, propagation } from '@opentelemetry/api';
+import { inSpan, SpanKind, SpanStatusCode, tracing } from '../tracing/tracer';
 
 export interface PlatformHttpClientOptions {
   platform: string;
@@ -91,6 +93,8 @@ export class PlatformHttpClient {
   readonly platform: string;
   private readonly axios: AxiosInstance;
   private readonly baseUrl: string;
+  /** The API host, for client spans. */
+  private readonly host: string;
   private readonly defaultHeaders: Record<string, string>;
   private readonly retry: RetryOptions;
   private readonly clock: Clock;
@@ -106,6 +110,7 @@ export class PlatformHttpClient {
     this.logger = options.logger ?? silentLogger;
     this.readErrorMessage = options.readErrorMessage ?? readCommonErrorMessage;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.host = hostOf(this.baseUrl);
     this.defaultHeaders = lowerCaseKeys({ 'User-Agent': 'botbuilder-handoff-adapters', Accept: 'application/json, text/plain, */*', ...options.headers });
     this.axios = axios.create({
       baseURL: this.baseUrl,
@@ -143,7 +148,7 @@ export class PlatformHttpClient {
       const attemptStart = process.hrtime.bigint();
       const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 10_000;
       try {
-        response = this.isDirect(req) ? await this.sendDirect(req, timeoutMs) : await this.sendWithAxios(req, timeoutMs);
+        response = await this.send(req, method, timeoutMs, attempt);
       } catch (error) {
         networkCause = error;
         networkReason = describeNetworkError(error, timeoutMs);
@@ -185,6 +190,32 @@ export class PlatformHttpClient {
     }
   }
 
+  /**
+   * One attempt, traced as a client span (the path, never the query or a header; the status) whose
+   * context goes along in `traceparent`.
+   */
+  private send(req: PlatformRequest, method: string, timeoutMs: number, attempt: number): Promise<Answer> {
+    if (!tracing()) return this.isDirect(req) ? this.sendDirect(req, timeoutMs) : this.sendWithAxios(req, timeoutMs);
+    // A full URL (a file to fetch) may carry a signed id in its path: only its host is kept.
+    const absolute = /^https?:\/\//i.test(req.path);
+    const attributes = {
+      'http.request.method': method,
+      'server.address': absolute ? hostOf(req.path) : this.host,
+      ...(absolute ? {} : { 'url.path': req.path.split('?')[0]! }),
+      'handoff.platform': this.platform,
+      'http.request.resend_count': attempt - 1,
+    };
+    return inSpan(`${method}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const headers: Record<string, string> = { ...req.headers };
+      propagation.inject(context.active(), headers);
+      const traced = { ...req, headers };
+      const answer = this.isDirect(traced) ? await this.sendDirect(traced, timeoutMs) : await this.sendWithAxios(traced, timeoutMs);
+      span.setAttribute('http.response.status_code', answer.status);
+      if (answer.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+      return answer;
+    });
+  }
+
   /** JSON in, JSON out, no redirects: the everyday platform call, sent without axios (see direct-request). */
   private isDirect(req: PlatformRequest): boolean {
     if ((this.options.maxRedirects ?? 0) !== 0 || (req.responseType && req.responseType !== 'json')) return false;
@@ -224,6 +255,14 @@ export class PlatformHttpClient {
       ...(req.maxContentLength ? { maxContentLength: req.maxContentLength } : {}),
     });
     return { status: response.status, data: response.data as unknown, headers: response.headers as Record<string, unknown> };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
   }
 }
 

@@ -16,6 +16,7 @@ import type { DiscardOutcome, Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 import type { TimelineRole, TimelineStep } from '../storage/timeline';
 import { deliveryStep } from '../timeline/timeline-steps';
+import { carriedContext, carryTrace, inSpan } from '../tracing/tracer';
 
 /** How many earlier results a look before repeating rules out (older echoes have long been dropped). */
 const EARLIER_RESULTS = 50;
@@ -112,6 +113,7 @@ export class OutboxDelivery {
   /** Writes an action to the outbox and queues it behind its conversation's earlier actions. */
   async submit(action: NewOutboxAction): Promise<number> {
     // attempts 0: a fresh action (see `attempt`).
+    action = { ...action, payload: carryTrace(action.payload) };
     const id = await this.outbox.add(action);
     this.enqueue([{ ...action, id, attempts: 0, nextAttemptAt: this.clock.now() }], { justCommitted: true });
     return id;
@@ -356,8 +358,21 @@ export class OutboxDelivery {
     this.queued--;
   }
 
-  /** One attempt; returns when to retry, or undefined when the action is finished (done or failed). */
-  private async attempt(action: OutboxAction): Promise<number | undefined> {
+  /**
+   * One attempt; returns when to retry, or undefined when the action is finished (done or failed).
+   * Traced as a span under the span of the turn that asked for the action.
+   */
+  private attempt(action: OutboxAction): Promise<number | undefined> {
+    const attributes = { 'handoff.platform': action.platform, 'handoff.conversation.id': action.conversationId, 'handoff.action.kind': action.kind, 'handoff.action.id': action.id };
+    return inSpan(`${action.platform} ${action.kind}`, { parent: carriedContext(action.payload), attributes }, async (span) => {
+      const retryAt = await this.attemptTraced(action);
+      span.setAttribute('handoff.action.attempt', action.attempts);
+      span.setAttribute('handoff.action.outcome', retryAt === undefined ? 'finished' : 'retry');
+      return retryAt;
+    });
+  }
+
+  private async attemptTraced(action: OutboxAction): Promise<number | undefined> {
     const key = `${action.platform}:${action.kind}`;
     const labels = { platform: action.platform, kind: action.kind };
     const executor = this.executors.get(key);

@@ -13,6 +13,7 @@ import type { SentEcho } from '../outbox/sent-messages';
 import type { TimelineStep } from '../storage/timeline';
 import type { Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
+import { carryTrace, contextFromHeaders, inSpan, SpanKind } from '../tracing/tracer';
 
 /** One event a webhook carries, as it is stored (JSON) and later handed to its platform's processor. */
 export interface IntakeEvent {
@@ -58,8 +59,20 @@ export class WebhookIntake {
     this.ack = runtime.metrics?.webhookAck.labels(labels);
   }
 
-  /** Transport-free entry: the events are stored before the answer; their turns run after it. */
-  async handle(input: WebhookInput): Promise<WebhookResult> {
+  /**
+   * Transport-free entry: the events are stored before the answer; their turns run after it. Traced
+   * as one span (under the request's `traceparent` when it has one), which the stored events carry.
+   */
+  handle(input: WebhookInput): Promise<WebhookResult> {
+    const platform = this.source.platform;
+    return inSpan(`${platform} webhook`, { kind: SpanKind.SERVER, parent: contextFromHeaders(input.headers), attributes: { 'handoff.platform': platform } }, async (span) => {
+      const result = await this.handleTraced(input);
+      span.setAttribute('http.response.status_code', result.status);
+      return result;
+    });
+  }
+
+  private async handleTraced(input: WebhookInput): Promise<WebhookResult> {
     const started = performance.now();
     this.received?.inc();
     const { source, runtime } = this;
@@ -110,9 +123,11 @@ export class WebhookIntake {
   async accept(event: IntakeEvent): Promise<'accepted' | 'duplicate'> {
     const { runtime, source } = this;
     const claim = runtime.scheduler.claimOnAccept?.(event.conversationId);
+    // Its turn's span is a child of this webhook's, wherever and whenever it runs.
+    const payload = carryTrace(event.payload);
     let stored;
     try {
-      stored = await runtime.stores.inbox.accept({ platform: source.platform, ...event, ttlMs: runtime.dedupeTtlMs, ...(claim ? { claim } : {}) });
+      stored = await runtime.stores.inbox.accept({ platform: source.platform, ...event, payload, ttlMs: runtime.dedupeTtlMs, ...(claim ? { claim } : {}) });
     } catch (error) {
       if (claim) runtime.scheduler.acceptAbandoned?.(event.conversationId);
       throw error;
@@ -123,7 +138,7 @@ export class WebhookIntake {
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
       return 'duplicate';
     }
-    runtime.scheduler.accepted({ id: stored.id, platform: source.platform, conversationId: event.conversationId, payload: event.payload, receivedAt: runtime.clock.now(), attempts: 0 }, claim ? { claim: stored.claim } : undefined);
+    runtime.scheduler.accepted({ id: stored.id, platform: source.platform, conversationId: event.conversationId, payload, receivedAt: runtime.clock.now(), attempts: 0 }, claim ? { claim: stored.claim } : undefined);
     return 'accepted';
   }
 

@@ -22,7 +22,7 @@ import { inboxEventStep } from '../timeline/timeline-steps';
 import { outsideTurn } from '../turn-scope';
 import type { Claim, ReplicaCoordination } from './replica-coordination';
 import type { AcceptClaim } from '../storage/event-inbox';
-import { MAX_EVENT_ATTEMPTS, type ConversationScheduler, type StoredEventProcessor } from '../scheduling/conversation-scheduler';
+import { MAX_EVENT_ATTEMPTS, tracedProcessor, type ConversationScheduler, type StoredEventProcessor } from '../scheduling/conversation-scheduler';
 
 export interface ConversationRunnerOptions {
   coordination: ReplicaCoordination;
@@ -87,7 +87,7 @@ export class ConversationRunner implements ConversationScheduler {
 
   /** The processor of a platform's stored events. */
   register(platform: string, processor: StoredEventProcessor, turnKeys?: (conversationId: string) => string[]): void {
-    this.processors.set(platform, processor);
+    this.processors.set(platform, tracedProcessor(platform, processor));
     if (turnKeys) this.turnKeys.set(platform, turnKeys);
   }
 

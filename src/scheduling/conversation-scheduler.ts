@@ -7,6 +7,7 @@
 import type { AcceptClaim } from '../storage/event-inbox';
 import type { Claim } from '../replicas/replica-coordination';
 import type { InboxEvent } from '../storage/event-inbox';
+import { carriedContext, inSpan } from '../tracing/tracer';
 
 /** An event whose processing started this many times without finishing is set aside. */
 export const MAX_EVENT_ATTEMPTS = 3;
@@ -16,6 +17,16 @@ export const MAX_EVENT_ATTEMPTS = 3;
  * work). A throw means nothing of it was committed: the event is run again later.
  */
 export type StoredEventProcessor = (event: InboxEvent) => Promise<void>;
+
+/** A processor whose runs are spans, each a child of the span of the webhook that brought its event. */
+export function tracedProcessor(platform: string, processor: StoredEventProcessor): StoredEventProcessor {
+  return (event) =>
+    inSpan(
+      `${platform} turn`,
+      { parent: carriedContext(event.payload), attributes: { 'handoff.platform': platform, 'handoff.conversation.id': event.conversationId, 'handoff.event.attempts': event.attempts } },
+      () => processor(event),
+    );
+}
 
 export interface ConversationScheduler {
   /**

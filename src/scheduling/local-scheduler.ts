@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import type { OutboxDelivery } from '../outbox/outbox-delivery';
 import type { EventInbox, InboxEvent } from '../storage/event-inbox';
 import { inboxEventStep } from '../timeline/timeline-steps';
-import { MAX_EVENT_ATTEMPTS, type ConversationScheduler, type StoredEventProcessor } from './conversation-scheduler';
+import { MAX_EVENT_ATTEMPTS, tracedProcessor, type ConversationScheduler, type StoredEventProcessor } from './conversation-scheduler';
 
 export interface LocalSchedulerOptions {
   inbox: EventInbox;
@@ -29,7 +29,7 @@ export class LocalScheduler implements ConversationScheduler {
   constructor(private readonly options: LocalSchedulerOptions) {}
 
   register(platform: string, processor: StoredEventProcessor): void {
-    this.processors.set(platform, processor);
+    this.processors.set(platform, tracedProcessor(platform, processor));
   }
 
   get backlog(): number {

@@ -6,6 +6,7 @@
 import type { StoreItems } from 'botbuilder-core';
 import { HandoffError } from '../errors';
 import type { TimelineStep } from './timeline';
+import { carryTrace } from '../tracing/tracer';
 
 export interface NewOutboxAction {
   platform: string;
@@ -124,7 +125,8 @@ export class BufferedTurnWrites implements TurnWrites {
   addOutbox(action: NewOutboxAction): NewOutboxAction {
     this.assertOpen();
     // Serialised now, as a direct add would store it: later changes to the object are not committed.
-    const copy = { ...action, payload: JSON.parse(JSON.stringify(action.payload ?? null)) as unknown };
+    // The delivery's span is a child of this turn's.
+    const copy = { ...action, payload: carryTrace(JSON.parse(JSON.stringify(action.payload ?? null)) as unknown) };
     this.changes.outbox.push(copy);
     return copy;
   }

@@ -7,6 +7,8 @@
 import { systemClock, type Clock } from '../clock';
 import { silentLogger, type Logger } from '../log';
 import type { ClaimedTimer, TimerStore } from '../storage/timer-store';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { inSpan } from '../tracing/tracer';
 
 export type TimerHandler = (timer: ClaimedTimer) => Promise<void>;
 
@@ -82,7 +84,9 @@ export class TimerRunner {
     const handler = this.handlers.get(timer.kind);
     try {
       if (!handler) throw new Error(`no handler for timers of kind ${timer.kind}`);
-      await handler(timer);
+      // A trace of its own: what the timer does (a turn, its replies) is under it.
+      const attributes = { 'handoff.timer.kind': timer.kind, 'handoff.conversation.id': timer.conversationId, 'handoff.timer.attempts': timer.attempts };
+      await inSpan(`timer ${timer.kind}`, { parent: ROOT_CONTEXT, attributes }, () => handler(timer));
     } catch (error) {
       if (timer.attempts < (this.options.maxAttempts ?? 5)) {
         this.logger.warn('a timer failed; it runs again once its claim runs out', { key: timer.key, conversationId: timer.conversationId, attempts: timer.attempts, error });
