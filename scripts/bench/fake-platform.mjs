@@ -2,7 +2,8 @@
 // call, in the load generator's process. Nimchat: POST /api/v1/accounts/:account/conversations/:id/messages.
 // Bot Framework connector: POST /v3/conversations/:id/activities[/:activityId]. Each answers 200 {id}
 // at once and reports the reply (conversation id, whether it is the expected menu) to `onReply`.
-// Anything else is answered 200 {} and counted, so the report can say what else a server called.
+// Anything else is answered 200 {} and counted, so the report can say what else a server called; an
+// OTLP trace export (POST /v1/traces, from a traced server) gets an empty protobuf 200.
 import http from 'node:http';
 
 const NIMCHAT_REPLY = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)\/messages$/;
@@ -46,6 +47,12 @@ export async function startFakePlatform(onReply) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ id: String(id) }));
         onReply(decodeURIComponent(match[1]), connectorMenu(body));
+      } else if (req.method === 'POST' && path === '/v1/traces') {
+        // An OTLP/HTTP collector's answer (a traced server exports here): counted like any other call.
+        const key = `${shape(req.method, req.url)} (${Buffer.concat(chunks).length > 0 ? 'spans' : 'empty'})`;
+        otherCalls.set(key, (otherCalls.get(key) ?? 0) + 1);
+        res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': 0 });
+        res.end();
       } else {
         const key = shape(req.method, req.url);
         otherCalls.set(key, (otherCalls.get(key) ?? 0) + 1);

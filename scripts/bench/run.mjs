@@ -7,6 +7,7 @@
 //   npm run bench -- --servers=bare,project-memory --closed=5000 --rate=300
 //   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
 //   npm run bench -- --servers=cloudadapter,project-sqlite,project-sqlite-menubot   the project's path with the peer's plain bot
+//   npm run bench -- --servers=project-sqlite,project-sqlite-traced   tracing off and on (OTLP to the fake platform)
 //   npm run bench -- --servers=project-sqlite,project-pg,project-pg2,project-pg3   replicas on PostgreSQL against SQLite:
 //       project-pg is one replica on PostgreSQL; project-pg2 and project-pg3 are 2 and 3 replica processes
 //       (own PORT and REPLICA_ID, one STORAGE_URL) behind a round-robin balancer process; project-pg-lb is
@@ -95,6 +96,7 @@ const sqliteFile = path.join(tmp, 'bench.sqlite');
 const menuSqliteFile = path.join(tmp, 'bench-menubot.sqlite');
 const supervisedSqliteFile = path.join(tmp, 'bench-supervised.sqlite');
 const baselineSqliteFile = path.join(tmp, 'bench-baseline.sqlite');
+const tracedSqliteFile = path.join(tmp, 'bench-traced.sqlite');
 
 function projectEnv(platformUrl, storageUrl) {
   return {
@@ -127,6 +129,15 @@ const SERVERS = {
     },
     project: true,
     file: baselineSqliteFile,
+  },
+  // Not in the default set: project-sqlite with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT: the fake platform
+  // answers /v1/traces as a collector), against project-sqlite in the same run for what tracing costs.
+  'project-sqlite-traced': {
+    script: 'servers/project.mjs',
+    kind: 'nimchat',
+    env: (p) => ({ ...projectEnv(p, `sqlite:${tracedSqliteFile}`), OTEL_EXPORTER_OTLP_ENDPOINT: p, OTEL_SERVICE_NAME: 'bench' }),
+    project: true,
+    file: tracedSqliteFile,
   },
   // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
   'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
