@@ -32,6 +32,7 @@ export { SupportBot, type SupportBotOptions } from './bot/support-bot';
 
 // ---------------------------------------------------------------- the conversation-control vocabulary
 export { HandoffEvents, ConversationEvents, SatisfactionSchema, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure, type Satisfaction, type Stretch } from './control/vocabulary';
+export { CopilotStudioContextSchema, type CopilotStudioContext } from './control/copilot-context';
 export { DEFAULT_SATISFACTION_TEXTS, type SatisfactionOptions, type SatisfactionTexts } from './satisfaction/satisfaction-survey';
 export { promptInView, type PromptInView } from './control/prompt-in-view';
 

@@ -1,6 +1,10 @@
-/** The private note a handoff leaves for the human agents: the reason, then the transcript, one line per message. */
+/**
+ * The private note a handoff leaves for the human agents: the reason, Copilot Studio's context when the
+ * request carries it, then the transcript, one line per message.
+ */
 import type { Activity } from 'botbuilder-core';
 import { formatTranscript, formatTranscriptActivities, type TranscriptEntry } from '../transcript';
+import { copilotStudioContext, copilotStudioLines } from './copilot-context';
 import type { HandoffRequest } from './vocabulary';
 
 /** The transcript a `handoff.initiate` carries as its attachment (botbuilder's standard), if any. */
@@ -13,5 +17,12 @@ export function attachedTranscript(activity: Partial<Activity>): Partial<Activit
 /** `Handoff requested: <reason>`, a blank line, `Transcript:` and the lines (the attached ones, else the stored ones). */
 export function handoffNote(request: HandoffRequest, attached: Partial<Activity>[] | undefined, stored: readonly TranscriptEntry[]): string {
   const transcript = attached ? formatTranscriptActivities(attached) : formatTranscript(stored);
-  return [`Handoff requested${request.reason ? `: ${request.reason}` : ''}`, '', 'Transcript:', transcript || '(no messages)'].join('\n');
+  const copilot = copilotStudioContext(request);
+  return [
+    `Handoff requested${request.reason ? `: ${request.reason}` : ''}`,
+    ...(copilot ? ['', ...copilotStudioLines(copilot)] : []),
+    '',
+    'Transcript:',
+    transcript || '(no messages)',
+  ].join('\n');
 }
