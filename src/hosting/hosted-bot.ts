@@ -11,6 +11,7 @@ import type { HandoffWaits } from '../../dialogs/handoff-wait/handoff-waits';
 import type { TicketDialogOptions } from '../../dialogs/ticket-dialog';
 import type { Stores } from '../storage/create-stores';
 import type { TranscriptStore } from '../transcript';
+import { isAgentsSdkAgent, runOnAgentsSdk, type AgentsSdkAgent } from '../agents-sdk/agents-sdk-bot';
 
 /** A bot as botbuilder runs it: `ActivityHandler`, or anything else with `run(context)`. */
 export interface RunnableBot {
@@ -38,17 +39,20 @@ export interface BotDeps {
 }
 
 /** Builds the bot from the product's parts. */
-export type BotFactory = (deps: BotDeps) => RunnableBot;
+export type BotFactory = (deps: BotDeps) => RunnableBot | AgentsSdkAgent;
 
-/** A bot, its logic, or a factory: what `serve({ bot })` and `handoff serve --bot` accept. */
-export type BotSource = RunnableBot | BotLogic | { createBot: BotFactory };
+/** A bot (botbuilder's or an Agents SDK agent), its logic, or a factory: what `serve({ bot })` and `handoff serve --bot` accept. */
+export type BotSource = RunnableBot | AgentsSdkAgent | BotLogic | { createBot: BotFactory };
 
 /** The bot a source stands for, built with `deps` when it is a factory. */
 export function resolveBot(source: BotSource, deps: BotDeps): RunnableBot {
   if (typeof source === 'function') return { run: source };
+  // An agent of the Microsoft 365 Agents SDK runs on each turn through its own TurnContext.
+  if (isAgentsSdkAgent(source)) return runOnAgentsSdk(source);
   if (isRunnable(source)) return source;
   if (typeof source.createBot === 'function') {
-    const built = source.createBot(deps);
+    const built: unknown = source.createBot(deps);
+    if (isAgentsSdkAgent(built)) return runOnAgentsSdk(built);
     if (!isRunnable(built)) throw new TypeError('createBot(deps) must return a bot: an object with run(context), such as an ActivityHandler');
     return built;
   }

@@ -1,0 +1,113 @@
+/**
+ * The Microsoft 365 Agents SDK face: an agent built with `@microsoft/agents-hosting` (an
+ * `AgentApplication`, or its `ActivityHandler`) served by the same engine as a botbuilder bot. Each turn
+ * the engine runs with a botbuilder `TurnContext` is given to the agent as an Agents SDK `TurnContext`
+ * over `EngineBridgeAdapter`, whose sends go back through the botbuilder context: into the turn's unit of
+ * work and the outbox, with the transcript, the handoff gate and everything else the engine does.
+ *
+ * `@microsoft/agents-hosting` is the bot developer's dependency (an optional peer of this package): it
+ * is loaded only when such an agent is served, and the agent's own copy is the one used.
+ */
+import type { Activity as BotbuilderActivity, TurnContext as BotbuilderTurnContext } from 'botbuilder-core';
+import type * as AgentsHosting from '@microsoft/agents-hosting';
+import type * as AgentsActivity from '@microsoft/agents-activity';
+import { NotSupportedError } from '../errors';
+
+/**
+ * An Agents SDK agent: an `AgentApplication` or `ActivityHandler` of `@microsoft/agents-hosting` (its
+ * `run` takes that package's TurnContext; typed loosely here, so this package's types need no Agents SDK).
+ */
+export interface AgentsSdkAgent {
+  run(context: never): Promise<unknown>;
+}
+
+interface AgentsModules {
+  hosting: typeof AgentsHosting;
+  activity: typeof AgentsActivity;
+}
+
+let loaded: AgentsModules | null | undefined;
+
+/** The Agents SDK packages, when installed (undefined otherwise). */
+function agentsModules(): AgentsModules | undefined {
+  if (loaded === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = { hosting: require('@microsoft/agents-hosting') as typeof AgentsHosting, activity: require('@microsoft/agents-activity') as typeof AgentsActivity };
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded ?? undefined;
+}
+
+/** Whether `value` is an Agents SDK agent (an `AgentApplication` or an Agents SDK `ActivityHandler`). */
+export function isAgentsSdkAgent(value: unknown): value is AgentsSdkAgent {
+  const modules = agentsModules();
+  if (!modules || typeof value !== 'object' || value === null) return false;
+  return value instanceof modules.hosting.AgentApplication || value instanceof modules.hosting.ActivityHandler;
+}
+
+/**
+ * A botbuilder-style bot (`run(context)` with a botbuilder TurnContext) that runs the Agents SDK agent
+ * on each turn.
+ */
+export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: BotbuilderTurnContext): Promise<void> } {
+  const modules = agentsModules();
+  if (!modules) throw new TypeError('serving an Agents SDK agent needs @microsoft/agents-hosting and @microsoft/agents-activity installed');
+  const { hosting, activity } = modules;
+
+  /** Carries an Agents SDK turn's sends and continuations into the engine's botbuilder turn. */
+  class EngineBridgeAdapter extends hosting.BaseAdapter {
+    constructor(private readonly turn: BotbuilderTurnContext) {
+      super();
+    }
+
+    async sendActivities(_context: AgentsHosting.TurnContext, activities: AgentsActivity.Activity[]): Promise<AgentsHosting.ResourceResponse[]> {
+      // The engine's own context applies the conversation reference and records each send.
+      const plain = activities.map((a) => toPlain(a) as Partial<BotbuilderActivity>);
+      return (await this.turn.sendActivities(plain)).map((r) => ({ id: r?.id ?? '' }));
+    }
+
+    async updateActivity(): Promise<void> {
+      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'updating a sent message');
+    }
+
+    async deleteActivity(): Promise<void> {
+      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'deleting a sent message');
+    }
+
+    async continueConversation(_identity: unknown, reference: Partial<AgentsActivity.ConversationReference>, logic: (context: AgentsHosting.TurnContext) => Promise<void>): Promise<void> {
+      // The engine's adapter runs it in the conversation's order, as a turn of its own.
+      const adapter = this.turn.adapter as unknown as { continueConversation(ref: unknown, logic: (context: BotbuilderTurnContext) => Promise<void>): Promise<void> };
+      await adapter.continueConversation(reference, (next) => logic(agentsContext(next)));
+    }
+
+    async uploadAttachment(): Promise<AgentsHosting.ResourceResponse> {
+      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'uploading an attachment apart from a message');
+    }
+
+    async getAttachmentInfo(): Promise<never> {
+      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'reading attachment info');
+    }
+
+    async getAttachment(): Promise<never> {
+      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'reading an attachment by id');
+    }
+  }
+
+  function agentsContext(turn: BotbuilderTurnContext): AgentsHosting.TurnContext {
+    return new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(toPlain(turn.activity)));
+  }
+
+  return {
+    async run(turn: BotbuilderTurnContext): Promise<void> {
+      await (agent as { run(context: AgentsHosting.TurnContext): Promise<unknown> }).run(agentsContext(turn));
+    },
+  };
+}
+
+/** An activity as plain JSON (the Agents SDK's Activity is a class; botbuilder's a plain object). */
+function toPlain(value: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
