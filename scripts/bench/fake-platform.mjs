@@ -5,6 +5,7 @@
 // Anything else is answered 200 {} and counted, so the report can say what else a server called; an
 // OTLP trace export (POST /v1/traces, from a traced server) gets an empty protobuf 200.
 import http from 'node:http';
+import { nimchatMessageCreated, signNimchat } from './load.mjs';
 
 const NIMCHAT_REPLY = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)\/messages$/;
 const CONNECTOR_REPLY = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
@@ -26,8 +27,37 @@ function shape(method, url) {
   return `${method} ${url.split('?')[0].replace(/\/\d+(?=\/|$)/g, '/:n')}`;
 }
 
+/** Posts Nimchat's echo of a reply (the bot's own `message_created`) to the server, signed, not waited for. */
+function sendEcho(target, conv, id, body) {
+  const echo = nimchatMessageCreated(Number(conv), id, body?.content ?? '');
+  Object.assign(echo, {
+    message_type: 'outgoing',
+    content_type: body?.content_type ?? 'text',
+    content_attributes: body?.content_attributes ?? {},
+    private: body?.private === true,
+    sender: { id: 1, name: 'Bench bot', avatar_url: '', type: 'agent_bot' },
+  });
+  const raw = JSON.stringify(echo);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const url = new URL(target.url);
+  const req = http.request({
+    agent: echoAgent,
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(raw), 'X-Chatwoot-Timestamp': timestamp, 'X-Chatwoot-Signature': signNimchat(target.secret, timestamp, raw) },
+  });
+  req.on('response', (res) => res.resume());
+  req.on('error', () => undefined);
+  req.end(raw);
+}
+
+const echoAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
 export async function startFakePlatform(onReply) {
   let nextId = 1;
+  let echoTarget;
   const otherCalls = new Map();
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -41,6 +71,7 @@ export async function startFakePlatform(onReply) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ id, content: body?.content ?? null, message_type: 1, content_type: body?.content_type ?? 'text', conversation_id: Number(match[2]), created_at: Math.floor(Date.now() / 1000) }));
         onReply(match[2], nimchatMenu(body));
+        if (echoTarget) sendEcho(echoTarget, match[2], id, body);
       } else if (req.method === 'POST' && (match = CONNECTOR_REPLY.exec(path))) {
         const body = parse(chunks);
         const id = nextId++;
@@ -65,6 +96,10 @@ export async function startFakePlatform(onReply) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
+    /** Where Nimchat's echoes of the replies go (`{url, secret}`), or undefined: none sent. */
+    echoTo(target) {
+      echoTarget = target;
+    },
     /** Unexpected calls since the last take, by method and path shape. */
     takeOtherCalls() {
       const calls = Object.fromEntries(otherCalls);

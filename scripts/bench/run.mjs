@@ -8,6 +8,7 @@
 //   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
 //   npm run bench -- --servers=cloudadapter,project-sqlite,project-sqlite-menubot   the project's path with the peer's plain bot
 //   npm run bench -- --servers=project-sqlite,project-sqlite-traced   tracing off and on (OTLP to the fake platform)
+//   npm run bench -- --echoes --servers=project-pg,project-pg2   Nimchat's echo of every reply sent back (a webhook each)
 //   npm run bench -- --servers=project-sqlite,project-pg,project-pg2,project-pg3   replicas on PostgreSQL against SQLite:
 //       project-pg is one replica on PostgreSQL; project-pg2 and project-pg3 are 2 and 3 replica processes
 //       (own PORT and REPLICA_ID, one STORAGE_URL) behind a round-robin balancer process; project-pg-lb is
@@ -50,6 +51,7 @@ const DEFAULTS = {
   duration: 10, // open loop, seconds
   stragglers: 5, // open loop, seconds to wait for the last replies before counting the missing ones
   memory: false, // memory phase on or off
+  echoes: false, // the fake platform sends Nimchat's echo of each reply back to the server, as Nimchat does (a webhook per reply)
   memoryWebhooks: 100_000,
   memoryConversations: 10_000,
   servers: 'bare,cloudadapter,project-memory,project-sqlite',
@@ -459,6 +461,8 @@ async function benchServer(name) {
   results[name] = result;
   try {
     const target = createTarget({ kind: spec.kind, url: child.url, secret: SECRET, platformUrl: platform.url, tracker });
+    // The echoes of the replies, when asked for, go to the server as Nimchat would send them.
+    platform.echoTo(options.echoes && spec.kind === 'nimchat' ? { url: child.url, secret: SECRET } : undefined);
     result.start = await child.stats(true);
     const convs = { conversations: options.conversations, firstConv: 1 };
 
