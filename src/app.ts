@@ -519,9 +519,12 @@ export class App {
       (this.server.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
     }
-    for (const emulation of this.emulated.values()) await emulation.close();
-    await this.stores.close();
-    await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn('could not send the last traces', { error }));
+    try {
+      for (const emulation of this.emulated.values()) await emulation.close();
+      await this.stores.close();
+    } finally {
+      await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn('could not send the last traces', { error }));
+    }
   }
 }
 

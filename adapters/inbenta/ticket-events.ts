@@ -197,10 +197,11 @@ export class InbentaTicketEvents {
     return { channelId: link.channelId, conversationId: link.conversationId, reference: link.reference, text };
   }
 
-  private async relay(action: RelayAction): Promise<void> {
+  /** Resolves with the message's id (the action's result: a later look never takes its echo). */
+  private async relay(action: RelayAction): Promise<string> {
     const adapter = this.options.adapterFor(action.channelId);
     if (!adapter) throw new Error(`no adapter serves the channel "${action.channelId}"`);
-    await adapter.deliverMessage(action.reference, { type: 'message', text: action.text });
+    return (await adapter.deliverMessage(action.reference, { type: 'message', text: action.text })).id;
   }
 
   // ---------------------------------------------------------------- customer → ticket

@@ -374,7 +374,7 @@ export function toBotAttachment(a: NimchatAttachment): Attachment {
     MIME_BY_EXTENSION[ext] ??
     (['image', 'audio', 'video'].includes(a.file_type) ? `${a.file_type}/${ext || '*'}` : 'application/octet-stream');
   const name = fileNameOf(a.data_url ?? '') ?? `${a.file_type}-${a.id ?? 'file'}${ext ? `.${ext}` : ''}`;
-  return { contentType, contentUrl: a.data_url ?? undefined, thumbnailUrl: a.thumb_url ?? undefined, name };
+  return { contentType, contentUrl: a.data_url ?? undefined, thumbnailUrl: a.thumb_url || undefined, name };
 }
 
 function extensionOf(url: string): string | undefined {

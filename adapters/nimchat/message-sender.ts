@@ -21,15 +21,24 @@ export class NimchatMessageSender {
     const conversationId = toConversationId(key.accountId, key.conversationId);
     // Nimchat's message ids grow: what the conversation's previous action created, and anything older,
     // is that action's (or a human's), never this one's.
-    const found = await this.sent.earlierSend(progress, 'nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), { order: Number });
-    if (found !== undefined) return found;
+    const found = await this.sent.earlierSend(progress, 'nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), { order: Number, idsOf: splitIds });
+    if (found !== undefined) {
+      progress?.created?.(found);
+      return found;
+    }
     const created =
       files && files.count > 0
         ? await this.client.createMessageWithFiles(key.accountId, key.conversationId, message, await files.load())
         : await this.client.createMessage(key.accountId, key.conversationId, message);
     const id = String(created.id);
+    progress?.created?.(id);
     // Bookkeeping only: the message exists, whatever happens to this.
     await this.sent.confirmed('nimchat', conversationId, id).catch(() => undefined);
     return id;
   }
+}
+
+/** An action's result: one message id, or several (a handoff's note and more) separated by spaces. */
+function splitIds(result: string): string[] {
+  return result.split(' ').filter(Boolean);
 }

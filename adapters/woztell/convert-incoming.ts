@@ -56,7 +56,7 @@ function planEcho(echo: WoztellOutboundEcho, ctx: IncomingContext): WoztellIncom
   const event = echo.messageEvent;
   if (echo.type === 'BOT' && event.messageId) {
     // Evidence that a send of the bot reached WOZTELL (matched with the send by its fingerprint).
-    return { ignored: "echo of the bot's own message", echo: { conversationId, messageId: event.messageId, fingerprint: itemFingerprint({ type: event.type, text: event.data?.text }) } };
+    return { ignored: "echo of the bot's own message", echo: { conversationId, messageId: event.messageId, fingerprint: itemFingerprint({ ...event.data, type: event.type }) } };
   }
   if (!agentUserId || echo.meta?.source?.integrationId !== 'inbox') {
     return { ignored: `echo of a ${echo.type} message (not a human agent)` };

@@ -8,12 +8,20 @@ import { createHash } from 'node:crypto';
 export interface FingerprintedItem {
   type?: string | null;
   text?: unknown;
+  url?: unknown;
+  fileName?: unknown;
+  filename?: unknown;
 }
 
+/**
+ * The item's type, text, media URL and file name. Two items that differ in none of these (two custom
+ * templates with no text) look alike: a look may then take one's echo for the other, so a send of such
+ * items is only found again when its echo is the only one of its kind since the earlier actions.
+ */
 export function itemFingerprint(item: FingerprintedItem): string {
-  const text = typeof item.text === 'string' ? item.text : '';
+  const part = (value: unknown) => (typeof value === 'string' ? value : '');
   return createHash('sha256')
-    .update(`${(item.type || 'TEXT').toUpperCase()}|${text}`)
+    .update([(item.type || 'TEXT').toUpperCase(), part(item.text), part(item.url), part(item.fileName) || part(item.filename)].join('|'))
     .digest('base64url')
     .slice(0, 22);
 }

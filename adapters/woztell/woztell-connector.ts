@@ -197,23 +197,19 @@ export class WoztellConnector implements Connector {
     const key = parseConversationId(conversationId);
     const plan = toWoztellResponses(activity, { replyButtons: this.options.replyButtons !== false });
     // WOZTELL's ids do not grow: an earlier action's messages are ruled out by their ids, all of them.
-    const found = await this.sent.earlierSend(progress, 'woztell', conversationId, itemFingerprint(plan.items[0]!), { idsOf: splitMessageIds });
-    let sent = found;
-    if (found !== undefined && plan.items.length > 1) {
-      // The same request created the rest: their echoes are taken too, so none passes for a later send.
-      const ids = [found];
-      for (const item of plan.items.slice(1)) {
-        const id = await this.sent.take('woztell', conversationId, itemFingerprint(item), { wait: false, eligible: (id) => !ids.includes(id) });
-        if (id !== undefined) ids.push(id);
-      }
-      sent = joinMessageIds(ids);
-    }
-    if (sent === undefined) {
-      const ids = readMessageIds(await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: plan.items }));
+    const looked = await this.sent.earlierSends(progress, 'woztell', conversationId, plan.items.map(itemFingerprint), { idsOf: splitMessageIds });
+    const sentBefore: string[] = [];
+    for (const id of looked ?? []) if (id !== undefined) sentBefore.push(id);
+    // An earlier attempt that stopped part-way: the rest of its items go now, in their order.
+    const rest = plan.items.slice(sentBefore.length);
+    let ids = sentBefore;
+    if (rest.length > 0) {
+      const created = readMessageIds(await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: rest }));
       // Bookkeeping only: the messages exist, whatever happens to this.
-      for (const id of ids) await this.sent.confirmed('woztell', conversationId, id).catch(() => undefined);
-      sent = ids.length > 0 ? joinMessageIds(ids) : `woztell:${this.clock.now()}`;
+      for (const id of created) await this.sent.confirmed('woztell', conversationId, id).catch(() => undefined);
+      ids = [...sentBefore, ...created];
     }
+    const sent = ids.length > 0 ? joinMessageIds(ids) : `woztell:${this.clock.now()}`;
     // Also when an earlier attempt sent them: it may have stopped before this.
     if (plan.numberedChoices) await this.storage.write({ [choicesKey(conversationId)]: { choices: plan.numberedChoices, eTag: '*' } });
     return sent;

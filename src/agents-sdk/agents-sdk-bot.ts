@@ -59,45 +59,52 @@ export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: Botbuilder
 
   /** Carries an Agents SDK turn's sends and continuations into the engine's botbuilder turn. */
   class EngineBridgeAdapter extends hosting.BaseAdapter {
+    /** The engine's adapter, taken during the turn (botbuilder revokes the turn's context after it). */
+    private readonly engine: { continueConversation(ref: unknown, logic: (context: BotbuilderTurnContext) => Promise<void>): Promise<void> };
+    private readonly channelId: string;
+
     constructor(private readonly turn: BotbuilderTurnContext) {
       super();
+      this.engine = turn.adapter as unknown as EngineBridgeAdapter['engine'];
+      this.channelId = turn.activity.channelId ?? 'this channel';
     }
 
     async sendActivities(_context: AgentsHosting.TurnContext, activities: AgentsActivity.Activity[]): Promise<AgentsHosting.ResourceResponse[]> {
       // The engine's own context applies the conversation reference and records each send.
-      const plain = activities.map((a) => toPlain(a) as Partial<BotbuilderActivity>);
+      const plain = activities.map((a) => agentsActivityJson(a) as Partial<BotbuilderActivity>);
       return (await this.turn.sendActivities(plain)).map((r) => ({ id: r?.id ?? '' }));
     }
 
     async updateActivity(): Promise<void> {
-      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'updating a sent message');
+      throw new NotSupportedError(this.channelId, 'updating a sent message');
     }
 
     async deleteActivity(): Promise<void> {
-      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'deleting a sent message');
+      throw new NotSupportedError(this.channelId, 'deleting a sent message');
     }
 
     async continueConversation(_identity: unknown, reference: Partial<AgentsActivity.ConversationReference>, logic: (context: AgentsHosting.TurnContext) => Promise<void>): Promise<void> {
-      // The engine's adapter runs it in the conversation's order, as a turn of its own.
-      const adapter = this.turn.adapter as unknown as { continueConversation(ref: unknown, logic: (context: BotbuilderTurnContext) => Promise<void>): Promise<void> };
-      await adapter.continueConversation(reference, (next) => logic(agentsContext(next)));
+      // The engine's adapter runs it in the conversation's order, as a turn of its own. The Agents SDK
+      // names the bot `agent`; botbuilder's references name it `bot`.
+      const withBot = { ...reference, bot: (reference as { bot?: unknown }).bot ?? reference.agent };
+      await this.engine.continueConversation(withBot, (next) => logic(agentsContext(next)));
     }
 
     async uploadAttachment(): Promise<AgentsHosting.ResourceResponse> {
-      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'uploading an attachment apart from a message');
+      throw new NotSupportedError(this.channelId, 'uploading an attachment apart from a message');
     }
 
     async getAttachmentInfo(): Promise<never> {
-      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'reading attachment info');
+      throw new NotSupportedError(this.channelId, 'reading attachment info');
     }
 
     async getAttachment(): Promise<never> {
-      throw new NotSupportedError(this.turn.activity.channelId ?? 'this channel', 'reading an attachment by id');
+      throw new NotSupportedError(this.channelId, 'reading an attachment by id');
     }
   }
 
   function agentsContext(turn: BotbuilderTurnContext): AgentsHosting.TurnContext {
-    return new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(toPlain(turn.activity)));
+    return new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(withoutBlanks(toPlain(turn.activity))));
   }
 
   return {
@@ -110,4 +117,30 @@ export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: Botbuilder
 /** An activity as plain JSON (the Agents SDK's Activity is a class; botbuilder's a plain object). */
 function toPlain(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+/** An Agents SDK Activity as botbuilder's JSON (its own serialisation: `channelId`, not its private field). */
+function agentsActivityJson(value: AgentsActivity.Activity): Record<string, unknown> {
+  const own = (value as { toJsonString?: () => string }).toJsonString;
+  return typeof own === 'function' ? (JSON.parse(own.call(value)) as Record<string, unknown>) : toPlain(value);
+}
+
+/**
+ * The Agents SDK validates an activity strictly: an empty string or a null where a value is optional
+ * (a platform's empty thumbnail URL, a message without text) is an error there. Such fields are absent.
+ * `channelData` and `value` (free-form, the platform's and the bot's own) are left as they are.
+ */
+function withoutBlanks(value: Record<string, unknown>): Record<string, unknown> {
+  const clean = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(clean);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, inner] of Object.entries(v)) if (inner !== null && inner !== '') out[k] = clean(inner);
+      return out;
+    }
+    return v;
+  };
+  const { channelData, value: activityValue, ...rest } = value;
+  const cleaned = clean(rest) as Record<string, unknown>;
+  return { ...cleaned, ...(channelData !== undefined ? { channelData } : {}), ...(activityValue !== undefined ? { value: activityValue } : {}) };
 }

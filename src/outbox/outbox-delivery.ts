@@ -395,12 +395,14 @@ export class OutboxDelivery {
     }
     action.attempts = attempts;
     let result: unknown;
+    let progress: (StepProgress & { createdIds: string[] }) | undefined;
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 10) / 10;
     try {
       // Tried before here (a retry), or maybe before the restart or on another replica.
       const repeated = attempts > 1 || this.uncertain.has(action.id);
-      result = await executor.execute(action, this.progressOf(action, repeated, repeated && !this.answered.has(action.id)));
+      progress = this.progressOf(action, repeated, repeated && !this.answered.has(action.id));
+      result = await executor.execute(action, progress);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PlatformApiError) this.answered.add(action.id);
@@ -434,7 +436,10 @@ export class OutboxDelivery {
     const durationMs = took();
     await executor.succeeded?.(action, result);
     const done = deliveryStep(action, 'done', { attempt: action.attempts, durationMs, result, message: executor.describe?.(action) });
-    await this.markDoneUntilWritten(action, done, typeof result === 'string' && result !== '' ? result : undefined);
+    // The platform's ids of what it created: the executor's answer, else the messages it said it created
+    // (a handoff's note), so that a later look never takes their echoes.
+    const created = typeof result === 'string' && result !== '' ? result : progress?.createdIds.join(' ') || undefined;
+    await this.markDoneUntilWritten(action, done, created);
     return undefined;
   }
 
@@ -485,12 +490,15 @@ export class OutboxDelivery {
   }
 
   /** Steps done so far, kept in the action's payload (`steps`) and written before the next step runs. */
-  private progressOf(action: OutboxAction, repeated: boolean, unanswered: boolean): StepProgress {
+  private progressOf(action: OutboxAction, repeated: boolean, unanswered: boolean): StepProgress & { createdIds: string[] } {
     const payload = action.payload as { steps?: string[] };
     const done = new Set(payload.steps ?? []);
+    const createdIds: string[] = [];
     return {
       repeated,
       unanswered,
+      createdIds,
+      created: (messageId) => void createdIds.push(messageId),
       earlierResults: () => this.outbox.resultsBefore(action.conversationId, action.id, EARLIER_RESULTS),
       done: (step) => done.has(step),
       mark: async (step) => {

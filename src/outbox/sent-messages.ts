@@ -42,6 +42,14 @@ const KEEP_PER_CONVERSATION = 50;
 /** A look waits in pauses of this length (an echo kept by this process wakes it at once). */
 const PAUSE_MS = 100;
 
+/** How a platform's message ids rule out an earlier action's echoes (see `earlierSends`). */
+export interface LookOptions {
+  /** The platform's ids grow: their order. */
+  order?: (messageId: string) => number;
+  /** The message ids an action's result names (several: space-separated). */
+  idsOf?: (result: string) => string[];
+}
+
 export interface SentMessagesOptions {
   echoes: EchoStore;
   clock: Clock;
@@ -82,30 +90,37 @@ export class SentMessages {
     const key = `${platform}:${echo.conversationId}`;
     if (this.confirmedIds.get(key)?.has(echo.messageId)) return;
     const kept: KeptEcho = { platform, ...echo, at: this.options.clock.now() };
-    const list = this.unconfirmed.get(key) ?? [];
-    if (list.some((e) => e.messageId === echo.messageId)) return;
-    // With replicas most echoes are of another replica's sends, confirmed there: the store keeps them,
-    // not this process's memory (a look reads the store).
-    if (!this.options.shared) this.keep(key, [...list, kept]);
+    if ((this.unconfirmed.get(key) ?? []).some((e) => e.messageId === echo.messageId)) return;
     await this.write({ add: [kept] });
-    for (const wake of this.waiters.get(key)?.splice(0) ?? []) wake();
+    // Kept in memory once stored (a failed write is delivered again, and stored then). With replicas
+    // most echoes are of another replica's sends, confirmed there: the store keeps them, not memory.
+    if (!this.options.shared) this.keep(key, [...(this.unconfirmed.get(key) ?? []).filter((e) => e.messageId !== kept.messageId), kept]);
+    const waiting = this.waiters.get(key);
+    this.waiters.delete(key);
+    for (const wake of waiting ?? []) wake();
   }
 
   /**
    * Before an outbox action sends a message: when an earlier attempt of it may have been carried out
    * (`progress.repeated`), the id of that attempt's message, found by its echo; undefined: send it.
+   * See `earlierSends`.
+   */
+  async earlierSend(progress: StepProgress | undefined, platform: string, conversationId: string, fingerprint: string, options: LookOptions = {}): Promise<string | undefined> {
+    return (await this.earlierSends(progress, platform, conversationId, [fingerprint], options))?.[0];
+  }
+
+  /**
+   * The same for a request that creates several messages (their fingerprints, in order): undefined when
+   * there is nothing to look for (not a repeat); else each message's id when found. The first is looked
+   * for first: not found, the request was not carried out (nothing else is looked for); found, each
+   * other one is looked for in turn, and one not found means the earlier attempt stopped before it.
+   *
    * An echo of what an earlier action created (its result; `idsOf` reads the message ids of a result
    * that names several) is never taken; with `order` (the platform's ids grow), neither is anything
    * older than the latest of those.
    */
-  async earlierSend(
-    progress: StepProgress | undefined,
-    platform: string,
-    conversationId: string,
-    fingerprint: string,
-    options: { order?: (messageId: string) => number; idsOf?: (result: string) => string[] } = {},
-  ): Promise<string | undefined> {
-    if (!progress?.repeated || this.looked.has(progress)) return undefined;
+  async earlierSends(progress: StepProgress | undefined, platform: string, conversationId: string, fingerprints: readonly string[], options: LookOptions = {}): Promise<Array<string | undefined> | undefined> {
+    if (!progress?.repeated || this.looked.has(progress) || fingerprints.length === 0) return undefined;
     this.looked.add(progress);
     let earlier: string[];
     try {
@@ -113,16 +128,23 @@ export class SentMessages {
     } catch (error) {
       // Without them an earlier action's echo could pass for this one's: send again (at least once).
       this.options.logger.warn('could not read what earlier actions sent; sending again', { platform, conversationId, error });
-      return undefined;
+      return [];
     }
+    const taken: string[] = [];
     const ruledOut = new Set(earlier);
     const { order } = options;
-    const after = order && earlier.length > 0 ? Math.max(...earlier.map(order).filter(Number.isFinite)) : Number.NEGATIVE_INFINITY;
-    return this.take(platform, conversationId, fingerprint, {
-      eligible: (id) => !ruledOut.has(id) && (!order || order(id) > after),
+    const orders = order ? earlier.map(order).filter(Number.isFinite) : [];
+    const after = orders.length > 0 ? Math.max(...orders) : Number.NEGATIVE_INFINITY;
+    const eligible = (id: string) => !ruledOut.has(id) && !taken.includes(id) && (!order || order(id) > after);
+    const found: Array<string | undefined> = [];
+    for (const fingerprint of fingerprints) {
       // The platform answered the earlier attempt (a 5xx): an echo of it is here already or never comes.
-      wait: progress.unanswered,
-    });
+      const id = await this.take(platform, conversationId, fingerprint, { eligible, wait: progress.unanswered });
+      found.push(id);
+      if (id === undefined) break;
+      taken.push(id);
+    }
+    return found;
   }
 
   /**

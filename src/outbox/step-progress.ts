@@ -21,6 +21,11 @@ export interface StepProgress {
    * a send that is none of these can only be this action's (later ones have not run).
    */
   earlierResults(): Promise<string[]>;
+  /**
+   * A message this attempt created (or found created): kept as the action's result when the action
+   * itself answers none (a handoff's note), so that later looks rule its echo out.
+   */
+  created?(messageId: string): void;
 }
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */

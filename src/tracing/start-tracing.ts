@@ -38,18 +38,26 @@ export function startTracing(env: NodeJS.ProcessEnv, options: { spanProcessor?: 
   const provider = new TracerProvider({ resource, spanProcessors: [options.spanProcessor ?? new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] });
   if (!trace.setGlobalTracerProvider(provider)) {
     // The application traces already: its provider (and its context manager) stay.
-    void provider.shutdown();
+    provider.shutdown().catch(() => undefined);
     return undefined;
   }
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // Each registered only where the application registered none; only what was registered here is undone.
+  const contextManager = new AsyncLocalStorageContextManager();
+  const ownContext = context.setGlobalContextManager(contextManager);
+  if (ownContext) contextManager.enable();
+  const ownPropagator = propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return {
     async shutdown() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
+      try {
+        await provider.shutdown();
+      } finally {
+        trace.disable();
+        if (ownContext) {
+          contextManager.disable();
+          context.disable();
+        }
+        if (ownPropagator) propagation.disable();
+      }
     },
   };
 }

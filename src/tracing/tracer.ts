@@ -9,7 +9,7 @@
  * of the webhook's, each delivery attempt's a child of the turn's, and each platform call a child of
  * the attempt's. One webhook, one trace.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Asked for at each span: a provider registered (or given back) later is the one used. */
@@ -40,11 +40,14 @@ export function carryTrace<T>(payload: T): T {
   return carrier[CARRIER_KEY] ? { ...payload, [CARRIER_KEY]: carrier[CARRIER_KEY] } : payload;
 }
 
-/** The context a stored payload carries (see carryTrace); the root context when none. */
+/**
+ * The context a stored payload carries (see carryTrace); the root context when none: work read back
+ * from the store (or queued behind another conversation's turn) is never another trace's child.
+ */
 export function carriedContext(payload: unknown): Context {
   const traceparent = isPlainObject(payload) ? payload[CARRIER_KEY] : undefined;
-  if (typeof traceparent !== 'string') return context.active();
-  return propagation.extract(context.active(), { [CARRIER_KEY]: traceparent });
+  if (typeof traceparent !== 'string') return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, { [CARRIER_KEY]: traceparent });
 }
 
 /**

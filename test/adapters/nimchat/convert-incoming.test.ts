@@ -111,7 +111,7 @@ describe('planIncoming: which events become turns', () => {
       content: { latitude: 1.5, longitude: 2.5 },
     });
     const withAttachment = plan(messageCreated({ content: null, attachments: [{ id: 9, message_id: 118, file_type: 'file', data_url: 'https://x/r/b/k/invoice.pdf', thumb_url: '' }] }));
-    expect((withAttachment as any).activity.attachments).toEqual([{ contentType: 'application/pdf', contentUrl: 'https://x/r/b/k/invoice.pdf', thumbnailUrl: '', name: 'invoice.pdf' }]);
+    expect((withAttachment as any).activity.attachments).toEqual([{ contentType: 'application/pdf', contentUrl: 'https://x/r/b/k/invoice.pdf', thumbnailUrl: undefined, name: 'invoice.pdf' }]);
     expect((withAttachment as any).activity.text).toBe('');
   });
 

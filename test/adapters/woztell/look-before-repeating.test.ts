@@ -3,7 +3,9 @@
  * lost after WOZTELL sent the message): WOZTELL's `BOT` echo of it is the evidence, and the member does
  * not get it twice. Without an echo the reply is sent again (nothing is lost).
  */
+import { ActivityHandler } from 'botbuilder';
 import { afterEach, describe, expect, it } from 'vitest';
+import { itemFingerprint } from '../../../adapters/woztell/message-fingerprint';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
 import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-harness';
 
@@ -91,5 +93,45 @@ describe('a WOZTELL reply is looked for before it is sent again', () => {
     await h.settle();
     expect(menus(h, m.memberId)).toBe(2);
     expect(sends(h)).toBe(3);
+  });
+
+  /** A bot whose reply is one request of two messages: a text and an image. */
+  class InvoiceBot extends ActivityHandler {
+    constructor() {
+      super();
+      this.onMessage(async (context, next) => {
+        await context.sendActivity({ text: 'Here is your invoice.', attachments: [{ contentType: 'image/png', contentUrl: 'https://files.example/invoice.png', name: 'invoice.png' }] });
+        await next();
+      });
+    }
+  }
+  const invoiceApp = { ...app, bot: new InvoiceBot(), createBot: undefined };
+  const itemsSent = (h: WoztellHarness) => h.sandbox.calls.filter((c) => c.api === 'bot' && SEND.test(c.path)).map((c) => (c.body.response as Array<{ type: string }>).map((i) => i.type).join('+'));
+
+  it('a request of two messages whose answer was lost after WOZTELL sent both: neither is sent again', async () => {
+    h = await startWoztellHarness({ app: invoiceApp });
+    const m = h.sandbox.createMember('Ada');
+    h.sandbox.faults.push({ api: 'bot', path: SEND, status: 500, afterWork: true, times: 1 });
+    h.sandbox.customerSays(m.memberId, { text: 'my invoice' });
+    await until(() => h!.received(m.memberId).length >= 2);
+    await h.settle();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.sandbox.received(m.memberId).map((x) => x.type)).toEqual(['TEXT', 'IMAGE']);
+    expect(itemsSent(h)).toEqual(['TEXT+IMAGE']);
+  });
+
+  it('an earlier attempt that sent the first message only: the second is sent now, the first not again', async () => {
+    h = await startWoztellHarness({ app: invoiceApp });
+    const m = h.sandbox.createMember('Bo');
+    // The first attempt fails before WOZTELL does anything, but an echo of its first message is there
+    // (as when WOZTELL sent one message of the request and then failed).
+    h.sandbox.faults.push({ api: 'bot', path: SEND, status: 500, times: 1 });
+    const conversationId = `${h.sandbox.channelId}:${m.memberId}`;
+    await h.app.runtime.sent.echoed('woztell', { conversationId, messageId: 'wamid.partial-1', fingerprint: itemFingerprint({ type: 'TEXT', text: 'Here is your invoice.' }) });
+    h.sandbox.customerSays(m.memberId, { text: 'my invoice' });
+    await until(() => itemsSent(h!).length >= 2);
+    await h.settle();
+    expect(itemsSent(h)).toEqual(['TEXT+IMAGE', 'IMAGE']);
+    expect(h.sandbox.received(m.memberId).map((x) => x.type)).toEqual(['IMAGE']);
   });
 });

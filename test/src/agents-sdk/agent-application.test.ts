@@ -7,6 +7,7 @@
 import { AgentApplication, MemoryStorage, MessageFactory, TurnState, type Storage, type TurnContext } from '@microsoft/agents-hosting';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/harness';
+import { conversation, messageCreated, postSigned } from '../../helpers/payloads';
 import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-harness';
 
 interface Counted {
@@ -24,11 +25,22 @@ function supportAgent(storage: Storage = new MemoryStorage()) {
       if (member.id !== context.activity.recipient?.id) await context.sendActivity('Welcome to Contoso support!');
     }
   });
+  app.onMessage(/later/i, async (context: TurnContext) => {
+    const reference = context.activity.getConversationReference();
+    await context.sendActivity('I will write again in a moment.');
+    // Proactive, after the turn: the Agents SDK way.
+    setTimeout(() => {
+      void context.adapter.continueConversation('', reference, async (next) => {
+        await next.sendActivity('Here I am again.');
+      });
+    }, 50);
+  });
   app.onMessage(/escalate/i, async (context: TurnContext) => {
     await context.sendActivity('Connecting you with a person.');
     await context.sendActivity({ type: 'event', name: 'handoff.initiate', value: { reason: 'asked for a person' } } as never);
   });
   app.onActivity('message', async (context: TurnContext, state: TurnState) => {
+    if (context.activity.attachments?.length) await context.sendActivity(`Got ${context.activity.attachments.map((a) => a.name).join(', ')}.`);
     const counted = (state.conversation as Counted).count ?? 0;
     (state.conversation as Counted).count = counted + 1;
     await context.sendActivity(MessageFactory.suggestedActions(['Order status', 'Talk to a human'], `Message ${counted + 1}: how can I help?`));
@@ -90,5 +102,26 @@ describe('an Agents SDK AgentApplication on the engine', () => {
     await w.settle();
     const sent = w.sandbox.received(m.memberId);
     expect(sent.at(-1)!.item).toMatchObject({ type: 'WHATSAPP_REPLY_BUTTONS', text: 'Message 1: how can I help?' });
+  });
+
+  it('Nimchat: a customer message with an attachment (an empty thumbnail URL, no text) reaches the agent; a proactive message of the agent is delivered', async () => {
+    const { app } = supportAgent();
+    h = await startHarness({ app: { bot: app, createBot: undefined } });
+    const c = await h.customer('Cy');
+    await c.say('hello');
+    await h.settle();
+    const body = messageCreated(
+      { id: 77_001, content: null, attachments: [{ id: 1, file_type: 'file', data_url: 'https://files.example/invoice.pdf', thumb_url: '', file_size: 10, extension: 'pdf' }] },
+      conversation(c.conversationId),
+    );
+    expect((await postSigned(h.botUrl, h.secret, body, { delivery: 'attachment-1' })).status).toBe(200);
+    await h.settle();
+    expect((await c.received()).some((t) => /^Got /.test(t))).toBe(true);
+    expect(h.logLines.some((l) => l.includes('turn failed'))).toBe(false);
+
+    await c.say('talk later');
+    await h.settle();
+    for (let i = 0; i < 100 && !(await c.received()).includes('Here I am again.'); i++) await new Promise((r) => setTimeout(r, 30));
+    expect((await c.received()).slice(-2)).toEqual(['I will write again in a moment.', 'Here I am again.']);
   });
 });

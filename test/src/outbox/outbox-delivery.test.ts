@@ -9,6 +9,23 @@ async function idle(delivery: OutboxDelivery): Promise<void> {
 }
 
 describe('OutboxDelivery', () => {
+  it("an action's result is what its executor answered, else the messages it said it created (a handoff's note): a later look rules their echoes out", async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5 });
+    delivery.register('p', 'handoff', {
+      execute: async (_action, progress) => {
+        progress.created?.('41');
+        return { platformStatus: 'open' };
+      },
+    });
+    delivery.register('p', 'message', { execute: async () => '42' });
+    let seen: string[] | undefined;
+    delivery.register('p', 'probe', { execute: async (_action, progress) => void (seen = await progress.earlierResults()) });
+    for (const kind of ['handoff', 'message', 'probe']) await delivery.submit({ platform: 'p', conversationId: 'c', kind, payload: {} });
+    await idle(delivery);
+    expect(seen).toEqual(['42', '41']);
+  });
+
   it('delivers an action once however it is announced (committed, then found again by resume)', async () => {
     const outbox = new MemoryOutbox();
     const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5 });
