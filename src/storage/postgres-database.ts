@@ -25,6 +25,7 @@ export const DEFAULT_PG_POOL: Required<PostgresPoolOptions> = { poolSize: 10, st
 /** SQLSTATEs raised on purpose by the store's own statements (through the handoff_abort function). */
 export const ABORT_DUPLICATE = 'HD001';
 export const ABORT_ETAG_CONFLICT = 'HE001';
+export const ABORT_ALREADY_DONE = 'HE002';
 
 export interface Statement {
   /** The prepared statement's name: one per SQL text. */
@@ -130,6 +131,7 @@ export class PostgresDatabase {
     if (this.closing) return closedError();
     if (error instanceof pg.DatabaseError) {
       if (error.code === ABORT_DUPLICATE) return new DuplicateRefused();
+      if (error.code === ABORT_ALREADY_DONE) return new AlreadyDoneRefused();
       if (error.code === ABORT_ETAG_CONFLICT) return new StoreWriteError('storage_conflict', error.message || eTagConflictMessage('?'));
       return new StoreWriteError('storage_write_failed', `PostgreSQL refused the statement (${error.code ?? 'no code'}): ${this.scrub(error).message}`);
     }
@@ -150,6 +152,13 @@ export class PostgresDatabase {
 }
 
 /** A statement refused a duplicate idempotency key (and wrote nothing): the caller answers "duplicate". */
+/** A turn's unit finishing events another run already finished (its commit's answer was lost): nothing written. */
+export class AlreadyDoneRefused extends Error {
+  constructor() {
+    super('the unit finishes an event that is already done');
+  }
+}
+
 export class DuplicateRefused extends Error {
   constructor() {
     super('an idempotency key is already remembered');

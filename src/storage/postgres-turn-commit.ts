@@ -10,7 +10,7 @@
  * ON CONFLICT DO UPDATE … WHERE, which PostgreSQL evaluates against the row's latest committed
  * version under its row lock, so two replicas writing with the same eTag cannot both succeed.
  */
-import { ABORT_ETAG_CONFLICT, int, type PostgresDatabase, type Statement } from './postgres-database';
+import { ABORT_ALREADY_DONE, ABORT_ETAG_CONFLICT, AlreadyDoneRefused, int, type PostgresDatabase, type Statement } from './postgres-database';
 import { stepsJson } from './postgres-timeline';
 import type { StateChange, TurnChanges } from './turn-writes';
 
@@ -41,10 +41,12 @@ added AS (
   RETURNING id
 ),
 finished AS (
-  UPDATE handoff_inbox SET done_at = $12::bigint WHERE id = ANY($11::bigint[]) RETURNING id
+  UPDATE handoff_inbox SET done_at = $12::bigint WHERE id = ANY($11::bigint[]) AND done_at IS NULL RETURNING id
 )
 SELECT
   handoff_record_steps($13::jsonb, $12::bigint) AS steps,
+  (SELECT handoff_abort('${ABORT_ALREADY_DONE}', 'an event of this unit is already done')
+    WHERE (SELECT count(*) FROM finished) < cardinality($11::bigint[])) AS already_done,
   (SELECT handoff_abort('${ABORT_ETAG_CONFLICT}', format('Storage: error writing "%s" due to eTag conflict.', x.k))
      FROM unnest($3::text[]) WITH ORDINALITY AS x(k, n)
     WHERE x.k NOT IN (SELECT key FROM conditional) ORDER BY x.n LIMIT 1) AS conflict,
@@ -58,6 +60,27 @@ export async function applyUnit(db: PostgresDatabase, changes: TurnChanges, now:
   const deletes: string[] = [];
   for (const [key, change] of changes.state) classify(key, change, unconditional, conditional, deletes);
   if (unconditional.length + conditional.length + deletes.length + changes.outbox.length + changes.inboxDone.length + changes.timeline.length === 0) return { outboxIds: [] };
+  let rows: Array<{ outbox_ids: Array<string | number> }>;
+  try {
+    rows = await runApply(db, changes, now, unconditional, conditional, deletes);
+  } catch (error) {
+    // Another run of the same turn committed first (this one's earlier commit whose answer was lost,
+    // a connection cut after COMMIT): everything it asked for is written already; this run adds nothing.
+    if (error instanceof AlreadyDoneRefused) return { outboxIds: [] };
+    throw error;
+  }
+  // Identity values are drawn in insertion order, which follows the call order (ORDER BY o.n).
+  return { outboxIds: (rows[0]?.outbox_ids ?? []).map(int) };
+}
+
+async function runApply(
+  db: PostgresDatabase,
+  changes: TurnChanges,
+  now: number,
+  unconditional: Array<[string, string]>,
+  conditional: Array<[string, string, number | null]>,
+  deletes: string[],
+): Promise<Array<{ outbox_ids: Array<string | number> }>> {
   const { rows } = await db.query<{ outbox_ids: Array<string | number> }>(APPLY, [
     unconditional.map(([k]) => k),
     unconditional.map(([, v]) => v),
@@ -73,8 +96,7 @@ export async function applyUnit(db: PostgresDatabase, changes: TurnChanges, now:
     now,
     stepsJson(changes.timeline),
   ]);
-  // Identity values are drawn in insertion order, which follows the call order (ORDER BY o.n).
-  return { outboxIds: (rows[0]?.outbox_ids ?? []).map(int) };
+  return rows;
 }
 
 function classify(key: string, change: StateChange, unconditional: Array<[string, string]>, conditional: Array<[string, string, number | null]>, deletes: string[]): void {

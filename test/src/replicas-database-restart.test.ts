@@ -7,6 +7,7 @@
  * are printed.
  */
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import axios from 'axios';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,8 @@ describe('three replicas through a database restart', () => {
       };
       children.push(
         await startReplica(name, env, (line) => {
+          // REPLICA_LOG=<file>: every replica's log lines, to see what happened in a failing run.
+          if (process.env.REPLICA_LOG) appendFileSync(process.env.REPLICA_LOG, `${name} ${line}\n`);
           if (line.includes('could not mark an outbox action done')) markFailures++;
           if (line.includes('an earlier attempt had sent the message')) foundByEcho++;
         }),

@@ -284,3 +284,21 @@ describe.each(SHARED_ENGINES.filter((e) => e.name === 'postgres'))('$name: echoe
     }
   });
 });
+
+describe.each(SHARED_ENGINES.filter((e) => e.name === 'postgres'))('$name: a turn committed twice', (engine) => {
+  it("the same event's unit committed again (its first commit's answer was lost) writes nothing: no second reply", async () => {
+    const s = await openStores(await engine.location());
+    const id = await acceptedId(s, 'twice');
+    const unit = (run: number) => {
+      const turn = s.beginTurn();
+      void turn.write({ [`side/${run}`]: { run } });
+      turn.addOutbox({ platform: 'p', conversationId: 'c', kind: 'reply', payload: { run } });
+      turn.markInboxDone(id);
+      return turn.commit();
+    };
+    expect((await unit(1)).outboxIds).toHaveLength(1);
+    expect(await unit(2)).toEqual({ outboxIds: [] });
+    expect((await s.outbox.pending()).map((x) => x.payload)).toEqual([{ run: 1 }]);
+    expect((await s.storage.read(['side/2']))['side/2']).toBeUndefined();
+  });
+});
