@@ -117,6 +117,8 @@ export class App {
   readonly server: Server;
   /** Set by `start`. */
   bot!: RunnableBot;
+  /** What `bot` is, in words (set by `start`): "the example support bot (botbuilder)", "your bot (Microsoft 365 Agents SDK)" … */
+  botDescription = '';
   readonly clock: Clock;
   /** The waits after a handoff (ladder, notices, the bot's offer). */
   readonly waits: HandoffWaits;
@@ -233,7 +235,9 @@ export class App {
       this.running.set(platform.name, running);
     }
     this.followUpHandoffs();
-    this.bot = this.createBot();
+    // The example bot on the Agents SDK is loaded only when asked for (it needs @microsoft/agents-hosting).
+    const exampleOnAgentsSdk = !this.options.bot && !this.options.createBot && this.config.exampleBotSdk === 'agents-sdk' ? await loadAgentsSupportBot() : undefined;
+    this.bot = this.createBot(exampleOnAgentsSdk);
     this.routes = this.webhookRoutes();
     this.console = mountAppConsole(this, [...this.running.values()].flatMap((running) => running.secrets), this.options.console);
 
@@ -271,6 +275,7 @@ export class App {
       address: bound.address,
       ...(bound.allInterfaces ? { allInterfaces: true, url: this.url, hint: `bound to all interfaces: ${this.url} from this machine, this machine's address from others` } : { url: this.url }),
       platforms: this.platformNames(),
+      bot: this.botDescription,
       storage: this.stores.describe,
       sandbox: this.config.sandbox,
     });
@@ -381,7 +386,7 @@ export class App {
     return handlers;
   }
 
-  private createBot(): RunnableBot {
+  private createBot(exampleOnAgentsSdk?: AgentsSupportBotClass): RunnableBot {
     const ticket = this.ticketDialogOptions();
     const deps: BotDeps = {
       storage: this.runtime.storage,
@@ -396,8 +401,13 @@ export class App {
     };
     const { bot, createBot } = this.options;
     const source: BotSource | undefined = createBot ? { createBot } : bot;
-    if (!source) return new SupportBot(deps);
-    const resolved = resolveBot(source, deps);
+    if (!source && !exampleOnAgentsSdk) {
+      this.botDescription = 'the example support bot (botbuilder)';
+      return new SupportBot(deps);
+    }
+    const resolved = resolveBot(source ?? new exampleOnAgentsSdk!(deps), deps);
+    const sdk = (resolved as { sdk?: string }).sdk === 'agents-sdk' ? 'Microsoft 365 Agents SDK' : 'botbuilder';
+    this.botDescription = `${source ? 'your bot' : 'the example support bot'} (${sdk})`;
     // A bot that recognises requests for a human in its own dialogs (the example bot does) says so.
     const recognizer = this.options.handoffOnRequest ?? !(resolved as { handlesHandoffRequests?: boolean }).handlesHandoffRequests;
     if (recognizer !== false) {
@@ -526,6 +536,19 @@ export class App {
       await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn('could not send the last traces', { error }));
     }
   }
+}
+
+type AgentsSupportBotClass = typeof import('./bot/agents-support-bot').AgentsSupportBot;
+
+/** The example support bot on the Agents SDK, or a start-up error saying what to install. */
+async function loadAgentsSupportBot(): Promise<AgentsSupportBotClass> {
+  try {
+    require.resolve('@microsoft/agents-hosting');
+    require.resolve('@microsoft/agents-activity');
+  } catch {
+    throw new StartupError('agents_sdk_missing', 'EXAMPLE_BOT_SDK=agents-sdk needs the Microsoft 365 Agents SDK: npm install @microsoft/agents-hosting @microsoft/agents-activity');
+  }
+  return (await import('./bot/agents-support-bot')).AgentsSupportBot;
 }
 
 /** A URL's origin alone (credentials or a key in it are not logged). */

@@ -77,6 +77,11 @@ const EnvSchema = z.object({
   HANDOFF_WAIT_NOTICE_MINUTES: minutes('HANDOFF_WAIT_NOTICE_MINUTES', 5),
   HANDOFF_CLOSED_MESSAGE: optionalText,
 
+  // Which SDK the example support bot (served without a bot of your own) is written on.
+  EXAMPLE_BOT_SDK: optionalText
+    .refine((s) => s === undefined || s === 'botbuilder' || s === 'agents-sdk', { message: 'EXAMPLE_BOT_SDK must be botbuilder or agents-sdk' })
+    .transform((s) => (s ?? 'botbuilder') as 'botbuilder' | 'agents-sdk'),
+
   CONSOLE_TOKEN: optionalText.refine((s) => s === undefined || s.length >= 16, { message: 'CONSOLE_TOKEN must be at least 16 characters' }),
   CONSOLE_READ_ONLY: bool('CONSOLE_READ_ONLY', false),
 });
@@ -138,6 +143,8 @@ export interface Config {
   variables: Record<string, unknown>;
   /** Business hours, holidays, the no-answer ladder and the wait notices. */
   handoff: HandoffPolicy;
+  /** The SDK of the example support bot served when no bot is given. */
+  exampleBotSdk: Env['EXAMPLE_BOT_SDK'];
   /** True when no platform is configured outside production: `serve` runs the sandbox. */
   sandbox: boolean;
   /** Every secret value, for the logger's redaction. */
@@ -248,6 +255,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
       waitNoticeMinutes: env.HANDOFF_WAIT_NOTICE_MINUTES,
       closedMessage: env.HANDOFF_CLOSED_MESSAGE,
     }),
+    exampleBotSdk: env.EXAMPLE_BOT_SDK,
     sandbox: !production && !anyChannel,
     secrets,
   };

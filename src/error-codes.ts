@@ -63,6 +63,7 @@ const registry = {
   bot_module_not_found: { meaning: 'handoff serve --bot: no module at that path' },
   bot_module_failed: { meaning: 'handoff serve --bot: the module threw while loading' },
   bot_module_invalid: { meaning: 'handoff serve --bot: the module exports no bot' },
+  agents_sdk_missing: { meaning: 'EXAMPLE_BOT_SDK=agents-sdk without @microsoft/agents-hosting installed' },
   register_url_invalid: { meaning: 'handoff nimchat register: the URL is not usable' },
   register_inbox_not_found: { meaning: 'handoff nimchat register: no such inbox' },
   register_failed: { meaning: 'handoff nimchat register: a step failed (what was done is undone)' },

@@ -8,7 +8,7 @@
  * `@microsoft/agents-hosting` is the bot developer's dependency (an optional peer of this package): it
  * is loaded only when such an agent is served, and the agent's own copy is the one used.
  */
-import type { Activity as BotbuilderActivity, TurnContext as BotbuilderTurnContext } from 'botbuilder-core';
+import { TurnContext, type Activity as BotbuilderActivity, type TurnContext as BotbuilderTurnContext } from 'botbuilder-core';
 import type * as AgentsHosting from '@microsoft/agents-hosting';
 import type * as AgentsActivity from '@microsoft/agents-activity';
 import { NotSupportedError } from '../errors';
@@ -27,6 +27,25 @@ interface AgentsModules {
 }
 
 let loaded: AgentsModules | null | undefined;
+
+/** The engine's botbuilder turn under each Agents SDK turn context the bridge made. */
+const engineTurns = new WeakMap<object, BotbuilderTurnContext>();
+
+/**
+ * The engine's botbuilder `TurnContext` under an Agents SDK turn context this package gave the agent
+ * (a botbuilder context is its own). What runs this package's dialogs from an Agents SDK agent.
+ */
+export function engineTurnOf(context: object): BotbuilderTurnContext {
+  const turn = engineTurns.get(context);
+  if (turn) return turn;
+  if (isBotbuilderTurn(context)) return context;
+  throw new TypeError('not a turn of this engine: give the TurnContext your route was called with (an Agents SDK agent served by this package, or a botbuilder bot)');
+}
+
+function isBotbuilderTurn(value: object): value is BotbuilderTurnContext {
+  // The engine makes its turns with this package's botbuilder.
+  return value instanceof TurnContext;
+}
 
 /** The Agents SDK packages, when installed (undefined otherwise). */
 function agentsModules(): AgentsModules | undefined {
@@ -52,7 +71,7 @@ export function isAgentsSdkAgent(value: unknown): value is AgentsSdkAgent {
  * A botbuilder-style bot (`run(context)` with a botbuilder TurnContext) that runs the Agents SDK agent
  * on each turn.
  */
-export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: BotbuilderTurnContext): Promise<void> } {
+export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: BotbuilderTurnContext): Promise<void>; handlesHandoffRequests: boolean; sdk: 'agents-sdk' } {
   const modules = agentsModules();
   if (!modules) throw new TypeError('serving an Agents SDK agent needs @microsoft/agents-hosting and @microsoft/agents-activity installed');
   const { hosting, activity } = modules;
@@ -104,10 +123,15 @@ export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: Botbuilder
   }
 
   function agentsContext(turn: BotbuilderTurnContext): AgentsHosting.TurnContext {
-    return new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(withoutBlanks(toPlain(turn.activity))));
+    const context = new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(withoutBlanks(toPlain(turn.activity))));
+    engineTurns.set(context, turn);
+    return context;
   }
 
   return {
+    sdk: 'agents-sdk',
+    // An agent whose own dialogs recognise a request for a human says so, as a botbuilder bot does.
+    handlesHandoffRequests: (agent as { handlesHandoffRequests?: boolean }).handlesHandoffRequests === true,
     async run(turn: BotbuilderTurnContext): Promise<void> {
       await (agent as { run(context: AgentsHosting.TurnContext): Promise<unknown> }).run(agentsContext(turn));
     },

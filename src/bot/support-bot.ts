@@ -37,6 +37,18 @@ export const HANDOFF_FAILED_TEXT =
   "Sorry, I couldn't reach a human agent right now. Please try again in a few minutes, or leave a message.";
 export const WELCOME_BACK_TEXT = 'Anything else I can help with?';
 
+/** The example bot's dialogs, whichever SDK runs it: the support dialog (menu, handoff, ticket) and the no-answer offer. */
+export function supportBotDialogs(options: SupportBotOptions, waits: HandoffWaits): [SupportDialog, NoAnswerDialog] {
+  const ticket: TicketDialogOptions = { transcripts: options.transcripts, ...options.ticket };
+  const handoff = { transcripts: options.transcripts, request: options.handoffRequest, availability: options.availability, ticket, waits, closedText: options.closedText, clock: options.clock };
+  return [new SupportDialog({ handoff, ticket }), new NoAnswerDialog(NoAnswerDialog.defaultId, { waits, ticket })];
+}
+
+/** A `handoff.status` worth telling the customer about: a failed handoff (not a failed follow-up action, the agents' business). */
+export function handoffFailedForCustomer(status: HandoffStatus | undefined): boolean {
+  return status?.state === 'failed' && !status.message?.startsWith('conversation.control failed');
+}
+
 export class SupportBot extends ActivityHandler {
   /** Its dialogs recognise a request for a human at any step, so the host adds no recognizer of its own. */
   readonly handlesHandoffRequests = true;
@@ -51,22 +63,7 @@ export class SupportBot extends ActivityHandler {
     this.dialogStateAccessor = this.conversationState.createProperty<DialogState>('dialogState');
     this.waits = options.waits ?? new HandoffWaits(options.storage);
     this.dialogs = new DialogSet(this.dialogStateAccessor);
-    const ticket: TicketDialogOptions = { transcripts: options.transcripts, ...options.ticket };
-    this.dialogs.add(
-      new SupportDialog({
-        handoff: {
-          transcripts: options.transcripts,
-          request: options.handoffRequest,
-          availability: options.availability,
-          ticket,
-          waits: this.waits,
-          closedText: options.closedText,
-          clock: options.clock,
-        },
-        ticket,
-      }),
-    );
-    this.dialogs.add(new NoAnswerDialog(NoAnswerDialog.defaultId, { waits: this.waits, ticket }));
+    for (const dialog of supportBotDialogs(options, this.waits)) this.dialogs.add(dialog);
 
     this.onMessage(async (context, next) => {
       const dc = await this.dialogs.createContext(context);
@@ -90,8 +87,7 @@ export class SupportBot extends ActivityHandler {
 
   /** `failed` → tell the customer; `completed` → greet them back. */
   protected async onHandoffStatus(context: TurnContext, status: HandoffStatus | undefined): Promise<void> {
-    // A follow-up action (a close-out, a re-route) that failed is the agents' business, not the customer's.
-    if (status?.state === 'failed' && !status.message?.startsWith('conversation.control failed')) await context.sendActivity(HANDOFF_FAILED_TEXT);
+    if (handoffFailedForCustomer(status)) await context.sendActivity(HANDOFF_FAILED_TEXT);
     if (status?.state === 'completed') await this.welcomeBack(context);
   }
 

@@ -44,6 +44,7 @@ export function sandboxBanner(app: App): string {
     '   (Nimchat, WOZTELL), the human agent and the Inbenta agent. The same with curl:',
     line,
     ` Listening on:      ${listening(app)}`,
+    ` Bot:               ${app.botDescription}${app.botDescription.startsWith('the example') ? '   (EXAMPLE_BOT_SDK=botbuilder|agents-sdk)' : ''}`,
     ...sections,
     '',
   ].join('\n');

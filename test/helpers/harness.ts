@@ -1,23 +1,15 @@
 /** A sandbox Nimchat and the app under test, both on loopback, plus customer/agent helpers. */
 import axios from 'axios';
-import type { Activity, TurnContext } from 'botbuilder-core';
 import { App, type AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox, type NimchatSandboxOptions } from '../../src/sandbox/nimchat/nimchat-sandbox';
-import { SupportBot } from '../../src/bot/support-bot';
+import { recordingSupportBot, type Face, type RecordingBot, type RecordingSupportBot } from './faces';
 import { settle } from './settle';
 
-/** The example bot, recording every activity that reaches its logic. */
-export class RecordingSupportBot extends SupportBot {
-  readonly seen: Array<Partial<Activity>> = [];
-  override async run(context: TurnContext): Promise<void> {
-    this.seen.push({ ...context.activity });
-    await super.run(context);
-  }
-}
+export { RecordingSupportBot } from './faces';
 
 export interface HarnessOptions {
   env?: Record<string, string>;
@@ -29,6 +21,8 @@ export interface HarnessOptions {
   urlTokenSecret?: string;
   /** Configures NIMCHAT_API_TOKEN with the sandbox agent's user token. */
   apiToken?: boolean;
+  /** The SDK the example bot is served through (default botbuilder). */
+  face?: Face;
 }
 
 export interface Customer {
@@ -57,10 +51,10 @@ export async function startHarness(options: HarnessOptions = {}) {
     ...(options.apiToken ? { NIMCHAT_API_TOKEN: sandbox.agentToken } : {}),
     ...options.env,
   });
-  let bot: RecordingSupportBot | undefined;
+  let bot: RecordingBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: (deps) => (bot = new RecordingSupportBot(deps)),
+    createBot: (deps) => (bot = recordingSupportBot(options.face ?? 'botbuilder', deps)),
     drainTimeoutMs: 2000,
     ...options.app,
   });
@@ -79,8 +73,9 @@ export async function startHarness(options: HarnessOptions = {}) {
     secret: placeholder.secret!,
     botToken: placeholder.accessToken!,
     botUrl,
+    /** The example bot under test (on the agents-sdk face a RecordingAgentsSupportBot: only `seen` is the same). */
     get bot(): RecordingSupportBot {
-      return bot!;
+      return bot as RecordingSupportBot;
     },
     /** Waits until no webhook is in flight and no turn is queued, twice in a row. */
     settle: (): Promise<void> => settle(sandbox, app.queue, app.runtime.delivery, app.runtime.scheduler),

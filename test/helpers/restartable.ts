@@ -13,11 +13,11 @@ import { createLogger } from '../../src/log';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../src/sandbox/nimchat/nimchat-sandbox';
-import { RecordingSupportBot } from './harness';
+import { recordingSupportBot, type Face } from './faces';
 import { settle } from './settle';
 import { TestClock } from './test-clock';
 
-export async function startRestartable(startAt: number, env: Record<string, string> = {}, appOptions: AppOptions = {}) {
+export async function startRestartable(startAt: number, env: Record<string, string> = {}, appOptions: AppOptions = {}, face: Face = 'botbuilder') {
   const clock = new TestClock(startAt);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ladder-'));
   const file = path.join(dir, 'state.sqlite');
@@ -52,7 +52,7 @@ export async function startRestartable(startAt: number, env: Record<string, stri
       app = new App(config, {
         logger: createLogger({ level: 'silent', secrets: config.secrets }),
         createBot: (deps) => {
-          const b = new RecordingSupportBot(deps);
+          const b = recordingSupportBot(face, deps);
           // Every turn of every run, in one list.
           Object.defineProperty(b, 'seen', { value: seen });
           return b;

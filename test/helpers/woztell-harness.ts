@@ -3,7 +3,7 @@ import { App, type AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/load-config';
 import { createLogger } from '../../src/log';
 import { WoztellSandbox, type WoztellSandboxOptions } from '../../src/sandbox/woztell/woztell-sandbox';
-import { RecordingSupportBot } from './harness';
+import { recordingSupportBot, type Face, type RecordingBot, type RecordingSupportBot } from './faces';
 import { settle } from './settle';
 
 export interface WoztellHarnessOptions {
@@ -12,6 +12,8 @@ export interface WoztellHarnessOptions {
   app?: AppOptions;
   /** Give the inbox credentials in the environment (default) or let the adapter look them up. */
   inboxCredentials?: boolean;
+  /** The SDK the example bot is served through (default botbuilder). */
+  face?: Face;
 }
 
 export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
@@ -33,10 +35,10 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
       : { WOZTELL_APP_ID: sandbox.appId, WOZTELL_APP_INTEGRATION_ID: sandbox.appIntegrationId, WOZTELL_INBOX_SIGNATURE: sandbox.inboxSignature }),
     ...options.env,
   });
-  let bot: RecordingSupportBot | undefined;
+  let bot: RecordingBot | undefined;
   const app = new App(config, {
     logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }),
-    createBot: (deps) => (bot = new RecordingSupportBot(deps)),
+    createBot: (deps) => (bot = recordingSupportBot(options.face ?? 'botbuilder', deps)),
     drainTimeoutMs: 2000,
     
     ...options.app,
@@ -50,8 +52,9 @@ export async function startWoztellHarness(options: WoztellHarnessOptions = {}) {
     app,
     logLines,
     webhookUrl,
+    /** The example bot under test (on the agents-sdk face a RecordingAgentsSupportBot: only `seen` is the same). */
     get bot(): RecordingSupportBot {
-      return bot!;
+      return bot as RecordingSupportBot;
     },
     get adapter() {
       return app.woztell!;

@@ -197,6 +197,7 @@ describe('what the start tells once it listens', () => {
     try {
       const banner = sandboxBanner(app);
       expect(banner).toContain(`Listening on:      0.0.0.0:${port} (all interfaces; from this machine http://127.0.0.1:${port})`);
+      expect(banner).toContain('Bot:               the example support bot (botbuilder)');
       for (const name of ['NIMCHAT_BASE_URL', 'NIMCHAT_BOT_TOKEN', 'WOZTELL_ACCESS_TOKEN', 'WOZTELL_CHANNEL_SECRET', 'INBENTA_API_KEY', 'INBENTA_API_SECRET', 'INBENTA_WEBHOOK_SECRET']) {
         expect(banner, name).toContain(name);
       }

@@ -14,10 +14,11 @@ import { App } from '../../../src/app';
 import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
 import { WELCOME_BACK_TEXT } from '../../../src/bot/support-bot';
+import { FACES } from '../../helpers/faces';
 
 const MENU = 'How can I help you today?';
 
-describe('tickets on Nimchat', () => {
+describe.each(FACES)('tickets on Nimchat, the example bot on %s', (face) => {
   let h: Harness;
   let ib: Awaited<ReturnType<typeof startInbenta>>;
   const extra: Array<{ stop(): Promise<void> }> = [];
@@ -30,7 +31,7 @@ describe('tickets on Nimchat', () => {
 
   async function start(env: Record<string, string> = {}, inbentaOptions: Parameters<typeof startInbenta>[0] = {}) {
     ib = await startInbenta(inbentaOptions);
-    h = await startHarness({ env: { ...ib.env, ...env } });
+    h = await startHarness({ face, env: { ...ib.env, ...env } });
     await ib.connect(h.app);
   }
   const settle = () => ib.settle(h.sandbox, h.app);

@@ -11,8 +11,9 @@ import { startInbenta } from '../../helpers/inbenta';
 import { DESCRIPTION_PROMPT, EMAIL_PROMPT } from '../../../dialogs/ticket-dialog';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
 import type { AppOptions } from '../../../src/app';
+import { FACES } from '../../helpers/faces';
 
-describe('tickets on WOZTELL', () => {
+describe.each(FACES)('tickets on WOZTELL, the example bot on %s', (face) => {
   let h: WoztellHarness;
   let ib: Awaited<ReturnType<typeof startInbenta>>;
   afterEach(async () => {
@@ -22,7 +23,7 @@ describe('tickets on WOZTELL', () => {
 
   async function start(app: AppOptions = {}) {
     ib = await startInbenta();
-    h = await startWoztellHarness({ env: { ...ib.env, WOZTELL_RESOLVED_FOLDER: 'done' }, app });
+    h = await startWoztellHarness({ face, env: { ...ib.env, WOZTELL_RESOLVED_FOLDER: 'done' }, app });
     await ib.connect(h.app);
   }
   const settle = () => ib.settle(h.sandbox, h.app);

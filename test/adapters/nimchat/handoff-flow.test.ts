@@ -11,17 +11,18 @@ import { NotSupportedError } from '../../../src/errors';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { HANDOFF_FAILED_TEXT } from '../../../src/bot/support-bot';
 import { STILL_LOOKING_TEXT } from '../../../dialogs/handoff-wait/wait-notices';
+import { FACES } from '../../helpers/faces';
 
 const MENU = 'How can I help you today?';
 
-describe('handoff on Nimchat', () => {
+describe.each(FACES)('handoff on Nimchat, the example bot on %s', (face) => {
   let h: Harness;
   afterEach(async () => {
     await h?.close();
   });
 
   it('reply → private note with transcript → assignment → toggle_status open, then silence until pending again', async () => {
-    h = await startHarness({ env: { NIMCHAT_HANDOFF_TEAM_ID: '1' } });
+    h = await startHarness({ face, env: { NIMCHAT_HANDOFF_TEAM_ID: '1' } });
     const c = await h.customer('Ada');
     await c.say('hello');
     await h.settle();
@@ -64,7 +65,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('an agent assignment is made when an agent is configured, and the menu choice reaches the bot as its value', async () => {
-    h = await startHarness({ env: { NIMCHAT_HANDOFF_AGENT_ID: '2' } });
+    h = await startHarness({ face, env: { NIMCHAT_HANDOFF_AGENT_ID: '2' } });
     const c = await h.customer();
     await c.say('hi');
     await h.settle();
@@ -83,7 +84,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it("a human agent's public messages are in the transcript as Agent lines, in order, and reach the next handoff note", async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     const c = await h.customer();
     await c.say('human');
     await h.settle();
@@ -104,7 +105,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it("a human agent's public message silences the bot even while the status is still pending", async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     const c = await h.customer();
     await c.say('hi');
     await h.settle();
@@ -119,7 +120,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('a failed handoff is reported to the bot as handoff.status failed, and the customer is told', async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     h.sandbox.faults.push({ method: 'POST', path: /toggle_status$/, status: 404, body: { error: 'Resource could not be found' }, times: 1 });
     const c = await h.customer();
     await c.say('agent please');
@@ -134,7 +135,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('a 429 is retried by the outbox, not before its Retry-After, and the reply arrives once', async () => {
-    h = await startHarness({ app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
+    h = await startHarness({ face, app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
     h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 429, headers: { 'Retry-After': '1' }, times: 1 });
     const c = await h.customer();
     const started = Date.now();
@@ -147,7 +148,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('the outbox is the only retry layer: a reply whose POST fails costs one POST per outbox attempt', async () => {
-    h = await startHarness({ app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
+    h = await startHarness({ face, app: { outbox: { baseDelayMs: 10, maxDelayMs: 20 } } });
     h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 500, times: 2 });
     const c = await h.customer();
     await c.say('hi');
@@ -159,7 +160,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('a reply Nimchat refuses for good (422) reaches the bot as conversation.deliveryFailed with the platform message', async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     h.sandbox.faults.push({ method: 'POST', path: /^\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/, status: 422, body: { error: 'Too many messages' }, times: 1 });
     const c = await h.customer();
     await c.say('hi');
@@ -173,7 +174,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('continueConversation sends a proactive message into the conversation', async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     const c = await h.customer();
     await c.say('hi');
     await h.settle();
@@ -191,7 +192,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('conversation.control merges labels and attributes, sets priority, and refuses fields Nimchat lacks', async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     const c = await h.customer();
     await c.say('hi');
     await h.settle();
@@ -222,7 +223,7 @@ describe('handoff on Nimchat', () => {
   });
 
   it('on shutdown: readyz turns 503, new webhooks get 500 (redelivered later), queued turns finish', async () => {
-    h = await startHarness();
+    h = await startHarness({ face });
     let release!: () => void;
     const started = new Promise<void>((resolve) => {
       const original = h.bot.run.bind(h.bot);
@@ -297,9 +298,9 @@ describe('sandbox Nimchat delivery rules', () => {
   });
 });
 
-describe('example bot: leave a message without ticketing', () => {
+describe.each(FACES)('example bot on %s: leave a message without ticketing', (face) => {
   it('says tickets are unavailable and offers a human, whose choice then hands off', async () => {
-    const h = await startHarness();
+    const h = await startHarness({ face });
     try {
       const c = await h.customer();
       await c.say('I would like to leave a message');

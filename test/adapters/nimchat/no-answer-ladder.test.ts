@@ -13,6 +13,7 @@ import { NoAnswerLadder } from '../../../dialogs/handoff-wait/no-answer-ladder';
 import { KEEP_WAITING_TEXT, NO_ANSWER_NO_TICKET_TEXT, NO_ANSWER_OFFER_TEXT } from '../../../dialogs/handoff-wait/no-answer-dialog';
 import { STILL_LOOKING_TEXT } from '../../../dialogs/handoff-wait/wait-notices';
 import { DESCRIPTION_PROMPT } from '../../../dialogs/ticket-dialog';
+import { FACES } from '../../helpers/faces';
 
 const MONDAY_10 = Date.parse('2026-11-23T10:00:00Z');
 
@@ -127,10 +128,10 @@ describe('the no-answer ladder (Nimchat)', () => {
     });
   }
 
-  it('step 2 offers a ticket: its history is the conversation; or the customer keeps waiting (and hears a wait notice again)', async () => {
+  it.each(FACES)('step 2 offers a ticket: its history is the conversation; or the customer keeps waiting (and hears a wait notice again); the example bot on %s', async (face) => {
     const ib = await startInbenta();
     closers.push(() => ib.inbenta.close());
-    r = await startRestartable(MONDAY_10, ib.env);
+    r = await startRestartable(MONDAY_10, ib.env, {}, face);
     await r.start();
     await ib.connect(r.app);
     const settle = () => ib.settle(r.sandbox, r.app);

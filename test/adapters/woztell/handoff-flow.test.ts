@@ -5,18 +5,19 @@ import { startWoztellHarness, type WoztellHarness } from '../../helpers/woztell-
 import { HANDOFF_FAILED_TEXT, WELCOME_BACK_TEXT } from '../../../src/bot/support-bot';
 import { STILL_LOOKING_TEXT } from '../../../dialogs/handoff-wait/wait-notices';
 import { MENU_TEXT } from '../../../src/bot/support-dialog';
+import { FACES } from '../../helpers/faces';
 
 const statusStates = (h: WoztellHarness) =>
   h.bot.seen.filter((a) => a.name === 'handoff.status').map((a) => (a.value as { state: string }).state);
 
-describe('the example bot on WOZTELL', () => {
+describe.each(FACES)('the example bot on WOZTELL, on %s', (face) => {
   let h: WoztellHarness;
   afterEach(async () => {
     await h?.close();
   });
 
   it('answers with the menu as reply buttons; a button reply reaches the bot as its payload', async () => {
-    h = await startWoztellHarness();
+    h = await startWoztellHarness({ face });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hello' });
     await h.settle();
@@ -41,7 +42,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('sends numbered text when buttons are off, and a numbered answer picks that choice', async () => {
-    h = await startWoztellHarness({ app: { platformOptions: { woztell: { adapter: { replyButtons: false } } } } });
+    h = await startWoztellHarness({ face, app: { platformOptions: { woztell: { adapter: { replyButtons: false } } } } });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hi' });
     await h.settle();
@@ -53,7 +54,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('hands off: reply → thread found → folder moved → agent assigned → note with transcript, then silence', async () => {
-    h = await startWoztellHarness({ env: { WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1', WOZTELL_HANDOFF_FOLDER: 'main' } });
+    h = await startWoztellHarness({ face, env: { WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1', WOZTELL_HANDOFF_FOLDER: 'main' } });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hello' });
     await h.settle();
@@ -95,7 +96,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('an agent writing from the Inbox silences the bot for that member', async () => {
-    h = await startWoztellHarness();
+    h = await startWoztellHarness({ face });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hello' });
     await h.settle();
@@ -108,7 +109,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('a thread moved to the bot folder gives the member back: handoff.status completed, then the bot answers', async () => {
-    h = await startWoztellHarness();
+    h = await startWoztellHarness({ face });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'agent please' });
     await h.settle();
@@ -126,7 +127,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('an assignee removed, or live chat turned off after it was on, gives the member back too', async () => {
-    h = await startWoztellHarness({ env: { WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1' } });
+    h = await startWoztellHarness({ face, env: { WOZTELL_HANDOFF_AGENT_ID: '6474449cdfc4ee3646d392b1' } });
     const a = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(a.memberId, { text: 'human' });
     await h.settle();
@@ -150,7 +151,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('Inbox ok: 0 → the customer is told and the bot receives handoff.status failed; the bot keeps the member', async () => {
-    h = await startWoztellHarness();
+    h = await startWoztellHarness({ face });
     h.sandbox.faults.push({ api: 'inbox', path: /^\/update-thread-folder$/, status: 200, body: { ok: 0, err: 'Folder is locked' }, times: 1 });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'talk to a human' });
@@ -165,7 +166,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('finds the inbox credentials through the Open API when they are not configured', async () => {
-    h = await startWoztellHarness({ inboxCredentials: false });
+    h = await startWoztellHarness({ face, inboxCredentials: false });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'human please' });
     await h.settle();
@@ -176,7 +177,7 @@ describe('the example bot on WOZTELL', () => {
   });
 
   it('continueConversation sends a proactive message to the member', async () => {
-    h = await startWoztellHarness();
+    h = await startWoztellHarness({ face });
     const m = h.sandbox.createMember('Ada');
     h.sandbox.customerSays(m.memberId, { text: 'hello' });
     await h.settle();

@@ -1,0 +1,59 @@
+/**
+ * `EXAMPLE_BOT_SDK` picks the SDK of the example support bot the endpoint serves without a bot of
+ * your own: the Agents SDK one answers with the same menu and hands off the same way; an unknown
+ * value is a configuration error naming the variable.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../../helpers/harness';
+import { loadConfig } from '../../../src/load-config';
+import { SupportBot } from '../../../src/bot/support-bot';
+import { AgentDialogs } from '../../../src/agents-sdk/agent-dialogs';
+import { MemoryStorage, TurnContext, type Activity } from 'botbuilder-core';
+import { TestAdapter } from 'botbuilder-core';
+
+const MENU = 'How can I help you today?';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('EXAMPLE_BOT_SDK', () => {
+  it('agents-sdk: the example bot written on the Agents SDK serves the menu and the handoff', async () => {
+    h = await startHarness({ env: { EXAMPLE_BOT_SDK: 'agents-sdk', NIMCHAT_HANDOFF_TEAM_ID: '1' }, app: { createBot: undefined } });
+    expect(h.app.bot).not.toBeInstanceOf(SupportBot);
+    expect(h.app.botDescription).toBe('the example support bot (Microsoft 365 Agents SDK)');
+    expect((h.app.bot as { handlesHandoffRequests?: boolean }).handlesHandoffRequests).toBe(true);
+    const c = await h.customer('Ada');
+    await c.say('hello');
+    await h.settle();
+    await c.say('human');
+    await h.settle();
+    const received = await c.received();
+    expect(received[0]).toBe(MENU);
+    expect(received[1]).toMatch(/human/);
+    expect(h.sandbox.state.conversation(c.conversationId).status).toBe('open');
+    // One handoff: the example bot's own dialog, not a second one from the host's recognizer.
+    expect(h.sandbox.state.conversation(c.conversationId).messages.filter((m) => m.private)).toHaveLength(1);
+  });
+
+  it('botbuilder is the default, and anything else is refused by name', () => {
+    expect(loadConfig({ STORAGE_URL: 'memory:' }).exampleBotSdk).toBe('botbuilder');
+    expect(() => loadConfig({ STORAGE_URL: 'memory:', EXAMPLE_BOT_SDK: 'copilot' })).toThrow(/EXAMPLE_BOT_SDK must be botbuilder or agents-sdk/);
+  });
+});
+
+describe('AgentDialogs', () => {
+  it('refuses a context that is not a turn of the engine, with a clear error', async () => {
+    const dialogs = new AgentDialogs(new MemoryStorage(), []);
+    await expect(dialogs.continueOrBegin({ activity: {} }, 'any')).rejects.toThrow(/not a turn of this engine/);
+  });
+
+  it('runs on a botbuilder turn as it is', async () => {
+    const dialogs = new AgentDialogs(new MemoryStorage(), []);
+    const adapter = new TestAdapter();
+    const context = new TurnContext(adapter, { type: 'message', text: 'hi', channelId: 'test', conversation: { id: 'c' }, from: { id: 'u' }, recipient: { id: 'b' } } as Partial<Activity>);
+    await expect(dialogs.clear(context)).resolves.toBeUndefined();
+  });
+});
