@@ -29,6 +29,9 @@ export { HandoffGateMiddleware } from '../dialogs/handoff-gate';
 export { TicketDialog, HUMAN_CHOICE, TICKET_CHOICE, type TicketDialogOptions } from '../dialogs/ticket-dialog';
 export { NoAnswerDialog } from '../dialogs/handoff-wait/no-answer-dialog';
 export { SupportBot, type SupportBotOptions } from './bot/support-bot';
+// An Agents SDK agent runs these dialogs through AgentDialogs (the example bot on that SDK: `…/agents-sdk`).
+export { AgentDialogs } from './agents-sdk/agent-dialogs';
+export { SupportDialog, MENU_TEXT } from './bot/support-dialog';
 
 // ---------------------------------------------------------------- the conversation-control vocabulary
 export { HandoffEvents, ConversationEvents, SatisfactionSchema, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure, type Satisfaction, type Stretch } from './control/vocabulary';

@@ -9,6 +9,7 @@
  * is loaded only when such an agent is served, and the agent's own copy is the one used.
  */
 import { TurnContext, type Activity as BotbuilderActivity, type TurnContext as BotbuilderTurnContext } from 'botbuilder-core';
+import { createRequire } from 'node:module';
 import type * as AgentsHosting from '@microsoft/agents-hosting';
 import type * as AgentsActivity from '@microsoft/agents-activity';
 import { NotSupportedError } from '../errors';
@@ -47,24 +48,44 @@ function isBotbuilderTurn(value: object): value is BotbuilderTurnContext {
   return value instanceof TurnContext;
 }
 
-/** The Agents SDK packages, when installed (undefined otherwise). */
+/** The Agents SDK packages this package can load, when installed (undefined otherwise). */
 function agentsModules(): AgentsModules | undefined {
-  if (loaded === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loaded = { hosting: require('@microsoft/agents-hosting') as typeof AgentsHosting, activity: require('@microsoft/agents-activity') as typeof AgentsActivity };
-    } catch {
-      loaded = null;
-    }
-  }
+  if (loaded === undefined) loaded = loadAgentsModules(require) ?? null;
   return loaded ?? undefined;
+}
+
+function loadAgentsModules(from: NodeJS.Require): AgentsModules | undefined {
+  try {
+    return { hosting: from('@microsoft/agents-hosting') as typeof AgentsHosting, activity: from('@microsoft/agents-activity') as typeof AgentsActivity };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Other copies of the Agents SDK: a bot module in another project (`handoff serve --bot ../my-agent`)
+ * has its own `node_modules`, whose AgentApplication is not this package's. Its agent is recognised,
+ * and given turn contexts made, with its own copy.
+ */
+const otherCopies: AgentsModules[] = [];
+
+/** Makes the Agents SDK that the module at `file` would load known (nothing when it has none, or it is this package's). */
+export function addAgentsSdkCopyOf(file: string): void {
+  const copy = loadAgentsModules(createRequire(file));
+  if (!copy || copy.hosting === agentsModules()?.hosting || otherCopies.some((known) => known.hosting === copy.hosting)) return;
+  otherCopies.push(copy);
+}
+
+/** The Agents SDK copy `value` is an agent of. */
+function copyOf(value: unknown): AgentsModules | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const own = agentsModules();
+  return [...(own ? [own] : []), ...otherCopies].find(({ hosting }) => value instanceof hosting.AgentApplication || value instanceof hosting.ActivityHandler);
 }
 
 /** Whether `value` is an Agents SDK agent (an `AgentApplication` or an Agents SDK `ActivityHandler`). */
 export function isAgentsSdkAgent(value: unknown): value is AgentsSdkAgent {
-  const modules = agentsModules();
-  if (!modules || typeof value !== 'object' || value === null) return false;
-  return value instanceof modules.hosting.AgentApplication || value instanceof modules.hosting.ActivityHandler;
+  return copyOf(value) !== undefined;
 }
 
 /**
@@ -72,7 +93,7 @@ export function isAgentsSdkAgent(value: unknown): value is AgentsSdkAgent {
  * on each turn.
  */
 export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: BotbuilderTurnContext): Promise<void>; handlesHandoffRequests: boolean; sdk: 'agents-sdk' } {
-  const modules = agentsModules();
+  const modules = copyOf(agent) ?? agentsModules();
   if (!modules) throw new TypeError('serving an Agents SDK agent needs @microsoft/agents-hosting and @microsoft/agents-activity installed');
   const { hosting, activity } = modules;
 

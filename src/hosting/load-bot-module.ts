@@ -1,14 +1,16 @@
 /**
- * `handoff serve --bot <module>`: the developer's bot, loaded from their own module. The module
- * exports, by the first name found: `createBot(deps)` (a factory), `bot` (an instance), `logic` (a
- * turn function), or `default` (an instance, an `ActivityHandler` subclass constructed without
- * arguments, or a factory).
+ * `handoff serve --bot <module>`: the developer's bot, loaded from their own module. The module is
+ * the bot itself (`module.exports = agent`), or exports, by the first name found: `createBot(deps)`
+ * (a factory), `bot` (an instance), `logic` (a turn function), or `default` (an instance, an
+ * `ActivityHandler` subclass constructed without arguments, or a factory). A botbuilder bot or a
+ * Microsoft 365 Agents SDK agent.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StartupError } from '../errors';
 import { isRunnable, type BotSource } from './hosted-bot';
+import { addAgentsSdkCopyOf } from '../agents-sdk/agents-sdk-bot';
 
 export interface LoadedBot {
   source: BotSource;
@@ -28,6 +30,8 @@ export async function loadBotModule(specifier: string, cwd = process.cwd()): Pro
   } catch (error) {
     throw new StartupError('bot_module_failed', `--bot ${specifier}: the module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  // An Agents SDK agent of another project is an instance of that project's copy of the SDK.
+  addAgentsSdkCopyOf(file);
   const source = botSourceOf(loaded);
   if (!source) {
     const names = Object.keys(loaded).filter((k) => k !== '__esModule');
@@ -69,6 +73,9 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 const dynamicImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 function botSourceOf(loaded: Record<string, unknown>): BotSource | undefined {
+  // `module.exports = bot` (an instance, not a module's plain exports object).
+  const proto: unknown = Object.getPrototypeOf(loaded);
+  if (proto !== Object.prototype && proto !== null && isRunnable(loaded)) return loaded;
   if (typeof loaded.createBot === 'function') return { createBot: loaded.createBot as never };
   if (isRunnable(loaded.bot)) return loaded.bot;
   if (typeof loaded.logic === 'function') return loaded.logic as never;
