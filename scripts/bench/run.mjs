@@ -8,6 +8,7 @@
 //   npm run bench -- --servers=project-memory --profile=/tmp/prof   CPU profiles of the servers (.cpuprofile)
 //   npm run bench -- --servers=cloudadapter,project-sqlite,project-sqlite-menubot   the project's path with the peer's plain bot
 //   npm run bench -- --servers=project-sqlite,project-sqlite-traced   tracing off and on (OTLP to the fake platform)
+//   npm run bench -- --servers=project-sqlite,project-sqlite-agents   the example bot on botbuilder and on the Agents SDK
 //   npm run bench -- --echoes --servers=project-pg,project-pg2   Nimchat's echo of every reply sent back (a webhook each)
 //   npm run bench -- --servers=project-sqlite,project-pg,project-pg2,project-pg3   replicas on PostgreSQL against SQLite:
 //       project-pg is one replica on PostgreSQL; project-pg2 and project-pg3 are 2 and 3 replica processes
@@ -99,6 +100,7 @@ const menuSqliteFile = path.join(tmp, 'bench-menubot.sqlite');
 const supervisedSqliteFile = path.join(tmp, 'bench-supervised.sqlite');
 const baselineSqliteFile = path.join(tmp, 'bench-baseline.sqlite');
 const tracedSqliteFile = path.join(tmp, 'bench-traced.sqlite');
+const agentsSqliteFile = path.join(tmp, 'bench-agents.sqlite');
 
 function projectEnv(platformUrl, storageUrl) {
   return {
@@ -141,6 +143,9 @@ const SERVERS = {
     project: true,
     file: tracedSqliteFile,
   },
+  // Not in the default set: project-sqlite serving the example bot written on the Microsoft 365 Agents SDK
+  // (EXAMPLE_BOT_SDK=agents-sdk), against project-sqlite (botbuilder) in the same run: what the second face costs.
+  'project-sqlite-agents': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${agentsSqliteFile}`), EXAMPLE_BOT_SDK: 'agents-sdk' }), project: true, file: agentsSqliteFile },
   // Not in the default set: the project's path hosting the peer's plain menu bot (no dialogs, no bot state).
   'project-sqlite-menubot': { script: 'servers/project.mjs', kind: 'nimchat', env: (p) => ({ ...projectEnv(p, `sqlite:${menuSqliteFile}`), BENCH_BOT: 'menu' }), project: true, file: menuSqliteFile },
   // Not in the default set: N replicas on one PostgreSQL database (a fresh one per server), each with its own

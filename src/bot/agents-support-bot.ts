@@ -4,7 +4,7 @@
  * texts). `EXAMPLE_BOT_SDK=agents-sdk` makes `npm start` serve it. Loaded only then: it needs
  * `@microsoft/agents-hosting` installed.
  */
-import { AgentApplication, MessageFactory, type TurnContext, type TurnState } from '@microsoft/agents-hosting';
+import { AgentApplication, CloudAdapter, MessageFactory, type AuthConfiguration, type TurnContext, type TurnState } from '@microsoft/agents-hosting';
 import { HandoffEvents, HandoffStatusSchema, HandoffWaitingSchema, type HandoffStatus, type HandoffWaiting } from '../control/vocabulary';
 import { HandoffWaits } from '../../dialogs/handoff-wait/handoff-waits';
 import { NoAnswerDialog } from '../../dialogs/handoff-wait/no-answer-dialog';
@@ -21,7 +21,9 @@ export class AgentsSupportBot extends AgentApplication<TurnState> {
 
   constructor(options: SupportBotOptions) {
     // No storage of the agent's own: the dialogs' stack lives in the engine's storage, committed with each turn.
-    super();
+    // The SDK's own CloudAdapter is never used here (the engine gives each turn its context), but one it
+    // builds itself insists on an Azure client id under NODE_ENV=production: it gets a name instead.
+    super({ adapter: new CloudAdapter({ clientId: 'served-by-botbuilder-handoff-adapters' } as AuthConfiguration) });
     this.waits = options.waits ?? new HandoffWaits(options.storage);
     this.dialogs = new AgentDialogs(options.storage, supportBotDialogs(options, this.waits));
 

@@ -28,7 +28,12 @@ export async function loadBotModule(specifier: string, cwd = process.cwd()): Pro
   try {
     loaded = await importModule(file);
   } catch (error) {
-    throw new StartupError('bot_module_failed', `--bot ${specifier}: the module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    // The Agents SDK's AgentApplication builds a CloudAdapter of its own, which wants an Azure client id in production.
+    const hint = /ClientId required in production/i.test(message)
+      ? ' The Agents SDK asks for a client id in production for a CloudAdapter of its own, which is not used here (this endpoint gives the agent each turn): set the variable clientId (to your Azure bot\'s id, or any name), or give the AgentApplication an adapter.'
+      : '';
+    throw new StartupError('bot_module_failed', `--bot ${specifier}: the module failed to load: ${message}${hint}`, { cause: error });
   }
   // An Agents SDK agent of another project is an instance of that project's copy of the SDK.
   addAgentsSdkCopyOf(file);

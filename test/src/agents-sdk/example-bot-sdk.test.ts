@@ -3,7 +3,11 @@
  * your own: the Agents SDK one answers with the same menu and hands off the same way; an unknown
  * value is a configuration error naming the variable.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadBotModule } from '../../../src/hosting/load-bot-module';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { loadConfig } from '../../../src/load-config';
 import { SupportBot } from '../../../src/bot/support-bot';
@@ -55,5 +59,33 @@ describe('AgentDialogs', () => {
     const adapter = new TestAdapter();
     const context = new TurnContext(adapter, { type: 'message', text: 'hi', channelId: 'test', conversation: { id: 'c' }, from: { id: 'u' }, recipient: { id: 'b' } } as Partial<Activity>);
     await expect(dialogs.clear(context)).resolves.toBeUndefined();
+  });
+});
+
+describe('the Agents SDK in production (NODE_ENV=production)', () => {
+  it('the example bot starts: its AgentApplication gets a CloudAdapter it never uses, not one that wants an Azure client id', async () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const { AgentsSupportBot } = await import('../../../src/bot/agents-support-bot');
+      expect(() => new AgentsSupportBot({ storage: new MemoryStorage(), transcripts: undefined as never })).not.toThrow();
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+
+  it('handoff serve --bot: an agent module that fails on the missing client id gets a start-up error saying what to set', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-agent-prod-'));
+    fs.writeFileSync(path.join(dir, 'agent.cjs'), `const { AgentApplication } = require(${JSON.stringify(require.resolve('@microsoft/agents-hosting'))});\nmodule.exports = new AgentApplication();\n`);
+    const before = { NODE_ENV: process.env.NODE_ENV, clientId: process.env.clientId };
+    process.env.NODE_ENV = 'production';
+    delete process.env.clientId;
+    try {
+      await expect(loadBotModule(path.join(dir, 'agent.cjs'))).rejects.toThrow(/set the variable clientId/);
+    } finally {
+      process.env.NODE_ENV = before.NODE_ENV;
+      if (before.clientId !== undefined) process.env.clientId = before.clientId;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

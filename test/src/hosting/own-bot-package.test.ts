@@ -21,6 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/profile-bot');
+const AGENT_FIXTURE = path.join(ROOT, 'test/fixtures/agents-quickstart');
+/** The Agents SDK version this repository is tested with. */
+const AGENTS_SDK = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/@microsoft/agents-hosting/package.json'), 'utf8')) as { version: string }).version;
 const skip = process.env.SKIP_PACKAGE_TEST === '1';
 
 let botDir = '';
@@ -38,7 +41,8 @@ describe.skipIf(skip)('your own bot, from a fresh folder with this package insta
     // The one call, in the file where a sample would build its own restify server.
     fs.writeFileSync(path.join(botDir, 'serve.js'), "const { serve } = require('botbuilder-handoff-adapters');\nconst { bot } = require('./index');\n\nserve(bot);\n");
     // npm_config_yes=false: npx refuses to fetch what is not installed (botbuilder-dialogs' postinstall runs `npx rimraf`).
-    await run('npm', ['install', tarball, 'botbuilder@4.23.3', 'botbuilder-dialogs@4.23.3', '--no-audit', '--no-fund', '--prefer-offline'], {
+    fs.copyFileSync(path.join(AGENT_FIXTURE, 'agent.js'), path.join(botDir, 'agent.js'));
+    await run('npm', ['install', tarball, 'botbuilder@4.23.3', 'botbuilder-dialogs@4.23.3', `@microsoft/agents-hosting@${AGENTS_SDK}`, `@microsoft/agents-activity@${AGENTS_SDK}`, '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: botDir,
       env: { ...process.env, npm_config_yes: 'false' },
       maxBuffer: 64 * 1024 * 1024,
@@ -55,6 +59,22 @@ describe.skipIf(skip)('your own bot, from a fresh folder with this package insta
 
   it('served without code: npx handoff serve --bot ./index.js', async () => {
     await exercise([path.join(botDir, 'node_modules/.bin/handoff'), 'serve', '--bot', './index.js']);
+  }, 120_000);
+
+  it('an Agents SDK agent as its quickstart writes one: npx handoff serve --bot ./agent.js', async () => {
+    const served = await start([path.join(botDir, 'node_modules/.bin/handoff'), 'serve', '--bot', './agent.js']);
+    try {
+      expect(served.output()).toContain('your bot (Microsoft 365 Agents SDK)');
+      await agentOnNimchat(served.nimchat);
+      await agentOnWoztell(served.woztell);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- the bot's output:\n${served.output()}`, { cause: error });
+    } finally {
+      const exited = new Promise((r) => served.child.once('exit', r));
+      served.child.kill('SIGTERM');
+      await exited;
+    }
+    expect(served.child.exitCode).toBe(0);
   }, 120_000);
 });
 
@@ -184,4 +204,40 @@ async function onWoztell(base: string): Promise<void> {
   );
   expect(thread.folder).toBe('main');
   expect(thread.notes[0].message).toContain('Customer: 2\nBot: What is your name?\nCustomer: I want a human');
+}
+
+/** The quickstart agent on Nimchat: the welcome, its state across turns, and "I want a human" handed off by the host. */
+async function agentOnNimchat(base: string): Promise<void> {
+  const inbox = `${base}/public/api/v1/inboxes/sandbox-inbox`;
+  const contact = await json(`${inbox}/contacts`, { method: 'POST', body: JSON.stringify({ name: 'Di' }) });
+  const conversation = await json(`${inbox}/contacts/${contact.source_id}/conversations`, { method: 'POST' });
+  const url = `${inbox}/contacts/${contact.source_id}/conversations/${conversation.id}/messages`;
+  const say = (content: string) => json(url, { method: 'POST', body: JSON.stringify({ content }) });
+  const outgoing = async () => ((await json(url)) as Array<{ message_type: number; content: string }>).filter((m) => m.message_type === 1).map((m) => m.content);
+  await say('hi');
+  await eventually(outgoing, (m) => expect(m).toEqual(['Hello and Welcome!', '[1] You said: hi']));
+  await say('again');
+  await eventually(outgoing, (m) => expect(m.at(-1)).toBe('[2] You said: again'));
+  await say('I want a human');
+  await eventually(
+    () => json(`${base}/api/v1/accounts/1/conversations/${conversation.id}`, { headers: AGENT }),
+    (c) => expect(c.status).toBe('open'),
+  );
+  const notes = ((await json(`${base}/api/v1/accounts/1/conversations/${conversation.id}/messages`, { headers: AGENT })).payload as Array<{ private: boolean; content: string }>).filter((m) => m.private);
+  expect(notes).toHaveLength(1);
+  expect(notes[0]!.content).toContain('Customer: again\nBot: [2] You said: again\nCustomer: I want a human');
+}
+
+async function agentOnWoztell(base: string): Promise<void> {
+  const member = await json(`${base}/sandbox/members`, { method: 'POST', body: JSON.stringify({ name: 'Ed' }) });
+  const say = (text: string) => json(`${base}/sandbox/members/${member.memberId}/messages`, { method: 'POST', body: JSON.stringify({ text }) });
+  const fromBot = async () => ((await json(`${base}/sandbox/members/${member.memberId}/messages`)) as Array<{ from: string; text: string }>).filter((m) => m.from === 'bot').map((m) => m.text);
+  await say('hello');
+  await eventually(fromBot, (m) => expect(m).toEqual(['Hello and Welcome!', '[1] You said: hello']));
+  await say('I want a human');
+  const thread = await eventually(
+    () => json(`${base}/sandbox/members/${member.memberId}/thread`),
+    (t) => expect(t.notes).toHaveLength(1),
+  );
+  expect(thread.notes[0].message).toContain('Customer: hello\nBot: [1] You said: hello\nCustomer: I want a human');
 }
