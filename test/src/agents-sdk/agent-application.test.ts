@@ -4,7 +4,7 @@
  * choices rendered natively, its state kept in the engine's storage, a handoff it asks for carried out,
  * and the engine's events (`handoff.status`) reaching its routes.
  */
-import { AgentApplication, MemoryStorage, MessageFactory, TurnState, type Storage, type TurnContext } from '@microsoft/agents-hosting';
+import { ActivityHandler, AgentApplication, MemoryStorage, MessageFactory, TurnState, type Storage, type TurnContext } from '@microsoft/agents-hosting';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../../helpers/harness';
 import { conversation, messageCreated, postSigned } from '../../helpers/payloads';
@@ -123,5 +123,27 @@ describe('an Agents SDK AgentApplication on the engine', () => {
     await h.settle();
     for (let i = 0; i < 100 && !(await c.received()).includes('Here I am again.'); i++) await new Promise((r) => setTimeout(r, 30));
     expect((await c.received()).slice(-2)).toEqual(['I will write again in a moment.', 'Here I am again.']);
+  });
+
+  it("an Agents SDK ActivityHandler (the SDK's other style): its members-added greeting and message handler, on Nimchat", async () => {
+    class EchoHandler extends ActivityHandler {
+      constructor() {
+        super();
+        this.onMembersAdded(async (context, next) => {
+          for (const member of context.activity.membersAdded ?? []) if (member.id !== context.activity.recipient?.id) await context.sendActivity('Welcome from a handler!');
+          await next();
+        });
+        this.onMessage(async (context, next) => {
+          await context.sendActivity(`Echo: ${context.activity.text}`);
+          await next();
+        });
+      }
+    }
+    h = await startHarness({ app: { bot: new EchoHandler(), createBot: undefined } });
+    expect(h.app.botDescription).toBe('your bot (Microsoft 365 Agents SDK)');
+    const c = await h.customer('Di');
+    await c.say('ping');
+    await h.settle();
+    expect(await c.received()).toEqual(['Welcome from a handler!', 'Echo: ping']);
   });
 });

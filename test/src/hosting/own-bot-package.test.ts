@@ -239,5 +239,5 @@ async function agentOnWoztell(base: string): Promise<void> {
     () => json(`${base}/sandbox/members/${member.memberId}/thread`),
     (t) => expect(t.notes).toHaveLength(1),
   );
-  expect(thread.notes[0].message).toContain('Customer: hello\nBot: [1] You said: hello\nCustomer: I want a human');
+  expect(thread.notes[0].message).toContain('Bot: [1] You said: hello\nCustomer: I want a human');
 }
