@@ -11,7 +11,7 @@ import { backoffDelay, isRetryableError, requestedDelay } from '../http/retry-po
 import { silentLogger, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { outsideTurn } from '../turn-scope';
-import type { StepProgress } from './step-progress';
+import { SettledElsewhereError, type StepProgress } from './step-progress';
 import type { DiscardOutcome, Outbox, OutboxAction } from '../storage/outbox';
 import type { NewOutboxAction } from '../storage/turn-writes';
 import type { TimelineRole, TimelineStep } from '../storage/timeline';
@@ -404,6 +404,11 @@ export class OutboxDelivery {
       progress = this.progressOf(action, repeated, repeated && !this.answered.has(action.id));
       result = await executor.execute(action, progress);
     } catch (error) {
+      if (error instanceof SettledElsewhereError) {
+        // Its earlier attempt (another replica's, which held the conversation) finished it: its outcome is recorded there.
+        this.logger.info('platform action finished by another attempt meanwhile; not sent again', { id: action.id, kind: key, conversationId: action.conversationId });
+        return undefined;
+      }
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof PlatformApiError) this.answered.add(action.id);
       else this.answered.delete(action.id);
@@ -500,6 +505,7 @@ export class OutboxDelivery {
       createdIds,
       created: (messageId) => void createdIds.push(messageId),
       earlierResults: () => this.outbox.resultsBefore(action.conversationId, action.id, EARLIER_RESULTS),
+      settledElsewhere: async () => (await this.outbox.get(action.id))?.status !== 'pending',
       done: (step) => done.has(step),
       mark: async (step) => {
         done.add(step);

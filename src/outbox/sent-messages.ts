@@ -21,7 +21,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { ECHO_KEEP_MS, type EchoKey, type EchoStore, type KeptEcho } from '../storage/echo-store';
-import type { StepProgress } from './step-progress';
+import { SettledElsewhereError, type StepProgress } from './step-progress';
 
 /** One of the bot's own messages as the platform echoed it. */
 export interface SentEcho {
@@ -41,6 +41,8 @@ interface Waiting {
 const KEEP_PER_CONVERSATION = 50;
 /** A look waits in pauses of this length (an echo kept by this process wakes it at once). */
 const PAUSE_MS = 100;
+/** With replicas, how often (in pauses) a waiting look asks whether the action was finished elsewhere. */
+const SETTLED_EVERY_PAUSES = 5;
 
 /** How a platform's message ids rule out an earlier action's echoes (see `earlierSends`). */
 export interface LookOptions {
@@ -139,7 +141,7 @@ export class SentMessages {
     const found: Array<string | undefined> = [];
     for (const fingerprint of fingerprints) {
       // The platform answered the earlier attempt (a 5xx): an echo of it is here already or never comes.
-      const id = await this.take(platform, conversationId, fingerprint, { eligible, wait: progress.unanswered });
+      const id = await this.take(platform, conversationId, fingerprint, { eligible, wait: progress.unanswered, settled: progress.settledElsewhere });
       found.push(id);
       if (id === undefined) break;
       taken.push(id);
@@ -152,17 +154,18 @@ export class SentMessages {
    * (and that `eligible` accepts), taken: it will not be found again. With `wait` (the earlier attempt
    * got no answer), waits up to `echoWaitMs` for one on its way. Undefined: not sent.
    */
-  async take(platform: string, conversationId: string, fingerprint: string, options: { eligible?: (messageId: string) => boolean; wait?: boolean } = {}): Promise<string | undefined> {
+  async take(platform: string, conversationId: string, fingerprint: string, options: { eligible?: (messageId: string) => boolean; wait?: boolean; settled?: () => Promise<boolean> } = {}): Promise<string | undefined> {
     try {
-      return await this.takeNow(platform, conversationId, fingerprint, options.eligible ?? (() => true), options.wait ?? true);
+      return await this.takeNow(platform, conversationId, fingerprint, options.eligible ?? (() => true), options.wait ?? true, options.settled);
     } catch (error) {
+      if (error instanceof SettledElsewhereError) throw error;
       // Not knowing is "not sent": the message goes again (at least once, never lost).
       this.options.logger.warn('could not look for the echo of an earlier attempt; sending again', { platform, conversationId, error });
       return undefined;
     }
   }
 
-  private async takeNow(platform: string, conversationId: string, fingerprint: string, eligible: (messageId: string) => boolean, wait: boolean): Promise<string | undefined> {
+  private async takeNow(platform: string, conversationId: string, fingerprint: string, eligible: (messageId: string) => boolean, wait: boolean, settled?: () => Promise<boolean>): Promise<string | undefined> {
     const key = `${platform}:${conversationId}`;
     // Counted in pauses, not read off the clock: a test's clock may stand still.
     let pauses = wait ? Math.ceil((this.options.echoWaitMs ?? 5000) / PAUSE_MS) : 0;
@@ -185,7 +188,12 @@ export class SentMessages {
         return undefined;
       }
       await this.pause(key);
-      if (this.options.shared) await this.absorbStored(platform, conversationId);
+      if (this.options.shared) {
+        await this.absorbStored(platform, conversationId);
+        // The echo may never come (refused while the store was down, and redelivered no more), but the
+        // replica whose attempt sent it marks the action done once it can: then it is no repeat of ours.
+        if (settled && pauses % SETTLED_EVERY_PAUSES === 0 && (await settled().catch(() => false))) throw new SettledElsewhereError();
+      }
     }
   }
 

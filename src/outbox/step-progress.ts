@@ -26,6 +26,22 @@ export interface StepProgress {
    * itself answers none (a handoff's note), so that later looks rule its echo out.
    */
   created?(messageId: string): void;
+  /**
+   * Whether the action is no longer pending in the store: another attempt (a replica that held the
+   * conversation before this one took it over) finished it meanwhile. A look waiting for evidence asks.
+   */
+  settledElsewhere?(): Promise<boolean>;
+}
+
+/**
+ * Thrown by a step that found its action finished by another attempt meanwhile (`settledElsewhere`):
+ * this attempt does nothing more, and the action is not retried.
+ */
+export class SettledElsewhereError extends Error {
+  constructor() {
+    super('the action was finished by another attempt meanwhile');
+    this.name = 'SettledElsewhereError';
+  }
 }
 
 /** Runs a step of a multi-step action unless a previous attempt already did it; marks it done after. */

@@ -51,6 +51,8 @@ describe('three replicas through a database restart', () => {
     url.port = String(proxy.port);
     let markFailures = 0;
     let foundByEcho = 0;
+    let finishedElsewhere = 0;
+    let lookFailed = 0;
     for (const [i, name] of ['A', 'B', 'C'].entries()) {
       const env = {
         NODE_ENV: 'production',
@@ -72,6 +74,8 @@ describe('three replicas through a database restart', () => {
           if (process.env.REPLICA_LOG) appendFileSync(process.env.REPLICA_LOG, `${name} ${line}\n`);
           if (line.includes('could not mark an outbox action done')) markFailures++;
           if (line.includes('an earlier attempt had sent the message')) foundByEcho++;
+          if (line.includes('finished by another attempt meanwhile')) finishedElsewhere++;
+          if (line.includes('; sending again')) lookFailed++;
         }),
       );
     }
@@ -144,7 +148,8 @@ describe('three replicas through a database restart', () => {
     const givenUp = sandbox.deliveryLog.filter((d) => d.outcome === 'failed').length;
     console.log(
       `database restart (${lease}): 3 replicas, 2 cuts of 3 s, ${ROUNDS * CONVERSATIONS} sent, ${accepted} accepted, ${lost} lost, ${duplicates} duplicated, ` +
-        `${outOfOrder} out of order, ${givenUp} deliveries given up by Nimchat (${givenAway.size} conversations given to humans), ${markFailures} done marks retried, ${foundByEcho} repeated sends found by their echo`,
+        `${outOfOrder} out of order, ${givenUp} deliveries given up by Nimchat (${givenAway.size} conversations given to humans), ${markFailures} done marks retried, ${foundByEcho} repeated sends found by their echo, ` +
+        `${finishedElsewhere} found finished by the replica before, ${lookFailed} looks that could not read the store`,
     );
     await balancer.close();
     await proxy.close();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformApiError } from '../../../src/errors';
 import { OutboxDelivery } from '../../../src/outbox/outbox-delivery';
+import { SettledElsewhereError } from '../../../src/outbox/step-progress';
 import { currentTurn, runInTurnScope } from '../../../src/turn-scope';
 import { MemoryOutbox } from '../../../src/storage/outbox';
 
@@ -24,6 +25,29 @@ describe('OutboxDelivery', () => {
     for (const kind of ['handoff', 'message', 'probe']) await delivery.submit({ platform: 'p', conversationId: 'c', kind, payload: {} });
     await idle(delivery);
     expect(seen).toEqual(['42', '41']);
+  });
+
+  it('an attempt that finds its action finished elsewhere (another replica marked it done) ends it here: not failed, not retried, its success not told again; the next action goes', async () => {
+    const outbox = new MemoryOutbox();
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5 });
+    const told: string[] = [];
+    let settledAsked = false;
+    delivery.register('p', 'message', {
+      execute: async (action, progress) => {
+        if (action.payload !== 'first') return 'm2';
+        // The store answers for the action itself: pending here, so the step treats it as finished elsewhere only when told so.
+        settledAsked = (await progress.settledElsewhere?.()) === false;
+        throw new SettledElsewhereError();
+      },
+      succeeded: (action) => void told.push(`ok ${String(action.payload)}`),
+      failed: (action) => void told.push(`failed ${String(action.payload)}`),
+    });
+    const first = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'first' });
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'second' });
+    await idle(delivery);
+    expect(settledAsked).toBe(true);
+    expect(told).toEqual(['ok second']);
+    expect((await outbox.get(first))?.status).toBe('pending'); // left as the store has it: the other replica's mark is the truth
   });
 
   it('delivers an action once however it is announced (committed, then found again by resume)', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log';
 import { SentMessages } from '../../../src/outbox/sent-messages';
-import type { StepProgress } from '../../../src/outbox/step-progress';
+import { SettledElsewhereError, type StepProgress } from '../../../src/outbox/step-progress';
 import type { EchoKey, EchoStore, KeptEcho } from '../../../src/storage/echo-store';
 import { TestClock } from '../../helpers/test-clock';
 
@@ -66,6 +66,18 @@ describe('SentMessages with replicas', () => {
     expect(await c.earlierSend(progress, 'woztell', CONVERSATION, 'menu', { idsOf: (r) => r.split(' ') })).toBeUndefined();
     // Without the earlier results it would have been taken.
     expect(await c.earlierSend({ ...progress }, 'woztell', CONVERSATION, 'menu')).toBe('w1');
+  });
+
+  it('an echo that never comes, of a send the replica before marked done meanwhile: the look ends with "finished elsewhere", not a second send', async () => {
+    const { a } = replicas();
+    let settled = false;
+    const progress: StepProgress = { ...repeated(), settledElsewhere: async () => settled };
+    const look = a.earlierSend(progress, 'nimchat', CONVERSATION, 'menu');
+    // The replica that sent it (its echo refused while the database was down) writes its done mark at last.
+    setTimeout(() => (settled = true), 200);
+    await expect(look).rejects.toBeInstanceOf(SettledElsewhereError);
+    // Not finished elsewhere, and no echo: sent again after the wait (at least once).
+    expect(await a.earlierSend({ ...repeated(), settledElsewhere: async () => false }, 'nimchat', CONVERSATION, 'menu')).toBeUndefined();
   });
 
   it('ordered ids: nothing older than the latest earlier result is taken', async () => {
