@@ -29,15 +29,21 @@ interface AgentsModules {
 
 let loaded: AgentsModules | null | undefined;
 
-/** The engine's botbuilder turn under each Agents SDK turn context the bridge made. */
-const engineTurns = new WeakMap<object, BotbuilderTurnContext>();
+/**
+ * Where the bridge adapter of a turn keeps the engine's botbuilder turn: on the adapter, which every
+ * copy of a TurnContext shares (the Agents SDK copies the context for a route behind authorization),
+ * under a global symbol (another copy of this package finds it too).
+ */
+const ENGINE_TURN = Symbol.for('botbuilder-handoff-adapters.engineTurn');
 
 /**
- * The engine's botbuilder `TurnContext` under an Agents SDK turn context this package gave the agent
- * (a botbuilder context is its own). What runs this package's dialogs from an Agents SDK agent.
+ * The engine's botbuilder `TurnContext` under an Agents SDK turn context this package gave the agent,
+ * or a copy of one (a botbuilder context is its own). What runs this package's dialogs from an Agents
+ * SDK agent.
  */
 export function engineTurnOf(context: object): BotbuilderTurnContext {
-  const turn = engineTurns.get(context);
+  const adapter = (context as { adapter?: Record<symbol, unknown> }).adapter;
+  const turn = adapter?.[ENGINE_TURN] as BotbuilderTurnContext | undefined;
   if (turn) return turn;
   if (isBotbuilderTurn(context)) return context;
   throw new TypeError('not a turn of this engine: give the TurnContext your route was called with (an Agents SDK agent served by this package, or a botbuilder bot)');
@@ -56,7 +62,9 @@ function agentsModules(): AgentsModules | undefined {
 
 function loadAgentsModules(from: NodeJS.Require): AgentsModules | undefined {
   try {
-    return { hosting: from('@microsoft/agents-hosting') as typeof AgentsHosting, activity: from('@microsoft/agents-activity') as typeof AgentsActivity };
+    // agents-activity as agents-hosting itself resolves it (a strict layout may not expose it to the bot).
+    const hostingPath = from.resolve('@microsoft/agents-hosting');
+    return { hosting: from(hostingPath) as typeof AgentsHosting, activity: createRequire(hostingPath)('@microsoft/agents-activity') as typeof AgentsActivity };
   } catch {
     return undefined;
   }
@@ -85,7 +93,15 @@ function copyOf(value: unknown): AgentsModules | undefined {
 
 /** Whether `value` is an Agents SDK agent (an `AgentApplication` or an Agents SDK `ActivityHandler`). */
 export function isAgentsSdkAgent(value: unknown): value is AgentsSdkAgent {
-  return copyOf(value) !== undefined;
+  if (copyOf(value) !== undefined) return true;
+  // An AgentApplication of a copy of the SDK this process was not told of would be run as a
+  // botbuilder bot and never answer: said plainly instead.
+  for (let proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : null; proto; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: string } }).constructor?.name === 'AgentApplication') {
+      throw new TypeError('the bot is an AgentApplication of a copy of @microsoft/agents-hosting this package cannot load: install @microsoft/agents-hosting and @microsoft/agents-activity where this package can resolve them (one copy, beside it), or serve it with handoff serve --bot <its module>');
+    }
+  }
+  return false;
 }
 
 /**
@@ -105,6 +121,7 @@ export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: Botbuilder
 
     constructor(private readonly turn: BotbuilderTurnContext) {
       super();
+      (this as unknown as Record<symbol, unknown>)[ENGINE_TURN] = turn;
       this.engine = turn.adapter as unknown as EngineBridgeAdapter['engine'];
       this.channelId = turn.activity.channelId ?? 'this channel';
     }
@@ -144,9 +161,7 @@ export function runOnAgentsSdk(agent: AgentsSdkAgent): { run(context: Botbuilder
   }
 
   function agentsContext(turn: BotbuilderTurnContext): AgentsHosting.TurnContext {
-    const context = new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(withoutBlanks(toPlain(turn.activity))));
-    engineTurns.set(context, turn);
-    return context;
+    return new hosting.TurnContext(new EngineBridgeAdapter(turn), activity.Activity.fromObject(withoutBlanks(toPlain(turn.activity))));
   }
 
   return {

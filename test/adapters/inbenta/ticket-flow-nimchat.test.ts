@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, RecordingSupportBot, type Harness } from '../../helpers/harness';
+import { startHarness, type Harness } from '../../helpers/harness';
 import { historyText, startInbenta } from '../../helpers/inbenta';
 import { DESCRIPTION_PROMPT, EMAIL_PROMPT, EMAIL_RETRY_PROMPT, TICKET_FAILED_TEXT } from '../../../dialogs/ticket-dialog';
 import { App } from '../../../src/app';
 import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
 import { WELCOME_BACK_TEXT } from '../../../src/bot/support-bot';
-import { FACES } from '../../helpers/faces';
+import { FACES, recordingSupportBot } from '../../helpers/faces';
 
 const MENU = 'How can I help you today?';
 
@@ -268,7 +268,7 @@ describe.each(FACES)('tickets on Nimchat, the example bot on %s', (face) => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORAGE_URL: storageUrl, NIMCHAT_BASE_URL: h.sandbox.baseUrl, NIMCHAT_BOT_TOKEN: h.botToken, NIMCHAT_WEBHOOK_SECRET: h.secret, ...ib.env });
     const second = new App(config, {
       logger: createLogger({ level: 'silent' }),
-      createBot: ({ storage, transcripts, ticket: t }) => new RecordingSupportBot({ storage, transcripts, ticket: t }),
+      createBot: (deps) => recordingSupportBot(face, deps),
     });
     await second.start();
     extra.push({ stop: () => second.stop() });

@@ -12,6 +12,9 @@ import { startHarness, type Harness } from '../../helpers/harness';
 import { loadConfig } from '../../../src/load-config';
 import { SupportBot } from '../../../src/bot/support-bot';
 import { AgentDialogs } from '../../../src/agents-sdk/agent-dialogs';
+import { isAgentsSdkAgent } from '../../../src/agents-sdk/agents-sdk-bot';
+import { AgentApplication, TurnContext as AgentsTurnContext } from '@microsoft/agents-hosting';
+import { Dialog, WaterfallDialog } from 'botbuilder-dialogs';
 import { MemoryStorage, TurnContext, type Activity } from 'botbuilder-core';
 import { TestAdapter } from 'botbuilder-core';
 
@@ -49,6 +52,36 @@ describe('EXAMPLE_BOT_SDK', () => {
 });
 
 describe('AgentDialogs', () => {
+  it("runs from a copy of the agent's TurnContext (the Agents SDK copies it for a route behind authorization)", async () => {
+    h = await startHarness({
+      app: {
+        createBot: (deps) => {
+          const agent = new AgentApplication();
+          const dialogs = new AgentDialogs(deps.storage, [new WaterfallDialog('ask', [async (step) => (await step.context.sendActivity('Your name?'), Dialog.EndOfTurn), async (step) => (await step.context.sendActivity(`Hello ${String(step.result)}`), step.endDialog())])]);
+          agent.onActivity('message', async (context: AgentsTurnContext) => {
+            await dialogs.continueOrBegin(new AgentsTurnContext(context), 'ask');
+          });
+          return agent;
+        },
+      },
+    });
+    const c = await h.customer('Ada');
+    await c.say('hi');
+    await h.settle();
+    await c.say('Ada');
+    await h.settle();
+    expect(await c.received()).toEqual(['Your name?', 'Hello Ada']);
+  });
+
+  it('an AgentApplication of a copy of the SDK this process cannot load is refused plainly, not run as a botbuilder bot', () => {
+    class AgentApplicationOfAnotherCopy {
+      async run(): Promise<void> {}
+    }
+    Object.defineProperty(AgentApplicationOfAnotherCopy, 'name', { value: 'AgentApplication' });
+    class MyAgent extends AgentApplicationOfAnotherCopy {}
+    expect(() => isAgentsSdkAgent(new MyAgent())).toThrow(/copy of @microsoft\/agents-hosting this package cannot load/);
+  });
+
   it('refuses a context that is not a turn of the engine, with a clear error', async () => {
     const dialogs = new AgentDialogs(new MemoryStorage(), []);
     await expect(dialogs.continueOrBegin({ activity: {} }, 'any')).rejects.toThrow(/not a turn of this engine/);
