@@ -72,6 +72,7 @@ const registry = {
   inbenta_url_invalid: { meaning: 'handoff inbenta register-webhooks: the URL is not usable' },
 
   // ---------------------------------------------------------------- what a bot sends, and the platforms
+  store_unavailable: { meaning: 'the store could not be read to look for an earlier attempt of an action; the action is tried again later' },
   handoff_request_invalid: { meaning: 'a handoff.initiate value that is not a handoff request' },
   control_invalid: { meaning: 'a conversation.control value that is not valid on the platform' },
   control_empty: { meaning: 'a conversation.control with nothing to do' },

@@ -59,6 +59,16 @@ export class ConfigError extends HandoffError {
 /** The server cannot start as configured (a port taken …); the message says what to change. */
 export class StartupError extends HandoffError {}
 
+/**
+ * The store could not be read for a step that must know what it holds first (the look for an earlier
+ * attempt's echo): the action is tried again later, neither skipped nor repeated blindly.
+ */
+export class StoreUnavailableError extends HandoffError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store_unavailable', message, options);
+  }
+}
+
 /** An operation the platform cannot perform (update/delete a message, an unknown event …). */
 export class NotSupportedError extends HandoffError {
   constructor(platform: string, what: string) {

@@ -1,5 +1,5 @@
 /** Pure retry decisions: the platform HTTP client's and the outbox's (one backoff, one rule of what is retryable). */
-import { PlatformApiError, PlatformNetworkError } from '../errors';
+import { PlatformApiError, PlatformNetworkError, StoreUnavailableError } from '../errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -28,7 +28,7 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Whether a failed platform call is worth another attempt: the network failed, or a retryable status. */
 export function isRetryableError(error: unknown): boolean {
-  if (error instanceof PlatformNetworkError) return true;
+  if (error instanceof PlatformNetworkError || error instanceof StoreUnavailableError) return true;
   return error instanceof PlatformApiError && isRetryableStatus(error.status);
 }
 

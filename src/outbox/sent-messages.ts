@@ -21,6 +21,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { ECHO_KEEP_MS, type EchoKey, type EchoStore, type KeptEcho } from '../storage/echo-store';
+import { StoreUnavailableError } from '../errors';
 import { SettledElsewhereError, type StepProgress } from './step-progress';
 
 /** One of the bot's own messages as the platform echoed it. */
@@ -128,9 +129,10 @@ export class SentMessages {
     try {
       earlier = (await progress.earlierResults()).map((result) => options.idsOf?.(result) ?? [result]).flat();
     } catch (error) {
-      // Without them an earlier action's echo could pass for this one's: send again (at least once).
-      this.options.logger.warn('could not read what earlier actions sent; sending again', { platform, conversationId, error });
-      return [];
+      // Without them an earlier action's echo could pass for this one's, and sending blindly could
+      // repeat it: the action is tried again once the store answers (the outbox's retry).
+      this.options.logger.warn('could not read what earlier actions sent; the action is tried again', { platform, conversationId, error });
+      throw new StoreUnavailableError('could not read what earlier actions sent', { cause: error });
     }
     const taken: string[] = [];
     const ruledOut = new Set(earlier);
@@ -152,16 +154,18 @@ export class SentMessages {
   /**
    * The id of an echo of a message with `fingerprint` in the conversation that no send was told about
    * (and that `eligible` accepts), taken: it will not be found again. With `wait` (the earlier attempt
-   * got no answer), waits up to `echoWaitMs` for one on its way. Undefined: not sent.
+   * got no answer), waits up to `echoWaitMs` for one on its way. Undefined: not sent. A store that
+   * cannot be read: StoreUnavailableError (the action is tried again later).
    */
   async take(platform: string, conversationId: string, fingerprint: string, options: { eligible?: (messageId: string) => boolean; wait?: boolean; settled?: () => Promise<boolean> } = {}): Promise<string | undefined> {
     try {
       return await this.takeNow(platform, conversationId, fingerprint, options.eligible ?? (() => true), options.wait ?? true, options.settled);
     } catch (error) {
       if (error instanceof SettledElsewhereError) throw error;
-      // Not knowing is "not sent": the message goes again (at least once, never lost).
-      this.options.logger.warn('could not look for the echo of an earlier attempt; sending again', { platform, conversationId, error });
-      return undefined;
+      // Not knowing is neither "sent" nor "not sent": the action is tried again once the store answers
+      // (the outbox's retry; its next attempt looks again). Nothing is lost, nothing sent blindly twice.
+      this.options.logger.warn('could not look for the echo of an earlier attempt; the action is tried again', { platform, conversationId, error });
+      throw new StoreUnavailableError('could not look for the echo of an earlier attempt', { cause: error });
     }
   }
 

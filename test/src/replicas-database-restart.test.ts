@@ -75,7 +75,7 @@ describe('three replicas through a database restart', () => {
           if (line.includes('could not mark an outbox action done')) markFailures++;
           if (line.includes('an earlier attempt had sent the message')) foundByEcho++;
           if (line.includes('finished by another attempt meanwhile')) finishedElsewhere++;
-          if (line.includes('; sending again')) lookFailed++;
+          if (line.includes('; the action is tried again')) lookFailed++;
         }),
       );
     }
@@ -149,7 +149,7 @@ describe('three replicas through a database restart', () => {
     console.log(
       `database restart (${lease}): 3 replicas, 2 cuts of 3 s, ${ROUNDS * CONVERSATIONS} sent, ${accepted} accepted, ${lost} lost, ${duplicates} duplicated, ` +
         `${outOfOrder} out of order, ${givenUp} deliveries given up by Nimchat (${givenAway.size} conversations given to humans), ${markFailures} done marks retried, ${foundByEcho} repeated sends found by their echo, ` +
-        `${finishedElsewhere} found finished by the replica before, ${lookFailed} looks that could not read the store`,
+        `${finishedElsewhere} found finished by the replica before, ${lookFailed} looks that could not read the store (tried again later)`,
     );
     await balancer.close();
     await proxy.close();

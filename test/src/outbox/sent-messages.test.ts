@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log';
 import { SentMessages } from '../../../src/outbox/sent-messages';
+import { StoreUnavailableError } from '../../../src/errors';
+import { isRetryableError } from '../../../src/http/retry-policy';
 import { SettledElsewhereError, type StepProgress } from '../../../src/outbox/step-progress';
 import type { EchoKey, EchoStore, KeptEcho } from '../../../src/storage/echo-store';
 import { TestClock } from '../../helpers/test-clock';
@@ -86,11 +88,20 @@ describe('SentMessages with replicas', () => {
     expect(await a.earlierSend({ ...repeated(['15']), unanswered: false }, 'nimchat', CONVERSATION, 'menu', { order: Number })).toBeUndefined();
   });
 
-  it('not knowing the earlier results is not looking: the message is sent again', async () => {
-    const { a, b } = replicas();
+  it('not knowing the earlier results, or the stored echoes, is neither "sent" nor "not sent": the action is tried again (a retryable error), never sent blindly', async () => {
+    const { a, b, echoes } = replicas();
     await b.echoed('nimchat', { conversationId: CONVERSATION, messageId: '12', fingerprint: 'menu' });
     const progress: StepProgress = { ...repeated(), earlierResults: async () => Promise.reject(new Error('database down')) };
-    expect(await a.earlierSend(progress, 'nimchat', CONVERSATION, 'menu', { order: Number })).toBeUndefined();
+    const noResults = a.earlierSend(progress, 'nimchat', CONVERSATION, 'menu', { order: Number });
+    await expect(noResults).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(isRetryableError(await noResults.catch((e: unknown) => e))).toBe(true);
+
+    const list = echoes.list.bind(echoes);
+    echoes.list = async () => Promise.reject(new Error('database down'));
+    await expect(a.earlierSend(repeated(['11']), 'nimchat', CONVERSATION, 'menu', { order: Number })).rejects.toBeInstanceOf(StoreUnavailableError);
+    // The store back: the next attempt's look finds the echo (not sent again).
+    echoes.list = list;
+    expect(await a.earlierSend(repeated(['11']), 'nimchat', CONVERSATION, 'menu', { order: Number })).toBe('12');
   });
 
   it('echoes that arrive together are written together: one statement for a batch', async () => {
