@@ -19,6 +19,12 @@ import { deliveryStep } from '../timeline/timeline-steps';
 import { carriedContext, carryTrace, inSpan } from '../tracing/tracer';
 
 /** How many earlier results a look before repeating rules out (older echoes have long been dropped). */
+/**
+ * How long after its turn's commit a fresh action's first attempt may go unwritten. The commit proved
+ * the conversation's lease; later, a replica that lost it (a database outage) must not send what the
+ * replica that took the conversation over may have delivered already.
+ */
+const FRESH_MS = 1000;
 const EARLIER_RESULTS = 50;
 
 export interface OutboxExecutor {
@@ -74,9 +80,11 @@ export class OutboxDelivery {
    * Ids just committed into a lane that is not held back by a retry: attempted at once, so their first
    * attempt is not written (it is on the hot path). Every other attempt is, and only runs if the store
    * still holds the action pending: an operator may have discarded it meanwhile (maybe through another
-   * replica sharing the store).
+   * replica sharing the store). Kept with the time it was committed: one that waited longer than
+   * FRESH_MS (behind a slow send, or a done mark the store could not take) is written like any other,
+   * because meanwhile the conversation may have passed to a replica that delivered it already.
    */
-  private readonly fresh = new Set<number>();
+  private readonly fresh = new Map<number, number>();
   /** Ids whose first attempt was not written: the stored count is one short. */
   private readonly uncounted = new Set<number>();
   /**
@@ -129,7 +137,7 @@ export class OutboxDelivery {
       this.queuedIds.add(action.id);
       let lane = this.lanes.get(action.conversationId);
       if (!lane) this.lanes.set(action.conversationId, (lane = { actions: [], running: false }));
-      if (options.justCommitted && action.attempts === 0 && !lane.delayed) this.fresh.add(action.id);
+      if (options.justCommitted && action.attempts === 0 && !lane.delayed) this.fresh.set(action.id, this.clock.now());
       // Read back, with nothing of its conversation ahead of it: its last attempt's outcome is unknown.
       if (!options.justCommitted && lane.actions.length === 0) this.uncertain.add(action.id);
       lane.actions.push(action);
@@ -384,7 +392,9 @@ export class OutboxDelivery {
     }
     // An action whose first attempt kills the process before anything is written is not counted.
     let attempts: number | undefined = 1;
-    if (this.fresh.delete(action.id)) this.uncounted.add(action.id);
+    const committedAt = this.fresh.get(action.id);
+    this.fresh.delete(action.id);
+    if (committedAt !== undefined && this.clock.now() - committedAt <= FRESH_MS) this.uncounted.add(action.id);
     else {
       const stored = await this.outbox.attempt(action.id);
       attempts = stored === undefined ? undefined : stored + (this.uncounted.has(action.id) ? 1 : 0);

@@ -4,6 +4,7 @@ import { OutboxDelivery } from '../../../src/outbox/outbox-delivery';
 import { SettledElsewhereError } from '../../../src/outbox/step-progress';
 import { currentTurn, runInTurnScope } from '../../../src/turn-scope';
 import { MemoryOutbox } from '../../../src/storage/outbox';
+import { TestClock } from '../../helpers/test-clock';
 
 async function idle(delivery: OutboxDelivery): Promise<void> {
   for (let i = 0; i < 200 && delivery.backlog > 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -48,6 +49,35 @@ describe('OutboxDelivery', () => {
     expect(settledAsked).toBe(true);
     expect(told).toEqual(['ok second']);
     expect((await outbox.get(first))?.status).toBe('pending'); // left as the store has it: the other replica's mark is the truth
+  });
+
+  it('an action committed a while ago (it waited behind a slow send) is attempted only if the store still holds it pending: another replica may have delivered it meanwhile', async () => {
+    const outbox = new MemoryOutbox();
+    const clock = new TestClock(1_000_000);
+    const delivery = new OutboxDelivery(outbox, { baseDelayMs: 5, clock });
+    const sent: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    delivery.register('p', 'message', {
+      execute: async (action) => {
+        if (action.payload === 'first') await slow;
+        sent.push(String(action.payload));
+      },
+    });
+    await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'first' });
+    const second = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'second' });
+    // While the first send hangs, the conversation passes to another replica, which delivers the second.
+    clock.advance(5_000);
+    await outbox.markDone(second);
+    release();
+    await idle(delivery);
+    expect(sent).toEqual(['first']);
+
+    // Attempted at once after its commit, a fresh action's first attempt is still not written.
+    const third = await delivery.submit({ platform: 'p', conversationId: 'c', kind: 'message', payload: 'third' });
+    await idle(delivery);
+    expect(sent).toEqual(['first', 'third']);
+    expect(third).toBeGreaterThan(second);
   });
 
   it('delivers an action once however it is announced (committed, then found again by resume)', async () => {
