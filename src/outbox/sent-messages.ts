@@ -189,6 +189,8 @@ export class SentMessages {
       }
       if (pauses-- <= 0) {
         if (this.options.shared) this.unconfirmed.delete(key);
+        // What an operator needs to tell a late echo (a duplicate) from a send that never happened.
+        if (wait) this.options.logger.info('no echo of the earlier attempt came: the message is sent again', { platform, conversationId, waitedMs: this.options.echoWaitMs ?? 5000 });
         return undefined;
       }
       await this.pause(key);

@@ -2,10 +2,17 @@
  * A replica killed while it holds conversations, and restarted under its name (REPLICA_ID), takes its
  * own leases back at once: with a lease far longer than the restart (30 s), the conversations it held
  * are answered within a second of it being ready again, by it, not by the other replica waiting for the
- * leases to expire. The delays are printed.
+ * leases to expire. The delays are printed. (A conversation B had accepted work for but held no lease
+ * of at that moment, between two of its runs, is anybody's: A's sweep may take it, and does.)
+ *
+ * A conversation whose reply was in flight when B died is the exception the README states: nothing
+ * tells whether Nimchat created that reply (its echo was refused while B was down), so B waits up to
+ * 5 s for the echo before sending it again. B says so in its log; such a conversation is allowed that
+ * wait on top of the second.
  */
 import type { ChildProcess } from 'node:child_process';
 import axios from 'axios';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot } from '../../adapters/nimchat/register';
@@ -61,10 +68,20 @@ describe('a replica restarted under its name', () => {
     const exited = new Promise((r) => b.once('exit', r));
     b.kill('SIGKILL');
     await exited;
+    // The conversations whose leases B held when it died (Nimchat's numbers): the ones it must take back.
+    const db = new pg.Client({ connectionString: storageUrl });
+    await db.connect();
+    const leased = (await db.query<{ conversation: string }>("SELECT conversation FROM handoff_leases WHERE holder = 'replica-B' AND expires_at > now()")).rows;
+    await db.end();
+    const heldByB = new Set(leased.map((r) => Number(r.conversation.split(':')[1])));
     const repliesBefore = new Map(conversations.map((id) => [id, sandbox.state.conversation(id).messages.filter((m) => m.message_type === 'outgoing').length]));
     expect([...repliesBefore.values()].some((n) => n < 3)).toBe(true); // work was left
 
-    b = await startReplica('B', env('B', portB));
+    // Conversations whose in-flight reply B looked for after its restart and, finding no echo, sent again.
+    const inDoubt = new Set<string>();
+    b = await startReplica('B', env('B', portB), (line) => {
+      if (line.includes('no echo of the earlier attempt came')) inDoubt.add(String(/"conversationId":"([^"]+)"/.exec(line)?.[1]));
+    });
     children.push(b);
     const ready = Date.now();
     // Per conversation with work left: when its first reply after the restart came, and when its last.
@@ -79,13 +96,23 @@ describe('a replica restarted under its name', () => {
       }
       await sleep(10);
     }
-    const repliers = new Set(conversations.flatMap((id) => echoReplies(sandbox.state.conversation(id).messages.filter((m) => m.message_type === 'outgoing').map((m) => m.content)).map((r) => r.replica)));
+    // Who answered each conversation B held, after its restart.
+    const repliers = new Set(
+      [...heldByB].flatMap((id) =>
+        echoReplies(sandbox.state.conversation(id).messages.filter((m) => m.message_type === 'outgoing').map((m) => m.content))
+          .slice(repliesBefore.get(id) ?? 0)
+          .map((r) => r.replica),
+      ),
+    );
     const ms = (m: Map<number, number>) => waiting.map((id) => (m.has(id) ? `${m.get(id)} ms` : 'never')).join(', ');
-    console.log(`replica resume: ${waiting.length} conversations had work left; first reply after B was ready again: ${ms(firstAt)}; all answered: ${ms(doneAt)}; answered by ${[...repliers].join(', ')}`);
+    console.log(`replica resume: ${waiting.length} conversations had work left; first reply after B was ready again: ${ms(firstAt)}; all answered: ${ms(doneAt)}; held by B at its death: ${[...heldByB].join(', ') || 'none'}, answered since by ${[...repliers].join(', ') || 'nobody'}; waited for an echo that never came: ${inDoubt.size > 0 ? [...inDoubt].join(', ') : 'none'}`);
     await sandbox.close();
-    // Resumed within a second of being ready (plus the turn itself: the echo bot takes up to 600 ms); none by A.
-    expect(waiting.every((id) => (firstAt.get(id) ?? Infinity) < 1600)).toBe(true);
+    // Resumed within a second of being ready (plus the turn itself: the echo bot takes up to 600 ms), or
+    // the echo wait later when its reply was in doubt; none by A.
+    const bound = (id: number) => 1600 + (inDoubt.has(`1:${id}`) ? 5000 : 0);
+    expect(waiting.filter((id) => !((firstAt.get(id) ?? Infinity) < bound(id)))).toEqual([]);
     expect(doneAt.size).toBe(waiting.length);
+    expect(waiting.some((id) => heldByB.has(id))).toBe(true);
     expect(repliers.has('A')).toBe(false);
   }, 120_000);
 });

@@ -3,7 +3,7 @@
  * its group-committed writes.
  */
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/log';
+import { createLogger, silentLogger } from '../../../src/log';
 import { SentMessages } from '../../../src/outbox/sent-messages';
 import { StoreUnavailableError } from '../../../src/errors';
 import { isRetryableError } from '../../../src/http/retry-policy';
@@ -80,6 +80,17 @@ describe('SentMessages with replicas', () => {
     await expect(look).rejects.toBeInstanceOf(SettledElsewhereError);
     // Not finished elsewhere, and no echo: sent again after the wait (at least once).
     expect(await a.earlierSend({ ...repeated(), settledElsewhere: async () => false }, 'nimchat', CONVERSATION, 'menu')).toBeUndefined();
+  });
+
+  it('a look that waited in vain says so in the log, with the conversation (an operator can tell a late echo from a send that never happened)', async () => {
+    const lines: string[] = [];
+    const echoes = new RowEchoStore();
+    const a = new SentMessages({ echoes, clock: new TestClock(1_000_000), logger: createLogger({ write: (l) => lines.push(l) }), shared: true, echoWaitMs: 200 });
+    expect(await a.earlierSend(repeated(), 'nimchat', CONVERSATION, 'menu')).toBeUndefined();
+    expect(lines.filter((l) => l.includes('no echo of the earlier attempt came')).map((l) => JSON.parse(l).conversationId)).toEqual([CONVERSATION]);
+    // An answered attempt (nothing on its way) is no wait, and no such line.
+    expect(await a.earlierSend({ ...repeated(), unanswered: false }, 'nimchat', CONVERSATION, 'menu')).toBeUndefined();
+    expect(lines.filter((l) => l.includes('no echo of the earlier attempt came'))).toHaveLength(1);
   });
 
   it('ordered ids: nothing older than the latest earlier result is taken', async () => {
