@@ -8,7 +8,7 @@
 import type { SatisfactionOptions } from './satisfaction/satisfaction-survey';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'restify';
+import type { Request, Response, Server } from 'restify';
 import type { TurnContext } from 'botbuilder-core';
 import { defaultPlatforms, type DefaultPlatformOptions } from '../adapters/platforms';
 import type { NimchatAdapter } from '../adapters/nimchat/nimchat-adapter';
@@ -17,7 +17,9 @@ import type { InbentaIntegration } from '../adapters/inbenta/platform';
 import type { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 import type { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
 import type { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
-import { answerWebhook } from './http/webhook-io';
+import { answerWebhook, errorBody, writeWebhookResult } from './http/webhook-io';
+import { channelKey, platformKey, tenantOf } from './tenants/tenant-scope';
+import { readTenantsFile, type TenantConfig } from './tenants/tenants-file';
 import type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform } from './platforms/platform';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
@@ -101,6 +103,10 @@ export interface AppOptions {
   listen?: boolean;
   /** Where the platforms reach this endpoint (sandbox mode subscribes the emulations to it); default: the address it listens on. */
   publicUrl?: string;
+  /** `false`: TENANTS_FILE is read at start only (`reloadTenants()` still works). Default: its changes are picked up while running. */
+  watchTenantsFile?: boolean;
+  /** How often TENANTS_FILE is checked for a change (default 1000 ms). */
+  tenantsFilePollMs?: number;
 }
 
 export type { BotDeps } from './hosting/hosted-bot';
@@ -136,6 +142,17 @@ export class App {
   readonly platforms: readonly Platform<any>[];
   /** The started platforms, by name (set by `start`). */
   readonly running = new Map<string, RunningPlatform>();
+  /** Each tenant's started platforms (TENANTS_FILE), by tenant id then platform name. */
+  readonly tenants = new Map<string, Map<string, RunningPlatform>>();
+  /** The configuration each tenant runs with (to tell a changed tenant on reload). */
+  private readonly tenantConfigs = new Map<string, TenantConfig>();
+  /** What each channel answers for itself, by channel key (`nimchat`, `nimchat@acme`); live: tenants come and go. */
+  private readonly channels = { availability: new Map<string, HumanAvailability>(), queues: new Map<string, QueuePosition>(), closeOut: new Map<string, ConversationControl>() };
+  /** What every adapter is given once the app is composed (the ladder, the handoff recognizer), for adapters started later. */
+  private readonly adapterSetUps: Array<(adapter: ChannelAdapter) => void> = [];
+  /** The secrets the console never shows (a tenant started while running adds its own). */
+  private readonly shownSecrets: string[] = [];
+  private unwatchTenants?: () => void;
   /** In sandbox mode: the emulated platforms, by name. */
   readonly emulated = new Map<string, SandboxedPlatform<unknown>>();
   private pruneTimer?: NodeJS.Timeout;
@@ -165,7 +182,7 @@ export class App {
       metrics: this.metrics,
       logger: this.logger,
       routes: () => this.routes,
-      declared: this.platforms.flatMap((platform) => platform.routes.map((route) => ({ ...route, platform: platform.title }))),
+      declared: this.platforms.flatMap((platform) => platform.routes.flatMap((route) => [route, ...(platform.settings?.channel ? [tenantRoute(route)] : [])]).map((route) => ({ ...route, platform: platform.title }))),
       notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : this.stores.checkWritable()),
     });
   }
@@ -234,16 +251,19 @@ export class App {
       if (running.adapter) this.withTurnErrorReply(running.adapter);
       this.running.set(platform.name, running);
     }
+    for (const tenant of this.config.tenants) this.startTenant(tenant, context);
     this.followUpHandoffs();
     // The example bot on the Agents SDK is loaded only when asked for (it needs @microsoft/agents-hosting).
     const exampleOnAgentsSdk = !this.options.bot && !this.options.createBot && this.config.exampleBotSdk === 'agents-sdk' ? await loadAgentsSupportBot() : undefined;
     this.bot = this.createBot(exampleOnAgentsSdk);
     this.routes = this.webhookRoutes();
-    this.console = mountAppConsole(this, [...this.running.values()].flatMap((running) => running.secrets), this.options.console);
+    for (const secret of [...this.config.secrets, ...this.allRunning().flatMap((running) => running.secrets)]) if (secret.length >= 6 && !this.shownSecrets.includes(secret)) this.shownSecrets.push(secret);
+    this.console = mountAppConsole(this, this.shownSecrets, this.options.console);
 
     // What was pending before the last stop goes first, per conversation in its order (its actions, then its events).
     await this.runtime.start();
-    for (const running of this.running.values()) running.started?.();
+    for (const running of this.allRunning()) running.started?.();
+    this.watchTenantsFile();
     this.timerRunner.start();
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneEveryMs ?? 3600_000);
@@ -348,8 +368,109 @@ export class App {
     };
   }
 
+  /** A tenant's platforms, started as the environment's are, with its ids scoped (src/tenants). */
+  private startTenant(tenant: TenantConfig, context: PlatformContext = this.platformContext()): void {
+    const started = new Map<string, RunningPlatform>();
+    for (const platform of this.platforms) {
+      const config = tenant.platforms[platform.name];
+      if (config === undefined) continue;
+      const running = platform.start(config, {
+        ...context,
+        tenant: tenant.id,
+        adapterOptions: { ...context.adapterOptions, tenant: tenant.id },
+        options: this.options.platformOptions?.[platform.name],
+        logger: this.logger.child({ tenant: tenant.id }),
+      });
+      if (running.adapter) this.withTurnErrorReply(running.adapter);
+      started.set(platform.name, running);
+    }
+    this.tenants.set(tenant.id, started);
+    this.tenantConfigs.set(tenant.id, tenant);
+    this.logger.redact?.(tenant.secrets);
+    for (const running of started.values()) for (const secret of running.secrets) if (secret.length >= 6 && !this.shownSecrets.includes(secret)) this.shownSecrets.push(secret);
+    // Added while running: set up as the others were at start, and started.
+    if (this.started || this.adapterSetUps.length > 0) {
+      for (const running of started.values()) {
+        this.addChannel(running);
+        if (running.adapter) for (const setUp of this.adapterSetUps) setUp(running.adapter);
+        running.started?.();
+      }
+    }
+  }
+
+  /**
+   * Stops serving a tenant: its routes answer 404 from now on and what it runs on its own stops. What
+   * it had accepted is still carried out (its queued turns, its outbox, with its credentials).
+   */
+  private async stopTenant(id: string): Promise<void> {
+    const started = this.tenants.get(id);
+    if (!started) return;
+    this.tenants.delete(id);
+    this.tenantConfigs.delete(id);
+    for (const running of started.values()) {
+      this.removeChannel(running);
+      await running.stop?.().catch((error: unknown) => this.logger.error('a platform of a tenant did not stop cleanly', { tenant: id, error }));
+    }
+  }
+
+  /**
+   * Reads TENANTS_FILE again: starts the tenants added, stops the ones removed, restarts the ones
+   * changed. A file with a problem changes nothing (the problems are logged and thrown).
+   */
+  async reloadTenants(): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const file = this.config.tenantsFile;
+    if (!file) throw new ConfigError(['TENANTS_FILE is not set: there is no tenants file to reload']);
+    let next: TenantConfig[];
+    try {
+      next = readTenantsFile(file.path, file.environment, this.platforms);
+    } catch (error) {
+      this.logger.error('the tenants file has problems: the tenants served are unchanged', { problems: error instanceof ConfigError ? error.problems : undefined, error: error instanceof ConfigError ? undefined : error });
+      throw error;
+    }
+    const result = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
+    const wanted = new Map(next.map((tenant) => [tenant.id, tenant]));
+    for (const id of [...this.tenants.keys()]) {
+      if (!wanted.has(id)) {
+        await this.stopTenant(id);
+        result.removed.push(id);
+      }
+    }
+    for (const tenant of next) {
+      const current = this.tenantConfigs.get(tenant.id);
+      if (current && JSON.stringify(current) === JSON.stringify(tenant)) continue;
+      if (current) {
+        await this.stopTenant(tenant.id);
+        result.changed.push(tenant.id);
+      } else result.added.push(tenant.id);
+      this.startTenant(tenant);
+    }
+    if (result.added.length + result.removed.length + result.changed.length > 0) this.logger.info('tenants reloaded', { ...result, tenants: [...this.tenants.keys()] });
+    return result;
+  }
+
+  /** Reloads the tenants whenever their file changes (polled: editors that replace the file are seen too). */
+  private watchTenantsFile(): void {
+    const file = this.config.tenantsFile;
+    if (!file || this.options.watchTenantsFile === false) return;
+    const interval = this.options.tenantsFilePollMs ?? 1000;
+    const changed = () => void this.reloadTenants().catch(() => undefined);
+    fs.watchFile(file.path, { interval, persistent: false }, changed);
+    this.unwatchTenants = () => fs.unwatchFile(file.path, changed);
+  }
+
+  /** Every started platform: the environment's, then each tenant's. */
+  private allRunning(): RunningPlatform[] {
+    return [...this.running.values(), ...[...this.tenants.values()].flatMap((platforms) => [...platforms.values()])];
+  }
+
+  /** The adapter serving a conversation of a channel (a tenant's conversation: that tenant's). */
+  adapterFor(channelId: string, conversationId: string | undefined): ChannelAdapter | undefined {
+    const tenant = tenantOf(conversationId);
+    return this.adapters().find((a) => a.channelId === channelId && a.tenant === tenant);
+  }
+
   private platformNames(): string[] {
-    return [...this.running.keys()];
+    return [...this.running.keys(), ...[...this.tenants].flatMap(([tenant, platforms]) => [...platforms.keys()].map((name) => platformKey(name, tenant)))];
   }
 
   private prune(): void {
@@ -364,9 +485,21 @@ export class App {
         const handler = running?.handlers.get(`${method} ${path}`);
         const observer = { platform: platform.name, logger: this.logger, metrics: this.metrics };
         routes.push({ method, path, platform: platform.title, handle: handler ? (req, res) => answerWebhook(req, res, handler, observer) : undefined });
+        if (platform.settings?.channel) routes.push({ method, path: tenantRoute({ method, path }).path, platform: platform.title, handle: (req, res) => this.answerTenantWebhook(platform, `${method} ${path}`, req, res) });
       }
     }
     return routes;
+  }
+
+  /** `/t/<tenant>/api/<platform>`: the tenant's own handler, or 404 when no tenant of that id serves the platform. */
+  private async answerTenantWebhook(platform: Platform<any>, route: string, req: Request, res: Response): Promise<void> {
+    const tenant = String((req.params as Record<string, unknown> | undefined)?.tenant ?? '');
+    const handler = this.tenants.get(tenant)?.get(platform.name)?.handlers.get(route);
+    if (!handler) {
+      writeWebhookResult(res, { status: 404, body: errorBody('tenant_unknown', `no tenant "${tenant.slice(0, 40)}" serves ${platform.title} on this endpoint`) });
+      return;
+    }
+    await answerWebhook(req, res, handler, { platform: platformKey(platform.name, tenant), logger: this.logger, metrics: this.metrics });
   }
 
   /**
@@ -382,6 +515,10 @@ export class App {
       for (const [route, handler] of running.handlers) handlers[route] = handler;
       const post = running.handlers.get(`POST /api/${platform.name}`) ?? [...running.handlers.values()][0];
       handlers[platform.name] = post;
+    }
+    // A tenant's: `POST /t/<tenant>/api/<platform>`.
+    for (const [tenant, platforms] of this.tenants) {
+      for (const running of platforms.values()) for (const [route, handler] of running.handlers) handlers[route.replace(' /', ` /t/${tenant}/`)] = handler;
     }
     return handlers;
   }
@@ -416,7 +553,7 @@ export class App {
         handoff: { transcripts: deps.transcripts, availability: deps.availability, ticket: deps.ticket, waits: deps.waits, closedText: deps.closedText, clock: deps.clock },
         recognizer: typeof recognizer === 'function' ? recognizer : undefined,
       });
-      for (const adapter of this.adapters()) adapter.use(middleware);
+      this.onEveryAdapter((adapter) => adapter.use(middleware));
     }
     return resolved;
   }
@@ -428,29 +565,43 @@ export class App {
    */
   private followUpHandoffs(): void {
     const policy = this.config.handoff;
-    const byChannel = new Map<string, HumanAvailability>();
-    const queues = new Map<string, QueuePosition>();
-    for (const running of this.running.values()) {
-      if (!running.adapter) continue;
-      if (running.availability) byChannel.set(running.adapter.channelId, running.availability);
-      if (running.queuePosition) queues.set(running.adapter.channelId, running.queuePosition);
-    }
-    this.availability = new ChannelAvailability(byChannel, new ScheduleAvailability(policy.schedule, this.clock));
+    for (const running of this.allRunning()) this.addChannel(running);
+    this.availability = new ChannelAvailability(this.channels.availability, new ScheduleAvailability(policy.schedule, this.clock));
     this.ladder = new NoAnswerLadder({ waits: this.waits, timers: this.stores.timers, ownership: this.runtime.ownership, clock: this.clock, minutes: policy.noAnswerMinutes, logger: this.logger });
-    this.notices = new WaitNotices({ waits: this.waits, clock: this.clock, minutes: policy.waitNoticeMinutes, queue: new ChannelQueuePosition(queues) });
-    for (const adapter of this.adapters()) adapter.use(this.ladder);
-    this.timerRunner.on(NO_ANSWER_TIMER, (timer) => this.ladder.fire(timer, (channelId) => this.adapters().find((a) => a.channelId === channelId), this.logic));
+    this.notices = new WaitNotices({ waits: this.waits, clock: this.clock, minutes: policy.waitNoticeMinutes, queue: new ChannelQueuePosition(this.channels.queues) });
+    this.onEveryAdapter((adapter) => adapter.use(this.ladder));
+    this.timerRunner.on(NO_ANSWER_TIMER, (timer) => this.ladder.fire(timer, (channelId, conversationId) => this.adapterFor(channelId, conversationId), this.logic));
+  }
+
+  /** What a channel answers for itself (its availability, queue, ticket close-out), by channel key: a tenant's channel is its own. */
+  private addChannel(running: RunningPlatform): void {
+    if (!running.adapter) return;
+    const key = platformKey(running.adapter.channelId, running.adapter.tenant);
+    if (running.availability) this.channels.availability.set(key, running.availability);
+    if (running.queuePosition) this.channels.queues.set(key, running.queuePosition);
+    if (running.ticketCloseOut) this.channels.closeOut.set(key, running.ticketCloseOut);
+  }
+
+  private removeChannel(running: RunningPlatform): void {
+    if (!running.adapter) return;
+    const key = platformKey(running.adapter.channelId, running.adapter.tenant);
+    for (const map of [this.channels.availability, this.channels.queues, this.channels.closeOut]) map.delete(key);
+  }
+
+  /** Sets up every adapter running now, and each one started later (a tenant added while running). */
+  private onEveryAdapter(setUp: (adapter: ChannelAdapter) => void): void {
+    this.adapterSetUps.push(setUp);
+    for (const adapter of this.adapters()) setUp(adapter);
   }
 
   /** What the ticket dialog is given: the desk (when a ticketing platform runs) and each channel's close-out. */
   private ticketDialogOptions(): TicketDialogOptions {
-    const closeOut = new Map<string, ConversationControl>();
-    for (const running of this.running.values()) if (running.adapter && running.ticketCloseOut) closeOut.set(running.adapter.channelId, running.ticketCloseOut);
+    const closeOut = this.channels.closeOut;
     const desk: TicketDesk | undefined = [...this.running.values()].find((running) => running.ticketDesk)?.ticketDesk;
     return {
       desk,
       transcripts: this.transcripts,
-      closeOut: (context) => closeOut.get(context.activity.channelId),
+      closeOut: (context) => closeOut.get(channelKey(context.activity.channelId, context.activity.conversation?.id)),
       onError: (error, context) => this.logger.error('ticket escalation failed', { conversationId: context.activity.conversation?.id, error }),
     };
   }
@@ -484,7 +635,7 @@ export class App {
 
   /** The channel adapters of the running platforms. */
   adapters(): ChannelAdapter[] {
-    return [...this.running.values()].flatMap((running) => (running.adapter ? [running.adapter] : []));
+    return this.allRunning().flatMap((running) => (running.adapter ? [running.adapter] : []));
   }
 
   /**
@@ -519,9 +670,10 @@ export class App {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.unwatchTenants?.();
     const timeout = this.options.drainTimeoutMs ?? 10_000;
     await this.timerRunner.stop();
-    for (const running of this.running.values()) await running.stop?.().catch((error: unknown) => this.logger.error('a platform did not stop cleanly', { error }));
+    for (const running of this.allRunning()) await running.stop?.().catch((error: unknown) => this.logger.error('a platform did not stop cleanly', { error }));
     await this.runtime.stop(timeout);
     this.console?.close();
     if (this.server.server.listening) {
@@ -558,6 +710,11 @@ function originOf(url: string | undefined): string | undefined {
   } catch {
     return 'not a URL';
   }
+}
+
+/** A channel route as a tenant's: `/api/nimchat` → `/t/:tenant/api/nimchat`. */
+function tenantRoute<R extends { method: 'GET' | 'POST'; path: string }>(route: R): R {
+  return { ...route, path: `/t/:tenant${route.path}` };
 }
 
 export const SANDBOX_PORTS_HINT = 'In sandbox mode the emulated platforms listen next to the bot: Nimchat on PORT+1, WOZTELL on PORT+2, Inbenta on PORT+3, so PORT to PORT+3 must all be free.';

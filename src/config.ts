@@ -11,6 +11,7 @@ import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
 import { bool, boundedInt, minutes, optionalText, positiveInt } from './env-values';
 import type { PlatformSettings } from './platforms/platform-settings';
+import { readTenantsFile, type TenantConfig } from './tenants/tenants-file';
 
 /** The raw environment: every variable of the contract, each parsed on its own. */
 const EnvSchema = z.object({
@@ -42,6 +43,7 @@ const EnvSchema = z.object({
     .refine((s) => s === undefined || /^(true|false|1|0|yes|no)$/i.test(s), { message: 'SATISFACTION_SURVEY must be true or false' })
     .transform((s) => (s === undefined ? undefined : /^(true|1|yes)$/i.test(s))),
   // This replica's name as a lease holder; it must differ between replicas and stay the same across restarts of one.
+  TENANTS_FILE: optionalText,
   REPLICA_ID: optionalText.refine((s) => s === undefined || /^[\w.:@-]{1,200}$/.test(s), { message: 'REPLICA_ID must be 1-200 letters, digits or . : @ - _' }),
   PG_STATEMENT_TIMEOUT_MS: boundedInt('PG_STATEMENT_TIMEOUT_MS', 100, 3_600_000, 10_000),
   PG_CONNECT_TIMEOUT_MS: boundedInt('PG_CONNECT_TIMEOUT_MS', 100, 600_000, 5_000),
@@ -141,6 +143,10 @@ export interface Config {
   platforms: Record<string, unknown>;
   /** Each platform's variables as parsed, configured or not, by platform name. */
   variables: Record<string, unknown>;
+  /** The tenants of TENANTS_FILE (none without it): each served at `/t/<id>/api/<platform>`. */
+  tenants: TenantConfig[];
+  /** TENANTS_FILE and the environment its references are read from (the app reloads it when it changes). */
+  tenantsFile?: { path: string; environment: NodeJS.ProcessEnv };
   /** Business hours, holidays, the no-answer ladder and the wait notices. */
   handoff: HandoffPolicy;
   /** The SDK of the example support bot served when no bot is given. */
@@ -206,6 +212,16 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     configured[platform.name] = settings.build(vars);
     if (settings.channel) anyChannel = true;
   }
+  let tenants: TenantConfig[] = [];
+  if (env.TENANTS_FILE) {
+    try {
+      tenants = readTenantsFile(env.TENANTS_FILE, source, platforms);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+    if (tenants.length > 0) anyChannel = true;
+  }
   if (purpose === 'serve' && production && !anyChannel) {
     problems.push('no platform is configured: set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN (or the WOZTELL variables)');
   }
@@ -217,6 +233,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     ...platforms.flatMap((platform) => (platform.settings && variables[platform.name] ? platform.settings.secrets(variables[platform.name]!) : [])),
     ...(isPostgresUrl(env.STORAGE_URL) ? passwordOf(env.STORAGE_URL) : []),
     env.CONSOLE_TOKEN,
+    ...tenants.flatMap((tenant) => tenant.secrets),
   ].filter((s): s is string => s !== undefined);
 
   const sandbox = !production && !anyChannel;
@@ -243,6 +260,8 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     replicaId: env.REPLICA_ID ?? (env.PORT !== 0 ? `${hostname()}:${env.PORT}` : undefined),
     platforms: configured,
     variables,
+    tenants,
+    tenantsFile: env.TENANTS_FILE ? { path: env.TENANTS_FILE, environment: source } : undefined,
     handoff: HandoffPolicySchema.parse({
       schedule: env.HANDOFF_HOURS
         ? { timeZone: env.HANDOFF_TIMEZONE, days: env.HANDOFF_HOURS, holidays: env.HANDOFF_HOLIDAYS }

@@ -18,6 +18,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Scrubs these values too from now on, in this logger and its children (a tenant added while running). */
+  redact?(secrets: readonly string[]): void;
 }
 
 export interface LoggerOptions {
@@ -61,8 +63,7 @@ function redact(value: unknown, secrets: readonly string[], depth = 0): unknown 
 /** Creates a logger writing one JSON object per line. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = LEVELS[options.level ?? 'info'];
-  // Short values would redact ordinary words; real credentials are longer than this.
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 6);
+  const secrets = (options as { sharedSecrets?: string[] }).sharedSecrets ?? keptSecrets(options.secrets ?? []);
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const base = options.fields ?? {};
 
@@ -76,8 +77,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    child: (fields) => createLogger({ ...options, sharedSecrets: secrets, fields: { ...base, ...fields } } as LoggerOptions),
+    redact: (more) => {
+      for (const secret of keptSecrets(more)) if (!secrets.includes(secret)) secrets.push(secret);
+    },
   };
+}
+
+/** Short values would redact ordinary words; real credentials are longer than this. */
+function keptSecrets(values: ReadonlyArray<string | undefined>): string[] {
+  return values.filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }
 
 /** A logger that drops everything (tests, library defaults). */

@@ -13,6 +13,7 @@ import { InbentaTicketDesk } from './ticket-desk';
 import { InbentaTicketEvents } from './ticket-events';
 import { TicketLinks } from './ticket-links';
 import type { WebhookHandler } from '../../src/http/frameworks';
+import { tenantOf } from '../../src/tenants/tenant-scope';
 
 /** The Inbenta integration's parts. */
 export interface InbentaIntegration {
@@ -91,7 +92,7 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
       links,
       webhookSecret: inbenta.webhookSecret,
       runtime,
-      adapterFor: (channelId) => channels().find((a) => a.channelId === channelId),
+      adapterFor: (channelId, conversationId) => channels().find((a) => a.channelId === channelId && a.tenant === tenantOf(conversationId)),
     });
     if (!inbenta.webhookSecret) logger.warn('INBENTA_WEBHOOK_SECRET is not set: ticket events (agent answers, closed tickets) will be refused');
     const challenge: WebhookHandler = async (input) => events.answerChallenge(input);

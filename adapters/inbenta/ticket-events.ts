@@ -27,6 +27,7 @@ import { htmlToText, isClosedTicket, textToHtml } from './convert';
 import { WebhookDeliverySchema, type InbentaWebhookEvent } from './schemas';
 import type { TicketLink, TicketLinks } from './ticket-links';
 import { hookSignatureMatches } from './verify';
+import { channelKey } from '../../src/tenants/tenant-scope';
 
 const PLATFORM = 'inbenta';
 
@@ -37,7 +38,8 @@ export interface InbentaTicketEventsOptions {
   /** The channel adapters' runtime: its store, scheduler and outbox. */
   runtime: PipelineRuntime;
   /** The adapter serving a channel (`nimchat`, `woztell`). */
-  adapterFor: (channelId: string) => ChannelAdapter | undefined;
+  /** The adapter serving a conversation (a tenant's conversation: that tenant's). */
+  adapterFor: (channelId: string, conversationId: string) => ChannelAdapter | undefined;
   /** What the customer reads for an agent's answer. */
   formatAnswer?: (text: string, link: TicketLink) => string;
 }
@@ -188,7 +190,7 @@ export class InbentaTicketEvents {
       payload: this.relayAction(link, `Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`),
     });
     await this.options.links.update(link.ticketId, { closed: true });
-    const adapter = this.options.adapterFor(link.channelId);
+    const adapter = this.options.adapterFor(link.channelId, link.conversationId);
     await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
     if (decision.transition === 'released') await adapter?.ticketClosed(link.reference, before, String(link.ticketId));
   }
@@ -199,8 +201,8 @@ export class InbentaTicketEvents {
 
   /** Resolves with the message's id (the action's result: a later look never takes its echo). */
   private async relay(action: RelayAction): Promise<string> {
-    const adapter = this.options.adapterFor(action.channelId);
-    if (!adapter) throw new Error(`no adapter serves the channel "${action.channelId}"`);
+    const adapter = this.options.adapterFor(action.channelId, action.conversationId);
+    if (!adapter) throw new Error(`no adapter serves the channel "${channelKey(action.channelId, action.conversationId)}"`);
     return (await adapter.deliverMessage(action.reference, { type: 'message', text: action.text })).id;
   }
 

@@ -58,6 +58,11 @@ export const nimchatSettings = platformSettings({
     fallbackTeamId: env.NIMCHAT_FALLBACK_TEAM_ID,
   }),
   secrets: (env) => [env.NIMCHAT_BOT_TOKEN, env.NIMCHAT_WEBHOOK_SECRET, env.NIMCHAT_URL_TOKEN_SECRET, env.NIMCHAT_ADMIN_TOKEN, env.NIMCHAT_API_TOKEN],
+  // A tenant is one account, and its webhooks are told from another tenant's by its own secret.
+  tenantProblems: (env) => [
+    ...(env.NIMCHAT_ACCOUNT_ID === undefined ? ['NIMCHAT_ACCOUNT_ID is required: the one account whose webhooks the tenant takes'] : []),
+    ...(!env.NIMCHAT_WEBHOOK_SECRET && !env.NIMCHAT_URL_TOKEN_SECRET ? ['NIMCHAT_WEBHOOK_SECRET (or NIMCHAT_URL_TOKEN_SECRET) is required: a tenant\'s webhooks are authenticated with its own secret'] : []),
+  ],
 });
 export type NimchatConfig = ReturnType<typeof nimchatSettings.build>;
 

@@ -14,6 +14,8 @@ export class NimchatMessageSender {
   constructor(
     private readonly client: NimchatClient,
     private readonly sent: SentMessages,
+    /** What the bot's echoes are kept under: `nimchat`, or a tenant's `nimchat@<tenant>`. */
+    private readonly sentKey = 'nimchat',
   ) {}
 
   /** The message's id: found by its echo after an uncertain earlier attempt, or created now. */
@@ -21,7 +23,7 @@ export class NimchatMessageSender {
     const conversationId = toConversationId(key.accountId, key.conversationId);
     // Nimchat's message ids grow: what the conversation's previous action created, and anything older,
     // is that action's (or a human's), never this one's.
-    const found = await this.sent.earlierSend(progress, 'nimchat', conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), { order: Number, idsOf: splitIds });
+    const found = await this.sent.earlierSend(progress, this.sentKey, conversationId, messageFingerprint({ ...message, files: files?.count ?? 0 }), { order: Number, idsOf: splitIds });
     if (found !== undefined) {
       progress?.created?.(found);
       return found;
@@ -33,7 +35,7 @@ export class NimchatMessageSender {
     const id = String(created.id);
     progress?.created?.(id);
     // Bookkeeping only: the message exists, whatever happens to this.
-    await this.sent.confirmed('nimchat', conversationId, id).catch(() => undefined);
+    await this.sent.confirmed(this.sentKey, conversationId, id).catch(() => undefined);
     return id;
   }
 }

@@ -13,6 +13,7 @@ import type { Connector, HandoffResult, PlannedEvent, PlanResult, Refusal, StepP
 import type { PipelineRuntime } from '../../src/pipeline/pipeline-runtime';
 import { NimchatClient, type HttpOptions, type OutgoingFile } from './client';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
+import { platformKey } from '../../src/tenants/tenant-scope';
 import type { Clock } from '../../src/clock';
 import { NimchatConversationActions, parseNimchatControl } from './conversation-actions';
 import { NIMCHAT_CHANNEL_ID, parseConversationId } from './conversation-ref';
@@ -23,6 +24,10 @@ import { parseNimchatWebhook, type NimchatListedMessage } from './schemas';
 import { verifyNimchatSignature, verifyUrlToken, webhookScope, type UrlTokenClaims } from './verify';
 
 export interface NimchatConnectorOptions {
+  /** The tenant served (its ids scoped by the adapter); none: the configuration from the environment. */
+  tenant?: string;
+  /** The only account whose webhooks are taken (401 for another's): a tenant's. */
+  onlyAccountId?: number;
   baseUrl: string;
   botToken: string;
   /** When set, unsigned or badly signed webhooks get 401. */
@@ -82,7 +87,7 @@ export class NimchatConnector implements Connector {
     this.botStatuses = options.botStatuses ?? ['pending'];
     // Its calls are the outbox's (replies, handoffs, controls): the outbox retries them, the client does not.
     this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
-    this.sender = new NimchatMessageSender(this.client, runtime.sent);
+    this.sender = new NimchatMessageSender(this.client, runtime.sent, platformKey(this.platform, options.tenant));
     this.actions = new NimchatConversationActions(this.client, this.sender, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
     this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });
   }
@@ -128,6 +133,10 @@ export class NimchatConnector implements Connector {
     if (claims) {
       const refused = this.checkScope(body, claims as unknown as UrlTokenClaims);
       if (refused) return { refused };
+    }
+    const only = this.options.onlyAccountId;
+    if (only !== undefined && webhookScope(body).account !== only) {
+      return { refused: { status: 401, code: 'nimchat_account_mismatch', message: "the payload names an account this endpoint's credentials do not serve here" } };
     }
     const plan = planIncoming(parseNimchatWebhook(body), { baseUrl: this.options.baseUrl, now: this.clock.now() });
     if (!('conversationId' in plan)) return plan;

@@ -79,7 +79,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
     },
   },
 
-  start(nimchat, { config, metrics, logger, clock, adapterOptions, options }): RunningPlatform {
+  start(nimchat, { config, metrics, logger, clock, adapterOptions, options, tenant }): RunningPlatform {
     const own = (options ?? {}) as NimchatPlatformOptions;
     // Asked while the customer waits for an answer: short, and a failure only means "not known".
     const users = nimchat.apiToken
@@ -96,6 +96,8 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
       handoffAgentId: nimchat.handoffAgentId,
       fallbackTeamId: nimchat.fallbackTeamId,
       http: own.http,
+      // A tenant is one account: a webhook naming another is refused.
+      onlyAccountId: tenant ? nimchat.accountId : undefined,
       ...adapterOptions,
     });
     const running: RunningPlatform = {
@@ -122,6 +124,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
           transcripts: adapter.runtime.transcripts,
           clock,
           logger,
+          tenant,
         });
         running.parts = { reclaimer };
         let timer: NodeJS.Timeout | undefined;

@@ -29,6 +29,7 @@ import { NIMCHAT_CHANNEL_ID, toConversationId } from './conversation-ref';
 import type { NimchatConnector } from './nimchat-connector';
 import type { NimchatListedMessage } from './schemas';
 import type { NimchatUserClient } from './user-client';
+import { scopedId, scopeEvent } from '../../src/tenants/tenant-scope';
 
 /** The activity Nimchat adds when it opens a conversation because the bot could not be reached. */
 const GIVEN_AWAY = /due to an error with the agent bot/i;
@@ -48,6 +49,8 @@ export interface NimchatReclaimOptions {
   connector: NimchatConnector;
   pipeline: ChannelPipeline;
   dedupe: DedupeStore;
+  /** The tenant whose account this is (its conversation ids and keys scoped); none: the configuration from the environment. */
+  tenant?: string;
   transcripts: TranscriptStore;
   clock: Clock;
   logger: Logger;
@@ -113,11 +116,12 @@ export class NimchatReclaimer {
     if (!givenAway) return undefined;
     // Once per time Nimchat gave it away: `done` for a week once carried out; meanwhile both keys for
     // 10 minutes, so another replica or the next scan leaves it alone, and a crash mid-way is redone then.
-    const done = `nimchat:reclaimed:${accountId}:${number}:${givenAway.id}`;
-    const claim = `nimchat:reclaiming:${accountId}:${number}:${givenAway.id}`;
+    const { tenant } = this.options;
+    const done = scopedId(tenant, `nimchat:reclaimed:${accountId}:${number}:${givenAway.id}`);
+    const claim = scopedId(tenant, `nimchat:reclaiming:${accountId}:${number}:${givenAway.id}`);
     if (await dedupe.checkAndRemember([done, claim], CLAIM_MS)) return undefined;
     try {
-      const conversationId = toConversationId(accountId, number);
+      const conversationId = scopedId(tenant, toConversationId(accountId, number));
       const humanWrote = messages.some((m) => m.id > givenAway.id && m.sender?.type === 'user' && (m.message_type === OUTGOING || m.private === true));
       const outcome: Reclaimed['outcome'] = this.options.policy === 'bot' && !humanWrote ? 'returned_to_bot' : 'left_with_humans';
       const known = await this.options.transcripts.list(NIMCHAT_CHANNEL_ID, conversationId);
@@ -126,7 +130,7 @@ export class NimchatReclaimer {
       const observation = outcome === 'returned_to_bot' ? { kind: 'status_change' as const, status: 'pending', observedAt: clock.now() } : { kind: 'snapshot' as const, status: 'open', observedAt: clock.now() };
       const missed: TranscriptEntry[] = [];
       for (const message of candidates) {
-        const event = connector.planMissed(accountId, number, message, list.meta?.contact ?? undefined, observation);
+        const event = scopeEvent(tenant, connector.planMissed(accountId, number, message, list.meta?.contact ?? undefined, observation));
         if ((await pipeline.accept(event)) === 'duplicate') continue;
         const entry = customerEntry(event.activity);
         if (entry) missed.push(entry);
@@ -135,7 +139,8 @@ export class NimchatReclaimer {
       if (outcome === 'returned_to_bot') await this.options.bot.toggleStatus(accountId, number, 'pending');
       // The accepted events' turns are queued after this macrotask: the reclaimed turn comes after them.
       await new Promise((resolve) => setImmediate(resolve));
-      const contact = customerOf(accountId, list.meta?.contact ?? undefined, candidates);
+      const customer = customerOf(accountId, list.meta?.contact ?? undefined, candidates);
+      const contact = customer && { ...customer, id: scopedId(tenant, customer.id) };
       const reference: Partial<ConversationReference> = {
         channelId: NIMCHAT_CHANNEL_ID,
         serviceUrl: connector.serviceUrl,

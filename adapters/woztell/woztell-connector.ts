@@ -8,6 +8,7 @@ import type { Activity, Storage, StoreItem } from 'botbuilder-core';
 import type { ConversationControl, HandoffRequest } from '../../src/control/vocabulary';
 import { HandoffError } from '../../src/errors';
 import { header, type WebhookInput } from '../../src/http/webhook-io';
+import { platformKey, scopedId } from '../../src/tenants/tenant-scope';
 import { OUTBOX_CALLS } from '../../src/http/retry-policy';
 import type { Logger } from '../../src/log';
 import type { OwnershipRecord } from '../../src/ownership';
@@ -26,6 +27,8 @@ import { parseWoztellWebhook } from './schemas';
 import { verifyWoztellSignature } from './verify';
 
 export interface WoztellConnectorOptions {
+  /** The tenant served (its ids scoped by the adapter); none: the configuration from the environment. */
+  tenant?: string;
   accessToken: string;
   /** The channel's webhook HMAC key. */
   channelSecret: string;
@@ -76,6 +79,8 @@ export class WoztellConnector implements Connector {
   private readonly clock: Clock;
   private readonly storage: Storage;
   private readonly sent: SentMessages;
+  /** What the bot's echoes are kept under: `woztell`, or a tenant's `woztell@<tenant>`. */
+  private readonly sentKey: string;
 
   constructor(
     private readonly options: WoztellConnectorOptions,
@@ -85,6 +90,7 @@ export class WoztellConnector implements Connector {
     this.clock = runtime.clock;
     this.storage = runtime.storage;
     this.sent = runtime.sent;
+    this.sentKey = platformKey(this.platform, options.tenant);
     const http = { metrics: runtime.metrics, logger: this.logger, clock: this.clock, ...options.http };
     // The outbox's calls (replies, handoffs, controls) are retried by the outbox alone; the lookups a
     // turn makes (the thread, live chat) keep the client's own short retries.
@@ -176,7 +182,7 @@ export class WoztellConnector implements Connector {
   private async applyNumberedChoice(event: PlannedEvent): Promise<void> {
     // Most messages are not a bare number: spare them the read.
     if (!isNumberedReply(event.activity.text)) return;
-    const key = choicesKey(event.conversationId);
+    const key = choicesKey(scopedId(this.options.tenant, event.conversationId));
     const stored = (await this.storage.read([key]))[key] as StoredChoices | undefined;
     const choice = matchNumberedChoice(event.activity.text, stored?.choices);
     if (!choice) return;
@@ -197,7 +203,7 @@ export class WoztellConnector implements Connector {
     const key = parseConversationId(conversationId);
     const plan = toWoztellResponses(activity, { replyButtons: this.options.replyButtons !== false });
     // WOZTELL's ids do not grow: an earlier action's messages are ruled out by their ids, all of them.
-    const looked = await this.sent.earlierSends(progress, 'woztell', conversationId, plan.items.map(itemFingerprint), { idsOf: splitMessageIds });
+    const looked = await this.sent.earlierSends(progress, this.sentKey, conversationId, plan.items.map(itemFingerprint), { idsOf: splitMessageIds });
     const sentBefore: string[] = [];
     for (const id of looked ?? []) if (id !== undefined) sentBefore.push(id);
     // An earlier attempt that stopped part-way: the rest of its items go now, in their order.
@@ -206,12 +212,12 @@ export class WoztellConnector implements Connector {
     if (rest.length > 0) {
       const created = readMessageIds(await this.bot.sendResponses({ channelId: key.channelId, memberId: key.memberId, response: rest }));
       // Bookkeeping only: the messages exist, whatever happens to this.
-      for (const id of created) await this.sent.confirmed('woztell', conversationId, id).catch(() => undefined);
+      for (const id of created) await this.sent.confirmed(this.sentKey, conversationId, id).catch(() => undefined);
       ids = [...sentBefore, ...created];
     }
     const sent = ids.length > 0 ? joinMessageIds(ids) : `woztell:${this.clock.now()}`;
     // Also when an earlier attempt sent them: it may have stopped before this.
-    if (plan.numberedChoices) await this.storage.write({ [choicesKey(conversationId)]: { choices: plan.numberedChoices, eTag: '*' } });
+    if (plan.numberedChoices) await this.storage.write({ [choicesKey(scopedId(this.options.tenant, conversationId))]: { choices: plan.numberedChoices, eTag: '*' } });
     return sent;
   }
 

@@ -127,9 +127,9 @@ export class NoAnswerLadder implements Middleware {
   }
 
   /** The timer handler: wakes the alarm's conversation up with `handoff.waiting`, in its order. */
-  async fire(timer: ClaimedTimer, channelFor: (channelId: string) => ProactiveChannel | undefined, logic: Logic): Promise<void> {
+  async fire(timer: ClaimedTimer, channelFor: (channelId: string, conversationId: string) => ProactiveChannel | undefined, logic: Logic): Promise<void> {
     const alarm = NoAnswerAlarmSchema.parse(timer.payload);
-    const channel = channelFor(timer.channelId);
+    const channel = channelFor(timer.channelId, timer.conversationId);
     if (!channel) {
       this.logger.warn('an alarm belongs to no running channel; dropped', { channelId: timer.channelId });
       return;

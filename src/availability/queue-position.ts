@@ -3,6 +3,7 @@
  * user token: the open, unassigned conversations created before this one). Undefined: not known.
  */
 import type { Activity } from 'botbuilder-core';
+import { channelKey } from '../tenants/tenant-scope';
 
 export interface QueuePosition {
   /** 1 = next. Never throws: what cannot be told is undefined. */
@@ -15,7 +16,7 @@ export class ChannelQueuePosition implements QueuePosition {
 
   async position(activity: Partial<Activity>): Promise<number | undefined> {
     try {
-      return await this.byChannel.get(activity.channelId ?? '')?.position(activity);
+      return await this.byChannel.get(channelKey(activity.channelId ?? '', activity.conversation?.id))?.position(activity);
     } catch {
       return undefined;
     }

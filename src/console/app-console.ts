@@ -5,7 +5,7 @@ import type { SandboxLinks } from './sandbox-play';
 
 export type AppConsoleOptions = Pick<ConsoleDeps, 'now' | 'sampleEveryMs' | 'livePollMs'>;
 
-/** `secrets`: the credentials the app runs with (configured or the sandbox platforms'), never shown. */
+/** `secrets`: the credentials the app runs with (configured or the sandbox platforms'), never shown; kept as given (the app adds a tenant's when it starts one). */
 export function mountAppConsole(app: App, secrets: string[], options: AppConsoleOptions = {}): MountedConsole {
   return mountConsole(app.server, {
     config: app.config.console,
@@ -14,7 +14,7 @@ export function mountAppConsole(app: App, secrets: string[], options: AppConsole
     delivery: app.runtime.delivery,
     metrics: app.metrics,
     logger: app.logger,
-    secrets: [...new Set([...app.config.secrets, ...secrets].filter((s) => s.length >= 6))],
+    secrets,
     requeue: (event) => app.runtime.scheduler.requeue(event),
     sandboxes: app.config.sandbox ? sandboxLinks(app) : undefined,
     ...options,

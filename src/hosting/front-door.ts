@@ -115,9 +115,11 @@ export class FrontDoor {
     if (!this.target && req.method === 'GET' && pathname === '/healthz') return writeWebhookResult(res, { status: 200, body: { status: 'ok', worker: 'restarting' } });
     if (!this.target && req.method === 'GET' && pathname === '/readyz') return writeWebhookResult(res, { status: 503, body: { status: 'not ready', reason: this.closed ? 'shutting down' : 'the worker is restarting' } });
 
-    let redeliverStatus = this.routes.get(`${req.method} ${pathname}`);
+    // A tenant's webhook (`/t/<tenant>/api/<platform>`) is its platform's.
+    const route = pathname.replace(/^\/t\/[^/]+(?=\/api\/)/, '');
+    let redeliverStatus = this.routes.get(`${req.method} ${route}`);
     // Before the first worker said which routes are webhooks: the platforms' routes are under /api/.
-    if (redeliverStatus === undefined && this.routes.size === 0 && pathname.startsWith('/api/')) redeliverStatus = 500;
+    if (redeliverStatus === undefined && this.routes.size === 0 && route.startsWith('/api/')) redeliverStatus = 500;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBodyBytes) return this.refuseTooLarge(req, res);
 

@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from '../log';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy';
 import { context, propagation } from '@opentelemetry/api';
 import { inSpan, SpanKind, SpanStatusCode, tracing } from '../tracing/tracer';
+import { platformLabels } from '../tenants/tenant-scope';
 
 export interface PlatformHttpClientOptions {
   platform: string;
@@ -129,10 +130,10 @@ export class PlatformHttpClient {
   private observe(startedAt: bigint, status: number | 'network'): void {
     const metrics = this.options.metrics;
     if (!metrics) return;
-    this.duration ??= metrics.outgoingDuration.labels(this.platform);
+    this.duration ??= metrics.outgoingDuration.labels(platformLabels(this.platform));
     this.duration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     let calls = this.calls.get(status);
-    if (!calls) this.calls.set(status, (calls = metrics.outgoingCalls.labels(this.platform, String(status))));
+    if (!calls) this.calls.set(status, (calls = metrics.outgoingCalls.labels({ ...platformLabels(this.platform), status: String(status) })));
     calls.inc();
   }
 

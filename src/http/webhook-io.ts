@@ -7,6 +7,7 @@ import { WebhookRejectedError } from '../errors';
 import type { ErrorCode } from '../error-codes';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import { platformLabels } from '../tenants/tenant-scope';
 
 export interface WebhookInput {
   method: string;
@@ -80,7 +81,7 @@ export async function webhookInputOf(
 
 /** A refused webhook: counted, logged (without the body), answered as a JSON error. */
 export function refuseWebhook(deps: { metrics?: Metrics; logger: Logger }, platform: string, status: number, code: ErrorCode, message: string): WebhookResult {
-  deps.metrics?.webhooksRejected.inc({ platform, reason: code });
+  deps.metrics?.webhooksRejected.inc({ ...platformLabels(platform), reason: code });
   deps.logger.warn('webhook rejected', { status, code, reason: message });
   return { status, body: errorBody(code, message) };
 }
@@ -125,7 +126,7 @@ export async function answerWebhook(
   if ('refused' in read) {
     const { status, code, message } = read.refused;
     if (!observer) return writeWebhookResult(res, { status, body: errorBody(code, message) });
-    observer.metrics?.webhooksReceived.inc({ platform: observer.platform });
+    observer.metrics?.webhooksReceived.inc(platformLabels(observer.platform));
     writeWebhookResult(res, refuseWebhook(observer, observer.platform, status, code, message));
     return;
   }

@@ -17,6 +17,7 @@ import type { NewOutboxAction } from '../storage/turn-writes';
 import type { TimelineRole, TimelineStep } from '../storage/timeline';
 import { deliveryStep } from '../timeline/timeline-steps';
 import { carriedContext, carryTrace, inSpan } from '../tracing/tracer';
+import { platformLabels } from '../tenants/tenant-scope';
 
 /** How many earlier results a look before repeating rules out (older echoes have long been dropped). */
 /**
@@ -382,7 +383,7 @@ export class OutboxDelivery {
 
   private async attemptTraced(action: OutboxAction): Promise<number | undefined> {
     const key = `${action.platform}:${action.kind}`;
-    const labels = { platform: action.platform, kind: action.kind };
+    const labels = { ...platformLabels(action.platform), kind: action.kind };
     const executor = this.executors.get(key);
     if (!executor) {
       await this.outbox.markFailed(action.id, `no executor for ${key}`, deliveryStep(action, 'failed', { error: `no executor for ${key}` }));

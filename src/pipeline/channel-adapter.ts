@@ -12,6 +12,8 @@ import { ChannelPipeline, type BotLogic, type SilencedMessageDecision } from './
 import type { Connector } from './connector';
 import { PipelineRuntime } from './pipeline-runtime';
 import { addNativeChoices } from './native-choices';
+import { tenantConnector } from '../tenants/tenant-connector';
+import { platformLabels } from '../tenants/tenant-scope';
 
 export interface ChannelAdapterOptions {
   /** Shared with the bot's other adapters (stores, queue, outbox); default: a runtime of its own on `memory:` stores. */
@@ -20,16 +22,21 @@ export interface ChannelAdapterOptions {
   logic?: BotLogic;
   /** A customer message kept from the bot while a human or a ticket owns the conversation (`deliver`: it reaches the bot after all). */
   onSilencedMessage?: (context: TurnContext, owner: Owner) => Promise<SilencedMessageDecision>;
+  /** The tenant this adapter serves (its ids are scoped, see src/tenants); none: the configuration from the environment. */
+  tenant?: string;
 }
 
 export class ChannelAdapter extends BotAdapter {
   readonly pipeline: ChannelPipeline;
   readonly channelId: string;
+  readonly tenant?: string;
 
   constructor(connector: Connector, options: ChannelAdapterOptions = {}) {
     super();
     const runtime = options.runtime ?? new PipelineRuntime();
     this.channelId = connector.channelId;
+    this.tenant = options.tenant;
+    if (options.tenant) connector = tenantConnector(connector, options.tenant);
     if (connector.nativeChoices) addNativeChoices(connector.channelId, connector.nativeChoices);
     this.pipeline = new ChannelPipeline(connector, runtime, { adapter: this, runMiddleware: (context, logic) => this.runMiddleware(context, logic) }, options);
     // First in the chain: every failure is counted and logged once, whatever onTurnError does with it.
@@ -107,7 +114,7 @@ export class ChannelAdapter extends BotAdapter {
     try {
       await next();
     } catch (error) {
-      this.runtime.metrics?.turnErrors.inc({ platform: this.pipeline.platform });
+      this.runtime.metrics?.turnErrors.inc(platformLabels(this.pipeline.platform));
       this.runtime.logger.error('turn failed', {
         platform: this.pipeline.platform,
         conversationId: context.activity.conversation?.id,

@@ -27,6 +27,7 @@ import { PROMPT_IN_VIEW, type PromptInView } from '../control/prompt-in-view';
 import { SatisfactionSurvey, type SurveyChannel, type SurveyOutcome } from '../satisfaction/satisfaction-survey';
 import type { OwnershipRecord } from '../ownership';
 import type { Satisfaction, StretchEnd } from '../control/vocabulary';
+import { platformLabels } from '../tenants/tenant-scope';
 
 export type BotLogic = (context: TurnContext) => Promise<void>;
 
@@ -74,6 +75,8 @@ interface ControlEffect {
 
 export class ChannelPipeline {
   readonly platform: string;
+  /** Its metric labels: the platform, and the tenant it serves. */
+  private readonly labels: { platform: string; tenant?: string };
   private readonly logger: Logger;
   private logic?: BotLogic;
   private logicKnown: Promise<BotLogic>;
@@ -92,6 +95,7 @@ export class ChannelPipeline {
     private readonly options: ChannelPipelineOptions = {},
   ) {
     this.platform = connector.platform;
+    this.labels = platformLabels(connector.platform);
     this.logger = runtime.logger.child({ platform: this.platform });
     this.logicKnown = new Promise((resolve) => (this.resolveLogic = resolve));
     if (options.logic) this.useLogic(options.logic);
@@ -158,7 +162,7 @@ export class ChannelPipeline {
         for (const b of burst) unit.writes.markInboxDone(b.stored.id);
       });
     } catch (error) {
-      this.runtime.metrics?.turnErrors.inc({ platform: this.platform });
+      this.runtime.metrics?.turnErrors.inc(this.labels);
       throw error;
     }
     // Committed: their own place in the queue finds them done.
@@ -270,7 +274,7 @@ export class ChannelPipeline {
   private countTurn(type: string): void {
     if (!this.turns) return;
     let child = this.turnsByType.get(type);
-    if (!child) this.turnsByType.set(type, (child = this.turns.labels({ platform: this.platform, type })));
+    if (!child) this.turnsByType.set(type, (child = this.turns.labels({ ...this.labels, type })));
     child.inc();
   }
 
@@ -413,7 +417,7 @@ export class ChannelPipeline {
     const outcome = await survey.stretchEnded(this.surveyChannel(), reference, stretch, during);
     const conversationId = reference.conversation?.id ?? '';
     const asked = outcome.send.length > 0;
-    this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: asked ? 'asked' : 'not_asked' });
+    this.runtime.metrics?.surveys.inc({ ...this.labels, outcome: asked ? 'asked' : 'not_asked' });
     this.recordSurvey(conversationId, asked ? { what: 'satisfaction_asked', ...stretch } : { what: 'satisfaction_not_asked', ...stretch, why: outcome.note });
     for (const question of outcome.send) await this.queueMessage(question, { since: stretch.endedAt });
   }
@@ -435,7 +439,7 @@ export class ChannelPipeline {
     const outcome: SurveyOutcome = await this.runtime.satisfaction.read(this.surveyChannel(), activity);
     const conversationId = activity.conversation?.id ?? '';
     if (outcome.note) {
-      this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: 'dropped' });
+      this.runtime.metrics?.surveys.inc({ ...this.labels, outcome: 'dropped' });
       this.recordSurvey(conversationId, { what: 'satisfaction_dropped', why: outcome.note });
     }
     for (const next of outcome.send) await this.queueMessage(next);
@@ -446,8 +450,8 @@ export class ChannelPipeline {
   /** A rating: counted, on the timeline, logged, and given to the bot. */
   private async satisfied(activity: Partial<Activity>, answer: Satisfaction): Promise<void> {
     const conversationId = activity.conversation?.id ?? '';
-    this.runtime.metrics?.satisfaction.inc({ platform: this.platform, rating: String(answer.rating) });
-    this.runtime.metrics?.surveys.inc({ platform: this.platform, outcome: 'answered' });
+    this.runtime.metrics?.satisfaction.inc({ ...this.labels, rating: String(answer.rating) });
+    this.runtime.metrics?.surveys.inc({ ...this.labels, outcome: 'answered' });
     this.recordSurvey(conversationId, { what: 'satisfaction', ...answer });
     this.logger.info('satisfaction rated', { conversationId, rating: answer.rating, ended: answer.ended });
     const event = TurnContext.applyConversationReference(
@@ -549,7 +553,7 @@ export class ChannelPipeline {
         const { reference } = action.payload as HandoffEffect;
         const outcome = result as Awaited<ReturnType<Connector['handoff']>>;
         this.logger.info('handoff done', { conversationId: action.conversationId });
-        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'accepted' });
+        this.runtime.metrics?.handoffs.inc({ ...this.labels, outcome: 'accepted' });
         // Who the conversation went to, for what the customer later says about the stretch.
         const { team, agent } = (action.payload as HandoffEffect).request;
         const asked = { ...(team !== undefined ? { team: String(team) } : {}), ...(agent !== undefined ? { agent: String(agent) } : {}) };
@@ -560,7 +564,7 @@ export class ChannelPipeline {
       },
       failed: (action, message) => {
         this.logger.error('handoff failed', { conversationId: action.conversationId, reason: message });
-        this.runtime.metrics?.handoffs.inc({ platform: this.platform, outcome: 'failed' });
+        this.runtime.metrics?.handoffs.inc({ ...this.labels, outcome: 'failed' });
         return this.reportStatus((action.payload as HandoffEffect).reference, { state: 'failed', message });
       },
     });
@@ -607,7 +611,7 @@ export class ChannelPipeline {
   async reclaimed(reference: Partial<ConversationReference>, value: Reclaimed, note?: string): Promise<void> {
     const conversationId = reference.conversation?.id;
     if (!conversationId) throw new InvalidRequestError(`${this.platform}_conversation_missing`, 'the reference has no conversation id');
-    this.runtime.metrics?.reclaimed.inc({ platform: this.platform, outcome: value.outcome });
+    this.runtime.metrics?.reclaimed.inc({ ...this.labels, outcome: value.outcome });
     const activity = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: ConversationEvents.Reclaimed, value, timestamp: new Date(this.runtime.clock.now()) }, reference, true);
     activity.id = `reclaimed:${randomUUID()}`;
     const turn = () =>

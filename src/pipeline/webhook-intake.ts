@@ -14,6 +14,7 @@ import type { TimelineStep } from '../storage/timeline';
 import type { Refusal } from './connector';
 import type { PipelineRuntime } from './pipeline-runtime';
 import { carryTrace, contextFromHeaders, inSpan, SpanKind } from '../tracing/tracer';
+import { platformLabels } from '../tenants/tenant-scope';
 
 /** One event a webhook carries, as it is stored (JSON) and later handed to its platform's processor. */
 export interface IntakeEvent {
@@ -54,7 +55,7 @@ export class WebhookIntake {
     private readonly runtime: PipelineRuntime,
   ) {
     this.logger = runtime.logger.child({ platform: source.platform });
-    const labels = { platform: source.platform };
+    const labels = platformLabels(source.platform);
     this.received = runtime.metrics?.webhooksReceived.labels(labels);
     this.ack = runtime.metrics?.webhookAck.labels(labels);
   }
@@ -99,7 +100,7 @@ export class WebhookIntake {
     }
     const events = 'batch' in planned ? planned.batch : [planned.event];
     if (events.length > 0 && runtime.scheduler.backlog >= runtime.backlogLimit) {
-      runtime.metrics?.webhooksDeferred.inc({ platform: source.platform });
+      runtime.metrics?.webhooksDeferred.inc(platformLabels(source.platform));
       return { status: source.redeliverStatus, body: errorBody('backlog_full', 'too many events are waiting to be processed; deliver again later') };
     }
     let accepted = 0;
@@ -134,7 +135,7 @@ export class WebhookIntake {
     }
     if (stored.duplicate) {
       if (claim) runtime.scheduler.acceptAbandoned?.(event.conversationId);
-      runtime.metrics?.webhooksDeduplicated.inc({ platform: source.platform });
+      runtime.metrics?.webhooksDeduplicated.inc(platformLabels(source.platform));
       this.logger.debug('duplicate delivery dropped', { keys: event.dedupeKeys });
       return 'duplicate';
     }

@@ -16,6 +16,8 @@ export interface PlatformSettings<C = unknown> {
   build(variables: Record<string, unknown>): C;
   /** The secret values among its parsed variables (kept out of every log line and page), set or not. */
   secrets(variables: Record<string, unknown>): Array<string | undefined>;
+  /** What a tenant's variables must also hold (its webhooks authenticated, the one account it is): the problems. */
+  tenantProblems?(variables: Record<string, unknown>): string[];
 }
 
 /** Settings with the variables' types inferred from their schema. */
@@ -25,6 +27,7 @@ export function platformSettings<S extends z.ZodRawShape, C>(settings: {
   channel: boolean;
   build(variables: z.output<z.ZodObject<S>>): C;
   secrets(variables: z.output<z.ZodObject<S>>): Array<string | undefined>;
+  tenantProblems?(variables: z.output<z.ZodObject<S>>): string[];
 }): PlatformSettings<C> {
   return settings as unknown as PlatformSettings<C>;
 }

@@ -37,6 +37,8 @@ export interface PlatformContext {
   options: unknown;
   /** Every channel adapter, once all platforms are started (for integrations that act on channels). */
   channels(): ChannelAdapter[];
+  /** The tenant this start serves (`adapterOptions.tenant` too); none: the configuration from the environment. */
+  tenant?: string;
 }
 
 /** A platform once started. */

@@ -11,6 +11,7 @@ import type { OutboxDelivery } from '../outbox/outbox-delivery';
 import type { EventInbox, InboxEvent } from '../storage/event-inbox';
 import { inboxEventStep } from '../timeline/timeline-steps';
 import { MAX_EVENT_ATTEMPTS, tracedProcessor, type ConversationScheduler, type StoredEventProcessor } from './conversation-scheduler';
+import { platformLabels } from '../tenants/tenant-scope';
 
 export interface LocalSchedulerOptions {
   inbox: EventInbox;
@@ -56,7 +57,7 @@ export class LocalScheduler implements ConversationScheduler {
         await inbox.setAside(event.id, reason, inboxEventStep(event, 'set_aside', reason));
         continue;
       }
-      metrics?.inboxRecovered.inc({ platform: event.platform });
+      metrics?.inboxRecovered.inc(platformLabels(event.platform));
       if (event.attempts > 0) cutMidway++;
       this.schedule(event);
     }

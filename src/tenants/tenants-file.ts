@@ -1,0 +1,129 @@
+/**
+ * The tenants file (`TENANTS_FILE`): each tenant's id and the platform variables it is served with,
+ * the same variables as the environment's (NIMCHAT_*, WOZTELL_*), read by each platform's own settings.
+ * A value may name environment variables (`${ACME_BOT_TOKEN}`), so the file itself need hold no secret.
+ *
+ *   { "tenants": { "acme": { "variables": { "NIMCHAT_BASE_URL": "https://chat.acme.com",
+ *                                           "NIMCHAT_BOT_TOKEN": "${ACME_NIMCHAT_BOT_TOKEN}", … } } } }
+ *
+ * Every problem of every tenant is reported at once, naming the tenant and the variable, never a value.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import type { PlatformSettings } from '../platforms/platform-settings';
+import { TenantIdSchema } from './tenant-scope';
+
+const TenantEntrySchema = z.strictObject({
+  /** As people write it, for the console and logs. */
+  title: z.string().min(1).max(100).optional(),
+  variables: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a variable name is upper case (NIMCHAT_BOT_TOKEN)'), z.string()),
+});
+
+/** Keyed by tenant id (checked with TenantIdSchema, so each bad id is named). */
+export const TenantsFileSchema = z.strictObject({
+  tenants: z.record(z.string(), TenantEntrySchema),
+});
+export type TenantsFile = z.infer<typeof TenantsFileSchema>;
+
+/** What a tenants file needs of a platform: its name, title and settings. */
+export interface TenantPlatform {
+  name: string;
+  title: string;
+  settings?: PlatformSettings;
+}
+
+/** One tenant as the app serves it. */
+export interface TenantConfig {
+  id: string;
+  title: string;
+  /** Each of its platforms' configuration, by platform name (only the ones it configures). */
+  platforms: Record<string, unknown>;
+  /** Every secret value it holds (for the logger's redaction). */
+  secrets: string[];
+}
+
+/** Reads and checks the file at `path`; a ConfigError lists every problem. */
+export function readTenantsFile(path: string, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): TenantConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`TENANTS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`TENANTS_FILE: ${path} is not valid JSON (${(error as Error).message})`]);
+  }
+  return tenantsOf(json, env, platforms);
+}
+
+/** The tenants of a parsed tenants file. */
+export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): TenantConfig[] {
+  const file = TenantsFileSchema.safeParse(json);
+  if (!file.success) throw new ConfigError(file.error.issues.map((issue) => `TENANTS_FILE: ${issue.path.join('.') || 'the file'}: ${issue.message}`));
+  const problems: string[] = [];
+  const tenants: TenantConfig[] = [];
+  // Only channel platforms are served per tenant (a ticketing integration is configured once, for all).
+  const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings?.channel);
+  const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
+  for (const [id, entry] of Object.entries(file.data.tenants)) {
+    const say = (problem: string) => problems.push(`tenant "${id}": ${problem}`);
+    const valid = TenantIdSchema.safeParse(id);
+    if (!valid.success) {
+      say(valid.error.issues[0]!.message);
+      continue;
+    }
+    const variables: Record<string, string> = {};
+    for (const [name, raw] of Object.entries(entry.variables)) {
+      if (!known.has(name)) {
+        say(`${name} is not a variable a tenant can set (${served.map((p) => p.title).join(' and ')} variables only)`);
+        continue;
+      }
+      const value = resolveReferences(raw, env, (missing) => say(`${name} refers to \${${missing}}, which is not set in the environment`));
+      if (value !== undefined) variables[name] = value;
+    }
+    const tenant: TenantConfig = { id, title: entry.title ?? id, platforms: {}, secrets: [] };
+    for (const platform of served) {
+      const { settings } = platform;
+      const own = Object.keys(variables).filter((name) => known.get(name) === platform);
+      if (own.length === 0) continue;
+      const parsed = settings.variables.safeParse(variables);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) say(`${String(issue.path[0] ?? '')}: ${issue.message}`);
+        continue;
+      }
+      const missing = settings.enabledBy.filter((name) => parsed.data[name] === undefined);
+      if (missing.length > 0) {
+        say(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required to serve ${platform.title} (${own.join(', ')} ${own.length > 1 ? 'are' : 'is'} set)`);
+        continue;
+      }
+      const tenantProblems = settings.tenantProblems?.(parsed.data) ?? [];
+      for (const problem of tenantProblems) say(problem);
+      if (tenantProblems.length > 0) continue;
+      tenant.platforms[platform.name] = settings.build(parsed.data);
+      tenant.secrets.push(...settings.secrets(parsed.data).filter((s): s is string => typeof s === 'string'));
+    }
+    if (Object.keys(tenant.platforms).length === 0 && !problems.some((p) => p.startsWith(`tenant "${id}"`))) say('configures no platform');
+    tenants.push(tenant);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tenants;
+}
+
+/** `${NAME}` replaced by the environment's NAME; undefined (and `missing` told) when one is not set. */
+function resolveReferences(value: string, env: NodeJS.ProcessEnv, missing: (name: string) => void): string | undefined {
+  let complete = true;
+  const resolved = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const found = env[name];
+    if (found === undefined || found === '') {
+      complete = false;
+      missing(name);
+      return '';
+    }
+    return found;
+  });
+  return complete ? resolved : undefined;
+}

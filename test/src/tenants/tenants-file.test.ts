@@ -1,0 +1,82 @@
+/** The tenants file: read by the platforms' own settings, references resolved, every problem at once, no value in any message. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultPlatforms } from '../../../adapters/platforms';
+import { ConfigError } from '../../../src/errors';
+import { loadConfig } from '../../../src/load-config';
+import { tenantsOf } from '../../../src/tenants/tenants-file';
+
+const nimchat = (extra: Record<string, string> = {}) => ({
+  NIMCHAT_BASE_URL: 'https://chat.acme.example',
+  NIMCHAT_BOT_TOKEN: '${ACME_TOKEN}',
+  NIMCHAT_WEBHOOK_SECRET: '${ACME_SECRET}',
+  NIMCHAT_ACCOUNT_ID: '3',
+  ...extra,
+});
+const env = { ACME_TOKEN: 'acme-token-123456', ACME_SECRET: 'acme-secret-123456' };
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('no ConfigError');
+}
+
+describe('the tenants file', () => {
+  it("builds each tenant's platforms with the environment's references resolved, and lists its secrets", () => {
+    const [acme] = tenantsOf({ tenants: { acme: { title: 'Acme', variables: nimchat({ NIMCHAT_HANDOFF_TEAM_ID: '7' }) } } }, env, defaultPlatforms);
+    expect(acme).toMatchObject({ id: 'acme', title: 'Acme', platforms: { nimchat: { baseUrl: 'https://chat.acme.example', botToken: 'acme-token-123456', accountId: 3, handoffTeamId: 7 } } });
+    expect(acme!.secrets).toEqual(expect.arrayContaining(['acme-token-123456', 'acme-secret-123456']));
+    expect(Object.keys(acme!.platforms)).toEqual(['nimchat']);
+  });
+
+  it('reports every problem of every tenant at once, naming the tenant and the variable, never a value', () => {
+    const problems = problemsOf(() =>
+      tenantsOf(
+        {
+          tenants: {
+            acme: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '', NIMCHAT_BOT_TOKEN: '${MISSING_TOKEN}', NIMCHAT_TEAM: '1' }) },
+            globex: { variables: { NIMCHAT_BASE_URL: 'https://chat.globex.example', NIMCHAT_BOT_TOKEN: 'globex-token-123456' } },
+            initech: { variables: { INBENTA_API_KEY: 'k', WOZTELL_ACCESS_TOKEN: 'woztell-token-123456' } },
+          },
+        },
+        env,
+        defaultPlatforms,
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Nimchat and WOZTELL variables only)',
+        'tenant "acme": NIMCHAT_BOT_TOKEN refers to ${MISSING_TOKEN}, which is not set in the environment',
+        expect.stringMatching(/^tenant "globex": NIMCHAT_ACCOUNT_ID is required/),
+        expect.stringMatching(/^tenant "globex": NIMCHAT_WEBHOOK_SECRET \(or NIMCHAT_URL_TOKEN_SECRET\) is required/),
+        'tenant "initech": INBENTA_API_KEY is not a variable a tenant can set (Nimchat and WOZTELL variables only)',
+        expect.stringMatching(/^tenant "initech": WOZTELL_CHANNEL_SECRET is required to serve WOZTELL/),
+      ]),
+    );
+    expect(problems.join('\n')).not.toMatch(/globex-token|woztell-token|acme-secret/);
+  });
+
+  it('refuses a tenant id that cannot be a URL segment and a file that is not the schema', () => {
+    expect(problemsOf(() => tenantsOf({ tenants: { 'Acme Inc': { variables: nimchat() } } }, env, defaultPlatforms)).join('\n')).toMatch(/tenant id is 1–40 lower-case/);
+    expect(problemsOf(() => tenantsOf({ tenant: {} }, env, defaultPlatforms)).join('\n')).toMatch(/TENANTS_FILE/);
+  });
+
+  it('TENANTS_FILE: read at load, its tenants served outside the sandbox, their secrets redacted; a missing file is a clear problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tenants-'));
+    const file = path.join(dir, 'tenants.json');
+    writeFileSync(file, JSON.stringify({ tenants: { acme: { variables: nimchat() } } }));
+    const config = loadConfig({ NODE_ENV: 'production', TENANTS_FILE: file, ...env });
+    expect(config.sandbox).toBe(false);
+    expect(config.tenants.map((t) => t.id)).toEqual(['acme']);
+    expect(config.secrets).toEqual(expect.arrayContaining(['acme-token-123456', 'acme-secret-123456']));
+    expect(problemsOf(() => loadConfig({ TENANTS_FILE: path.join(dir, 'nope.json') })).join('\n')).toMatch(/TENANTS_FILE: cannot read .*nope\.json \(ENOENT\)/);
+    writeFileSync(file, '{ not json');
+    expect(problemsOf(() => loadConfig({ TENANTS_FILE: file })).join('\n')).toMatch(/is not valid JSON/);
+  });
+});

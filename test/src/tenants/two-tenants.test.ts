@@ -1,0 +1,167 @@
+/**
+ * Two tenants on one endpoint, each on a Nimchat installation of its own whose ids collide (account 1,
+ * inbox 1, conversation 1 on both): served from a tenants file whose secrets come from the environment,
+ * each at `/t/<tenant>/api/nimchat`, with its own bot token and secret. Their conversations, transcripts,
+ * ownership and handoffs stay apart; one tenant's signature on another's route, or a payload naming an
+ * account that is not the tenant's, is refused; no token reaches a log line; metrics carry the tenant.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import axios from 'axios';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { App } from '../../../src/app';
+import { loadConfig } from '../../../src/load-config';
+import { createLogger } from '../../../src/log';
+import { NimchatAdminClient } from '../../../adapters/nimchat/client';
+import { registerAgentBot } from '../../../adapters/nimchat/register';
+import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
+import { messageCreated, postSigned } from '../../helpers/payloads';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+interface Installation {
+  sandbox: NimchatSandbox;
+  admin: NimchatAdminClient;
+  token: string;
+  secret: string;
+}
+
+async function installation(): Promise<Installation> {
+  const sandbox = new NimchatSandbox({ deliveryRetryDelayMs: 10, deliveryTimeoutMs: 2000 });
+  await sandbox.start();
+  const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
+  const bot = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Tenant bot', outgoingUrl: 'http://127.0.0.1:9/unset' });
+  return { sandbox, admin, token: bot.accessToken!, secret: bot.secret! };
+}
+
+async function customer(sandbox: NimchatSandbox, name: string) {
+  const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
+  const contact = (await axios.post(`${pub}/contacts`, { name })).data;
+  const conv = (await axios.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;
+  const base = `${pub}/contacts/${contact.source_id}/conversations/${conv.id}/messages`;
+  return {
+    id: conv.id as number,
+    say: async (text: string) => (await axios.post(base, { content: text })).data.id as number,
+    received: () => sandbox.state.conversation(conv.id).messages.filter((m) => m.message_type === 'outgoing' && !m.private).map((m) => m.content ?? ''),
+  };
+}
+
+describe('two tenants on one endpoint', () => {
+  let acme: Installation;
+  let globex: Installation;
+  let app: App;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    [acme, globex] = [await installation(), await installation()];
+    const dir = mkdtempSync(path.join(tmpdir(), 'tenants-'));
+    const file = path.join(dir, 'tenants.json');
+    const variables = (name: string, i: Installation) => ({
+      NIMCHAT_BASE_URL: i.sandbox.baseUrl,
+      NIMCHAT_BOT_TOKEN: `\${${name}_BOT_TOKEN}`,
+      NIMCHAT_WEBHOOK_SECRET: `\${${name}_WEBHOOK_SECRET}`,
+      NIMCHAT_ACCOUNT_ID: '1',
+      NIMCHAT_HANDOFF_TEAM_ID: '1',
+    });
+    writeFileSync(file, JSON.stringify({ tenants: { acme: { title: 'Acme', variables: variables('ACME', acme) }, globex: { variables: variables('GLOBEX', globex) } } }));
+    // The file holds no secret: they come from the environment.
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORAGE_URL: 'memory:',
+      TENANTS_FILE: file,
+      ACME_BOT_TOKEN: acme.token,
+      ACME_WEBHOOK_SECRET: acme.secret,
+      GLOBEX_BOT_TOKEN: globex.token,
+      GLOBEX_WEBHOOK_SECRET: globex.secret,
+    });
+    app = new App(config, { logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }), drainTimeoutMs: 2000 });
+    await app.start();
+    for (const [id, i] of [['acme', acme], ['globex', globex]] as const) {
+      await registerAgentBot(i.admin, { accountId: 1, inboxId: 1, name: 'Tenant bot', outgoingUrl: `${app.url}/t/${id}/api/nimchat` });
+    }
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await acme?.sandbox.close();
+    await globex?.sandbox.close();
+  });
+
+  it('conversations with the same ids on two installations are two conversations: each answered on its own installation, with its own transcript and owner', async () => {
+    const a = await customer(acme.sandbox, 'Ada');
+    const g = await customer(globex.sandbox, 'Grace');
+    expect(a.id).toBe(g.id); // the ids collide on the platforms
+    await a.say('hello from acme');
+    await g.say('hello from globex');
+    await until('both answered', () => a.received().length > 0 && g.received().length > 0);
+
+    // Only Acme's customer asks for a human: only Acme's conversation is handed off, on Acme's Nimchat.
+    await a.say('I want to talk to a human');
+    await until("Acme's handoff", () => acme.sandbox.state.conversation(a.id).status === 'open');
+    await sleep(300);
+    expect(globex.sandbox.state.conversation(g.id).status).toBe('pending');
+    expect(globex.sandbox.state.conversation(g.id).messages.some((m) => m.private)).toBe(false);
+
+    const ids = { acme: `acme/1:${a.id}`, globex: `globex/1:${g.id}` };
+    const acmeTranscript = (await app.transcripts.list('nimchat', ids.acme)).map((e) => e.text);
+    const globexTranscript = (await app.transcripts.list('nimchat', ids.globex)).map((e) => e.text);
+    expect(acmeTranscript).toContain('hello from acme');
+    expect(acmeTranscript).not.toContain('hello from globex');
+    expect(globexTranscript).toContain('hello from globex');
+    expect(globexTranscript).not.toContain('I want to talk to a human');
+    expect((await app.runtime.ownership.get('nimchat', ids.acme))?.owner).toBe('human');
+    expect((await app.runtime.ownership.get('nimchat', ids.globex))?.owner ?? 'bot').toBe('bot');
+    // Each installation was called with its own token only.
+    expect(acme.sandbox.calls.filter((c) => c.by === 'bot').length).toBeGreaterThan(0);
+    expect(globex.sandbox.calls.filter((c) => c.by === 'bot').length).toBeGreaterThan(0);
+  });
+
+  it("refuses one tenant's signature on another tenant's route, and a payload naming an account that is not the tenant's", async () => {
+    const body = messageCreated({ id: 9001, content: 'forged' });
+    // Signed with Acme's secret, posted to Globex's route.
+    expect((await postSigned(`${app.url}/t/globex/api/nimchat`, acme.secret, body)).status).toBe(401);
+    // Signed with Acme's own secret on Acme's route, but naming account 2.
+    const other = await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, { ...body, account: { id: 2, name: 'Someone else' } });
+    expect(other.status).toBe(401);
+    expect(other.data.error.code).toBe('nimchat_account_mismatch');
+    // A tenant nobody configured.
+    const unknown = await postSigned(`${app.url}/t/initech/api/nimchat`, acme.secret, body);
+    expect(unknown.status).toBe(404);
+    expect(unknown.data.error.code).toBe('tenant_unknown');
+    // The environment's route serves no platform here.
+    expect((await postSigned(`${app.url}/api/nimchat`, acme.secret, body)).status).toBe(404);
+  });
+
+  it("a tenant's adapter refuses to act on another tenant's conversation", async () => {
+    const acmeAdapter = app.adapters().find((a) => a.tenant === 'acme')!;
+    const reference = { channelId: 'nimchat', serviceUrl: globex.sandbox.baseUrl, conversation: { id: 'globex/1:1', isGroup: false, conversationType: 'nimchat', name: '' } };
+    await expect(acmeAdapter.deliverMessage(reference, { type: 'message', text: 'x' })).rejects.toThrow(/not a conversation of tenant "acme"/);
+    // Nor on one of no tenant.
+    await expect(acmeAdapter.deliverMessage({ ...reference, conversation: { ...reference.conversation, id: '1:1' } }, { type: 'message', text: 'x' })).rejects.toThrow(/not a conversation of tenant "acme"/);
+  });
+
+  it('no token or secret of either tenant is in a log line; metrics carry the tenant as a label', async () => {
+    const secrets = [acme.token, acme.secret, globex.token, globex.secret];
+    expect(logLines.length).toBeGreaterThan(0);
+    // Whatever line would carry one (an error quoting a request, say) has it redacted: the tenants' secrets are the logger's.
+    app.logger.warn('a line quoting credentials', { detail: `token ${globex.token}, secret ${acme.secret}` });
+    expect(logLines.at(-1)).toContain('a line quoting credentials');
+    expect(logLines.filter((line) => secrets.some((s) => line.includes(s)))).toEqual([]);
+    const metrics = (await axios.get(`${app.url}/metrics`)).data as string;
+    expect(metrics).toMatch(/handoff_webhooks_received_total\{platform="nimchat",tenant="acme"\} \d+/);
+    expect(metrics).toMatch(/handoff_turns_total\{platform="nimchat",tenant="globex",type="message"\} \d+/);
+  });
+});
