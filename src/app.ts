@@ -463,6 +463,13 @@ export class App {
     return [...this.running.values(), ...[...this.tenants.values()].flatMap((platforms) => [...platforms.values()])];
   }
 
+  /** Each served tenant's console token, by tenant id (its operator sees its conversations only). */
+  tenantConsoleTokens(): ReadonlyMap<string, string> {
+    const tokens = new Map<string, string>();
+    for (const [id, tenant] of this.tenantConfigs) if (tenant.consoleToken && this.tenants.has(id)) tokens.set(id, tenant.consoleToken);
+    return tokens;
+  }
+
   /** The adapter serving a conversation of a channel (a tenant's conversation: that tenant's). */
   adapterFor(channelId: string, conversationId: string | undefined): ChannelAdapter | undefined {
     const tenant = tenantOf(conversationId);

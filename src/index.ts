@@ -34,6 +34,8 @@ export { AgentDialogs } from './agents-sdk/agent-dialogs';
 export { SupportDialog, MENU_TEXT } from './bot/support-dialog';
 
 // ---------------------------------------------------------------- the conversation-control vocabulary
+// A tenant's conversation ids carry its id (`acme/3:42`): whose a conversation is.
+export { tenantOf } from './tenants/tenant-scope';
 export { HandoffEvents, ConversationEvents, SatisfactionSchema, type HandoffRequest, type HandoffStatus, type HandoffWaiting, type ConversationControl, type DeliveryFailure, type Satisfaction, type Stretch } from './control/vocabulary';
 export { CopilotStudioContextSchema, type CopilotStudioContext } from './control/copilot-context';
 export { DEFAULT_SATISFACTION_TEXTS, type SatisfactionOptions, type SatisfactionTexts } from './satisfaction/satisfaction-survey';

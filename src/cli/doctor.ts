@@ -2,7 +2,7 @@
 import { NimchatAdminClient, NimchatClient } from '../../adapters/nimchat/client';
 import { WoztellInboxClient, WoztellOpenApiClient, configuredInboxCredentials, type InboxCredentials } from '../../adapters/woztell/client';
 import type { Config } from '../config';
-import { nimchatConfigOf, nimchatVariablesOf } from '../../adapters/nimchat/config';
+import { nimchatConfigOf, nimchatVariablesOf, type NimchatConfig } from '../../adapters/nimchat/config';
 import { woztellConfigOf, type WoztellConfig } from '../../adapters/woztell/config';
 import { inbentaConfigOf, type InbentaConfig } from '../../adapters/inbenta/config';
 import { loadConfig } from '../load-config';
@@ -13,6 +13,7 @@ import { PG_SCHEMA_VERSION } from '../storage/postgres-schema';
 import { isPostgresUrl } from '../storage/postgres-url';
 import { silentLogger } from '../log';
 import { ConfigError, PlatformApiError, PlatformNetworkError } from '../errors';
+import type { TenantConfig } from '../tenants/tenants-file';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 export interface Check {
@@ -89,7 +90,21 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   if (woztell) checks.push(...(await checkWoztell(woztell)));
   if (inbenta) checks.push(...(await checkInbenta(inbenta)));
   else if (!config.sandbox) checks.push({ verdict: 'warn', text: 'Inbenta is not configured (INBENTA_API_KEY, INBENTA_API_SECRET): "leave a message" offers a human instead' });
+  for (const tenant of config.tenants) checks.push(...(await tenantChecks(tenant)));
   return checks;
+}
+
+/** A tenant's platforms answer its credentials (each line names the tenant). */
+export async function tenantChecks(tenant: TenantConfig): Promise<Check[]> {
+  const checks: Check[] = [];
+  const n = tenant.platforms.nimchat as NimchatConfig | undefined;
+  if (n) {
+    checks.push(...(await checkNimchatBotToken(n.baseUrl, n.botToken)));
+    if (n.apiToken) checks.push(...(await checkNimchatApiToken(n.baseUrl, n.apiToken)));
+  }
+  const w = tenant.platforms.woztell as WoztellConfig | undefined;
+  if (w) checks.push(...(await checkWoztell(w)));
+  return checks.map((check) => ({ ...check, text: `tenant "${tenant.id}": ${check.text}` }));
 }
 
 /** The database answers, its schema is created or migrated (as at start) and it can be written; the URL is shown without its password. */

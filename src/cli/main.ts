@@ -14,15 +14,23 @@ Commands:
                                  the sandbox a supervisor keeps PORT open and restarts the
                                  endpoint's worker; SIGHUP reloads it (--single-process: one
                                  process, the port closed while it restarts)
-  nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S] [--force]
+  nimchat register --url <outgoing_url> [--account N] [--inbox N] [--name S] [--force] [--tenant T]
                                  create or update the Nimchat agent bot (idempotent) and attach it
-                                 to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN.
+                                 to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN (with
+                                 --tenant: the tenant's, from TENANTS_FILE; --url defaults to its route).
                                  Refuses when the inbox has another agent bot (--force replaces it)
   inbenta register-webhooks --url <public url>
                                  register the bot's GET|POST /api/inbenta for Inbenta's ticket
                                  and reply events; needs INBENTA_API_KEY, INBENTA_API_SECRET and
                                  INBENTA_WEBHOOK_SECRET, and the bot running at that URL
-  doctor                         check the configuration and the platforms it names
+  doctor                         check the configuration and the platforms it names (each tenant's too)
+  tenants list|check [<id>]      the tenants of TENANTS_FILE (or --file F): their routes and problems;
+                                 check: their platforms answer their credentials
+  tenants add <id> --set NAME=VALUE [--set …] [--title S] [--replace]
+                                 add a tenant (its NIMCHAT_* or WOZTELL_* variables; a value may be
+                                 \${ENV_VARIABLE}); written only when it has no problem, and picked
+                                 up by a running endpoint without a restart
+  tenants remove <id>            remove a tenant (its routes answer 404 from then on)
   sandbox serve --bot-url <url> [--write-env F]
                                  the emulated platforms alone, their webhooks pointed at a bot
                                  endpoint that runs elsewhere; prints (or writes to F) the
@@ -49,11 +57,16 @@ async function main(argv: string[]): Promise<number> {
       'write-env': { type: 'string' },
       'single-process': { type: 'boolean' },
       force: { type: 'boolean' },
+      tenant: { type: 'string' },
+      file: { type: 'string' },
+      title: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      replace: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const out = (line: string) => process.stdout.write(line + '\n');
-  const [command = 'serve', sub] = positionals;
+  const [command = 'serve', sub, target] = positionals;
   if (values.help || command === 'help') {
     out(HELP);
     return 0;
@@ -61,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') return (await import('./serve')).serve({ bot: values.bot, singleProcess: values['single-process'] });
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
+  if (command === 'tenants') return (await import('./tenants')).tenantsCommand(sub, target, values, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
   if (command === 'sandbox' && sub === 'serve') return (await import('./sandbox-serve')).sandboxServe(values, out, (line) => process.stderr.write(line + '\n'));
   if (command === 'sandbox' && sub === 'chat') {

@@ -5,7 +5,8 @@
 import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot, replacementConsequence } from '../../adapters/nimchat/register';
 import { loadConfig } from '../load-config';
-import { nimchatVariablesOf } from '../../adapters/nimchat/config';
+import { NimchatVariables, nimchatVariablesOf } from '../../adapters/nimchat/config';
+import { readTenantsFileAsWritten, referenceOf, tenantVariables } from '../tenants/tenants-file';
 import { ConfigError } from '../errors';
 
 export interface RegisterArgs {
@@ -15,13 +16,17 @@ export interface RegisterArgs {
   name?: string;
   /** Replace another agent bot attached to the inbox. */
   force?: boolean;
+  /** Register a tenant's bot (its variables from TENANTS_FILE). */
+  tenant?: string;
 }
 
 export async function nimchatRegister(args: RegisterArgs, out: (line: string) => void): Promise<number> {
-  const config = loadConfig(process.env, 'inspect');
-  const env = nimchatVariablesOf(config);
+  const tenant = args.tenant !== undefined ? tenantNimchat(args.tenant) : undefined;
+  const env = tenant?.variables ?? nimchatVariablesOf(loadConfig(process.env, 'inspect'));
+  const route = tenant ? `/t/${args.tenant}/api/nimchat` : '/api/nimchat';
   const problems: string[] = [];
-  if (!args.url) problems.push('--url <outgoing_url> is required (the public URL of POST /api/nimchat)');
+  if (!args.url) problems.push(`--url <outgoing_url> is required (the public URL of POST ${route})`);
+  else if (tenant && !args.url.replace(/\?.*$/, '').endsWith(route)) problems.push(`--url must be the tenant's route: <public url>${route}`);
   if (!env.NIMCHAT_BASE_URL) problems.push('NIMCHAT_BASE_URL is required');
   if (!env.NIMCHAT_ADMIN_TOKEN) problems.push("NIMCHAT_ADMIN_TOKEN is required (an administrator's access token, Profile settings → Access Token)");
   const account = args.account !== undefined ? Number(args.account) : env.NIMCHAT_ACCOUNT_ID;
@@ -50,11 +55,35 @@ export async function nimchatRegister(args: RegisterArgs, out: (line: string) =>
   else out('No inbox given (--inbox N or NIMCHAT_INBOX_ID): attach the bot to an inbox in Settings → Inboxes → Bot.');
   for (const warning of result.warnings) out(`warning: ${warning}`);
   out('');
+  const token = result.accessToken ?? '<copy it from Settings → Bots>';
+  if (tenant) {
+    // The file names where each value comes from: the environment variable it refers to, or itself.
+    out(`Set these where the bot endpoint runs (tenant "${args.tenant}"):`);
+    const line = (name: string, value: string) => {
+      const reference = referenceOf(tenant.written[name]);
+      out(reference ? `${reference}=${value}` : `${name}=${value}   (in the tenants file, under "${args.tenant}": better a \${ENV_VARIABLE} there)`);
+    };
+    line('NIMCHAT_BOT_TOKEN', token);
+    if (result.secret) line('NIMCHAT_WEBHOOK_SECRET', result.secret);
+    return 0;
+  }
   out('Set these variables where the bot endpoint runs:');
   out(`NIMCHAT_BASE_URL=${env.NIMCHAT_BASE_URL}`);
-  out(`NIMCHAT_BOT_TOKEN=${result.accessToken ?? '<copy it from Settings → Bots>'}`);
+  out(`NIMCHAT_BOT_TOKEN=${token}`);
   if (result.secret) out(`NIMCHAT_WEBHOOK_SECRET=${result.secret}`);
   if (env.NIMCHAT_URL_TOKEN_SECRET) out('NIMCHAT_URL_TOKEN_SECRET=<the same value you used here>');
   return 0;
+}
+
+/** A tenant's Nimchat variables from TENANTS_FILE, as far as the environment resolves them (its bot token and secret may not exist yet). */
+function tenantNimchat(id: string): { variables: NimchatVariables; written: Record<string, string> } {
+  const path = process.env.TENANTS_FILE;
+  if (!path) throw new ConfigError(['--tenant needs TENANTS_FILE (the tenants file)']);
+  const entry = readTenantsFileAsWritten(path).tenants[id];
+  if (!entry) throw new ConfigError([`no tenant "${id}" in ${path}`]);
+  const { variables } = tenantVariables(entry, process.env);
+  const parsed = NimchatVariables.safeParse(variables);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `tenant "${id}": ${String(issue.path[0] ?? '')}: ${issue.message}`));
+  return { variables: parsed.data, written: entry.variables };
 }
 

@@ -16,6 +16,7 @@ export function mountAppConsole(app: App, secrets: string[], options: AppConsole
     logger: app.logger,
     secrets,
     requeue: (event) => app.runtime.scheduler.requeue(event),
+    tenantTokens: app.config.tenantsFile ? () => app.tenantConsoleTokens() : undefined,
     sandboxes: app.config.sandbox ? sandboxLinks(app) : undefined,
     ...options,
   });

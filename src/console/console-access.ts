@@ -16,11 +16,14 @@ export const CSRF_HEADER = 'x-console-csrf';
 export interface AccessOptions {
   enabled: boolean;
   token?: string;
+  /** Each tenant's console token, as they are now: its operator sees that tenant's conversations only. */
+  tenantTokens?: () => ReadonlyMap<string, string>;
   readOnly: boolean;
   now?: () => number;
 }
 
-export type Admission = { csrf: string } | { login: true };
+/** `tenant`: the operator sees that tenant's conversations only. */
+export type Admission = { csrf: string; tenant?: string } | { login: true };
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
 
@@ -30,7 +33,7 @@ export class ConsoleAccess {
   private readonly processCsrf = randomBytes(24).toString('base64url');
 
   constructor(private readonly options: AccessOptions) {
-    if (options.token) this.sessions = new ConsoleSessions(options.token, options.now);
+    if (options.token || options.tenantTokens) this.sessions = new ConsoleSessions({ all: options.token, tenants: options.tenantTokens ?? (() => new Map()) }, options.now);
   }
 
   get readOnly(): boolean {
@@ -43,10 +46,12 @@ export class ConsoleAccess {
 
   /** Throws the refusal; otherwise the CSRF token to give the page, or that it must log in. */
   admit(req: IncomingMessage): Admission {
-    if (!this.options.enabled) throw new ConsoleHttpError(404, 'console_disabled', 'the console is off on this server: set CONSOLE_TOKEN to turn it on');
+    if (!this.options.enabled && !(this.options.tenantTokens && this.options.tenantTokens().size > 0)) {
+      throw new ConsoleHttpError(404, 'console_disabled', 'the console is off on this server: set CONSOLE_TOKEN (or a tenant\'s consoleToken) to turn it on');
+    }
     if (this.sessions) {
       const session = this.sessions.verify(cookiesOf(req).get(SESSION_COOKIE));
-      return session ? { csrf: session.csrf } : { login: true };
+      return session ? { csrf: session.csrf, ...(session.tenant ? { tenant: session.tenant } : {}) } : { login: true };
     }
     if (!isLoopbackAddress(clientAddress(req))) throw new ConsoleHttpError(403, 'console_loopback_only', 'without CONSOLE_TOKEN the console answers only on this machine (loopback)');
     if (!LOOPBACK_HOST.test(String(req.headers.host ?? ''))) throw new ConsoleHttpError(403, 'console_host_refused', 'without CONSOLE_TOKEN the console answers only to a loopback host name (127.0.0.1, localhost)');
@@ -54,7 +59,7 @@ export class ConsoleAccess {
   }
 
   /** An action (POST): admitted, from this origin, with the CSRF token, outside read-only mode. */
-  admitAction(req: IncomingMessage): void {
+  admitAction(req: IncomingMessage): { csrf: string; tenant?: string } {
     const admission = this.admit(req);
     if ('login' in admission) throw new ConsoleHttpError(401, 'console_unauthorized', 'log in to the console first');
     const origin = req.headers.origin;
@@ -64,6 +69,7 @@ export class ConsoleAccess {
     const given = req.headers[CSRF_HEADER];
     if (typeof given !== 'string' || !sameSecret(given, admission.csrf)) throw new ConsoleHttpError(403, 'console_csrf', `the ${CSRF_HEADER} header is missing or wrong`);
     if (this.options.readOnly) throw new ConsoleHttpError(403, 'console_read_only', 'the console is read-only on this server (CONSOLE_READ_ONLY)');
+    return admission;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Live updates by Server-Sent Events. While at least one page listens, the timeline's newest id is
  * read once a second (one indexed lookup) and a change is announced (`changed`); each health sample is
- * pushed as it is taken (`sample`). Pages then fetch what they show. Nothing runs when nobody listens.
+ * pushed as it is taken (`sample`), except to a tenant's operator (the figures are every tenant's). Pages
+ * then fetch what they show. Nothing runs when nobody listens.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Timeline } from '../storage/timeline';
@@ -14,6 +15,8 @@ export interface LiveOptions {
 
 export class ConsoleLive {
   private readonly clients = new Set<ServerResponse>();
+  /** The clients that see the health samples. */
+  private readonly sampled = new Set<ServerResponse>();
   private timer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private unsubscribe?: () => void;
@@ -30,7 +33,7 @@ export class ConsoleLive {
     return this.clients.size;
   }
 
-  async attach(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async attach(req: IncomingMessage, res: ServerResponse, options: { samples?: boolean } = {}): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -42,6 +45,7 @@ export class ConsoleLive {
     this.latest = await this.timeline.latestId();
     res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ latestId: this.latest })}\n\n`);
     this.clients.add(res);
+    if (options.samples !== false) this.sampled.add(res);
     const gone = () => this.detach(res);
     req.once('close', gone);
     res.once('close', gone);
@@ -51,10 +55,12 @@ export class ConsoleLive {
   close(): void {
     for (const res of this.clients) res.end();
     this.clients.clear();
+    this.sampled.clear();
     this.end();
   }
 
   private detach(res: ServerResponse): void {
+    this.sampled.delete(res);
     if (!this.clients.delete(res)) return;
     if (this.clients.size === 0) this.end();
   }
@@ -64,7 +70,9 @@ export class ConsoleLive {
     this.timer.unref();
     this.heartbeat = setInterval(() => this.send(': keep-alive\n\n'), this.options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
-    this.unsubscribe = this.sampler.onSample((sample: HealthSample) => this.send(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`));
+    this.unsubscribe = this.sampler.onSample((sample: HealthSample) => {
+      for (const res of this.sampled) res.write(`event: sample\ndata: ${JSON.stringify(sample)}\n\n`);
+    });
   }
 
   private end(): void {

@@ -25,6 +25,7 @@ import { LoginThrottle } from './login-throttle';
 import { MetricsSampler } from './metrics-sampler';
 import { redactJson, redactSecrets } from './redact-secrets';
 import { SandboxPlay, type SandboxLinks } from './sandbox-play';
+import { tenantOf } from '../tenants/tenant-scope';
 
 export interface ConsoleDeps {
   config: ConsoleConfig;
@@ -39,6 +40,8 @@ export interface ConsoleDeps {
   /** Processes an event taken back from the set-aside ones; false when no intake serves its platform. */
   requeue: (event: InboxEvent) => boolean;
   sandboxes?: SandboxLinks;
+  /** Each tenant's console token, as they are now: its operator sees that tenant's conversations only. */
+  tenantTokens?: () => ReadonlyMap<string, string>;
   now?: () => number;
   sampleEveryMs?: number;
   livePollMs?: number;
@@ -65,7 +68,7 @@ const LoginBody = z.object({ token: z.string().min(1).max(1000) });
 
 export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole {
   const now = deps.now ?? Date.now;
-  const access = new ConsoleAccess({ enabled: deps.config.enabled, token: deps.config.token, readOnly: deps.config.readOnly, now });
+  const access = new ConsoleAccess({ enabled: deps.config.enabled, token: deps.config.token, tenantTokens: deps.tenantTokens, readOnly: deps.config.readOnly, now });
   const views = new ConsoleViews(deps.stores, now, (id, stored) => deps.delivery.attemptsOf(id, stored));
   const actions = new ConsoleActions({ stores: deps.stores, delivery: deps.delivery, requeue: deps.requeue, logger: deps.logger.child({ component: 'console' }) });
   const assets = new ConsoleAssets();
@@ -110,13 +113,14 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
     } else {
       token = new URLSearchParams(raw).get('token') ?? undefined;
     }
-    if (!token || !sessions.checkToken(token)) {
+    const opened = token ? sessions.checkToken(token) : undefined;
+    if (!opened) {
       throttle.failed();
       deps.logger.warn('console login refused: wrong token', { remote: clientAddress(req) });
       if (wantsJson) return sendError(res, 401, 'console_token_invalid', 'the token is wrong');
       return sendText(res, 401, 'text/html; charset=utf-8', loginPage('That token is not right.'), { 'Content-Security-Policy': PAGE_CSP });
     }
-    const issued = sessions.issue();
+    const issued = sessions.issue(opened.tenant);
     const cookie = sessions.cookie(issued.value, isSecureRequest(req));
     if (wantsJson) return sendJson(res, 200, { ok: true }, { 'Set-Cookie': cookie });
     redirect(res, '/console', { 'Set-Cookie': cookie });
@@ -124,30 +128,40 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
 
   const api = async (req: IncomingMessage, res: ServerResponse, path: string[], query: URLSearchParams) => {
     const method = req.method ?? 'GET';
-    if (method === 'POST') access.admitAction(req);
+    let tenant: string | undefined;
+    if (method === 'POST') tenant = access.admitAction(req).tenant;
     else {
       const admission = access.admit(req);
       if ('login' in admission) throw new ConsoleHttpError(401, 'console_unauthorized', 'log in to the console first (POST /console/login with the token)');
+      tenant = admission.tenant;
     }
+    // A tenant's operator sees its conversations only: anything of another is as if it did not exist.
+    const mine = (conversationId: string) => tenant === undefined || tenantOf(conversationId) === tenant;
     const q = Object.fromEntries(query);
     const [a, b, c, ...rest] = path;
-    if (method === 'GET' && a === 'session' && !b) return json(res, { sandbox: deps.sandbox, readOnly: access.readOnly, session: access.needsLogin, play: play?.describe() });
+    if (method === 'GET' && a === 'session' && !b) return json(res, { sandbox: deps.sandbox, readOnly: access.readOnly, session: access.needsLogin, play: play?.describe(), ...(tenant ? { tenant } : {}) });
     if (method === 'GET' && a === 'conversations' && !b) {
       const filter = parseWith(ConversationQuery, q, 'query');
-      return json(res, { now: now(), conversations: await views.conversations(filter) });
+      return json(res, { now: now(), conversations: await views.conversations({ ...filter, tenant }) });
     }
     if (method === 'GET' && a === 'conversations' && b && c === 'timeline' && rest.length === 0) {
       const id = parseWith(ConversationId, b, 'conversation id');
       const { after, limit } = parseWith(TimelineQuery, q, 'query');
-      return json(res, { now: now(), ...(await views.timeline(id, after, limit)) });
+      return json(res, { now: now(), ...(mine(id) ? await views.timeline(id, after, limit) : { entries: [] }) });
     }
-    if (method === 'GET' && a === 'outbox' && !b) return json(res, { now: now(), actions: await views.outbox(parseWith(ListQuery, q, 'query').limit) });
-    if (method === 'GET' && a === 'set-aside' && !b) return json(res, { now: now(), events: await views.setAside(parseWith(ListQuery, q, 'query').limit) });
-    if (method === 'GET' && a === 'health' && !b) return json(res, { now: now(), everyMs: sampler.everyMs, samples: sampler.samples() });
-    if (method === 'GET' && a === 'stream' && !b) return live.attach(req, res);
+    // The lists of work waiting (short: an operator's page) are read whole, then narrowed to the tenant's.
+    if (method === 'GET' && a === 'outbox' && !b) return json(res, { now: now(), actions: (await views.outbox(parseWith(ListQuery, q, 'query').limit)).filter((x) => mine(x.conversationId)) });
+    if (method === 'GET' && a === 'set-aside' && !b) return json(res, { now: now(), events: (await views.setAside(parseWith(ListQuery, q, 'query').limit)).filter((x) => mine(x.conversationId)) });
+    // The health figures are the whole endpoint's (every tenant's traffic): not a tenant operator's to see.
+    if (method === 'GET' && a === 'health' && !b) return json(res, { now: now(), everyMs: sampler.everyMs, samples: tenant ? [] : sampler.samples() });
+    if (method === 'GET' && a === 'stream' && !b) return live.attach(req, res, { samples: tenant === undefined });
     if (method === 'POST' && (a === 'outbox' || a === 'set-aside') && b && (c === 'retry' || c === 'discard') && rest.length === 0) {
       const id = parseWith(Id, b, 'id');
       const body = await readJson(req, DiscardBody);
+      if (tenant !== undefined) {
+        const owned = a === 'outbox' ? (await deps.stores.outbox.get(id))?.conversationId : (await views.setAside(10_000)).find((e) => e.id === id)?.conversationId;
+        if (owned === undefined || !mine(owned)) throw new ConsoleHttpError(404, 'not_found', `no ${a === 'outbox' ? 'pending or failed outbox action' : 'set aside event'} ${id}`);
+      }
       if (a === 'outbox' && c === 'retry') await actions.retryAction(id);
       else if (a === 'outbox') await actions.discardAction(id, body.reason);
       else if (c === 'retry') await actions.retryEvent(id);
@@ -184,7 +198,9 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
         const asset = await assets.get(second as AssetName);
         if (req.headers['if-none-match'] === asset.etag) {
           res.writeHead(304, { ...BASE_HEADERS, 'Cache-Control': 'no-cache', ETag: asset.etag });
-          return res.end();
+          // Nothing returned: restify logs (with the whole response object) a value an async handler returns.
+          res.end();
+          return;
         }
         const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
         return sendText(res, 200, asset.contentType, gzip ? asset.gzipped : asset.body, { 'Cache-Control': 'no-cache', ETag: asset.etag, Vary: 'Accept-Encoding', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });

@@ -33,7 +33,7 @@ const SUMMARY_COLUMNS = 'conversation, platform, first_at, last_at, owner, owner
 const CONVERSATIONS: Statement = {
   name: 'handoff_timeline_conversations',
   text: `SELECT ${SUMMARY_COLUMNS} FROM handoff_conversation_summary
- WHERE ($1::text IS NULL OR platform = $1) AND ($2::text IS NULL OR owner = $2)
+ WHERE ($1::text IS NULL OR platform = $1) AND ($2::text IS NULL OR owner = $2) AND ($4::text IS NULL OR conversation LIKE $4 || '/%')
  ORDER BY last_at DESC LIMIT $3`,
 };
 const CONVERSATION: Statement = { name: 'handoff_timeline_conversation', text: `SELECT ${SUMMARY_COLUMNS} FROM handoff_conversation_summary WHERE conversation = $1` };
@@ -107,7 +107,7 @@ export class PostgresTimeline implements Timeline {
   }
 
   async conversations(filter: ConversationFilter): Promise<ConversationSummary[]> {
-    return (await this.db.query<SummaryRow>(CONVERSATIONS, [filter.platform ?? null, filter.owner ?? null, filter.limit])).rows.map(summaryOf);
+    return (await this.db.query<SummaryRow>(CONVERSATIONS, [filter.platform ?? null, filter.owner ?? null, filter.limit, filter.tenant ?? null])).rows.map(summaryOf);
   }
 
   async conversation(conversationId: string): Promise<ConversationSummary | undefined> {

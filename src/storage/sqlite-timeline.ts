@@ -151,8 +151,13 @@ export class SqliteTimeline implements Timeline {
       where.push('owner = ?');
       params.push(filter.owner);
     }
+    if (filter.tenant !== undefined) {
+      // A tenant id holds no LIKE wildcard (letters, digits, dashes).
+      where.push('conversation LIKE ?');
+      params.push(`${filter.tenant}/%`);
+    }
     params.push(filter.limit);
-    // Four shapes of one query, each prepared once.
+    // Eight shapes of one query, each prepared once.
     const sql = `SELECT * FROM conversation_summary ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_at DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<Array<string | number>, SummaryRow>(sql)));

@@ -54,6 +54,8 @@ export interface ConversationSummary {
 
 export interface ConversationFilter {
   platform?: string;
+  /** A tenant's conversations only (their ids begin `<tenant>/`). */
+  tenant?: string;
   owner?: TimelineOwner;
   limit: number;
 }
@@ -148,7 +150,7 @@ export class MemoryTimeline implements Timeline {
 
   async conversations(filter: ConversationFilter): Promise<ConversationSummary[]> {
     return [...this.summaries.values()]
-      .filter((s) => (filter.platform === undefined || s.platform === filter.platform) && (filter.owner === undefined || s.owner === filter.owner))
+      .filter((s) => (filter.platform === undefined || s.platform === filter.platform) && (filter.owner === undefined || s.owner === filter.owner) && (filter.tenant === undefined || s.conversationId.startsWith(`${filter.tenant}/`)))
       .sort((a, b) => b.lastAt - a.lastAt)
       .slice(0, filter.limit);
   }

@@ -8,7 +8,7 @@
  *
  * Every problem of every tenant is reported at once, naming the tenant and the variable, never a value.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 import type { PlatformSettings } from '../platforms/platform-settings';
@@ -18,6 +18,8 @@ const TenantEntrySchema = z.strictObject({
   /** As people write it, for the console and logs. */
   title: z.string().min(1).max(100).optional(),
   variables: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a variable name is upper case (NIMCHAT_BOT_TOKEN)'), z.string()),
+  /** Opens the console to this tenant's conversations only (at least 16 characters; best a `${…}` reference). */
+  consoleToken: z.string().optional(),
 });
 
 /** Keyed by tenant id (checked with TenantIdSchema, so each bad id is named). */
@@ -41,23 +43,61 @@ export interface TenantConfig {
   platforms: Record<string, unknown>;
   /** Every secret value it holds (for the logger's redaction). */
   secrets: string[];
+  /** Its operator's console token: the console shows them this tenant's conversations only. */
+  consoleToken?: string;
 }
 
 /** Reads and checks the file at `path`; a ConfigError lists every problem. */
 export function readTenantsFile(path: string, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): TenantConfig[] {
+  return tenantsOf(readJson(path), env, platforms);
+}
+
+/** The file as written (its schema checked, nothing resolved): what the CLI edits. A missing file: no tenants. */
+export function readTenantsFileAsWritten(path: string): TenantsFile {
+  if (!existsSync(path)) return { tenants: {} };
+  const file = TenantsFileSchema.safeParse(readJson(path));
+  if (!file.success) throw new ConfigError(file.error.issues.map((issue) => `TENANTS_FILE: ${issue.path.join('.') || 'the file'}: ${issue.message}`));
+  return file.data;
+}
+
+/** Writes the file whole, then moves it into place: a reader (the running endpoint) never sees half of it. */
+export function writeTenantsFile(path: string, file: TenantsFile): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+/**
+ * A tenant's variables with the environment's references resolved, as far as they can be: the ones
+ * whose reference is not set are left out and named (the CLI's register works with part of them).
+ */
+export function tenantVariables(entry: TenantsFile['tenants'][string], env: NodeJS.ProcessEnv): { variables: Record<string, string>; unresolved: string[] } {
+  const variables: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const [name, raw] of Object.entries(entry.variables)) {
+    const value = resolveReferences(raw, env, (missing) => unresolved.push(`${name} (\${${missing}})`));
+    if (value !== undefined) variables[name] = value;
+  }
+  return { variables, unresolved };
+}
+
+/** The environment variable a tenant's variable takes its whole value from (`${ACME_TOKEN}` → ACME_TOKEN), if it does. */
+export function referenceOf(value: string | undefined): string | undefined {
+  return /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value ?? '')?.[1];
+}
+
+function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError([`TENANTS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ConfigError([`TENANTS_FILE: ${path} is not valid JSON (${(error as Error).message})`]);
   }
-  return tenantsOf(json, env, platforms);
 }
 
 /** The tenants of a parsed tenants file. */
@@ -86,6 +126,14 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
       if (value !== undefined) variables[name] = value;
     }
     const tenant: TenantConfig = { id, title: entry.title ?? id, platforms: {}, secrets: [] };
+    if (entry.consoleToken !== undefined) {
+      const token = resolveReferences(entry.consoleToken, env, (missing) => say(`consoleToken refers to \${${missing}}, which is not set in the environment`));
+      if (token !== undefined && token.length < 16) say('consoleToken must be at least 16 characters');
+      else if (token !== undefined) {
+        tenant.consoleToken = token;
+        tenant.secrets.push(token);
+      }
+    }
     for (const platform of served) {
       const { settings } = platform;
       const own = Object.keys(variables).filter((name) => known.get(name) === platform);

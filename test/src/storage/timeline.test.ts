@@ -130,7 +130,7 @@ describe.each(engines)('timeline on %s', (_name, make) => {
     expect(sum.waitingSince).toBeUndefined();
   });
 
-  it('lists conversations most recent first, filtered by platform and owner', async () => {
+  it('lists conversations most recent first, filtered by platform, owner and tenant', async () => {
     const { s, c } = await open();
     c.now.returns(1);
     await s.timeline.record([step({ conversationId: 'a', owner: 'bot' })]);
@@ -144,6 +144,14 @@ describe.each(engines)('timeline on %s', (_name, make) => {
     expect(await ids({ limit: 10, platform: 'nimchat' })).toEqual(['c', 'a']);
     expect(await ids({ limit: 10, owner: 'human' })).toEqual(['b']);
     expect(await ids({ limit: 10, platform: 'woztell', owner: 'bot' })).toEqual([]);
+    // A tenant's (ids `<tenant>/…`), the limit counted among them only.
+    c.now.returns(4);
+    await s.timeline.record([step({ conversationId: 'acme/1:1', platform: 'nimchat@acme', owner: 'bot' })]);
+    c.now.returns(5);
+    await s.timeline.record([step({ conversationId: 'acmeco/1:1', platform: 'nimchat@acmeco', owner: 'bot' })]);
+    expect(await ids({ limit: 1, tenant: 'acme' })).toEqual(['acme/1:1']);
+    expect(await ids({ limit: 10, tenant: 'acme', owner: 'human' })).toEqual([]);
+    expect(await ids({ limit: 10, tenant: 'globex' })).toEqual([]);
   });
 
   it('sets an event aside instead of finishing it; revives it with its attempts reset, or discards it, each with its step', async () => {

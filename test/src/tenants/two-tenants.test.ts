@@ -5,7 +5,7 @@
  * ownership and handoffs stay apart; one tenant's signature on another's route, or a payload naming an
  * account that is not the tenant's, is refused; no token reaches a log line; metrics carry the tenant.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
@@ -17,8 +17,12 @@ import { NimchatAdminClient } from '../../../adapters/nimchat/client';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { messageCreated, postSigned } from '../../helpers/payloads';
+import { consoleClient } from '../../helpers/console-client';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ACME_CONSOLE_TOKEN = 'acme-operator-console-token';
+const CHROMIUM = '/usr/bin/chromium';
+const CONSOLE_TOKEN = 'the-whole-endpoint-console-token';
 
 async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -74,7 +78,7 @@ describe('two tenants on one endpoint', () => {
       NIMCHAT_ACCOUNT_ID: '1',
       NIMCHAT_HANDOFF_TEAM_ID: '1',
     });
-    writeFileSync(file, JSON.stringify({ tenants: { acme: { title: 'Acme', variables: variables('ACME', acme) }, globex: { variables: variables('GLOBEX', globex) } } }));
+    writeFileSync(file, JSON.stringify({ tenants: { acme: { title: 'Acme', variables: variables('ACME', acme), consoleToken: '${ACME_CONSOLE_TOKEN}' }, globex: { variables: variables('GLOBEX', globex) } } }));
     // The file holds no secret: they come from the environment.
     const config = loadConfig({
       NODE_ENV: 'production',
@@ -86,6 +90,8 @@ describe('two tenants on one endpoint', () => {
       ACME_WEBHOOK_SECRET: acme.secret,
       GLOBEX_BOT_TOKEN: globex.token,
       GLOBEX_WEBHOOK_SECRET: globex.secret,
+      ACME_CONSOLE_TOKEN,
+      CONSOLE_TOKEN,
     });
     app = new App(config, { logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }), drainTimeoutMs: 2000 });
     await app.start();
@@ -152,6 +158,47 @@ describe('two tenants on one endpoint', () => {
     // Nor on one of no tenant.
     await expect(acmeAdapter.deliverMessage({ ...reference, conversation: { ...reference.conversation, id: '1:1' } }, { type: 'message', text: 'x' })).rejects.toThrow(/not a conversation of tenant "acme"/);
   });
+
+  it("the console shows a tenant's operator that tenant's conversations only; CONSOLE_TOKEN sees every one", async () => {
+    const acmeOperator = consoleClient(app.url);
+    expect((await acmeOperator.login(ACME_CONSOLE_TOKEN)).status).toBe(200);
+    const theirs = (await acmeOperator.get('/console/api/conversations')).data.conversations.map((c: { conversationId: string }) => c.conversationId);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(theirs.every((id: string) => id.startsWith('acme/'))).toBe(true);
+    // Another tenant's timeline is as if it did not exist; the endpoint-wide health figures are not theirs either.
+    const globexId = `globex/1:1`;
+    expect((await acmeOperator.get(`/console/api/conversations/${encodeURIComponent(globexId)}/timeline`)).data.entries).toEqual([]);
+    expect((await acmeOperator.get(`/console/api/conversations/${encodeURIComponent('acme/1:1')}/timeline`)).data.entries.length).toBeGreaterThan(0);
+    expect((await acmeOperator.get('/console/api/health')).data.samples).toEqual([]);
+    expect((await acmeOperator.get('/console/api/session')).data.tenant).toBe('acme');
+
+    const everyone = consoleClient(app.url);
+    expect((await everyone.login(CONSOLE_TOKEN)).status).toBe(200);
+    const all = (await everyone.get('/console/api/conversations')).data.conversations.map((c: { conversationId: string }) => c.conversationId);
+    expect(all).toEqual(expect.arrayContaining(['acme/1:1', 'globex/1:1']));
+    // Globex has no console token: no wrong token opens anything.
+    expect((await consoleClient(app.url).login('globex-guess-of-a-token')).status).toBe(401);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))(`a tenant's operator in a real browser (${CHROMIUM}): logs in with the tenant's token, sees its conversations and no other's`, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${app.url}/console`);
+      await page.fill('input[name=token]', ACME_CONSOLE_TOKEN);
+      await page.press('input[name=token]', 'Enter');
+      await page.locator('[data-conversation="acme/1:1"]').waitFor({ timeout: 10_000 });
+      expect(await page.locator('[data-conversation^="globex/"]').count()).toBe(0);
+      await page.locator('[data-conversation="acme/1:1"]').click();
+      await page.locator('[data-testid=timeline] [data-kind=webhook]').first().waitFor({ timeout: 10_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('no token or secret of either tenant is in a log line; metrics carry the tenant as a label', async () => {
     const secrets = [acme.token, acme.secret, globex.token, globex.secret];
