@@ -34,6 +34,8 @@ export interface WoztellSandboxOptions {
   inboundTimestamps?: 'seconds' | 'milliseconds';
   /** Send delivery statuses (SENT, DELIVERED) after each bot message (default true). */
   statuses?: boolean;
+  /** The channel's identity (default the sandbox's fixed ones): two emulations with their own, as two tenants' channels. */
+  channel?: { id?: string; secret?: string; accessToken?: string };
   now?: () => number;
 }
 
@@ -72,9 +74,9 @@ export class WoztellSandbox {
   readonly faults: WoztellSandboxFault[] = [];
   /** Where channel webhooks go (set with `subscribe`). */
   webhookUrl?: string;
-  readonly accessToken = SANDBOX_ACCESS_TOKEN;
-  readonly channelSecret = SANDBOX_CHANNEL_SECRET;
-  readonly channelId = SANDBOX_CHANNEL_ID;
+  readonly accessToken: string;
+  readonly channelSecret: string;
+  readonly channelId: string;
   readonly appId = SANDBOX_APP_ID;
   readonly appIntegrationId = SANDBOX_INTEGRATION_ID;
   readonly inboxSignature = SANDBOX_INBOX_SIGNATURE;
@@ -84,7 +86,10 @@ export class WoztellSandbox {
 
   constructor(private readonly options: WoztellSandboxOptions = {}) {
     this.now = options.now ?? (() => Date.now());
-    this.state = new WoztellSandboxState(this.now);
+    this.accessToken = options.channel?.accessToken ?? SANDBOX_ACCESS_TOKEN;
+    this.channelSecret = options.channel?.secret ?? SANDBOX_CHANNEL_SECRET;
+    this.channelId = options.channel?.id ?? SANDBOX_CHANNEL_ID;
+    this.state = new WoztellSandboxState(this.now, this.channelId);
     this.deliveries = new WebhookDeliverer({
       timeoutMs: options.deliveryTimeoutMs ?? 5000,
       attempts: options.deliveryAttempts ?? 3,
@@ -150,7 +155,7 @@ export class WoztellSandbox {
       type,
       data,
       member: memberId,
-      channel: SANDBOX_CHANNEL_ID,
+      channel: this.channelId,
       app: SANDBOX_APP_ID,
       messageId,
       eventType: 'INBOUND',
@@ -205,7 +210,7 @@ export class WoztellSandbox {
   private deliver(event: string, payload: Record<string, unknown>): void {
     if (!this.webhookUrl) return;
     const body = JSON.stringify(payload);
-    const headers = (): Record<string, string> => ({ 'X-Woztell-Signature': woztellSignature(SANDBOX_CHANNEL_SECRET, body) });
+    const headers = (): Record<string, string> => ({ 'X-Woztell-Signature': woztellSignature(this.channelSecret, body) });
     // Retries are not documented; the sandbox tries again on 429 and 5xx.
     this.deliveries.deliver({ url: this.webhookUrl, event, body, headers, retryOn: (s) => s === 429 || s >= 500 });
   }
@@ -214,7 +219,7 @@ export class WoztellSandbox {
     this.deliver(`OUTBOUND_${type}`, {
       type,
       member: member.memberId,
-      channel: SANDBOX_CHANNEL_ID,
+      channel: this.channelId,
       app: SANDBOX_APP_ID,
       meta,
       messageEvent: {
@@ -231,7 +236,7 @@ export class WoztellSandbox {
   private statuses(member: SandboxMember, messageId: string): void {
     if (this.options.statuses === false) return;
     for (const type of ['SENT', 'DELIVERED']) {
-      this.deliver(type, { type, eventType: 'INBOUND', messageId, data: { messageId }, timestamp: this.now(), member: member.memberId, channel: SANDBOX_CHANNEL_ID, app: SANDBOX_APP_ID });
+      this.deliver(type, { type, eventType: 'INBOUND', messageId, data: { messageId }, timestamp: this.now(), member: member.memberId, channel: this.channelId, app: SANDBOX_APP_ID });
     }
   }
 
@@ -319,9 +324,9 @@ export class WoztellSandbox {
   private sendResponses(req: SandboxRequest): SandboxReply {
     const auth = first(req.headers.authorization);
     const token = req.query.get('accessToken') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined);
-    if (token !== SANDBOX_ACCESS_TOKEN) return { status: 401, body: { ok: 0, err: 'Invalid access token', err_code: 401 } };
+    if (token !== this.accessToken) return { status: 401, body: { ok: 0, err: 'Invalid access token', err_code: 401 } };
     const { channelId, memberId, recipientId, response } = req.body as { channelId?: unknown; memberId?: unknown; recipientId?: unknown; response?: unknown };
-    if (channelId !== SANDBOX_CHANNEL_ID) return { status: 200, body: { ok: 0, err: 'Channel not found', err_code: 404 } };
+    if (channelId !== this.channelId) return { status: 200, body: { ok: 0, err: 'Channel not found', err_code: 404 } };
     const member =
       typeof memberId === 'string' ? this.state.member(memberId) : [...this.state.members.values()].find((m) => m.externalId === recipientId);
     if (!member) return { status: 200, body: { ok: 0, err: 'Member not found', err_code: 404 } };
@@ -342,7 +347,7 @@ export class WoztellSandbox {
   // Open API ------------------------------------------------------------
 
   private graphql(req: SandboxRequest): SandboxReply {
-    if (first(req.headers.authorization) !== `Bearer ${SANDBOX_ACCESS_TOKEN}`) return { status: 401, body: { errors: [{ message: 'Unauthorized' }] } };
+    if (first(req.headers.authorization) !== `Bearer ${this.accessToken}`) return { status: 401, body: { errors: [{ message: 'Unauthorized' }] } };
     const query = str(req.body.query) ?? '';
     const variables = (req.body.variables ?? {}) as Record<string, unknown>;
     if (query.includes('installedIntegrations')) {
@@ -362,7 +367,7 @@ export class WoztellSandbox {
     }
     if (/\bmember\s*\(/.test(query)) {
       const member = [...this.state.members.values()].find((m) => m.externalId === variables.externalId);
-      const ok = variables.channelId === SANDBOX_CHANNEL_ID;
+      const ok = variables.channelId === this.channelId;
       return { status: 200, body: { data: { apiViewer: { member: ok && member ? { _id: member.memberId, botMeta: { liveChat: member.liveChat } } : null } } } };
     }
     return { status: 200, body: { errors: [{ message: 'Cannot query this field in the sandbox' }], data: null } };
@@ -413,7 +418,7 @@ export class WoztellSandbox {
   private listUsers(req: SandboxRequest): SandboxReply {
     const q = req.query;
     const users = this.state.users.filter((u) => (!q.get('folderId') || u.folders.includes(q.get('folderId')!)) && (!q.get('userId') || u.userId === q.get('userId')));
-    return this.page(req, users.map((u) => ({ userId: u.userId, role: u.role, agentRole: u.agentRole, channel: SANDBOX_CHANNEL_ID, name: u.name, email: u.email, icon: '' })));
+    return this.page(req, users.map((u) => ({ userId: u.userId, role: u.role, agentRole: u.agentRole, channel: this.channelId, name: u.name, email: u.email, icon: '' })));
   }
 
   private updateThread(req: SandboxRequest, what: 'folder' | 'agent' | 'title'): SandboxReply {

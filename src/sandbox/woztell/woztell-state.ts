@@ -65,7 +65,10 @@ export class WoztellSandboxState {
   ];
   private seq = 0;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly channelId = SANDBOX_CHANNEL_ID,
+  ) {}
 
   nextId(prefix: string): string {
     this.seq += 1;
@@ -78,7 +81,7 @@ export class WoztellSandboxState {
     const member: SandboxMember = { memberId, externalId: externalId ?? `852${String(60000000 + this.members.size + 1)}`, name, liveChat: false };
     this.members.set(memberId, member);
     const threadId = `T${String(this.threads.size + 1).padStart(7, '0')}`;
-    this.threads.set(memberId, { threadId, memberId, channelId: SANDBOX_CHANNEL_ID, externalId: member.externalId, title: name, folder: 'main', notes: [] });
+    this.threads.set(memberId, { threadId, memberId, channelId: this.channelId, externalId: member.externalId, title: name, folder: 'main', notes: [] });
     this.chats.set(memberId, []);
     return member;
   }
