@@ -59,7 +59,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
         consoleLink: { baseUrl: base, inboxIdentifier: sandbox.inboxIdentifier, agentToken: sandbox.agentToken, accountId: 1 },
         emulation: sandbox,
         banner: (url) => [
-          ` Bot endpoint:      ${url}/api/nimchat   (health: ${url}/healthz)`,
+          ` Bot endpoint:      ${url}/api/nimchat   (health: ${new URL(url).origin}/healthz)`,
           ` Sandbox Nimchat:   ${base}   (account 1, inbox 1, team 1 "Support")`,
           ` Agent token:       ${sandbox.agentToken}   (admin: ${sandbox.adminToken})`,
           '',

@@ -5,9 +5,13 @@ import type { App } from '../app';
 export function endpointBanner(app: App, where = listening(app)): string {
   const routes = app.platforms
     .filter((platform) => app.running.has(platform.name))
-    .map((platform) => `${platform.routes.map((r) => r.method).join('|')} ${platform.routes[0]!.path}`)
-    .join(', ');
-  return `Bot endpoint listening on ${where} (${routes}, GET /healthz, /readyz, /metrics${app.config.console.enabled ? ', /console' : ''})\n`;
+    .map((platform) => `${platform.routes.map((r) => r.method).join('|')} ${platform.routes[0]!.path}`);
+  const tenants = [...app.tenants.keys()];
+  if (tenants.length > 0) {
+    const names = tenants.length <= 3 ? tenants.join(', ') : `${tenants.slice(0, 3).join(', ')} …`;
+    routes.push(`POST /t/<tenant>/api/<platform> for ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} (${names})`);
+  }
+  return `Bot endpoint listening on ${where} (${[...routes, 'GET /healthz', '/readyz', '/metrics', ...(app.config.console.enabled ? ['/console'] : [])].join(', ')})\n`;
 }
 
 /** `0.0.0.0:3978 (all interfaces; from this machine http://127.0.0.1:3978)`, or the one URL it is bound to. */

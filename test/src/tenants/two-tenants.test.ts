@@ -18,6 +18,7 @@ import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { messageCreated, postSigned } from '../../helpers/payloads';
 import { consoleClient } from '../../helpers/console-client';
+import { endpointBanner } from '../../../src/hosting/banner';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ACME_CONSOLE_TOKEN = 'acme-operator-console-token';
@@ -149,6 +150,8 @@ describe('two tenants on one endpoint', () => {
     expect(unknown.data.error.code).toBe('tenant_unknown');
     // The environment's route serves no platform here.
     expect((await postSigned(`${app.url}/api/nimchat`, acme.secret, body)).status).toBe(404);
+    // The start banner says where the tenants' webhooks go.
+    expect(endpointBanner(app)).toMatch(/\(POST \/t\/<tenant>\/api\/<platform> for 2 tenants \(acme, globex\), GET \/healthz/);
   });
 
   it("a tenant's adapter refuses to act on another tenant's conversation", async () => {
