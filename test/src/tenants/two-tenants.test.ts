@@ -19,6 +19,7 @@ import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { messageCreated, postSigned } from '../../helpers/payloads';
 import { consoleClient } from '../../helpers/console-client';
 import { endpointBanner } from '../../../src/hosting/banner';
+import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ACME_CONSOLE_TOKEN = 'acme-operator-console-token';
@@ -62,7 +63,8 @@ async function customer(sandbox: NimchatSandbox, name: string) {
   };
 }
 
-describe('two tenants on one endpoint', () => {
+// On memory and on PostgreSQL (the store keys its rows by conversation id: a tenant's carry its prefix).
+describe.each(['memory', 'PostgreSQL'])('two tenants on one endpoint (%s)', (store) => {
   let acme: Installation;
   let globex: Installation;
   let app: App;
@@ -85,7 +87,7 @@ describe('two tenants on one endpoint', () => {
       NODE_ENV: 'production',
       PORT: '0',
       HOST: '127.0.0.1',
-      STORAGE_URL: 'memory:',
+      STORAGE_URL: store === 'memory' ? 'memory:' : await createTestDatabase(),
       TENANTS_FILE: file,
       ACME_BOT_TOKEN: acme.token,
       ACME_WEBHOOK_SECRET: acme.secret,
@@ -105,6 +107,7 @@ describe('two tenants on one endpoint', () => {
     await app?.stop();
     await acme?.sandbox.close();
     await globex?.sandbox.close();
+    await dropTestDatabases();
   });
 
   it('conversations with the same ids on two installations are two conversations: each answered on its own installation, with its own transcript and owner', async () => {
