@@ -376,12 +376,16 @@ export class App {
       if (config === undefined) continue;
       const running = platform.start(config, {
         ...context,
+        // Its own business hours, when it has them, for what its platform asks of them.
+        config: tenant.hours ? { ...context.config, handoff: { ...context.config.handoff, ...tenant.hours } } : context.config,
         tenant: tenant.id,
         adapterOptions: { ...context.adapterOptions, tenant: tenant.id },
         options: this.options.platformOptions?.[platform.name],
         logger: this.logger.child({ tenant: tenant.id }),
       });
       if (running.adapter) this.withTurnErrorReply(running.adapter);
+      // A channel that cannot tell by itself whether a human is there follows the tenant's hours, not the environment's.
+      if (running.adapter && !running.availability && tenant.hours) running.availability = new ScheduleAvailability(tenant.hours.schedule, this.clock);
       started.set(platform.name, running);
     }
     this.tenants.set(tenant.id, started);

@@ -4,9 +4,8 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseHolidays, parseHours } from './availability/parse-hours';
-import { alwaysOpen, WeeklyScheduleSchema } from './availability/weekly-schedule';
-import { isTimeZone } from './availability/zoned-time';
+import { BusinessHoursVariables, businessHoursOf } from './availability/business-hours-variables';
+import { WeeklyScheduleSchema } from './availability/weekly-schedule';
 import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
 import { bool, boundedInt, minutes, optionalText, positiveInt } from './env-values';
@@ -54,27 +53,7 @@ const EnvSchema = z.object({
 
 
 
-  HANDOFF_HOURS: optionalText.transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    const parsed = parseHours(s);
-    if (!parsed.ok) {
-      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: `HANDOFF_HOURS: ${problem}` });
-      return z.NEVER;
-    }
-    return parsed.days;
-  }),
-  HANDOFF_TIMEZONE: optionalText
-    .refine((s) => s === undefined || isTimeZone(s), { message: 'HANDOFF_TIMEZONE must be an IANA time zone name such as Europe/Paris or UTC' })
-    .transform((s) => s ?? 'UTC'),
-  HANDOFF_HOLIDAYS: optionalText.transform((s, ctx) => {
-    if (s === undefined) return [];
-    const parsed = parseHolidays(s);
-    if (!parsed.ok) {
-      for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: `HANDOFF_HOLIDAYS: ${problem}` });
-      return z.NEVER;
-    }
-    return parsed.dates;
-  }),
+  ...BusinessHoursVariables.shape,
   HANDOFF_NO_ANSWER_MINUTES: minutes('HANDOFF_NO_ANSWER_MINUTES', 10),
   HANDOFF_WAIT_NOTICE_MINUTES: minutes('HANDOFF_WAIT_NOTICE_MINUTES', 5),
   HANDOFF_CLOSED_MESSAGE: optionalText,
@@ -263,13 +242,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     tenants,
     tenantsFile: env.TENANTS_FILE ? { path: env.TENANTS_FILE, environment: source } : undefined,
     handoff: HandoffPolicySchema.parse({
-      schedule: env.HANDOFF_HOURS
-        ? { timeZone: env.HANDOFF_TIMEZONE, days: env.HANDOFF_HOURS, holidays: env.HANDOFF_HOLIDAYS }
-        : env.HANDOFF_HOLIDAYS.length > 0
-          ? alwaysOpen(env.HANDOFF_TIMEZONE, env.HANDOFF_HOLIDAYS)
-          : undefined,
-      timeZone: env.HANDOFF_TIMEZONE,
-      holidays: env.HANDOFF_HOLIDAYS,
+      ...businessHoursOf(env),
       noAnswerMinutes: env.HANDOFF_NO_ANSWER_MINUTES,
       waitNoticeMinutes: env.HANDOFF_WAIT_NOTICE_MINUTES,
       closedMessage: env.HANDOFF_CLOSED_MESSAGE,

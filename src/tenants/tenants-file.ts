@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors';
 import type { PlatformSettings } from '../platforms/platform-settings';
 import { TenantIdSchema } from './tenant-scope';
+import { BusinessHoursVariables, businessHoursOf } from '../availability/business-hours-variables';
 
 const TenantEntrySchema = z.strictObject({
   /** As people write it, for the console and logs. */
@@ -45,6 +46,8 @@ export interface TenantConfig {
   secrets: string[];
   /** Its operator's console token: the console shows them this tenant's conversations only. */
   consoleToken?: string;
+  /** Its own business hours (HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS in its variables); none: the environment's. */
+  hours?: ReturnType<typeof businessHoursOf>;
 }
 
 /** Reads and checks the file at `path`; a ConfigError lists every problem. */
@@ -109,6 +112,8 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
   // Only channel platforms are served per tenant (a ticketing integration is configured once, for all).
   const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings?.channel);
   const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
+  const hourNames = Object.keys(BusinessHoursVariables.shape);
+  const allowed = `${served.map((p) => p.title).join(' and ')} variables, and ${hourNames.join(', ')}`;
   for (const [id, entry] of Object.entries(file.data.tenants)) {
     const say = (problem: string) => problems.push(`tenant "${id}": ${problem}`);
     const valid = TenantIdSchema.safeParse(id);
@@ -118,8 +123,8 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
     }
     const variables: Record<string, string> = {};
     for (const [name, raw] of Object.entries(entry.variables)) {
-      if (!known.has(name)) {
-        say(`${name} is not a variable a tenant can set (${served.map((p) => p.title).join(' and ')} variables only)`);
+      if (!known.has(name) && !hourNames.includes(name)) {
+        say(`${name} is not a variable a tenant can set (${allowed})`);
         continue;
       }
       const value = resolveReferences(raw, env, (missing) => say(`${name} refers to \${${missing}}, which is not set in the environment`));
@@ -133,6 +138,11 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
         tenant.consoleToken = token;
         tenant.secrets.push(token);
       }
+    }
+    if (hourNames.some((name) => variables[name] !== undefined)) {
+      const hours = BusinessHoursVariables.safeParse(variables);
+      if (hours.success) tenant.hours = businessHoursOf(hours.data);
+      else for (const issue of hours.error.issues) say(issue.message.startsWith('HANDOFF_') ? issue.message : `${String(issue.path[0] ?? '')}: ${issue.message}`);
     }
     for (const platform of served) {
       const { settings } = platform;

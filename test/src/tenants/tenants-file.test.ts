@@ -51,11 +51,11 @@ describe('the tenants file', () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Nimchat and WOZTELL variables only)',
+        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Nimchat and WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
         'tenant "acme": NIMCHAT_BOT_TOKEN refers to ${MISSING_TOKEN}, which is not set in the environment',
         expect.stringMatching(/^tenant "globex": NIMCHAT_ACCOUNT_ID is required/),
         expect.stringMatching(/^tenant "globex": NIMCHAT_WEBHOOK_SECRET \(or NIMCHAT_URL_TOKEN_SECRET\) is required/),
-        'tenant "initech": INBENTA_API_KEY is not a variable a tenant can set (Nimchat and WOZTELL variables only)',
+        'tenant "initech": INBENTA_API_KEY is not a variable a tenant can set (Nimchat and WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
         expect.stringMatching(/^tenant "initech": WOZTELL_CHANNEL_SECRET is required to serve WOZTELL/),
       ]),
     );

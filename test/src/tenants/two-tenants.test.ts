@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../../src/app';
 import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
-import { NimchatAdminClient } from '../../../adapters/nimchat/client';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
-import { NimchatSandbox } from '../../../src/sandbox/nimchat/nimchat-sandbox';
 import { messageCreated, postSigned } from '../../helpers/payloads';
+import { customer, installation, until, type Installation } from '../../helpers/nimchat-installations';
 import { consoleClient } from '../../helpers/console-client';
 import { endpointBanner } from '../../../src/hosting/banner';
 import { createTestDatabase, dropTestDatabases } from '../../helpers/postgres';
@@ -25,43 +24,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ACME_CONSOLE_TOKEN = 'acme-operator-console-token';
 const CHROMIUM = '/usr/bin/chromium';
 const CONSOLE_TOKEN = 'the-whole-endpoint-console-token';
-
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-interface Installation {
-  sandbox: NimchatSandbox;
-  admin: NimchatAdminClient;
-  token: string;
-  secret: string;
-}
-
-async function installation(): Promise<Installation> {
-  const sandbox = new NimchatSandbox({ deliveryRetryDelayMs: 10, deliveryTimeoutMs: 2000 });
-  await sandbox.start();
-  const admin = new NimchatAdminClient(sandbox.baseUrl, sandbox.adminToken);
-  const bot = await registerAgentBot(admin, { accountId: 1, inboxId: 1, name: 'Tenant bot', outgoingUrl: 'http://127.0.0.1:9/unset' });
-  return { sandbox, admin, token: bot.accessToken!, secret: bot.secret! };
-}
-
-async function customer(sandbox: NimchatSandbox, name: string) {
-  const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
-  const contact = (await axios.post(`${pub}/contacts`, { name })).data;
-  const conv = (await axios.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;
-  const base = `${pub}/contacts/${contact.source_id}/conversations/${conv.id}/messages`;
-  return {
-    id: conv.id as number,
-    say: async (text: string) => (await axios.post(base, { content: text })).data.id as number,
-    received: () => sandbox.state.conversation(conv.id).messages.filter((m) => m.message_type === 'outgoing' && !m.private).map((m) => m.content ?? ''),
-  };
-}
 
 // On memory and on PostgreSQL (the store keys its rows by conversation id: a tenant's carry its prefix).
 describe.each(['memory', 'PostgreSQL'])('two tenants on one endpoint (%s)', (store) => {
