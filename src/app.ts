@@ -19,7 +19,7 @@ import type { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
 import type { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
 import { answerWebhook, errorBody, writeWebhookResult } from './http/webhook-io';
 import { channelKey, platformKey, tenantOf } from './tenants/tenant-scope';
-import { readTenantsFile, type TenantConfig } from './tenants/tenants-file';
+import { readTenantsFileLeniently, type TenantConfig } from './tenants/tenants-file';
 import type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform } from './platforms/platform';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
 import type { TicketDesk } from '../dialogs/ticket-desk';
@@ -153,6 +153,8 @@ export class App {
   /** The secrets the console never shows (a tenant started while running adds its own). */
   private readonly shownSecrets: string[] = [];
   private unwatchTenants?: () => void;
+  /** The reload running now (reloads never overlap). */
+  private reloading: Promise<unknown> = Promise.resolve();
   /** In sandbox mode: the emulated platforms, by name. */
   readonly emulated = new Map<string, SandboxedPlatform<unknown>>();
   private pruneTimer?: NodeJS.Timeout;
@@ -391,7 +393,7 @@ export class App {
     this.tenants.set(tenant.id, started);
     this.tenantConfigs.set(tenant.id, tenant);
     this.logger.redact?.(tenant.secrets);
-    for (const running of started.values()) for (const secret of running.secrets) if (secret.length >= 6 && !this.shownSecrets.includes(secret)) this.shownSecrets.push(secret);
+    for (const secret of [...tenant.secrets, ...[...started.values()].flatMap((running) => running.secrets)]) if (secret.length >= 6 && !this.shownSecrets.includes(secret)) this.shownSecrets.push(secret);
     // Added while running: set up as the others were at start, and started.
     if (this.started || this.adapterSetUps.length > 0) {
       for (const running of started.values()) {
@@ -403,52 +405,66 @@ export class App {
   }
 
   /**
-   * Stops serving a tenant: its routes answer 404 from now on and what it runs on its own stops. What
-   * it had accepted is still carried out (its queued turns, its outbox, with its credentials).
+   * Stops what a tenant's platforms run on their own (a periodic scan). Its routes were taken away
+   * before (a removed tenant's answer 404; a changed tenant's go to its new start). What it had
+   * accepted is still carried out (its queued turns, its outbox, with its credentials).
    */
-  private async stopTenant(id: string): Promise<void> {
-    const started = this.tenants.get(id);
-    if (!started) return;
-    this.tenants.delete(id);
-    this.tenantConfigs.delete(id);
+  private async stopTenantPlatforms(id: string, started: Map<string, RunningPlatform>, keepChannels: boolean): Promise<void> {
     for (const running of started.values()) {
-      this.removeChannel(running);
+      if (!keepChannels) this.removeChannel(running);
       await running.stop?.().catch((error: unknown) => this.logger.error('a platform of a tenant did not stop cleanly', { tenant: id, error }));
     }
   }
 
   /**
    * Reads TENANTS_FILE again: starts the tenants added, stops the ones removed, restarts the ones
-   * changed. A file with a problem changes nothing (the problems are logged and thrown).
+   * changed (the new start takes the routes before the old one stops: no webhook finds none). A file
+   * that cannot be read changes nothing; a tenant with a problem stays as it was (its problems are
+   * logged and thrown once the others are applied). One reload at a time.
    */
-  async reloadTenants(): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+  reloadTenants(): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const run = this.reloading.then(() => this.reloadTenantsNow());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadTenantsNow(): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
     const file = this.config.tenantsFile;
     if (!file) throw new ConfigError(['TENANTS_FILE is not set: there is no tenants file to reload']);
-    let next: TenantConfig[];
+    let read: ReturnType<typeof readTenantsFileLeniently>;
     try {
-      next = readTenantsFile(file.path, file.environment, this.platforms);
+      read = readTenantsFileLeniently(file.path, file.environment, this.platforms);
     } catch (error) {
       this.logger.error('the tenants file has problems: the tenants served are unchanged', { problems: error instanceof ConfigError ? error.problems : undefined, error: error instanceof ConfigError ? undefined : error });
       throw error;
     }
     const result = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
-    const wanted = new Map(next.map((tenant) => [tenant.id, tenant]));
+    const wanted = new Map(read.tenants.map((tenant) => [tenant.id, tenant]));
     for (const id of [...this.tenants.keys()]) {
-      if (!wanted.has(id)) {
-        await this.stopTenant(id);
-        result.removed.push(id);
-      }
+      if (wanted.has(id) || read.failed.has(id)) continue;
+      const started = this.tenants.get(id)!;
+      this.tenants.delete(id);
+      this.tenantConfigs.delete(id);
+      await this.stopTenantPlatforms(id, started, false);
+      result.removed.push(id);
     }
-    for (const tenant of next) {
+    for (const tenant of read.tenants) {
       const current = this.tenantConfigs.get(tenant.id);
       if (current && JSON.stringify(current) === JSON.stringify(tenant)) continue;
-      if (current) {
-        await this.stopTenant(tenant.id);
+      const before = this.tenants.get(tenant.id);
+      // Swapped without a gap: nothing is awaited between the old one's channels going and the new one's coming.
+      if (before) for (const running of before.values()) this.removeChannel(running);
+      this.startTenant(tenant);
+      if (before) {
+        await this.stopTenantPlatforms(tenant.id, before, true);
         result.changed.push(tenant.id);
       } else result.added.push(tenant.id);
-      this.startTenant(tenant);
     }
     if (result.added.length + result.removed.length + result.changed.length > 0) this.logger.info('tenants reloaded', { ...result, tenants: [...this.tenants.keys()] });
+    if (read.problems.length > 0) {
+      this.logger.error('the tenants file has problems: those tenants are unchanged', { problems: read.problems, unchanged: [...read.failed] });
+      throw new ConfigError(read.problems);
+    }
     return result;
   }
 

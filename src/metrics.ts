@@ -9,7 +9,7 @@ export class Metrics {
   readonly webhooksReceived = new Counter({
     name: 'handoff_webhooks_received_total',
     help: 'Webhook requests received, by platform',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     registers: [this.registry],
   });
   readonly webhooksRejected = new Counter({
@@ -21,7 +21,7 @@ export class Metrics {
   readonly webhooksDeduplicated = new Counter({
     name: 'handoff_webhooks_deduplicated_total',
     help: 'Webhook deliveries dropped as duplicates, by platform',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     registers: [this.registry],
   });
   readonly reclaimed = new Counter({
@@ -33,7 +33,7 @@ export class Metrics {
   readonly webhooksDeferred = new Counter({
     name: 'handoff_webhooks_deferred_total',
     help: 'Webhooks answered with the platform\'s redelivery status because the backlog of unprocessed events was full, by platform',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     registers: [this.registry],
   });
   readonly backlog = new Gauge({
@@ -50,7 +50,7 @@ export class Metrics {
   readonly turnErrors = new Counter({
     name: 'handoff_turn_errors_total',
     help: 'Bot turns that failed, by platform',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     registers: [this.registry],
   });
   readonly outgoingCalls = new Counter({
@@ -62,14 +62,14 @@ export class Metrics {
   readonly outgoingDuration = new Histogram({
     name: 'handoff_outgoing_call_duration_seconds',
     help: 'Duration of single HTTP attempts to platforms',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   readonly webhookAck = new Histogram({
     name: 'handoff_webhook_ack_seconds',
     help: 'Time from a webhook read to its answer (durable accept included), by platform',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
@@ -112,7 +112,7 @@ export class Metrics {
   readonly inboxRecovered = new Counter({
     name: 'handoff_inbox_recovered_total',
     help: 'Accepted webhook events processed again at start because the process stopped before their turn finished',
-    labelNames: ['platform', 'tenant', 'tenant'] as const,
+    labelNames: ['platform', 'tenant'] as const,
     registers: [this.registry],
   });
 

@@ -13,9 +13,9 @@ export function toConversationId(accountId: number, conversationId: number): str
   return `${accountId}:${conversationId}`;
 }
 
-/** Reads our conversation id back (a tenant's too: `<tenant>/<account>:<conversation>`); throws a clear error for anything else. */
+/** Reads our conversation id back; throws a clear error for anything else (a tenant's scoped id too: its adapter unscopes it first). */
 export function parseConversationId(id: string): NimchatConversationKey {
-  const match = /^(?:[a-z0-9][a-z0-9-]*\/)?(\d+):(\d+)$/.exec(id);
+  const match = /^(\d+):(\d+)$/.exec(id);
   if (!match) {
     throw new InvalidRequestError('nimchat_conversation_invalid', `"${id}" is not a Nimchat conversation id (expected "<account>:<conversation>")`);
   }

@@ -16,6 +16,7 @@ import { TtlCache } from '../../src/ttl-cache';
 import { parseConversationId } from './conversation-ref';
 import type { NimchatAgent, NimchatInbox } from './schemas';
 import type { NimchatUserClient } from './user-client';
+import { withoutTenant } from '../../src/tenants/tenant-scope';
 
 export interface NimchatAvailabilityOptions {
   client: NimchatUserClient;
@@ -85,7 +86,7 @@ export class NimchatAvailability implements HumanAvailability {
   }
 
   async check({ activity, request }: AvailabilityQuestion): Promise<AvailabilityVerdict> {
-    const { accountId } = parseConversationId(activity.conversation?.id ?? '');
+    const { accountId } = parseConversationId(withoutTenant(activity.conversation?.id ?? ''));
     const inboxId = inboxOf(activity) ?? this.options.inboxId;
     const teamId = numeric(request.team) ?? this.options.handoffTeamId;
     const now = this.clock.now();

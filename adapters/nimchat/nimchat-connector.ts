@@ -82,11 +82,11 @@ export class NimchatConnector implements Connector {
     private readonly options: NimchatConnectorOptions,
     runtime: PipelineRuntime,
   ) {
-    const logger = runtime.logger.child({ platform: 'nimchat' });
+    const logger = runtime.logger.child({ platform: 'nimchat', ...(options.tenant ? { tenant: options.tenant } : {}) });
     this.clock = runtime.clock;
     this.botStatuses = options.botStatuses ?? ['pending'];
     // Its calls are the outbox's (replies, handoffs, controls): the outbox retries them, the client does not.
-    this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
+    this.client = options.client ?? new NimchatClient(options.baseUrl, options.botToken, { metrics: runtime.metrics, logger, clock: runtime.clock, tenant: options.tenant, ...options.http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } });
     this.sender = new NimchatMessageSender(this.client, runtime.sent, platformKey(this.platform, options.tenant));
     this.actions = new NimchatConversationActions(this.client, this.sender, { handoffTeamId: options.handoffTeamId, handoffAgentId: options.handoffAgentId, fallbackTeamId: options.fallbackTeamId });
     this.fetchFile = options.fetchFile ?? createFileDownloader({ code: 'nimchat_attachment_download_failed', maxBytes: MAX_DOWNLOAD_BYTES, logger, metrics: runtime.metrics });

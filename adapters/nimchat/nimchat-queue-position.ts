@@ -9,6 +9,7 @@ import type { QueuePosition } from '../../src/availability/queue-position';
 import { silentLogger, type Logger } from '../../src/log';
 import { parseConversationId } from './conversation-ref';
 import type { NimchatUserClient } from './user-client';
+import { withoutTenant } from '../../src/tenants/tenant-scope';
 
 const PAGE_SIZE = 25;
 
@@ -46,7 +47,7 @@ export class NimchatQueuePosition implements QueuePosition {
     if (!parsed.success) return undefined;
     const conv = parsed.data;
     if (conv.meta?.assignee?.id !== undefined) return undefined;
-    const { accountId } = parseConversationId(activity.conversation?.id ?? '');
+    const { accountId } = parseConversationId(withoutTenant(activity.conversation?.id ?? ''));
     const teamId = conv.meta?.team?.id ?? this.options.handoffTeamId;
     const scope = teamId !== undefined ? { teamId } : conv.inbox_id !== undefined ? { inboxId: conv.inbox_id } : undefined;
     if (!scope) return undefined;

@@ -83,7 +83,7 @@ export const nimchatPlatform: Platform<NimchatConfig> = {
     const own = (options ?? {}) as NimchatPlatformOptions;
     // Asked while the customer waits for an answer: short, and a failure only means "not known".
     const users = nimchat.apiToken
-      ? new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...own.http })
+      ? new NimchatUserClient(nimchat.baseUrl, nimchat.apiToken, { metrics, logger, clock, tenant, timeoutMs: 3000, retry: { maxAttempts: 2, maxTotalMs: 3000 }, ...own.http })
       : undefined;
     const adapter = new NimchatAdapter({
       messageReader: users,

@@ -13,9 +13,9 @@ export function toConversationId(channelId: string, memberId: string): string {
   return `${channelId}:${memberId}`;
 }
 
-/** Reads our conversation id back (a tenant's too: `<tenant>/<channelId>:<memberId>`); throws a clear error for anything else. */
+/** Reads our conversation id back; throws a clear error for anything else (a tenant's scoped id too: its adapter unscopes it first). */
 export function parseConversationId(id: string): WoztellConversationKey {
-  const match = /^(?:[a-z0-9][a-z0-9-]*\/)?([^:\s/]+):([^:\s]+)$/.exec(id);
+  const match = /^([^:\s/]+):([^:\s]+)$/.exec(id);
   if (!match) {
     throw new InvalidRequestError('woztell_conversation_invalid', `"${id}" is not a WOZTELL conversation id (expected "<channelId>:<memberId>")`);
   }

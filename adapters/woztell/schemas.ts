@@ -9,6 +9,8 @@ const timestamp = z.union([z.string(), z.number()]).optional();
 
 /** A channel or member id: our conversation id is `<channel>:<member>`, so neither may hold a colon (WOZTELL's never do). */
 const idPart = z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or whitespace');
+/** A channel id begins our conversation id, where a `/` would read as a tenant's prefix (WOZTELL's are hex). */
+const channelPart = z.string().min(1).regex(/^[^:\s/]+$/, 'must not contain ":", "/" or whitespace');
 
 const messageData = z.looseObject({
   text: z.string().optional(),
@@ -36,7 +38,7 @@ export const WoztellInboundSchema = z.looseObject({
   timestamp,
   data: messageData.optional(),
   member: idPart,
-  channel: idPart,
+  channel: channelPart,
   app: z.string().optional(),
   messageId: z.string().optional(),
   eventType: z.string().optional(),
@@ -47,7 +49,7 @@ export const WoztellInboundSchema = z.looseObject({
 export const WoztellOutboundEchoSchema = z.looseObject({
   type: z.string().min(1),
   member: idPart,
-  channel: idPart,
+  channel: channelPart,
   app: z.string().optional(),
   meta: z
     .looseObject({

@@ -86,12 +86,12 @@ export class WoztellConnector implements Connector {
     private readonly options: WoztellConnectorOptions,
     runtime: PipelineRuntime,
   ) {
-    this.logger = runtime.logger.child({ platform: 'woztell' });
+    this.logger = runtime.logger.child({ platform: 'woztell', ...(options.tenant ? { tenant: options.tenant } : {}) });
     this.clock = runtime.clock;
     this.storage = runtime.storage;
     this.sent = runtime.sent;
     this.sentKey = platformKey(this.platform, options.tenant);
-    const http = { metrics: runtime.metrics, logger: this.logger, clock: this.clock, ...options.http };
+    const http = { metrics: runtime.metrics, logger: this.logger, clock: this.clock, tenant: options.tenant, ...options.http };
     // The outbox's calls (replies, handoffs, controls) are retried by the outbox alone; the lookups a
     // turn makes (the thread, live chat) keep the client's own short retries.
     const outboxHttp = { ...http, retry: { ...options.http?.retry, ...OUTBOX_CALLS } };

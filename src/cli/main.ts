@@ -26,7 +26,7 @@ Commands:
   doctor                         check the configuration and the platforms it names (each tenant's too)
   tenants list|check [<id>]      the tenants of TENANTS_FILE (or --file F): their routes and problems;
                                  check: their platforms answer their credentials
-  tenants add <id> --set NAME=VALUE [--set …] [--title S] [--replace]
+  tenants add <id> --set NAME=VALUE [--set …] [--title S] [--console-token T] [--replace]
                                  add a tenant (its NIMCHAT_* or WOZTELL_* variables; a value may be
                                  \${ENV_VARIABLE}); written only when it has no problem, and picked
                                  up by a running endpoint without a restart
@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
       title: { type: 'string' },
       set: { type: 'string', multiple: true },
       replace: { type: 'boolean' },
+      'console-token': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') return (await import('./serve')).serve({ bot: values.bot, singleProcess: values['single-process'] });
   if (command === 'doctor') return (await import('./doctor')).doctor(out);
   if (command === 'inbenta' && sub === 'register-webhooks') return (await import('./inbenta')).inbentaRegisterWebhooks(values, out);
-  if (command === 'tenants') return (await import('./tenants')).tenantsCommand(sub, target, values, out);
+  if (command === 'tenants') return (await import('./tenants')).tenantsCommand(sub, target, { ...values, consoleToken: values['console-token'] }, out);
   if (command === 'nimchat' && sub === 'register') return (await import('./register')).nimchatRegister(values, out);
   if (command === 'sandbox' && sub === 'serve') return (await import('./sandbox-serve')).sandboxServe(values, out, (line) => process.stderr.write(line + '\n'));
   if (command === 'sandbox' && sub === 'chat') {

@@ -6,7 +6,7 @@ import { NimchatAdminClient } from '../../adapters/nimchat/client';
 import { registerAgentBot, replacementConsequence } from '../../adapters/nimchat/register';
 import { loadConfig } from '../load-config';
 import { NimchatVariables, nimchatVariablesOf } from '../../adapters/nimchat/config';
-import { readTenantsFileAsWritten, referenceOf, tenantVariables } from '../tenants/tenants-file';
+import { fileReferenceOf, readTenantsFileAsWritten, referenceOf, tenantVariables } from '../tenants/tenants-file';
 import { ConfigError } from '../errors';
 
 export interface RegisterArgs {
@@ -61,7 +61,10 @@ export async function nimchatRegister(args: RegisterArgs, out: (line: string) =>
     out(`Set these where the bot endpoint runs (tenant "${args.tenant}"):`);
     const line = (name: string, value: string) => {
       const reference = referenceOf(tenant.written[name]);
-      out(reference ? `${reference}=${value}` : `${name}=${value}   (in the tenants file, under "${args.tenant}": better a \${ENV_VARIABLE} there)`);
+      const file = fileReferenceOf(tenant.written[name]);
+      if (reference) out(`${reference}=${value}`);
+      else if (file) out(`${value}   (write it into ${file}, which ${name} of "${args.tenant}" is read from)`);
+      else out(`${name}=${value}   (in the tenants file, under "${args.tenant}": better a \${ENV_VARIABLE} or \${file:/path} there)`);
     };
     line('NIMCHAT_BOT_TOKEN', token);
     if (result.secret) line('NIMCHAT_WEBHOOK_SECRET', result.secret);

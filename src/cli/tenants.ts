@@ -15,6 +15,8 @@ export interface TenantsArgs {
   set?: string[];
   /** `add` an existing tenant: replace its variables. */
   replace?: boolean;
+  /** Its operator's console token (best a `${…}` reference). */
+  consoleToken?: string;
 }
 
 const MARK = { ok: ' ok ', warn: 'warn', fail: 'FAIL' } as const;
@@ -94,7 +96,11 @@ function add(path: string, id: string, args: TenantsArgs, out: (line: string) =>
   }
   if (Object.keys(variables).length === 0) problems.push('no variable: give --set NAME=VALUE for each (a value may be ${ENV_VARIABLE})');
   if (problems.length > 0) throw new ConfigError(problems);
-  const next: TenantsFile = { tenants: { ...file.tenants, [id]: { ...(args.title ? { title: args.title } : {}), variables } } };
+  // Replaced: its variables are the ones given; its title and console token stay unless given.
+  const before = file.tenants[id];
+  const title = args.title ?? before?.title;
+  const consoleToken = args.consoleToken ?? before?.consoleToken;
+  const next: TenantsFile = { tenants: { ...file.tenants, [id]: { ...(title ? { title } : {}), variables, ...(consoleToken ? { consoleToken } : {}) } } };
   // Checked as the endpoint will read it; nothing is written when it has a problem.
   tenantsOf(next, env, defaultPlatforms);
   writeTenantsFile(path, next);

@@ -17,10 +17,12 @@ import { silentLogger, type Logger } from '../log';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy';
 import { context, propagation } from '@opentelemetry/api';
 import { inSpan, SpanKind, SpanStatusCode, tracing } from '../tracing/tracer';
-import { platformLabels } from '../tenants/tenant-scope';
+import { platformKey, platformLabels } from '../tenants/tenant-scope';
 
 export interface PlatformHttpClientOptions {
   platform: string;
+  /** The tenant whose credentials these are: its calls are counted under its label. */
+  tenant?: string;
   baseUrl: string;
   /** Sent with every request (credentials go here, never in logged paths). */
   headers?: Record<string, string>;
@@ -130,10 +132,10 @@ export class PlatformHttpClient {
   private observe(startedAt: bigint, status: number | 'network'): void {
     const metrics = this.options.metrics;
     if (!metrics) return;
-    this.duration ??= metrics.outgoingDuration.labels(platformLabels(this.platform));
+    this.duration ??= metrics.outgoingDuration.labels(platformLabels(platformKey(this.platform, this.options.tenant)));
     this.duration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     let calls = this.calls.get(status);
-    if (!calls) this.calls.set(status, (calls = metrics.outgoingCalls.labels({ ...platformLabels(this.platform), status: String(status) })));
+    if (!calls) this.calls.set(status, (calls = metrics.outgoingCalls.labels({ ...platformLabels(platformKey(this.platform, this.options.tenant)), status: String(status) })));
     calls.inc();
   }
 

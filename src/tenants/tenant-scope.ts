@@ -43,6 +43,12 @@ export function unscopedId(tenant: string | undefined, id: string): string {
   return id.slice(prefix.length);
 }
 
+/** The platform's own id in a scoped id of any tenant (asked of a tenant's own lookups: its instance was chosen by the id's tenant). */
+export function withoutTenant(id: string): string {
+  const tenant = tenantOf(id);
+  return tenant ? id.slice(tenant.length + 1) : id;
+}
+
 /** A platform's key in the engine (inbox, outbox, executors, timeline): `nimchat`, or `nimchat@acme` for a tenant. */
 export function platformKey(platform: string, tenant: string | undefined): string {
   return tenant ? `${platform}@${tenant}` : platform;

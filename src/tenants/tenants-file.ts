@@ -55,6 +55,14 @@ export function readTenantsFile(path: string, env: NodeJS.ProcessEnv, platforms:
   return tenantsOf(readJson(path), env, platforms);
 }
 
+/**
+ * The same, keeping the tenants without a problem: `failed` names the others (a running endpoint leaves
+ * those as they were). A file that cannot be read or is not the schema is still a ConfigError.
+ */
+export function readTenantsFileLeniently(path: string, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): { tenants: TenantConfig[]; failed: Set<string>; problems: string[] } {
+  return collect(readJson(path), env, platforms);
+}
+
 /** The file as written (its schema checked, nothing resolved): what the CLI edits. A missing file: no tenants. */
 export function readTenantsFileAsWritten(path: string): TenantsFile {
   if (!existsSync(path)) return { tenants: {} };
@@ -89,6 +97,23 @@ export function referenceOf(value: string | undefined): string | undefined {
   return /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value ?? '')?.[1];
 }
 
+function unresolvedWhy(reference: string): string {
+  return reference.startsWith('file:') ? 'which cannot be read (or is empty)' : 'which is not set in the environment';
+}
+
+/** The file a tenant's variable takes its whole value from (`${file:/run/secrets/acme}`), if it does. */
+export function fileReferenceOf(value: string | undefined): string | undefined {
+  return /^\$\{file:([^}]+)\}$/.exec(value ?? '')?.[1];
+}
+
+function readSecretFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function readJson(path: string): unknown {
   let text: string;
   try {
@@ -105,17 +130,27 @@ function readJson(path: string): unknown {
 
 /** The tenants of a parsed tenants file. */
 export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): TenantConfig[] {
+  const { tenants, problems } = collect(json, env, platforms);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tenants;
+}
+
+function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly TenantPlatform[]): { tenants: TenantConfig[]; failed: Set<string>; problems: string[] } {
   const file = TenantsFileSchema.safeParse(json);
   if (!file.success) throw new ConfigError(file.error.issues.map((issue) => `TENANTS_FILE: ${issue.path.join('.') || 'the file'}: ${issue.message}`));
   const problems: string[] = [];
   const tenants: TenantConfig[] = [];
+  const failed = new Set<string>();
   // Only channel platforms are served per tenant (a ticketing integration is configured once, for all).
   const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings?.channel);
   const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
   const hourNames = Object.keys(BusinessHoursVariables.shape);
   const allowed = `${served.map((p) => p.title).join(' and ')} variables, and ${hourNames.join(', ')}`;
   for (const [id, entry] of Object.entries(file.data.tenants)) {
-    const say = (problem: string) => problems.push(`tenant "${id}": ${problem}`);
+    const say = (problem: string) => {
+      problems.push(`tenant "${id}": ${problem}`);
+      failed.add(id);
+    };
     const valid = TenantIdSchema.safeParse(id);
     if (!valid.success) {
       say(valid.error.issues[0]!.message);
@@ -127,19 +162,20 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
         say(`${name} is not a variable a tenant can set (${allowed})`);
         continue;
       }
-      const value = resolveReferences(raw, env, (missing) => say(`${name} refers to \${${missing}}, which is not set in the environment`));
+      const value = resolveReferences(raw, env, (missing) => say(`${name} refers to \${${missing}}, ${unresolvedWhy(missing)}`));
       if (value !== undefined) variables[name] = value;
     }
     const tenant: TenantConfig = { id, title: entry.title ?? id, platforms: {}, secrets: [] };
     if (entry.consoleToken !== undefined) {
-      const token = resolveReferences(entry.consoleToken, env, (missing) => say(`consoleToken refers to \${${missing}}, which is not set in the environment`));
+      const token = resolveReferences(entry.consoleToken, env, (missing) => say(`consoleToken refers to \${${missing}}, ${unresolvedWhy(missing)}`));
       if (token !== undefined && token.length < 16) say('consoleToken must be at least 16 characters');
       else if (token !== undefined) {
         tenant.consoleToken = token;
         tenant.secrets.push(token);
       }
     }
-    if (hourNames.some((name) => variables[name] !== undefined)) {
+    // The time zone alone changes nothing: hours or holidays make a tenant's own hours.
+    if (variables.HANDOFF_HOURS !== undefined || variables.HANDOFF_HOLIDAYS !== undefined) {
       const hours = BusinessHoursVariables.safeParse(variables);
       if (hours.success) tenant.hours = businessHoursOf(hours.data);
       else for (const issue of hours.error.issues) say(issue.message.startsWith('HANDOFF_') ? issue.message : `${String(issue.path[0] ?? '')}: ${issue.message}`);
@@ -164,18 +200,40 @@ export function tenantsOf(json: unknown, env: NodeJS.ProcessEnv, platforms: read
       tenant.platforms[platform.name] = settings.build(parsed.data);
       tenant.secrets.push(...settings.secrets(parsed.data).filter((s): s is string => typeof s === 'string'));
     }
-    if (Object.keys(tenant.platforms).length === 0 && !problems.some((p) => p.startsWith(`tenant "${id}"`))) say('configures no platform');
-    tenants.push(tenant);
+    if (Object.keys(tenant.platforms).length === 0 && !failed.has(id)) say('configures no platform');
+    if (!failed.has(id)) tenants.push(tenant);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return tenants;
+  // What must be one tenant's alone: a Nimchat account (its conversations and its reclaim scans), a console token.
+  const owner = new Map<string, string>();
+  for (const tenant of tenants) {
+    const nimchat = tenant.platforms.nimchat as { baseUrl?: string; accountId?: number } | undefined;
+    const claims = [
+      ...(nimchat ? [[`the Nimchat account ${nimchat.accountId} at ${nimchat.baseUrl}`, `account:${nimchat.baseUrl}|${nimchat.accountId}`]] : []),
+      ...(tenant.consoleToken ? [['its consoleToken', `console:${tenant.consoleToken}`]] : []),
+    ];
+    for (const [what, key] of claims) {
+      const other = owner.get(key!);
+      if (other) {
+        problems.push(`tenant "${tenant.id}": ${what} is tenant "${other}"'s already`);
+        failed.add(tenant.id);
+      } else owner.set(key!, tenant.id);
+    }
+    if (tenant.consoleToken && tenant.consoleToken === env.CONSOLE_TOKEN) {
+      problems.push(`tenant "${tenant.id}": its consoleToken is CONSOLE_TOKEN (which sees every tenant)`);
+      failed.add(tenant.id);
+    }
+  }
+  return { tenants: tenants.filter((t) => !failed.has(t.id)), failed, problems };
 }
 
-/** `${NAME}` replaced by the environment's NAME; undefined (and `missing` told) when one is not set. */
+/**
+ * `${NAME}` replaced by the environment's NAME, `${file:/path}` by the file's content (trimmed: a
+ * mounted secret, read again at each reload); undefined (and `missing` told) when one is not there.
+ */
 function resolveReferences(value: string, env: NodeJS.ProcessEnv, missing: (name: string) => void): string | undefined {
   let complete = true;
-  const resolved = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
-    const found = env[name];
+  const resolved = value.replace(/\$\{(file:[^}]+|[A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const found = name.startsWith('file:') ? readSecretFile(name.slice('file:'.length)) : env[name];
     if (found === undefined || found === '') {
       complete = false;
       missing(name);

@@ -60,8 +60,13 @@ describe('the tenants command line', () => {
     // doctor checks each tenant too.
     expect((await runChecks({ ...process.env, NODE_ENV: 'production', STORAGE_URL: 'memory:' })).map((c) => c.text).join('\n')).toMatch(/tenant "acme": Nimchat at/);
 
-    // Adding it again needs --replace; a second tenant with an unknown variable is refused, the file unchanged.
+    // Adding it again needs --replace, which keeps its title and console token unless given.
     await expect(tenantsCommand('add', 'acme', { set }, out)).rejects.toThrow(/--replace/);
+    process.env.ACME_CONSOLE_TOKEN = 'acme-console-token-0001';
+    expect(await tenantsCommand('add', 'acme', { set, replace: true, consoleToken: '${ACME_CONSOLE_TOKEN}' }, out)).toBe(0);
+    expect(await tenantsCommand('add', 'acme', { set, replace: true }, out)).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).tenants.acme).toMatchObject({ title: 'Acme', consoleToken: '${ACME_CONSOLE_TOKEN}' });
+    // A second tenant with an unknown variable is refused, the file unchanged.
     const before = readFileSync(file, 'utf8');
     await expect(tenantsCommand('add', 'globex', { set: [...set, 'NIMCHAT_TEAM=3'] }, out)).rejects.toThrow(/NIMCHAT_TEAM is not a variable a tenant can set/);
     expect(readFileSync(file, 'utf8')).toBe(before);

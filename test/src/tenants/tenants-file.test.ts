@@ -62,6 +62,42 @@ describe('the tenants file', () => {
     expect(problems.join('\n')).not.toMatch(/globex-token|woztell-token|acme-secret/);
   });
 
+  it("what must be one tenant's alone: a Nimchat account, a console token (never CONSOLE_TOKEN); the time zone alone is no hours of its own", () => {
+    const problems = problemsOf(() =>
+      tenantsOf(
+        {
+          tenants: {
+            acme: { variables: nimchat(), consoleToken: 'a-console-token-of-acme' },
+            globex: { variables: nimchat(), consoleToken: 'a-console-token-of-acme' },
+            initech: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '4' }), consoleToken: 'the-whole-endpoint-token' },
+          },
+        },
+        { ...env, CONSOLE_TOKEN: 'the-whole-endpoint-token' },
+        defaultPlatforms,
+      ),
+    );
+    expect(problems).toEqual([
+      'tenant "globex": the Nimchat account 3 at https://chat.acme.example is tenant "acme"\'s already',
+      'tenant "globex": its consoleToken is tenant "acme"\'s already',
+      'tenant "initech": its consoleToken is CONSOLE_TOKEN (which sees every tenant)',
+    ]);
+    const [acme] = tenantsOf({ tenants: { acme: { variables: nimchat({ HANDOFF_TIMEZONE: 'Europe/Paris' }) } } }, env, defaultPlatforms);
+    expect(acme!.hours).toBeUndefined();
+  });
+
+  it('a ${file:…} reference reads the file (trimmed), again at each read; one that cannot be read is a problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tenants-'));
+    writeFileSync(path.join(dir, 'token'), 'token-from-a-file-0001\n');
+    const read = () => tenantsOf({ tenants: { acme: { variables: nimchat({ NIMCHAT_BOT_TOKEN: `\${file:${dir}/token}` }) } } }, env, defaultPlatforms)[0]!;
+    expect(read().platforms.nimchat).toMatchObject({ botToken: 'token-from-a-file-0001' });
+    expect(read().secrets).toContain('token-from-a-file-0001');
+    writeFileSync(path.join(dir, 'token'), 'token-from-a-file-0002');
+    expect(read().platforms.nimchat).toMatchObject({ botToken: 'token-from-a-file-0002' });
+    expect(problemsOf(() => tenantsOf({ tenants: { acme: { variables: nimchat({ NIMCHAT_BOT_TOKEN: `\${file:${dir}/nope}` }) } } }, env, defaultPlatforms))).toContain(
+      `tenant "acme": NIMCHAT_BOT_TOKEN refers to \${file:${dir}/nope}, which cannot be read (or is empty)`,
+    );
+  });
+
   it('refuses a tenant id that cannot be a URL segment and a file that is not the schema', () => {
     expect(problemsOf(() => tenantsOf({ tenants: { 'Acme Inc': { variables: nimchat() } } }, env, defaultPlatforms)).join('\n')).toMatch(/tenant id is 1–40 lower-case/);
     expect(problemsOf(() => tenantsOf({ tenant: {} }, env, defaultPlatforms)).join('\n')).toMatch(/TENANTS_FILE/);

@@ -178,5 +178,7 @@ describe.each(['memory', 'PostgreSQL'])('two tenants on one endpoint (%s)', (sto
     const metrics = (await axios.get(`${app.url}/metrics`)).data as string;
     expect(metrics).toMatch(/handoff_webhooks_received_total\{platform="nimchat",tenant="acme"\} \d+/);
     expect(metrics).toMatch(/handoff_turns_total\{platform="nimchat",tenant="globex",type="message"\} \d+/);
+    // The calls each tenant's credentials made, under its label.
+    expect(metrics).toMatch(/handoff_outgoing_calls_total\{platform="nimchat",tenant="acme",status="200"\} \d+/);
   });
 });
