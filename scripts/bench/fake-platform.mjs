@@ -5,7 +5,7 @@
 // Anything else is answered 200 {} and counted, so the report can say what else a server called; an
 // OTLP trace export (POST /v1/traces, from a traced server) gets an empty protobuf 200.
 import http from 'node:http';
-import { nimchatMessageCreated, signNimchat } from './load.mjs';
+import { nimchatKey, nimchatMessageCreated, signNimchat } from './load.mjs';
 
 const NIMCHAT_REPLY = /^\/api\/v1\/accounts\/(\d+)\/conversations\/(\d+)\/messages$/;
 const CONNECTOR_REPLY = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
@@ -28,8 +28,8 @@ function shape(method, url) {
 }
 
 /** Posts Nimchat's echo of a reply (the bot's own `message_created`) to the server, signed, not waited for. */
-function sendEcho(target, conv, id, body) {
-  const echo = nimchatMessageCreated(Number(conv), id, body?.content ?? '');
+function sendEcho(target, account, conv, id, body) {
+  const echo = nimchatMessageCreated(Number(conv), id, body?.content ?? '', Number(account));
   Object.assign(echo, {
     message_type: 'outgoing',
     content_type: body?.content_type ?? 'text',
@@ -58,6 +58,7 @@ const echoAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 export async function startFakePlatform(onReply) {
   let nextId = 1;
   let echoTarget;
+  let tokens;
   const otherCalls = new Map();
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -65,13 +66,19 @@ export async function startFakePlatform(onReply) {
     req.on('end', () => {
       const path = req.url.split('?')[0];
       let match;
-      if (req.method === 'POST' && (match = NIMCHAT_REPLY.exec(path))) {
+      if (req.method === 'POST' && (match = NIMCHAT_REPLY.exec(path)) && tokens && tokens.get(match[1]) !== req.headers.api_access_token) {
+        const key = `${shape(req.method, req.url)} (401: not account ${match[1]}'s bot token)`;
+        otherCalls.set(key, (otherCalls.get(key) ?? 0) + 1);
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end('{"error":"Invalid Access Token"}');
+      } else if (req.method === 'POST' && match) {
         const body = parse(chunks);
         const id = nextId++;
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ id, content: body?.content ?? null, message_type: 1, content_type: body?.content_type ?? 'text', conversation_id: Number(match[2]), created_at: Math.floor(Date.now() / 1000) }));
-        onReply(match[2], nimchatMenu(body));
-        if (echoTarget) sendEcho(echoTarget, match[2], id, body);
+        onReply(nimchatKey(match[1], match[2]), nimchatMenu(body));
+        const echoTo = echoTarget?.(match[1]);
+        if (echoTo) sendEcho(echoTo, match[1], match[2], id, body);
       } else if (req.method === 'POST' && (match = CONNECTOR_REPLY.exec(path))) {
         const body = parse(chunks);
         const id = nextId++;
@@ -96,9 +103,13 @@ export async function startFakePlatform(onReply) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
-    /** Where Nimchat's echoes of the replies go (`{url, secret}`), or undefined: none sent. */
+    /** Where Nimchat's echoes of an account's replies go: `(account) => {url, secret}`, or undefined: none sent. */
     echoTo(target) {
       echoTarget = target;
+    },
+    /** The bot token each account's replies must carry (a Map of account id to token), or undefined: not checked. */
+    expectTokens(byAccount) {
+      tokens = byAccount;
     },
     /** Unexpected calls since the last take, by method and path shape. */
     takeOtherCalls() {

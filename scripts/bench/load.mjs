@@ -15,8 +15,8 @@ export function signNimchat(secret, timestamp, raw) {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(raw).digest('hex')}`;
 }
 
-/** A Nimchat `message_created` webhook of a contact writing in conversation `conv` (shape of Chatwoot's agent-bot payload). */
-export function nimchatMessageCreated(conv, messageId, text) {
+/** A Nimchat `message_created` webhook of a contact writing in conversation `conv` of `account` (shape of Chatwoot's agent-bot payload). */
+export function nimchatMessageCreated(conv, messageId, text, account = 1) {
   const nowS = Date.now() / 1000;
   const contact = { id: 10_000 + conv, name: `customer-${conv}`, email: `customer-${conv}@example.com`, type: 'contact' };
   return {
@@ -31,7 +31,7 @@ export function nimchatMessageCreated(conv, messageId, text) {
     source_id: null,
     additional_attributes: {},
     sender: {
-      account: { id: 1, name: 'Acme Inc' },
+      account: { id: account, name: `Account ${account}` },
       additional_attributes: {},
       avatar: '',
       custom_attributes: {},
@@ -44,7 +44,7 @@ export function nimchatMessageCreated(conv, messageId, text) {
       blocked: false,
     },
     inbox: { id: 1, name: 'Acme Support' },
-    account: { id: 1, name: 'Acme Inc' },
+    account: { id: account, name: `Account ${account}` },
     conversation: {
       id: conv,
       inbox_id: 1,
@@ -168,30 +168,40 @@ function post(agent, url, body, headers) {
   });
 }
 
+/** The tracker's key of a Nimchat conversation: the account too, so a reply under another tenant's account never matches. */
+export const nimchatKey = (account, conv) => `${account}:${conv}`;
+
 /**
  * What sends one webhook to a server: `kind` is `nimchat` (signed message_created) or `connector`
  * (a Bot Framework activity). `send(agent, conv, startedAt?)` gives the record at once and `done`, which
  * resolves once both the 2xx and the reply arrived (or the webhook was refused, or `timeoutMs` passed: `lost`).
+ * `tenants` (Nimchat only): `[{ id, account, secret }]`; conversation c is tenants[c mod N]'s, posted to
+ * its route `/t/<id>/api/nimchat` of the server's origin, signed with its secret, naming its account.
  */
-export function createTarget({ kind, url, secret, platformUrl, tracker, timeoutMs = 30_000 }) {
+export function createTarget({ kind, url, secret, platformUrl, tracker, tenants, timeoutMs = 30_000 }) {
   const endpoint = new URL(url);
+  const routes = tenants?.map((t) => ({ ...t, endpoint: new URL(`/t/${t.id}/api/nimchat`, endpoint.origin) }));
   return {
     send(agent, conv, startedAt) {
       const messageId = ++messageSeq;
       let body;
       let headers;
       let key;
+      let to = endpoint;
       if (kind === 'nimchat') {
-        body = JSON.stringify(nimchatMessageCreated(conv, messageId, TEXT));
+        const tenant = routes?.[conv % routes.length];
+        const account = tenant?.account ?? 1;
+        if (tenant) to = tenant.endpoint;
+        body = JSON.stringify(nimchatMessageCreated(conv, messageId, TEXT, account));
         const timestamp = String(Math.floor(Date.now() / 1000));
         headers = {
           'Content-Type': 'application/json',
           'User-Agent': 'Chatwoot',
           'X-Chatwoot-Delivery': `bench-${RUN}-${++deliverySeq}`,
           'X-Chatwoot-Timestamp': timestamp,
-          'X-Chatwoot-Signature': signNimchat(secret, timestamp, body),
+          'X-Chatwoot-Signature': signNimchat(tenant?.secret ?? secret, timestamp, body),
         };
-        key = String(conv);
+        key = nimchatKey(account, conv);
       } else {
         body = JSON.stringify(connectorActivity(conv, messageId, TEXT, platformUrl));
         headers = { 'Content-Type': 'application/json' };
@@ -210,7 +220,7 @@ export function createTarget({ kind, url, secret, platformUrl, tracker, timeoutM
           }
         };
         tracker.expect(key, record);
-        post(agent, endpoint, body, headers).then((status) => {
+        post(agent, to, body, headers).then((status) => {
           record.status = status;
           record.ackAt = performance.now();
           if (status < 200 || status >= 300) {

@@ -15,6 +15,10 @@
 //       (own PORT and REPLICA_ID, one STORAGE_URL) behind a round-robin balancer process; project-pg-lb is
 //       one replica behind that balancer (the balancer's own cost). One embedded PostgreSQL for the run
 //       (or BENCH_PG_URL, a superuser URL), a fresh database per server; round trips from pg_stat_statements.
+//   node scripts/bench/run.mjs --servers=project-sqlite,project-sqlite-t1,project-sqlite-t100 --conversations=10000 --closed=20000
+//       the per-tenant cost: the bot served through a TENANTS_FILE of 1 or 100 tenants (each its own Nimchat
+//       account, bot token and secret; conversation c is tenant c mod N's), same conversations and webhooks;
+//       project-pg-t1 and project-pg-t100 the same on one PostgreSQL replica.
 // Every size is also an environment variable: --closed=5000 is BENCH_CLOSED=5000, and so on.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -115,6 +119,59 @@ function projectEnv(platformUrl, storageUrl) {
   };
 }
 
+/**
+ * The tenants of a server with `n` of them: tenant k (0 ≤ k < n) takes conversations c with c mod n = k and
+ * is Nimchat account k + 1 (account ids start at 1), with its own bot token and webhook secret.
+ */
+function benchTenants(n) {
+  return Array.from({ length: n }, (_, k) => ({
+    id: `acct-${k + 1}`,
+    account: k + 1,
+    token: `bench-bot-token-${k + 1}-0123456789`,
+    secret: `bench-webhook-secret-${k + 1}-0123456789`,
+  }));
+}
+
+/**
+ * A server's environment for its tenants: no NIMCHAT_* of its own, a TENANTS_FILE whose tokens and secrets
+ * are ${…} references to variables of that environment (as the operations guide advises), so the file's
+ * reference resolution is part of what runs.
+ */
+function tenantsEnv(env, name, n, platformUrl) {
+  const file = path.join(tmp, `tenants-${name}.json`);
+  const own = { ...env, TENANTS_FILE: file };
+  delete own.NIMCHAT_BASE_URL;
+  delete own.NIMCHAT_BOT_TOKEN;
+  delete own.NIMCHAT_WEBHOOK_SECRET;
+  const tenants = {};
+  for (const t of benchTenants(n)) {
+    const ref = `BENCH_TENANT_${t.account}`;
+    own[`${ref}_BOT_TOKEN`] = t.token;
+    own[`${ref}_WEBHOOK_SECRET`] = t.secret;
+    tenants[t.id] = {
+      variables: {
+        NIMCHAT_BASE_URL: platformUrl,
+        NIMCHAT_ACCOUNT_ID: String(t.account),
+        NIMCHAT_BOT_TOKEN: `\${${ref}_BOT_TOKEN}`,
+        NIMCHAT_WEBHOOK_SECRET: `\${${ref}_WEBHOOK_SECRET}`,
+      },
+    };
+  }
+  fs.writeFileSync(file, JSON.stringify({ tenants }, null, 2), { mode: 0o600 });
+  return own;
+}
+
+/** `spec` serving its bot to `n` tenants through a generated TENANTS_FILE (and, on SQLite, a file of its own). */
+function withTenants(name, spec, n) {
+  const file = spec.file === undefined ? undefined : path.join(tmp, `bench-${name}.sqlite`);
+  return {
+    ...spec,
+    tenants: n,
+    file,
+    env: (p, ctx) => tenantsEnv({ ...spec.env(p, ctx), ...(file ? { STORAGE_URL: `sqlite:${file}` } : {}) }, name, n, p),
+  };
+}
+
 const SERVERS = {
   bare: { script: 'servers/bare.mjs', kind: 'nimchat', env: (p) => ({ NIMCHAT_BASE_URL: p, NIMCHAT_BOT_TOKEN: TOKEN, NIMCHAT_WEBHOOK_SECRET: SECRET }) },
   cloudadapter: { script: 'servers/cloudadapter.mjs', kind: 'connector', env: () => ({}) },
@@ -155,6 +212,11 @@ const SERVERS = {
   'project-pg3': pgReplicas(3),
   'project-pg-lb': { ...pgReplicas(1), balancer: true },
 };
+// Not in the default set: the per-tenant cost, 1 tenant against 100 (run with --conversations=10000: 1 × 10,000
+// against 100 × 100 conversations, the same webhooks).
+for (const [base, n] of [['project-sqlite', 1], ['project-sqlite', 100], ['project-pg', 1], ['project-pg', 100]]) {
+  SERVERS[`${base}-t${n}`] = withTenants(`${base}-t${n}`, SERVERS[base], n);
+}
 
 function pgReplicas(replicas) {
   return {
@@ -238,6 +300,11 @@ class Child {
   }
 
   async stop() {
+    // A child that exited already (one that failed to start) has no IPC channel left to ask on.
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null || !this.proc.connected) {
+      await this.exited;
+      return;
+    }
     const stopped = this.ask('stop').catch(() => undefined);
     const result = await Promise.race([this.exited, sleep(15_000).then(() => undefined)]);
     await stopped;
@@ -465,9 +532,13 @@ async function benchServer(name) {
   }
   results[name] = result;
   try {
-    const target = createTarget({ kind: spec.kind, url: child.url, secret: SECRET, platformUrl: platform.url, tracker });
-    // The echoes of the replies, when asked for, go to the server as Nimchat would send them.
-    platform.echoTo(options.echoes && spec.kind === 'nimchat' ? { url: child.url, secret: SECRET } : undefined);
+    const tenants = spec.tenants ? benchTenants(spec.tenants) : undefined;
+    const target = createTarget({ kind: spec.kind, url: child.url, secret: SECRET, platformUrl: platform.url, tracker, tenants });
+    // Each tenant's replies must carry its own bot token (a mix-up is a 401, listed under the checks).
+    platform.expectTokens(tenants ? new Map(tenants.map((t) => [String(t.account), t.token])) : undefined);
+    // The echoes of the replies, when asked for, go to the server as Nimchat would send them (a tenant's to its route).
+    const byAccount = new Map(tenants?.map((t) => [String(t.account), { url: new URL(`/t/${t.id}/api/nimchat`, child.url).href, secret: t.secret }]));
+    platform.echoTo(options.echoes && spec.kind === 'nimchat' ? (account) => (tenants ? byAccount.get(account) : { url: child.url, secret: SECRET }) : undefined);
     result.start = await child.stats(true);
     const convs = { conversations: options.conversations, firstConv: 1 };
 
@@ -702,6 +773,46 @@ if (options.memory) {
     ['server', 'at start MiB', 'after the phases MiB'],
     ran.map((r) => [r.name, mib(r.start?.rss), mib(r.end?.rss)]),
   );
+}
+
+// ------------------------------------------------------------------ tenants
+
+const tenantRuns = ran.filter((r) => SERVERS[r.name]?.tenants);
+if (tenantRuns.length) {
+  const pgCpu = (c) => c?.pg?.cpuPerWebhookUs ?? 0;
+  table(
+    `## Tenants (closed loop: ${options.closed} webhooks over ${options.conversations} conversations, conversation c to tenant c mod N; open loop: ${options.rate}/s for ${options.duration} s)`,
+    ['server', 'tenants', 'conversations per tenant', 'replies/s', 'CPU/webhook µs', 'with PostgreSQL µs', 'ack p50 ms', 'ack p99 ms', 'reply p99 ms', 'open ack p99 ms', 'open CPU/webhook µs', 'RSS at start MiB', 'RSS after MiB'],
+    tenantRuns.map((r) => {
+      const n = SERVERS[r.name].tenants;
+      const c = r.closed;
+      if (!c) return [r.name, n, '', 'error', '', '', '', '', '', '', '', '', ''];
+      return [r.name, n, int(options.conversations / n), int(c.repliesPerS), int(c.cpuPerWebhookUs), c.pg ? int(c.cpuPerWebhookUs + pgCpu(c)) : '–', ms(c.ackP50), ms(c.ackP99), ms(c.replyP99), ms(r.open?.ackP99), int(r.open?.cpuPerWebhookUs), mib(r.start?.rss), mib(r.end?.rss)];
+    }),
+  );
+  // Each many-tenants server against the one-tenant server on the same store.
+  const pairs = tenantRuns
+    .filter((r) => SERVERS[r.name].tenants > 1)
+    .map((r) => [r, tenantRuns.find((o) => SERVERS[o.name].tenants === 1 && o.name.replace(/-t1$/, '') === r.name.replace(/-t\d+$/, ''))])
+    .filter(([, one]) => one);
+  if (pairs.length) {
+    table(
+      '## Ratios: N tenants ÷ 1 tenant (same store, same conversations and webhooks)',
+      ['servers', 'replies/s', 'CPU/webhook', 'CPU/webhook with PostgreSQL', 'ack p50', 'ack p99', 'reply p99', 'open ack p99', 'open CPU/webhook', 'RSS after'],
+      pairs.map(([r, one]) => [
+        `${r.name} ÷ ${one.name}`,
+        ratio(r.closed?.repliesPerS, one.closed?.repliesPerS),
+        ratio(r.closed?.cpuPerWebhookUs, one.closed?.cpuPerWebhookUs),
+        r.pg ? ratio(r.closed && r.closed.cpuPerWebhookUs + pgCpu(r.closed), one.closed && one.closed.cpuPerWebhookUs + pgCpu(one.closed)) : '–',
+        ratio(r.closed?.ackP50, one.closed?.ackP50),
+        ratio(r.closed?.ackP99, one.closed?.ackP99),
+        ratio(r.closed?.replyP99, one.closed?.replyP99),
+        ratio(r.open?.ackP99, one.open?.ackP99),
+        ratio(r.open?.cpuPerWebhookUs, one.open?.cpuPerWebhookUs),
+        ratio(r.end?.rss, one.end?.rss),
+      ]),
+    );
+  }
 }
 
 /** Server output grouped by log level and message (JSON log lines), other lines by their first 120 characters. */
