@@ -8,7 +8,7 @@
  * before. Override any step or text to change it.
  */
 import { EventFactory } from 'botbuilder';
-import { ActivityTypes, MessageFactory, type Activity, type CardAction } from 'botbuilder-core';
+import { ActivityTypes, MessageFactory, type Activity, type CardAction, type TurnContext } from 'botbuilder-core';
 import { ComponentDialog, Dialog, WaterfallDialog, type DialogContext, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
 import type { AvailabilityVerdict, Unavailable } from '../src/availability/availability-verdict';
 import { describeOpening } from '../src/availability/describe-opening';
@@ -18,6 +18,7 @@ import type { HandoffRequest } from '../src/control/vocabulary';
 import type { HandoffWaits } from './handoff-wait/handoff-waits';
 import { asksForHuman, asksToLeaveMessage } from './intents';
 import { TICKET_CHOICE, TicketDialog, type TicketDialogOptions } from './ticket-dialog';
+import { deskServes } from './ticket-desk';
 import { transcriptToActivities, type TranscriptStore } from './transcript';
 
 export const HANDOFF_CONFIRMATION = "Sure — I'm connecting you with a human agent. Someone will reply here shortly.";
@@ -89,9 +90,9 @@ export class HandoffDialog extends ComponentDialog {
     return (step.options ?? {}) as HandoffDialogArgs;
   }
 
-  /** Whether leaving a message can be offered. */
-  protected canLeaveMessage(): boolean {
-    return this.options.ticket?.desk !== undefined;
+  /** Whether leaving a message can be offered (a desk serves this conversation). */
+  protected canLeaveMessage(context: TurnContext): boolean {
+    return deskServes(this.options.ticket?.desk, context);
   }
 
   /** Can a human answer now? Unknown (or a failed check) hands off as usual. */
@@ -113,8 +114,8 @@ export class HandoffDialog extends ComponentDialog {
 
   /** Nobody can answer: why (and when they are back), and the choices. */
   protected async nobodyCanAnswerStep(step: WaterfallStepContext, verdict: Unavailable): Promise<DialogTurnResult> {
-    const offer = this.canLeaveMessage() ? OFFER_TEXT : OFFER_WAIT_ONLY_TEXT;
-    const choices = this.canLeaveMessage() ? [TICKET_CHOICE, WAIT_CHOICE] : [WAIT_CHOICE];
+    const offer = this.canLeaveMessage(step.context) ? OFFER_TEXT : OFFER_WAIT_ONLY_TEXT;
+    const choices = this.canLeaveMessage(step.context) ? [TICKET_CHOICE, WAIT_CHOICE] : [WAIT_CHOICE];
     await step.context.sendActivity(MessageFactory.suggestedActions(choices, `${this.unavailableText(verdict)} ${offer}`));
     return Dialog.EndOfTurn;
   }
@@ -140,7 +141,7 @@ export class HandoffDialog extends ComponentDialog {
    */
   protected async choiceStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const text = (step.context.activity.text ?? '').trim();
-    if (this.canLeaveMessage() && asksToLeaveMessage(text)) return this.leaveMessageStep(step);
+    if (this.canLeaveMessage(step.context) && asksToLeaveMessage(text)) return this.leaveMessageStep(step);
     if (/^(wait|yes|y|ok|okay|sure|queue)\b/i.test(text) || asksForHuman(text)) {
       const verdict = await this.checkAvailability(step);
       if (verdict.state !== 'unavailable') return step.replaceDialog(this.handoffStepsId, this.args(step));

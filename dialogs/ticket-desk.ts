@@ -2,7 +2,7 @@
  * What the ticket dialog needs from a ticketing system, platform neutral: the Inbenta integration
  * implements it (adapters/inbenta/ticket-desk.ts); a bot developer may plug in another one.
  */
-import type { ConversationReference } from 'botbuilder-core';
+import { TurnContext, type ConversationReference } from 'botbuilder-core';
 import type { TranscriptEntry } from './transcript';
 
 export interface TicketAttachment {
@@ -38,4 +38,11 @@ export interface TicketCreated {
 
 export interface TicketDesk {
   createTicket(request: TicketRequest): Promise<TicketCreated>;
+  /** Whether it opens tickets for this conversation (a desk per tenant serves its own); absent: every one. */
+  serves?(reference: Partial<ConversationReference>): boolean;
+}
+
+/** Whether `desk` can open a ticket for the turn's conversation. */
+export function deskServes(desk: TicketDesk | undefined, context: TurnContext): boolean {
+  return desk !== undefined && (desk.serves?.(TurnContext.getConversationReference(context.activity)) ?? true);
 }

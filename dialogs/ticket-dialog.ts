@@ -19,7 +19,7 @@ import {
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
 import { ConversationEvents, type ConversationControl } from '../src/control/vocabulary';
-import type { TicketAttachment, TicketCreated, TicketDesk } from './ticket-desk';
+import { deskServes, type TicketAttachment, type TicketCreated, type TicketDesk } from './ticket-desk';
 import type { TranscriptStore } from './transcript';
 
 export interface TicketDialogOptions {
@@ -101,7 +101,7 @@ export class TicketDialog extends ComponentDialog {
   }
 
   protected async emailStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    if (!this.options.desk) return this.unavailable(step);
+    if (!deskServes(this.options.desk, step.context)) return this.unavailable(step);
     const known = this.platformEmail(step.context);
     if (known) return step.next(known);
     return step.prompt(this.ids.email, { prompt: EMAIL_PROMPT, retryPrompt: EMAIL_RETRY_PROMPT });

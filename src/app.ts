@@ -20,9 +20,9 @@ import type { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
 import { answerWebhook, errorBody, writeWebhookResult } from './http/webhook-io';
 import { channelKey, platformKey, tenantOf } from './tenants/tenant-scope';
 import { readTenantsFileLeniently, type TenantConfig } from './tenants/tenants-file';
+import { TicketRouting } from './tenants/ticket-routing';
 import type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform } from './platforms/platform';
 import type { TicketDialogOptions } from '../dialogs/ticket-dialog';
-import type { TicketDesk } from '../dialogs/ticket-desk';
 import { HandoffWaits } from '../dialogs/handoff-wait/handoff-waits';
 import { NO_ANSWER_TIMER, NoAnswerLadder } from '../dialogs/handoff-wait/no-answer-ladder';
 import { WaitNotices } from '../dialogs/handoff-wait/wait-notices';
@@ -147,6 +147,8 @@ export class App {
   /** The configuration each tenant runs with (to tell a changed tenant on reload). */
   private readonly tenantConfigs = new Map<string, TenantConfig>();
   /** What each channel answers for itself, by channel key (`nimchat`, `nimchat@acme`); live: tenants come and go. */
+  /** Where a conversation's tickets are opened and its kept-back messages added: its tenant's Inbenta, else the endpoint's. */
+  private readonly tickets = new TicketRouting((tenant) => (tenant ? (this.tenants.get(tenant)?.values() ?? []) : this.running.values()));
   private readonly channels = { availability: new Map<string, HumanAvailability>(), queues: new Map<string, QueuePosition>(), closeOut: new Map<string, ConversationControl>() };
   /** What every adapter is given once the app is composed (the ladder, the handoff recognizer), for adapters started later. */
   private readonly adapterSetUps: Array<(adapter: ChannelAdapter) => void> = [];
@@ -184,7 +186,7 @@ export class App {
       metrics: this.metrics,
       logger: this.logger,
       routes: () => this.routes,
-      declared: this.platforms.flatMap((platform) => platform.routes.flatMap((route) => [route, ...(platform.settings?.channel ? [tenantRoute(route)] : [])]).map((route) => ({ ...route, platform: platform.title }))),
+      declared: this.platforms.flatMap((platform) => platform.routes.flatMap((route) => [route, ...(platform.settings ? [tenantRoute(route)] : [])]).map((route) => ({ ...route, platform: platform.title }))),
       notReadyReason: () => (this.shuttingDown ? 'shutting down' : !this.started ? 'starting' : this.stores.checkWritable()),
     });
   }
@@ -512,7 +514,7 @@ export class App {
         const handler = running?.handlers.get(`${method} ${path}`);
         const observer = { platform: platform.name, logger: this.logger, metrics: this.metrics };
         routes.push({ method, path, platform: platform.title, handle: handler ? (req, res) => answerWebhook(req, res, handler, observer) : undefined });
-        if (platform.settings?.channel) routes.push({ method, path: tenantRoute({ method, path }).path, platform: platform.title, handle: (req, res) => this.answerTenantWebhook(platform, `${method} ${path}`, req, res) });
+        if (platform.settings) routes.push({ method, path: tenantRoute({ method, path }).path, platform: platform.title, handle: (req, res) => this.answerTenantWebhook(platform, `${method} ${path}`, req, res) });
       }
     }
     return routes;
@@ -624,9 +626,8 @@ export class App {
   /** What the ticket dialog is given: the desk (when a ticketing platform runs) and each channel's close-out. */
   private ticketDialogOptions(): TicketDialogOptions {
     const closeOut = this.channels.closeOut;
-    const desk: TicketDesk | undefined = [...this.running.values()].find((running) => running.ticketDesk)?.ticketDesk;
     return {
-      desk,
+      desk: this.tickets,
       transcripts: this.transcripts,
       closeOut: (context) => closeOut.get(channelKey(context.activity.channelId, context.activity.conversation?.id)),
       onError: (error, context) => this.logger.error('ticket escalation failed', { conversationId: context.activity.conversation?.id, error }),
@@ -642,7 +643,7 @@ export class App {
       // one of a customer still waiting for a human gets a wait notice now and then.
       onSilencedMessage: async (context, owner) => {
         if (owner === 'ticket') {
-          await [...this.running.values()].find((running) => running.forwardToTicket)?.forwardToTicket?.(context);
+          if (!(await this.tickets.forward(context))) this.logger.warn('a message for a ticket found no ticket to add it to', { conversationId: context.activity.conversation?.id });
           return undefined;
         }
         return this.notices.onSilenced(context, owner);

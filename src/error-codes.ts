@@ -98,6 +98,7 @@ const registry = {
   inbenta_attachment_download_failed: { meaning: 'a file for the ticket could not be downloaded' },
   inbenta_attachment_download_failed_too_large: { meaning: 'a file for the ticket is over the size limit' },
   inbenta_attachment_too_large: { meaning: 'a file for the ticket is over Inbenta\'s limit' },
+  ticket_desk_missing: { meaning: 'no ticketing integration serves the conversation (its tenant has none, nor has the endpoint)' },
 
   // ---------------------------------------------------------------- the stores
   storage_closed: { meaning: 'the store was closed' },

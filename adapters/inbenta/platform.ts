@@ -13,7 +13,7 @@ import { InbentaTicketDesk } from './ticket-desk';
 import { InbentaTicketEvents } from './ticket-events';
 import { TicketLinks } from './ticket-links';
 import type { WebhookHandler } from '../../src/http/frameworks';
-import { tenantOf } from '../../src/tenants/tenant-scope';
+import { platformKey, tenantOf } from '../../src/tenants/tenant-scope';
 
 /** The Inbenta integration's parts. */
 export interface InbentaIntegration {
@@ -73,24 +73,26 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     },
   },
 
-  start(inbenta, { runtime, metrics, logger, options, channels }): RunningPlatform {
+  start(inbenta, { runtime, metrics, logger, options, channels, tenant }): RunningPlatform {
     const own = (options ?? {}) as InbentaPlatformOptions;
     const auth = new InbentaAuth({
       authUrl: inbenta.authUrl,
       apiKey: inbenta.apiKey,
       apiSecret: inbenta.apiSecret,
       userPersonalSecret: inbenta.userPersonalSecret,
-      http: { metrics, logger, ...own.http },
+      http: { metrics, logger, tenant, ...own.http },
     });
     // Ticket calls happen while the customer waits: a short retry budget, then the dialog offers a retry or a human.
-    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics, logger, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...own.http });
-    const links = new TicketLinks(runtime.storage);
+    const client = new InbentaTicketingClient(auth, inbenta.apiKey, { metrics, logger, tenant, timeoutMs: 10_000, retry: { maxTotalMs: 8000 }, ...own.http });
+    // A tenant's project numbers its tickets on its own: its links are kept apart.
+    const links = new TicketLinks(runtime.storage, platformKey('inbenta', tenant));
     const { ownership } = runtime;
     const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger });
     const events = new InbentaTicketEvents({
       client,
       links,
       webhookSecret: inbenta.webhookSecret,
+      tenant,
       runtime,
       adapterFor: (channelId, conversationId) => channels().find((a) => a.channelId === channelId && a.tenant === tenantOf(conversationId)),
     });

@@ -7,8 +7,8 @@ import type { InbentaTicketingClient, WebhookItem } from './client';
 
 export const TICKET_EVENT_ITEMS: WebhookItem[] = ['ticket', 'reply'];
 
-/** A public base URL gets `/api/inbenta`; a URL with a path is taken as given. */
-export function inbentaWebhookUrl(publicUrl: string): string {
+/** A public base URL gets the route (`/api/inbenta`, a tenant's `/t/acme/api/inbenta`); a URL with a path is taken as given. */
+export function inbentaWebhookUrl(publicUrl: string, route = '/api/inbenta'): string {
   let url: URL;
   try {
     url = new URL(publicUrl);
@@ -16,7 +16,7 @@ export function inbentaWebhookUrl(publicUrl: string): string {
     throw new InvalidRequestError('inbenta_url_invalid', `--url must be an http(s) URL, got "${publicUrl}"`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidRequestError('inbenta_url_invalid', '--url must be an http(s) URL');
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/api/inbenta';
+  if (url.pathname === '/' || url.pathname === '') url.pathname = route;
   return url.toString();
 }
 

@@ -27,17 +27,19 @@ import { htmlToText, isClosedTicket, textToHtml } from './convert';
 import { WebhookDeliverySchema, type InbentaWebhookEvent } from './schemas';
 import type { TicketLink, TicketLinks } from './ticket-links';
 import { hookSignatureMatches } from './verify';
-import { channelKey } from '../../src/tenants/tenant-scope';
-
-const PLATFORM = 'inbenta';
+import { channelKey, platformKey, scopedId, tenantOf } from '../../src/tenants/tenant-scope';
 
 export interface InbentaTicketEventsOptions {
   client: InbentaTicketingClient;
   links: TicketLinks;
   webhookSecret?: string;
+  /**
+   * The tenant whose Inbenta project this is (none: the environment's). Its events are its own in the
+   * engine (`inbenta@acme`: inbox, outbox, dedupe keys) and reach only its own conversations.
+   */
+  tenant?: string;
   /** The channel adapters' runtime: its store, scheduler and outbox. */
   runtime: PipelineRuntime;
-  /** The adapter serving a channel (`nimchat`, `woztell`). */
   /** The adapter serving a conversation (a tenant's conversation: that tenant's). */
   adapterFor: (channelId: string, conversationId: string) => ChannelAdapter | undefined;
   /** What the customer reads for an agent's answer. */
@@ -66,24 +68,27 @@ export class InbentaTicketEvents {
   private readonly logger: Logger;
   private readonly intake: WebhookIntake;
   private readonly ownership: OwnershipStore;
+  /** Its key in the engine: `inbenta`, or `inbenta@acme` for a tenant's project. */
+  private readonly platform: string;
 
   constructor(private readonly options: InbentaTicketEventsOptions) {
     const { runtime } = options;
-    this.logger = runtime.logger.child({ platform: PLATFORM });
+    const platform = (this.platform = platformKey('inbenta', options.tenant));
+    this.logger = runtime.logger.child({ platform });
     this.ownership = runtime.ownership;
     this.intake = new WebhookIntake(
-      { platform: PLATFORM, redeliverStatus: 503, authenticate: (input) => this.authenticate(input), plan: (body) => this.plan(body) },
+      { platform, redeliverStatus: 503, authenticate: (input) => this.authenticate(input), plan: (body) => this.plan(body) },
       runtime,
     );
-    runtime.scheduler.register(PLATFORM, (stored) => this.processStored(stored));
-    runtime.delivery.register(PLATFORM, 'relay', {
+    runtime.scheduler.register(platform, (stored) => this.processStored(stored));
+    runtime.delivery.register(platform, 'relay', {
       execute: (action) => this.relay(action.payload as RelayAction),
       describe: (action) => ({ role: 'agent', text: (action.payload as RelayAction).text }),
       failed: (action, message) => {
         this.logger.error('a ticket message could not be delivered to the customer', { conversationId: action.conversationId, reason: message });
       },
     });
-    runtime.delivery.register(PLATFORM, 'forward', {
+    runtime.delivery.register(platform, 'forward', {
       execute: (action) => {
         const p = action.payload as ForwardAction;
         return options.client.addReply(p.ticketId, { creator: p.creatorId, message: p.message });
@@ -100,7 +105,7 @@ export class InbentaTicketEvents {
   answerChallenge(input: WebhookInput): WebhookResult {
     const auth = this.authenticate(input);
     const refusal = 'refused' in auth ? auth.refused : header(input.headers, 'x-inbenta-challenge') ? undefined : { status: 400, code: 'inbenta_challenge_missing' as const, message: 'X-Inbenta-Challenge is required' };
-    if (refusal) return refuseWebhook({ metrics: this.options.runtime.metrics, logger: this.logger }, PLATFORM, refusal.status, refusal.code, refusal.message);
+    if (refusal) return refuseWebhook({ metrics: this.options.runtime.metrics, logger: this.logger }, this.platform, refusal.status, refusal.code, refusal.message);
     return { status: 200, body: header(input.headers, 'x-inbenta-challenge') };
   }
 
@@ -125,11 +130,12 @@ export class InbentaTicketEvents {
       const ticketId = ticketIdOf(event);
       const link = ticketId === undefined ? undefined : await this.options.links.byTicket(ticketId);
       if (!link) continue; // not about a ticket, or a ticket the bot did not create
+      if (this.options.tenant && tenantOf(link.conversationId) !== this.options.tenant) continue; // never another tenant's conversation
       batch.push({
         conversationId: link.conversationId,
-        dedupeKeys: [`inbenta:${event.item}:${event.id}:${event.action}:${event.timestamp ?? ''}`],
+        dedupeKeys: [scopedId(this.options.tenant, `inbenta:${event.item}:${event.id}:${event.action}:${event.timestamp ?? ''}`)],
         payload: event,
-        timeline: { platform: PLATFORM, conversationId: link.conversationId, kind: 'webhook', detail: { event: `${event.item}: ${event.action}`, keys: [`ticket ${link.fullUuid}`] } },
+        timeline: { platform: this.platform, conversationId: link.conversationId, kind: 'webhook', detail: { event: `${event.item}: ${event.action}`, keys: [`ticket ${link.fullUuid}`] } },
       });
     }
     return { batch, ignored: delivery.data.length - batch.length };
@@ -169,7 +175,7 @@ export class InbentaTicketEvents {
     if (!text) return;
     const format = this.options.formatAnswer ?? ((t, l) => `Our team answered your ticket ${l.fullUuid}:\n\n${t}`);
     // The relay first, then the mark: a crash in between relays the answer twice, never not at all.
-    await this.options.runtime.delivery.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
+    await this.options.runtime.delivery.submit({ platform: this.platform, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
     await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
   }
 
@@ -184,7 +190,7 @@ export class InbentaTicketEvents {
     const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
     await this.options.runtime.delivery.submit({
-      platform: PLATFORM,
+      platform: this.platform,
       conversationId: link.conversationId,
       kind: 'relay',
       payload: this.relayAction(link, `Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`),
@@ -210,23 +216,27 @@ export class InbentaTicketEvents {
 
   /**
    * A customer message the gate kept from the bot: while a ticket owns the conversation it is added
-   * to the ticket (acknowledged once, and again after each answer).
+   * to the ticket (acknowledged once, and again after each answer). Resolves with whether this
+   * project holds the conversation's ticket (false: another project's, or none).
    */
-  async forwardCustomerMessage(context: TurnContext): Promise<void> {
+  async forwardCustomerMessage(context: TurnContext): Promise<boolean> {
     const { activity } = context;
     const record = await this.ownership.get(activity.channelId, activity.conversation.id);
-    if (record?.owner !== 'ticket') return;
+    if (record?.owner !== 'ticket') return false;
     const ticketId = Number(record.details?.ticketId);
     const link = Number.isFinite(ticketId) ? await this.options.links.byTicket(ticketId) : undefined;
-    if (!link || link.closed) return;
+    // Another project may number a ticket the same: only the link made from this conversation counts.
+    if (!link || link.conversationId !== activity.conversation.id) return false;
+    if (link.closed) return true;
     const text = describeActivity(activity as Partial<Activity>);
-    if (!text) return;
+    if (!text) return true;
     const payload: ForwardAction = { ticketId: link.ticketId, creatorId: link.creatorId, message: textToHtml(text) };
-    await this.options.runtime.delivery.submit({ platform: PLATFORM, conversationId: link.conversationId, kind: 'forward', payload });
+    await this.options.runtime.delivery.submit({ platform: this.platform, conversationId: link.conversationId, kind: 'forward', payload });
     if (link.ackNextForward) {
       await this.options.links.update(link.ticketId, { ackNextForward: false });
       await context.sendActivity(`I've added your message to ticket ${link.fullUuid}. Our team will answer you here.`);
     }
+    return true;
   }
 }
 

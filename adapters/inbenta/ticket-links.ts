@@ -1,6 +1,8 @@
 /**
  * Which ticket belongs to which conversation, in the durable botbuilder Storage (so ticket events
- * after a restart still find their conversation), looked up by ticket and by escalation.
+ * after a restart still find their conversation), looked up by ticket and by escalation. Each Inbenta
+ * project keeps its own (`inbenta/…`, a tenant's `inbenta@acme/…`): two projects number their
+ * tickets independently.
  */
 import type { ConversationReference, Storage, StoreItem } from 'botbuilder-core';
 
@@ -27,14 +29,18 @@ interface StoredEscalation extends StoreItem {
 }
 
 export class TicketLinks {
-  constructor(private readonly storage: Storage) {}
+  /** `namespace`: the project's platform key (`inbenta`, `inbenta@acme`). */
+  constructor(
+    private readonly storage: Storage,
+    private readonly namespace = 'inbenta',
+  ) {}
 
   private ticketKey(ticketId: number): string {
-    return `inbenta/ticket/${ticketId}`;
+    return `${this.namespace}/ticket/${ticketId}`;
   }
 
   private escalationKey(escalationId: string): string {
-    return `inbenta/escalation/${escalationId}`;
+    return `${this.namespace}/escalation/${escalationId}`;
   }
 
   async byTicket(ticketId: number): Promise<TicketLink | undefined> {

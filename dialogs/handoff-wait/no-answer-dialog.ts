@@ -10,6 +10,7 @@ import { ComponentDialog, Dialog, WaterfallDialog, type DialogTurnResult, type W
 import { asksToLeaveMessage } from '../intents';
 import { TICKET_CHOICE, TicketDialog, type TicketDialogOptions, type TicketDialogResult } from '../ticket-dialog';
 import type { HandoffWaits } from './handoff-waits';
+import { deskServes } from '../ticket-desk';
 
 export const KEEP_WAITING_CHOICE: CardAction = { type: 'imBack', title: 'Keep waiting', value: 'wait' };
 
@@ -42,13 +43,14 @@ export class NoAnswerDialog extends ComponentDialog {
     this.initialDialogId = `${id}.steps`;
   }
 
-  protected canLeaveMessage(): boolean {
-    return this.options.ticket?.desk !== undefined;
+  /** Whether leaving a message can be offered (a desk serves this conversation). */
+  protected canLeaveMessage(context: TurnContext): boolean {
+    return deskServes(this.options.ticket?.desk, context);
   }
 
   /** Says nobody answered yet and offers a message or waiting (the customer's answer reaches the bot). */
   protected async offerStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    if (!this.canLeaveMessage()) {
+    if (!this.canLeaveMessage(step.context)) {
       await step.context.sendActivity(this.options.noTicketText ?? NO_ANSWER_NO_TICKET_TEXT);
       return step.endDialog();
     }

@@ -104,6 +104,8 @@ export async function tenantChecks(tenant: TenantConfig): Promise<Check[]> {
   }
   const w = tenant.platforms.woztell as WoztellConfig | undefined;
   if (w) checks.push(...(await checkWoztell(w)));
+  const i = tenant.platforms.inbenta as InbentaConfig | undefined;
+  if (i) checks.push(...(await checkInbenta(i)));
   return checks.map((check) => ({ ...check, text: `tenant "${tenant.id}": ${check.text}` }));
 }
 

@@ -19,10 +19,11 @@ Commands:
                                  to the inbox; needs NIMCHAT_BASE_URL and NIMCHAT_ADMIN_TOKEN (with
                                  --tenant: the tenant's, from TENANTS_FILE; --url defaults to its route).
                                  Refuses when the inbox has another agent bot (--force replaces it)
-  inbenta register-webhooks --url <public url>
+  inbenta register-webhooks --url <public url> [--tenant T]
                                  register the bot's GET|POST /api/inbenta for Inbenta's ticket
                                  and reply events; needs INBENTA_API_KEY, INBENTA_API_SECRET and
                                  INBENTA_WEBHOOK_SECRET, and the bot running at that URL
+                                 (--tenant: the tenant's project, from TENANTS_FILE, at /t/T/api/inbenta)
   doctor                         check the configuration and the platforms it names (each tenant's too)
   tenants list|check [<id>]      the tenants of TENANTS_FILE (or --file F): their routes and problems;
                                  check: their platforms answer their credentials

@@ -53,7 +53,7 @@ function list(path: string, out: (line: string) => void, env: NodeJS.ProcessEnv)
   }
   for (const id of ids) {
     const entry = file.tenants[id]!;
-    const platforms = defaultPlatforms.filter((p) => p.settings?.channel && Object.keys(entry.variables).some((name) => name in p.settings!.variables.shape));
+    const platforms = defaultPlatforms.filter((p) => p.settings && Object.keys(entry.variables).some((name) => name in p.settings!.variables.shape));
     const own = problems.filter((p) => p.startsWith(`tenant "${id}"`));
     out(`${id}${entry.title ? ` (${entry.title})` : ''}: ${platforms.map((p) => `${p.title} at /t/${id}/api/${p.name}`).join(', ') || 'no platform'}${own.length > 0 ? ` — ${own.length} problem(s)` : ''}`);
     for (const problem of own) out(`  ${problem}`);
@@ -106,7 +106,7 @@ function add(path: string, id: string, args: TenantsArgs, out: (line: string) =>
   writeTenantsFile(path, next);
   out(`Tenant "${id}" ${file.tenants[id] ? 'replaced' : 'added'} in ${path}. A running endpoint serves it within a second or two:`);
   for (const platform of defaultPlatforms) {
-    if (platform.settings?.channel && Object.keys(variables).some((name) => name in platform.settings!.variables.shape)) out(`  ${platform.title}: POST <public url>/t/${id}/api/${platform.name}`);
+    if (platform.settings && Object.keys(variables).some((name) => name in platform.settings!.variables.shape)) out(`  ${platform.title}: POST <public url>/t/${id}/api/${platform.name}`);
   }
   return 0;
 }

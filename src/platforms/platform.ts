@@ -54,8 +54,11 @@ export interface RunningPlatform {
   ticketCloseOut?: ConversationControl;
   /** A ticketing integration: where tickets are opened. */
   ticketDesk?: TicketDesk;
-  /** A ticketing integration: a customer message kept from the bot while a ticket owns the conversation. */
-  forwardToTicket?(context: TurnContext): Promise<void>;
+  /**
+   * A ticketing integration: a customer message kept from the bot while a ticket owns the conversation,
+   * added to that ticket. Resolves with whether the conversation's ticket is one of this integration's.
+   */
+  forwardToTicket?(context: TurnContext): Promise<boolean>;
   /** Once the runtime has started (what the last stop left is queued): starts what the platform runs on its own (a periodic scan). */
   started?(): void;
   /** At the app's stop, before the queue drains: stops what the platform runs on its own (a periodic scan). */

@@ -1,6 +1,6 @@
 /**
  * The tenants file (`TENANTS_FILE`): each tenant's id and the platform variables it is served with,
- * the same variables as the environment's (NIMCHAT_*, WOZTELL_*), read by each platform's own settings.
+ * the same variables as the environment's (NIMCHAT_*, WOZTELL_*, INBENTA_*), read by each platform's own settings.
  * A value may name environment variables (`${ACME_BOT_TOKEN}`), so the file itself need hold no secret.
  *
  *   { "tenants": { "acme": { "variables": { "NIMCHAT_BASE_URL": "https://chat.acme.com",
@@ -141,11 +141,11 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
   const problems: string[] = [];
   const tenants: TenantConfig[] = [];
   const failed = new Set<string>();
-  // Only channel platforms are served per tenant (a ticketing integration is configured once, for all).
-  const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings?.channel);
+  // Every platform with variables: its channels and its own ticketing project.
+  const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings);
   const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
   const hourNames = Object.keys(BusinessHoursVariables.shape);
-  const allowed = `${served.map((p) => p.title).join(' and ')} variables, and ${hourNames.join(', ')}`;
+  const allowed = `${served.map((p) => p.title).join(', ')} variables, and ${hourNames.join(', ')}`;
   for (const [id, entry] of Object.entries(file.data.tenants)) {
     const say = (problem: string) => {
       problems.push(`tenant "${id}": ${problem}`);
@@ -200,7 +200,8 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
       tenant.platforms[platform.name] = settings.build(parsed.data);
       tenant.secrets.push(...settings.secrets(parsed.data).filter((s): s is string => typeof s === 'string'));
     }
-    if (Object.keys(tenant.platforms).length === 0 && !failed.has(id)) say('configures no platform');
+    const channels = served.filter((p) => p.settings.channel);
+    if (!channels.some((p) => p.name in tenant.platforms) && !failed.has(id)) say(`configures no channel (${channels.map((p) => p.title).join(' or ')} variables): its customers could not reach the bot`);
     if (!failed.has(id)) tenants.push(tenant);
   }
   // What must be one tenant's alone: a Nimchat account (its conversations and its reclaim scans), a console token.

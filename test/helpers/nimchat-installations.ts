@@ -31,9 +31,9 @@ export async function installation(): Promise<Installation> {
   return { sandbox, admin, token: bot.accessToken!, secret: bot.secret! };
 }
 
-export async function customer(sandbox: NimchatSandbox, name: string) {
+export async function customer(sandbox: NimchatSandbox, name: string, email?: string) {
   const pub = `${sandbox.baseUrl}/public/api/v1/inboxes/${sandbox.inboxIdentifier}`;
-  const contact = (await axios.post(`${pub}/contacts`, { name })).data;
+  const contact = (await axios.post(`${pub}/contacts`, { name, ...(email ? { email } : {}) })).data;
   const conv = (await axios.post(`${pub}/contacts/${contact.source_id}/conversations`, {})).data;
   const base = `${pub}/contacts/${contact.source_id}/conversations/${conv.id}/messages`;
   return {

@@ -31,6 +31,8 @@ export interface InbentaSandboxOptions {
   deliveryTimeoutMs?: number;
   deliveryAttempts?: number;
   deliveryRetryDelayMs?: number;
+  /** Its project's credentials (default: the sandbox's fixed ones); two projects on one machine differ. */
+  project?: { apiKey: string; apiSecret: string; webhookSecret: string };
 }
 
 export interface InbentaSandboxFault {
@@ -87,9 +89,9 @@ interface Hook {
 }
 
 export class InbentaSandbox {
-  readonly apiKey = SANDBOX_INBENTA_KEY;
-  readonly apiSecret = SANDBOX_INBENTA_SECRET;
-  readonly webhookSecret = SANDBOX_INBENTA_WEBHOOK_SECRET;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly webhookSecret: string;
   readonly calls: InbentaRecordedCall[] = [];
   readonly faults: InbentaSandboxFault[] = [];
   readonly users: Array<{ id: number; name: string; address: string; hash_uuid: string }> = [];
@@ -110,6 +112,9 @@ export class InbentaSandbox {
 
   constructor(private readonly options: InbentaSandboxOptions = {}) {
     this.now = options.now ?? (() => Date.now());
+    this.apiKey = options.project?.apiKey ?? SANDBOX_INBENTA_KEY;
+    this.apiSecret = options.project?.apiSecret ?? SANDBOX_INBENTA_SECRET;
+    this.webhookSecret = options.project?.webhookSecret ?? SANDBOX_INBENTA_WEBHOOK_SECRET;
     this.deliveries = new WebhookDeliverer({
       timeoutMs: options.deliveryTimeoutMs ?? 5000,
       attempts: options.deliveryAttempts ?? 3,
@@ -209,7 +214,7 @@ export class InbentaSandbox {
 
     r.on('POST', '/v1/auth', (req) => {
       this.stats.auth++;
-      if (req.body.secret !== SANDBOX_INBENTA_SECRET) return { status: 401, body: { error: { code: 401, message: 'Invalid API secret' } } };
+      if (req.body.secret !== this.apiSecret) return { status: 401, body: { error: { code: 401, message: 'Invalid API secret' } } };
       return { status: 200, body: { ...this.issueToken(), apis: this.apis() } };
     });
     r.on('POST', '/v1/refreshToken', (req) => {
@@ -313,7 +318,7 @@ export class InbentaSandbox {
       fault.times = (fault.times ?? 1) - 1;
       return { status: fault.status, body: fault.body ?? { error: { code: fault.status, message: 'injected fault' } }, headers: fault.headers };
     }
-    if (req.headers['x-inbenta-key'] !== SANDBOX_INBENTA_KEY) return { status: 403, body: EXPLICIT_DENY };
+    if (req.headers['x-inbenta-key'] !== this.apiKey) return { status: 403, body: EXPLICIT_DENY };
     if (req.path.startsWith('/prod/ticketing/')) {
       if (this.down) return { status: 503, body: { Message: 'Service Unavailable' } };
       const token = this.bearer(req);

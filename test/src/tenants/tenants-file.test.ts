@@ -35,6 +35,18 @@ describe('the tenants file', () => {
     expect(Object.keys(acme!.platforms)).toEqual(['nimchat']);
   });
 
+  it('a tenant may have its own Inbenta project beside its channel; a project alone is no tenant', () => {
+    const inbenta = { INBENTA_API_KEY: '${ACME_IB_KEY}', INBENTA_API_SECRET: '${ACME_IB_SECRET}', INBENTA_WEBHOOK_SECRET: '${ACME_IB_HOOKS}', INBENTA_TICKET_QUEUE: '4' };
+    const withInbenta = { ...env, ACME_IB_KEY: 'acme-ib-key-123456', ACME_IB_SECRET: 'acme-ib-secret-123456', ACME_IB_HOOKS: 'acme-ib-hooks-123456' };
+    const [acme] = tenantsOf({ tenants: { acme: { variables: { ...nimchat(), ...inbenta } } } }, withInbenta, defaultPlatforms);
+    expect(Object.keys(acme!.platforms).sort()).toEqual(['inbenta', 'nimchat']);
+    expect(acme!.platforms.inbenta).toMatchObject({ apiKey: 'acme-ib-key-123456', webhookSecret: 'acme-ib-hooks-123456', ticketQueue: 4 });
+    expect(acme!.secrets).toEqual(expect.arrayContaining(['acme-ib-key-123456', 'acme-ib-secret-123456', 'acme-ib-hooks-123456']));
+    expect(problemsOf(() => tenantsOf({ tenants: { acme: { variables: inbenta } } }, withInbenta, defaultPlatforms))).toEqual([
+      'tenant "acme": configures no channel (Nimchat or WOZTELL variables): its customers could not reach the bot',
+    ]);
+  });
+
   it('reports every problem of every tenant at once, naming the tenant and the variable, never a value', () => {
     const problems = problemsOf(() =>
       tenantsOf(
@@ -42,7 +54,8 @@ describe('the tenants file', () => {
           tenants: {
             acme: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '', NIMCHAT_BOT_TOKEN: '${MISSING_TOKEN}', NIMCHAT_TEAM: '1' }) },
             globex: { variables: { NIMCHAT_BASE_URL: 'https://chat.globex.example', NIMCHAT_BOT_TOKEN: 'globex-token-123456' } },
-            initech: { variables: { INBENTA_API_KEY: 'k', WOZTELL_ACCESS_TOKEN: 'woztell-token-123456' } },
+            initech: { variables: { INBENTA_TEAM: 'k', WOZTELL_ACCESS_TOKEN: 'woztell-token-123456' } },
+            umbrella: { variables: { INBENTA_API_KEY: 'umbrella-key-123456', INBENTA_API_SECRET: 'umbrella-secret-123456' } },
           },
         },
         env,
@@ -51,12 +64,14 @@ describe('the tenants file', () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Nimchat and WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
+        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
         'tenant "acme": NIMCHAT_BOT_TOKEN refers to ${MISSING_TOKEN}, which is not set in the environment',
         expect.stringMatching(/^tenant "globex": NIMCHAT_ACCOUNT_ID is required/),
         expect.stringMatching(/^tenant "globex": NIMCHAT_WEBHOOK_SECRET \(or NIMCHAT_URL_TOKEN_SECRET\) is required/),
-        'tenant "initech": INBENTA_API_KEY is not a variable a tenant can set (Nimchat and WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
+        'tenant "initech": INBENTA_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
         expect.stringMatching(/^tenant "initech": WOZTELL_CHANNEL_SECRET is required to serve WOZTELL/),
+        // Its own Inbenta project: its events need its own secret, and a project alone reaches no customer.
+        expect.stringMatching(/^tenant "umbrella": INBENTA_WEBHOOK_SECRET is required/),
       ]),
     );
     expect(problems.join('\n')).not.toMatch(/globex-token|woztell-token|acme-secret/);
