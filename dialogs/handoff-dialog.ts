@@ -47,11 +47,14 @@ export interface HandoffDialogOptions {
   ticket?: TicketDialogOptions;
   /** Where a wait chosen while closed is recorded, so the no-answer ladder counts from the opening. */
   waits?: HandoffWaits;
-  /** Texts when nobody can answer (`{next}`: the next opening in words). */
-  closedText?: string;
+  /** Texts when nobody can answer (`{next}`: the next opening in words); a function: per conversation (a tenant's own). */
+  closedText?: ClosedText;
   nobodyOnlineText?: string;
   clock?: Clock;
 }
+
+/** What a customer asking for a human while closed is told: one text, or one per conversation (undefined: the default). */
+export type ClosedText = string | ((context: TurnContext) => string | undefined);
 
 /** Options a caller may pass to `beginDialog(HandoffDialog.id, …)`. */
 export interface HandoffDialogArgs {
@@ -116,16 +119,18 @@ export class HandoffDialog extends ComponentDialog {
   protected async nobodyCanAnswerStep(step: WaterfallStepContext, verdict: Unavailable): Promise<DialogTurnResult> {
     const offer = this.canLeaveMessage(step.context) ? OFFER_TEXT : OFFER_WAIT_ONLY_TEXT;
     const choices = this.canLeaveMessage(step.context) ? [TICKET_CHOICE, WAIT_CHOICE] : [WAIT_CHOICE];
-    await step.context.sendActivity(MessageFactory.suggestedActions(choices, `${this.unavailableText(verdict)} ${offer}`));
+    await step.context.sendActivity(MessageFactory.suggestedActions(choices, `${this.unavailableText(verdict, step.context)} ${offer}`));
     return Dialog.EndOfTurn;
   }
 
   /** What the customer is told when nobody can answer. */
-  protected unavailableText(verdict: Unavailable): string {
+  protected unavailableText(verdict: Unavailable, context?: TurnContext): string {
     if (verdict.reason === 'nobody_online') return this.options.nobodyOnlineText ?? NOBODY_ONLINE_TEXT;
     if (verdict.message) return verdict.message;
     const next = this.nextOpeningWords(verdict);
-    return next ? (this.options.closedText ?? CLOSED_TEXT).replace(/\{next\}/g, next) : CLOSED_NO_OPENING_TEXT;
+    const closed = this.options.closedText;
+    const text = typeof closed === 'function' ? (context ? closed(context) : undefined) : closed;
+    return next ? (text ?? CLOSED_TEXT).replace(/\{next\}/g, next) : CLOSED_NO_OPENING_TEXT;
   }
 
   /** "Monday at 09:00", on the business's clock; undefined when the opening is not known. */

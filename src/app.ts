@@ -562,7 +562,7 @@ export class App {
       ticket,
       availability: this.availability,
       waits: this.waits,
-      closedText: this.config.handoff.closedMessage,
+      closedText: (context) => this.followUpFor(context.activity.conversation?.id).closedMessage,
       clock: this.clock,
     };
     const { bot, createBot } = this.options;
@@ -596,10 +596,18 @@ export class App {
     const policy = this.config.handoff;
     for (const running of this.allRunning()) this.addChannel(running);
     this.availability = new ChannelAvailability(this.channels.availability, new ScheduleAvailability(policy.schedule, this.clock));
-    this.ladder = new NoAnswerLadder({ waits: this.waits, timers: this.stores.timers, ownership: this.runtime.ownership, clock: this.clock, minutes: policy.noAnswerMinutes, logger: this.logger });
-    this.notices = new WaitNotices({ waits: this.waits, clock: this.clock, minutes: policy.waitNoticeMinutes, queue: new ChannelQueuePosition(this.channels.queues) });
+    const minutes = { noAnswer: (id: string) => this.followUpFor(id).noAnswerMinutes, notice: (id: string) => this.followUpFor(id).waitNoticeMinutes };
+    this.ladder = new NoAnswerLadder({ waits: this.waits, timers: this.stores.timers, ownership: this.runtime.ownership, clock: this.clock, minutes: minutes.noAnswer, logger: this.logger });
+    this.notices = new WaitNotices({ waits: this.waits, clock: this.clock, minutes: minutes.notice, queue: new ChannelQueuePosition(this.channels.queues) });
     this.onEveryAdapter((adapter) => adapter.use(this.ladder));
     this.timerRunner.on(NO_ANSWER_TIMER, (timer) => this.ladder.fire(timer, (channelId, conversationId) => this.adapterFor(channelId, conversationId), this.logic));
+  }
+
+  /** How a conversation's handoff follows up: its tenant's own minutes and closed message, the environment's otherwise. */
+  private followUpFor(conversationId: string | undefined): Pick<Config['handoff'], 'noAnswerMinutes' | 'waitNoticeMinutes' | 'closedMessage'> {
+    const tenant = tenantOf(conversationId);
+    const own = tenant ? this.tenantConfigs.get(tenant)?.followUp : undefined;
+    return own ? { ...this.config.handoff, ...own } : this.config.handoff;
   }
 
   /** What a channel answers for itself (its availability, queue, ticket close-out), by channel key: a tenant's channel is its own. */

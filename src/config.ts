@@ -5,10 +5,11 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { BusinessHoursVariables, businessHoursOf } from './availability/business-hours-variables';
+import { HandoffFollowUpVariables, followUpOf } from './handoff-follow-up-variables';
 import { WeeklyScheduleSchema } from './availability/weekly-schedule';
 import { ConfigError } from './errors';
 import { isPostgresUrl, passwordOf, postgresUrlProblem } from './storage/postgres-url';
-import { bool, boundedInt, minutes, optionalText, positiveInt } from './env-values';
+import { bool, boundedInt, optionalText, positiveInt } from './env-values';
 import type { PlatformSettings } from './platforms/platform-settings';
 import { readTenantsFile, type TenantConfig } from './tenants/tenants-file';
 
@@ -54,9 +55,7 @@ const EnvSchema = z.object({
 
 
   ...BusinessHoursVariables.shape,
-  HANDOFF_NO_ANSWER_MINUTES: minutes('HANDOFF_NO_ANSWER_MINUTES', 10),
-  HANDOFF_WAIT_NOTICE_MINUTES: minutes('HANDOFF_WAIT_NOTICE_MINUTES', 5),
-  HANDOFF_CLOSED_MESSAGE: optionalText,
+  ...HandoffFollowUpVariables.shape,
 
   // Which SDK the example support bot (served without a bot of your own) is written on.
   EXAMPLE_BOT_SDK: optionalText
@@ -243,9 +242,7 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
     tenantsFile: env.TENANTS_FILE ? { path: env.TENANTS_FILE, environment: source } : undefined,
     handoff: HandoffPolicySchema.parse({
       ...businessHoursOf(env),
-      noAnswerMinutes: env.HANDOFF_NO_ANSWER_MINUTES,
-      waitNoticeMinutes: env.HANDOFF_WAIT_NOTICE_MINUTES,
-      closedMessage: env.HANDOFF_CLOSED_MESSAGE,
+      ...followUpOf(env),
     }),
     exampleBotSdk: env.EXAMPLE_BOT_SDK,
     sandbox: !production && !anyChannel,

@@ -44,8 +44,8 @@ export interface NoAnswerLadderOptions {
   timers: TimerStore;
   ownership: { get(channelId: string, conversationId: string): Promise<OwnershipRecord | undefined> };
   clock: Clock;
-  /** Minutes without a human's public answer before each step (0: the ladder is off). */
-  minutes: number;
+  /** Minutes without a human's public answer before each step (0: the ladder is off); a function: per conversation (a tenant's own). */
+  minutes: number | ((conversationId: string) => number);
   logger?: Logger;
 }
 
@@ -54,6 +54,11 @@ export class NoAnswerLadder implements Middleware {
 
   constructor(protected readonly options: NoAnswerLadderOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'no-answer-ladder' });
+  }
+
+  private minutesFor(conversationId: string): number {
+    const { minutes } = this.options;
+    return typeof minutes === 'function' ? minutes(conversationId) : minutes;
   }
 
   static timerKey(channelId: string, conversationId: string): string {
@@ -100,7 +105,7 @@ export class NoAnswerLadder implements Middleware {
       generation: randomUUID(),
       conversing: false,
     };
-    if (this.options.minutes > 0) await this.setAlarm(context.activity, wait, 1);
+    if (this.minutesFor(conversation.id) > 0) await this.setAlarm(context.activity, wait, 1);
     await this.options.waits.put(channelId, conversation.id, wait);
   }
 
@@ -115,13 +120,13 @@ export class NoAnswerLadder implements Middleware {
   private async setAlarm(activity: Partial<Activity>, wait: HandoffWait, step: 1 | 2): Promise<void> {
     const channelId = activity.channelId!;
     const conversationId = activity.conversation!.id;
-    const period = this.options.minutes * 60_000;
+    const period = this.minutesFor(conversationId) * 60_000;
     const dueAt = step === 1 ? (wait.countFrom ?? this.options.clock.now()) + period : this.options.clock.now() + period;
     const alarm: NoAnswerAlarm = {
       reference: TurnContext.getConversationReference(activity) as Record<string, unknown>,
       generation: wait.generation!,
       step,
-      minutes: this.options.minutes * step,
+      minutes: this.minutesFor(conversationId) * step,
     };
     await this.options.timers.set({ key: NoAnswerLadder.timerKey(channelId, conversationId), channelId, conversationId, kind: NO_ANSWER_TIMER, dueAt, payload: alarm });
   }
@@ -153,7 +158,7 @@ export class NoAnswerLadder implements Middleware {
       return;
     }
     const step = (wait.step + 1) as 1 | 2;
-    const minutes = this.options.minutes * step;
+    const minutes = alarm.minutes;
     const next: HandoffWait = { ...wait, step };
     if (step === 1) {
       await this.reroute(context, minutes);

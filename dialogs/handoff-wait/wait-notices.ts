@@ -25,8 +25,8 @@ export function waitingForOpeningText(when: string): string {
 export interface WaitNoticesOptions {
   waits: HandoffWaits;
   clock: Clock;
-  /** At most one notice per this many minutes (0: none). */
-  minutes: number;
+  /** At most one notice per this many minutes (0: none); a function: per conversation (a tenant's own). */
+  minutes: number | ((conversationId: string) => number);
   queue?: QueuePosition;
 }
 
@@ -40,9 +40,11 @@ export class WaitNotices {
     const wait = await this.options.waits.get(channelId, conversation.id);
     if (!wait || wait.phase !== 'waiting') return undefined;
     if (wait.conversing) return 'deliver';
-    if (this.options.minutes <= 0) return undefined;
+    const { minutes } = this.options;
+    const every = typeof minutes === 'function' ? minutes(conversation.id) : minutes;
+    if (every <= 0) return undefined;
     const now = this.options.clock.now();
-    if (wait.lastNoticeAt !== undefined && now - wait.lastNoticeAt < this.options.minutes * 60_000) return undefined;
+    if (wait.lastNoticeAt !== undefined && now - wait.lastNoticeAt < every * 60_000) return undefined;
     await this.options.waits.put(channelId, conversation.id, { ...wait, lastNoticeAt: now });
     await context.sendActivity(await this.noticeText(context, wait, now));
     return undefined;

@@ -15,6 +15,7 @@ import { HandoffWaits } from '../../dialogs/handoff-wait/handoff-waits';
 import { NoAnswerDialog } from '../../dialogs/handoff-wait/no-answer-dialog';
 import { SupportDialog } from './support-dialog';
 import { HUMAN_CHOICE, TICKET_CHOICE, type TicketDialogOptions } from '../../dialogs/ticket-dialog';
+import type { ClosedText } from '../../dialogs/handoff-dialog';
 
 export interface SupportBotOptions {
   storage: Storage;
@@ -28,8 +29,8 @@ export interface SupportBotOptions {
   availability?: HumanAvailability;
   /** The waits after a handoff (shared with the no-answer ladder and the wait notices); default: on `storage`. */
   waits?: HandoffWaits;
-  /** Texts of the handoff when nobody can answer (`{next}`: the next opening). */
-  closedText?: string;
+  /** Texts of the handoff when nobody can answer (`{next}`: the next opening); a function: per conversation. */
+  closedText?: ClosedText;
   clock?: Clock;
 }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { HandoffWaits } from '../../dialogs/handoff-wait/handoff-waits';
 import type { TicketDialogOptions } from '../../dialogs/ticket-dialog';
+import type { ClosedText } from '../../dialogs/handoff-dialog';
 import type { Stores } from '../storage/create-stores';
 import type { TranscriptStore } from '../transcript';
 import { isAgentsSdkAgent, runOnAgentsSdk, type AgentsSdkAgent } from '../agents-sdk/agents-sdk-bot';
@@ -34,7 +35,7 @@ export interface BotDeps {
   /** The waits after a handoff, shared with the no-answer ladder and the wait notices. */
   waits: HandoffWaits;
   /** What a customer asking for a human when closed is told (HANDOFF_CLOSED_MESSAGE). */
-  closedText?: string;
+  closedText?: ClosedText;
   clock: Clock;
 }
 

@@ -14,6 +14,7 @@ import { ConfigError } from '../errors';
 import type { PlatformSettings } from '../platforms/platform-settings';
 import { TenantIdSchema } from './tenant-scope';
 import { BusinessHoursVariables, businessHoursOf } from '../availability/business-hours-variables';
+import { HandoffFollowUpVariables, followUpOf } from '../handoff-follow-up-variables';
 
 const TenantEntrySchema = z.strictObject({
   /** As people write it, for the console and logs. */
@@ -48,6 +49,8 @@ export interface TenantConfig {
   consoleToken?: string;
   /** Its own business hours (HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS in its variables); none: the environment's. */
   hours?: ReturnType<typeof businessHoursOf>;
+  /** Its own follow-up (HANDOFF_NO_ANSWER_MINUTES, HANDOFF_WAIT_NOTICE_MINUTES, HANDOFF_CLOSED_MESSAGE), the ones it sets; the others: the environment's. */
+  followUp?: ReturnType<typeof followUpOf>;
 }
 
 /** Reads and checks the file at `path`; a ConfigError lists every problem. */
@@ -144,8 +147,8 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
   // Every platform with variables: its channels and its own ticketing project.
   const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings);
   const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
-  const hourNames = Object.keys(BusinessHoursVariables.shape);
-  const allowed = `${served.map((p) => p.title).join(', ')} variables, and ${hourNames.join(', ')}`;
+  const handoffNames = [...Object.keys(BusinessHoursVariables.shape), ...Object.keys(HandoffFollowUpVariables.shape)];
+  const allowed = `${served.map((p) => p.title).join(', ')} variables, and ${handoffNames.join(', ')}`;
   for (const [id, entry] of Object.entries(file.data.tenants)) {
     const say = (problem: string) => {
       problems.push(`tenant "${id}": ${problem}`);
@@ -158,7 +161,7 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
     }
     const variables: Record<string, string> = {};
     for (const [name, raw] of Object.entries(entry.variables)) {
-      if (!known.has(name) && !hourNames.includes(name)) {
+      if (!known.has(name) && !handoffNames.includes(name)) {
         say(`${name} is not a variable a tenant can set (${allowed})`);
         continue;
       }
@@ -179,6 +182,12 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
       const hours = BusinessHoursVariables.safeParse(variables);
       if (hours.success) tenant.hours = businessHoursOf(hours.data);
       else for (const issue of hours.error.issues) say(issue.message.startsWith('HANDOFF_') ? issue.message : `${String(issue.path[0] ?? '')}: ${issue.message}`);
+    }
+    const followUpNames = new Set(Object.keys(HandoffFollowUpVariables.shape).filter((name) => variables[name] !== undefined));
+    if (followUpNames.size > 0) {
+      const followUp = HandoffFollowUpVariables.safeParse(variables);
+      if (followUp.success) tenant.followUp = followUpOf(followUp.data, followUpNames);
+      else for (const issue of followUp.error.issues) say(issue.message.startsWith('HANDOFF_') ? issue.message : `${String(issue.path[0] ?? '')}: ${issue.message}`);
     }
     for (const platform of served) {
       const { settings } = platform;

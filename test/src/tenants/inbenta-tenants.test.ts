@@ -108,7 +108,7 @@ describe('each tenant its own Inbenta project', () => {
     // Globex closes its ticket: Globex's conversation goes back to the bot, Acme's stays with its ticket.
     inbenta.globex!.closeTicket(globexTicket[0]!.uuid);
     await until("Globex's closing", async () => (await ownerOf('globex', g.id)) === 'bot');
-    expect(g.received().some((t) => t.includes('has been closed'))).toBe(true);
+    await until("Globex's closing notice", () => g.received().some((t) => t.includes('has been closed')));
     expect(await ownerOf('acme', a.id)).toBe('ticket');
     expect(a.received().some((t) => t.includes('has been closed'))).toBe(false);
   });

@@ -47,6 +47,16 @@ describe('the tenants file', () => {
     ]);
   });
 
+  it("a tenant's own follow-up: only the variables it sets, over the environment's; a bad one is named", () => {
+    const [acme] = tenantsOf({ tenants: { acme: { variables: nimchat({ HANDOFF_NO_ANSWER_MINUTES: '3', HANDOFF_CLOSED_MESSAGE: 'Back {next}' }) } } }, env, defaultPlatforms);
+    expect(acme!.followUp).toEqual({ noAnswerMinutes: 3, closedMessage: 'Back {next}' });
+    const [plain] = tenantsOf({ tenants: { acme: { variables: nimchat() } } }, env, defaultPlatforms);
+    expect(plain!.followUp).toBeUndefined();
+    expect(problemsOf(() => tenantsOf({ tenants: { acme: { variables: nimchat({ HANDOFF_WAIT_NOTICE_MINUTES: 'soon' }) } } }, env, defaultPlatforms))).toEqual([
+      expect.stringMatching(/^tenant "acme": .*HANDOFF_WAIT_NOTICE_MINUTES/),
+    ]);
+  });
+
   it('reports every problem of every tenant at once, naming the tenant and the variable, never a value', () => {
     const problems = problemsOf(() =>
       tenantsOf(
@@ -64,11 +74,11 @@ describe('the tenants file', () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
+        'tenant "acme": NIMCHAT_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS, HANDOFF_NO_ANSWER_MINUTES, HANDOFF_WAIT_NOTICE_MINUTES, HANDOFF_CLOSED_MESSAGE)',
         'tenant "acme": NIMCHAT_BOT_TOKEN refers to ${MISSING_TOKEN}, which is not set in the environment',
         expect.stringMatching(/^tenant "globex": NIMCHAT_ACCOUNT_ID is required/),
         expect.stringMatching(/^tenant "globex": NIMCHAT_WEBHOOK_SECRET \(or NIMCHAT_URL_TOKEN_SECRET\) is required/),
-        'tenant "initech": INBENTA_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS)',
+        'tenant "initech": INBENTA_TEAM is not a variable a tenant can set (Inbenta, Nimchat, WOZTELL variables, and HANDOFF_HOURS, HANDOFF_TIMEZONE, HANDOFF_HOLIDAYS, HANDOFF_NO_ANSWER_MINUTES, HANDOFF_WAIT_NOTICE_MINUTES, HANDOFF_CLOSED_MESSAGE)',
         expect.stringMatching(/^tenant "initech": WOZTELL_CHANNEL_SECRET is required to serve WOZTELL/),
         // Its own Inbenta project: its events need its own secret, and a project alone reaches no customer.
         expect.stringMatching(/^tenant "umbrella": INBENTA_WEBHOOK_SECRET is required/),
