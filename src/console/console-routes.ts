@@ -149,9 +149,9 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
       const { after, limit } = parseWith(TimelineQuery, q, 'query');
       return json(res, { now: now(), ...(mine(id) ? await views.timeline(id, after, limit) : { entries: [] }) });
     }
-    // The lists of work waiting (short: an operator's page) are read whole, then narrowed to the tenant's.
-    if (method === 'GET' && a === 'outbox' && !b) return json(res, { now: now(), actions: (await views.outbox(parseWith(ListQuery, q, 'query').limit)).filter((x) => mine(x.conversationId)) });
-    if (method === 'GET' && a === 'set-aside' && !b) return json(res, { now: now(), events: (await views.setAside(parseWith(ListQuery, q, 'query').limit)).filter((x) => mine(x.conversationId)) });
+    // The lists of work waiting: a tenant's operator's are read as the tenant's alone (its limit is its own).
+    if (method === 'GET' && a === 'outbox' && !b) return json(res, { now: now(), actions: await views.outbox(parseWith(ListQuery, q, 'query').limit, tenant) });
+    if (method === 'GET' && a === 'set-aside' && !b) return json(res, { now: now(), events: await views.setAside(parseWith(ListQuery, q, 'query').limit, tenant) });
     // The health figures are the whole endpoint's (every tenant's traffic): not a tenant operator's to see.
     if (method === 'GET' && a === 'health' && !b) return json(res, { now: now(), everyMs: sampler.everyMs, samples: tenant ? [] : sampler.samples() });
     if (method === 'GET' && a === 'stream' && !b) return live.attach(req, res, { samples: tenant === undefined });
@@ -159,7 +159,7 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
       const id = parseWith(Id, b, 'id');
       const body = await readJson(req, DiscardBody);
       if (tenant !== undefined) {
-        const owned = a === 'outbox' ? (await deps.stores.outbox.get(id))?.conversationId : (await views.setAside(10_000)).find((e) => e.id === id)?.conversationId;
+        const owned = a === 'outbox' ? (await deps.stores.outbox.get(id))?.conversationId : (await views.setAside(10_000, tenant)).find((e) => e.id === id)?.conversationId;
         if (owned === undefined || !mine(owned)) throw new ConsoleHttpError(404, 'not_found', `no ${a === 'outbox' ? 'pending or failed outbox action' : 'set aside event'} ${id}`);
       }
       if (a === 'outbox' && c === 'retry') await actions.retryAction(id);

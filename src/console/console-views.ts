@@ -74,12 +74,13 @@ export class ConsoleViews {
     return { conversation, entries: await this.stores.timeline.entries(conversationId, { afterId, limit }) };
   }
 
-  async outbox(limit: number): Promise<OutboxView[]> {
-    return (await this.stores.outbox.list({ statuses: ['pending', 'failed'], limit })).map((record) => ({ ...outboxView(record), ...this.attemptsOf(record.id, record.attempts) }));
+  /** `tenant`: that tenant's conversations' only (a tenant's operator). */
+  async outbox(limit: number, tenant?: string): Promise<OutboxView[]> {
+    return (await this.stores.outbox.list({ statuses: ['pending', 'failed'], limit, tenant })).map((record) => ({ ...outboxView(record), ...this.attemptsOf(record.id, record.attempts) }));
   }
 
-  async setAside(limit: number): Promise<SetAsideView[]> {
-    return (await this.stores.inbox.listSetAside(limit)).map(setAsideView);
+  async setAside(limit: number, tenant?: string): Promise<SetAsideView[]> {
+    return (await this.stores.inbox.listSetAside(limit, tenant)).map(setAsideView);
   }
 }
 

@@ -62,8 +62,8 @@ export interface EventInbox {
   unfinished(platform: string): Promise<InboxEvent[]>;
   /** Processing never finished: kept, not processed again, until an operator retries or discards it. */
   setAside(id: number, reason: string, step?: TimelineStep): Promise<void>;
-  /** Set-aside events, the most recent first. */
-  listSetAside(limit: number): Promise<InboxEvent[]>;
+  /** Set-aside events, the most recent first; `tenant`: only that tenant's conversations' (`acme/…`). */
+  listSetAside(limit: number, tenant?: string): Promise<InboxEvent[]>;
   /** Unfinished again with its attempts reset (returned), or undefined when it is not set aside. */
   reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined>;
   /** Marked done without processing; false when it is not set aside. */
@@ -116,9 +116,9 @@ export class MemoryEventInbox implements EventInbox {
     if (step) this.timeline?.recordNow([step]);
   }
 
-  async listSetAside(limit: number): Promise<InboxEvent[]> {
+  async listSetAside(limit: number, tenant?: string): Promise<InboxEvent[]> {
     return [...this.events.values()]
-      .filter((e) => e.setAsideAt !== undefined)
+      .filter((e) => e.setAsideAt !== undefined && (tenant === undefined || e.conversationId.startsWith(`${tenant}/`)))
       .sort((a, b) => b.setAsideAt! - a.setAsideAt! || b.id - a.id)
       .slice(0, limit)
       .map((e) => ({ ...e }));

@@ -70,8 +70,8 @@ export interface Outbox {
   markRetry(id: number, nextAttemptAt: number, error: string, step?: TimelineStep, attempts?: number): Promise<boolean>;
   /** As `markRetry`, for an action that failed for good. */
   markFailed(id: number, error: string, step?: TimelineStep, attempts?: number): Promise<boolean>;
-  /** Actions in the given statuses, the newest first. */
-  list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]>;
+  /** Actions in the given statuses, the newest first; `tenant`: only that tenant's conversations' (`acme/…`). */
+  list(filter: { statuses: OutboxStatus[]; limit: number; tenant?: string }): Promise<OutboxRecord[]>;
   get(id: number): Promise<OutboxRecord | undefined>;
   /** Due again at `now`: a failed action becomes pending with its attempts reset; a pending one is due now. Undefined when neither. */
   revive(id: number, now: number, step?: TimelineStep): Promise<OutboxAction | undefined>;
@@ -159,9 +159,9 @@ export class MemoryOutbox implements Outbox {
     return true;
   }
 
-  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
+  async list(filter: { statuses: OutboxStatus[]; limit: number; tenant?: string }): Promise<OutboxRecord[]> {
     return [...this.actions.values()]
-      .filter((a) => filter.statuses.includes(a.status))
+      .filter((a) => filter.statuses.includes(a.status) && (filter.tenant === undefined || a.conversationId.startsWith(`${filter.tenant}/`)))
       .sort((a, b) => b.id - a.id)
       .slice(0, filter.limit)
       .map((a) => ({ ...a }));

@@ -69,7 +69,7 @@ SELECT (SELECT count(*) FROM u) AS n, handoff_record_steps($4::jsonb, $2::bigint
 const LIST_SET_ASIDE: Statement = {
   name: 'handoff_inbox_list_set_aside',
   text: `SELECT ${'id, platform, conversation, payload, received_at, attempts, set_aside_at, set_aside_reason'} FROM handoff_inbox
- WHERE set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, id DESC LIMIT $1`,
+ WHERE set_aside_at IS NOT NULL AND ($2::text IS NULL OR conversation LIKE $2 || '/%') ORDER BY set_aside_at DESC, id DESC LIMIT $1`,
 };
 /** Only when the row changes are the steps recorded: the CTE's row count gates the call. */
 const REVIVE: Statement = {
@@ -160,8 +160,8 @@ export class PostgresEventInbox implements EventInbox {
     await this.db.query(SET_ASIDE, [id, this.clock.now(), reason.slice(0, 2000), stepsJson(step ? [step] : [])]);
   }
 
-  async listSetAside(limit: number): Promise<InboxEvent[]> {
-    return (await this.db.query<InboxRow>(LIST_SET_ASIDE, [limit])).rows.map(eventOf);
+  async listSetAside(limit: number, tenant?: string): Promise<InboxEvent[]> {
+    return (await this.db.query<InboxRow>(LIST_SET_ASIDE, [limit, tenant ?? null])).rows.map(eventOf);
   }
 
   async reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined> {

@@ -11,7 +11,11 @@ import { int, type PostgresDatabase, type Statement } from './postgres-database'
 import type { NewOutboxAction } from './turn-writes';
 
 const RECORD_COLUMNS = 'id, platform, conversation, kind, payload, attempts, next_attempt_at, status, last_error, created_at, finished_at';
-const LIST: Statement = { name: 'handoff_outbox_list', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE status = ANY($1::text[]) ORDER BY id DESC LIMIT $2` };
+// A tenant id holds no LIKE wildcard (letters, digits, dashes).
+const LIST: Statement = {
+  name: 'handoff_outbox_list',
+  text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE status = ANY($1::text[]) AND ($3::text IS NULL OR conversation LIKE $3 || '/%') ORDER BY id DESC LIMIT $2`,
+};
 const GET: Statement = { name: 'handoff_outbox_get', text: `SELECT ${RECORD_COLUMNS} FROM handoff_outbox WHERE id = $1` };
 /**
  * A failed action pending again with its attempts reset; a pending one due now (an attempt running
@@ -233,8 +237,8 @@ export class PostgresOutbox implements Outbox {
     return ((await this.db.query(FAIL, [id, error.slice(0, 2000), this.clock.now(), stepsJson(step ? [step] : []), attempts])).rowCount ?? 0) > 0;
   }
 
-  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
-    return (await this.db.query<RecordRow>(LIST, [filter.statuses, filter.limit])).rows.map(recordOf);
+  async list(filter: { statuses: OutboxStatus[]; limit: number; tenant?: string }): Promise<OutboxRecord[]> {
+    return (await this.db.query<RecordRow>(LIST, [filter.statuses, filter.limit, filter.tenant ?? null])).rows.map(recordOf);
   }
 
   async get(id: number): Promise<OutboxRecord | undefined> {

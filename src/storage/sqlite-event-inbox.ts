@@ -87,7 +87,10 @@ export class SqliteEventInbox implements EventInbox {
     private readonly clock: Clock,
   ) {
     this.listUnfinished = db.prepare<[string], InboxRow>('SELECT * FROM inbox WHERE done_at IS NULL AND set_aside_at IS NULL AND platform = ? ORDER BY id');
-    this.selectSetAside = db.prepare<[number], InboxRow>('SELECT * FROM inbox WHERE set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, id DESC LIMIT ?');
+    // A tenant id holds no LIKE wildcard (letters, digits, dashes).
+    this.selectSetAside = db.prepare<[string | null, string | null, number], InboxRow>(
+      "SELECT * FROM inbox WHERE set_aside_at IS NOT NULL AND (? IS NULL OR conversation LIKE ? || '/%') ORDER BY set_aside_at DESC, id DESC LIMIT ?",
+    );
     this.selectOne = db.prepare<[number], InboxRow>('SELECT * FROM inbox WHERE id = ?');
   }
 
@@ -131,8 +134,8 @@ export class SqliteEventInbox implements EventInbox {
     });
   }
 
-  async listSetAside(limit: number): Promise<InboxEvent[]> {
-    return this.selectSetAside.all(limit).map(eventOf);
+  async listSetAside(limit: number, tenant?: string): Promise<InboxEvent[]> {
+    return this.selectSetAside.all(tenant ?? null, tenant ?? null, limit).map(eventOf);
   }
 
   async reviveSetAside(id: number, step?: TimelineStep): Promise<InboxEvent | undefined> {

@@ -109,12 +109,13 @@ export class SqliteOutbox implements Outbox {
     );
   }
 
-  async list(filter: { statuses: OutboxStatus[]; limit: number }): Promise<OutboxRecord[]> {
+  async list(filter: { statuses: OutboxStatus[]; limit: number; tenant?: string }): Promise<OutboxRecord[]> {
     if (filter.statuses.length === 0) return [];
-    const sql = `SELECT * FROM outbox WHERE status IN (${filter.statuses.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`;
+    // A tenant id holds no LIKE wildcard (letters, digits, dashes).
+    const sql = `SELECT * FROM outbox WHERE status IN (${filter.statuses.map(() => '?').join(', ')})${filter.tenant === undefined ? '' : " AND conversation LIKE ? || '/%'"} ORDER BY id DESC LIMIT ?`;
     let statement = this.listStatements.get(sql);
     if (!statement) this.listStatements.set(sql, (statement = this.db.prepare<Array<string | number>, OutboxRow>(sql)));
-    return statement.all(...filter.statuses, filter.limit).map(recordOf);
+    return statement.all(...filter.statuses, ...(filter.tenant === undefined ? [] : [filter.tenant]), filter.limit).map(recordOf);
   }
 
   async get(id: number): Promise<OutboxRecord | undefined> {
