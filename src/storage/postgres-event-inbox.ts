@@ -118,7 +118,8 @@ export class PostgresEventInbox implements EventInbox {
       const row = rows[0]!;
       const id = int(row.id);
       if (!row.fresh) return { duplicate: false, id };
-      const event: InboxEvent = { id, platform: input.platform, conversationId: input.conversationId, payload: JSON.parse(payload) as unknown, receivedAt: now, attempts: 0 };
+      // The payload as given (plain JSON already, as on the other stores): parsing back what was just written would cost a copy.
+      const event: InboxEvent = { id, platform: input.platform, conversationId: input.conversationId, payload: input.payload, receivedAt: now, attempts: 0 };
       return { duplicate: false, id, claim: claimOf(row, input.conversationId, stateKeys, this.claimedState, [event]) };
     } catch (error) {
       if (!(error instanceof DuplicateRefused)) throw error;
