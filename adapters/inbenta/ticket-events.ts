@@ -184,21 +184,26 @@ export class InbentaTicketEvents {
     if (link.closed || event.action === 'add') return; // a ticket just created is not closed
     const closed = /close/i.test(event.action) || isClosedTicket(await this.options.client.getTicket(link.ticketId));
     if (!closed) return;
-    // The conversation back to the bot and the notice first, the link's closed mark last: a crash in
+    const adapter = this.options.adapterFor(link.channelId, link.conversationId);
+    if (!adapter) {
+      // Nothing changes: the customer could not be told (a tenant removed meanwhile).
+      this.logger.error('a ticket was closed but no running channel serves its conversation', { conversationId: link.conversationId, ticketId: link.ticketId, channel: channelKey(link.channelId, link.conversationId) });
+      return;
+    }
+    // The conversation back to the bot and the notice first, the link's closed mark after: a crash in
     // between repeats the notice rather than leaving the conversation with a closed ticket for good.
     const before = await this.ownership.get(link.channelId, link.conversationId);
     const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
     this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
-    await this.options.runtime.delivery.submit({
-      platform: this.platform,
-      conversationId: link.conversationId,
-      kind: 'relay',
-      payload: this.relayAction(link, `Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`),
+    // The notice is a message of a turn of the conversation (its outbox row and transcript line committed
+    // together, in its order), not a relay beside it: a relay writes the transcript outside any turn,
+    // and doing so while the bot's turn below runs voided that turn's commit (its state, its replies).
+    await adapter.continueConversation(link.reference, async (context) => {
+      await context.sendActivity(`Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`);
     });
     await this.options.links.update(link.ticketId, { closed: true });
-    const adapter = this.options.adapterFor(link.channelId, link.conversationId);
-    await adapter?.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
-    if (decision.transition === 'released') await adapter?.ticketClosed(link.reference, before, String(link.ticketId));
+    await adapter.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
+    if (decision.transition === 'released') await adapter.ticketClosed(link.reference, before, String(link.ticketId));
   }
 
   private relayAction(link: TicketLink, text: string): RelayAction {
