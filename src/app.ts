@@ -18,7 +18,7 @@ import type { NimchatSandbox } from './sandbox/nimchat/nimchat-sandbox';
 import type { WoztellSandbox } from './sandbox/woztell/woztell-sandbox';
 import type { InbentaSandbox } from './sandbox/inbenta/inbenta-sandbox';
 import { answerWebhook, errorBody, writeWebhookResult } from './http/webhook-io';
-import { channelKey, platformKey, tenantOf } from './tenants/tenant-scope';
+import { channelKey, platformKey, TenantIdSchema, tenantOf } from './tenants/tenant-scope';
 import { readTenantsFileLeniently, type TenantConfig } from './tenants/tenants-file';
 import { TicketRouting } from './tenants/ticket-routing';
 import type { Platform, PlatformContext, RunningPlatform, SandboxedPlatform } from './platforms/platform';
@@ -155,6 +155,8 @@ export class App {
   /** The secrets the console never shows (a tenant started while running adds its own). */
   private readonly shownSecrets: string[] = [];
   private unwatchTenants?: () => void;
+  /** When a webhook for an unknown tenant last had the tenants file read. */
+  private unknownTenantReadAt = -Infinity;
   /** The reload running now (reloads never overlap). */
   private reloading: Promise<unknown> = Promise.resolve();
   /** In sandbox mode: the emulated platforms, by name. */
@@ -470,6 +472,19 @@ export class App {
     return result;
   }
 
+  /**
+   * Reads TENANTS_FILE for a webhook naming a tenant not served here, at most once a second (an unknown
+   * id sent again and again costs one read a second). Whether it was read.
+   */
+  private async readTenantsForUnknown(): Promise<boolean> {
+    if (!this.config.tenantsFile || this.shuttingDown) return false;
+    const now = this.clock.now();
+    if (now - this.unknownTenantReadAt < 1000) return false;
+    this.unknownTenantReadAt = now;
+    await this.reloadTenants().catch(() => undefined);
+    return true;
+  }
+
   /** Reloads the tenants whenever their file changes (polled: editors that replace the file are seen too). */
   private watchTenantsFile(): void {
     const file = this.config.tenantsFile;
@@ -523,7 +538,11 @@ export class App {
   /** `/t/<tenant>/api/<platform>`: the tenant's own handler, or 404 when no tenant of that id serves the platform. */
   private async answerTenantWebhook(platform: Platform<any>, route: string, req: Request, res: Response): Promise<void> {
     const tenant = String((req.params as Record<string, unknown> | undefined)?.tenant ?? '');
-    const handler = this.tenants.get(tenant)?.get(platform.name)?.handlers.get(route);
+    const handlerOf = () => this.tenants.get(tenant)?.get(platform.name)?.handlers.get(route);
+    let handler = handlerOf();
+    // A tenant added a moment ago may not have been read here yet (another replica may serve it already):
+    // the file is read now rather than answering 404, which the platform would not send again.
+    if (!handler && TenantIdSchema.safeParse(tenant).success && (await this.readTenantsForUnknown())) handler = handlerOf();
     if (!handler) {
       writeWebhookResult(res, { status: 404, body: errorBody('tenant_unknown', `no tenant "${tenant.slice(0, 40)}" serves ${platform.title} on this endpoint`) });
       return;

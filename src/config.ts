@@ -198,7 +198,8 @@ export function readConfig(source: NodeJS.ProcessEnv, purpose: 'serve' | 'inspec
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
-    if (tenants.length > 0) anyChannel = true;
+    // An endpoint of tenants may start with none: they are added to the file while it runs.
+    anyChannel = true;
   }
   if (purpose === 'serve' && production && !anyChannel) {
     problems.push('no platform is configured: set NIMCHAT_BASE_URL and NIMCHAT_BOT_TOKEN (or the WOZTELL variables)');

@@ -10,7 +10,7 @@ export function endpointBanner(app: App, where = listening(app)): string {
   if (tenants.length > 0) {
     const names = tenants.length <= 3 ? tenants.join(', ') : `${tenants.slice(0, 3).join(', ')} …`;
     routes.push(`POST /t/<tenant>/api/<platform> for ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} (${names})`);
-  }
+  } else if (app.config.tenantsFile) routes.push(`POST /t/<tenant>/api/<platform> for the tenants added to ${app.config.tenantsFile.path} (none yet)`);
   return `Bot endpoint listening on ${where} (${[...routes, 'GET /healthz', '/readyz', '/metrics', ...(app.config.console.enabled ? ['/console'] : [])].join(', ')})\n`;
 }
 

@@ -8,9 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
+import sinon from 'sinon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../../src/app';
 import { loadConfig } from '../../../src/load-config';
+import { endpointBanner } from '../../../src/hosting/banner';
 import { createLogger } from '../../../src/log';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { messageCreated, postSigned } from '../../helpers/payloads';
@@ -115,5 +117,48 @@ describe('tenants added and removed while the endpoint runs', () => {
     writeFileSync(file, '{ not json');
     await until('the bad file logged', () => logLines.some((l) => l.includes('the tenants served are unchanged')));
     expect(served()).toEqual(['acme', 'globex']);
+  });
+});
+
+describe('a webhook for a tenant not read here yet', () => {
+  let acme: Installation;
+  let app: App;
+  let file: string;
+
+  beforeAll(async () => {
+    acme = await installation();
+    file = path.join(mkdtempSync(path.join(tmpdir(), 'tenants-')), 'tenants.json');
+    writeFileSync(file, JSON.stringify({ tenants: {} }));
+    const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', TENANTS_FILE: file });
+    // The file is not watched: as on a replica that has not polled it since another took the change.
+    app = new App(config, { logger: createLogger({ level: 'error' }), watchTenantsFile: false, drainTimeoutMs: 2000 });
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await acme?.sandbox.close();
+  });
+
+  it('an endpoint of tenants starts with none yet, and says where they go', () => {
+    expect(app.tenants.size).toBe(0);
+    expect(endpointBanner(app)).toContain(`POST /t/<tenant>/api/<platform> for the tenants added to ${file} (none yet)`);
+  });
+
+  it('has the file read before a 404 (the platform would not send it again), at most once a second', async () => {
+    const reads = sinon.spy(app, 'reloadTenants');
+    const variables = { NIMCHAT_BASE_URL: acme.sandbox.baseUrl, NIMCHAT_BOT_TOKEN: acme.token, NIMCHAT_WEBHOOK_SECRET: acme.secret, NIMCHAT_ACCOUNT_ID: '1' };
+    writeFileSync(file, JSON.stringify({ tenants: { acme: { variables } } }));
+    const first = await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id: 1001 }));
+    expect(first.status).toBe(200);
+    expect(reads.callCount).toBe(1);
+    // An id nobody serves, again and again: one more read at most within the second, then 404s.
+    for (let i = 0; i < 5; i++) expect((await postSigned(`${app.url}/t/nobody/api/nimchat`, acme.secret, messageCreated({ id: 2000 + i }))).data.error.code).toBe('tenant_unknown');
+    expect(reads.callCount).toBeLessThanOrEqual(2);
+    // A known tenant's webhooks never read the file.
+    const before = reads.callCount;
+    expect((await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id: 1002 }))).status).toBe(200);
+    expect(reads.callCount).toBe(before);
+    reads.restore();
   });
 });
