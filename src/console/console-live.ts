@@ -1,8 +1,10 @@
 /**
  * Live updates by Server-Sent Events. While at least one page listens, the timeline's newest id is
  * read once a second (one indexed lookup) and a change is announced (`changed`); each health sample is
- * pushed as it is taken (`sample`), except to a tenant's operator (the figures are every tenant's). Pages
- * then fetch what they show. Nothing runs when nobody listens.
+ * pushed as it is taken (`sample`), except to a tenant's operator (the figures are every tenant's). A
+ * tenant's operator is told of its own conversations' changes only (its newest conversation's last
+ * step, read once a second per tenant listening), never of the endpoint's. Pages then fetch what they
+ * show. Nothing runs when nobody listens.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Timeline } from '../storage/timeline';
@@ -17,6 +19,9 @@ export class ConsoleLive {
   private readonly clients = new Set<ServerResponse>();
   /** The clients that see the health samples. */
   private readonly sampled = new Set<ServerResponse>();
+  /** The clients of a tenant's operators, and what each tenant's newest change was at the last poll. */
+  private readonly tenantOf = new Map<ServerResponse, string>();
+  private readonly tenantLatest = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private unsubscribe?: () => void;
@@ -30,10 +35,11 @@ export class ConsoleLive {
   ) {}
 
   get listeners(): number {
-    return this.clients.size;
+    return this.clients.size + this.tenantOf.size;
   }
 
-  async attach(req: IncomingMessage, res: ServerResponse, options: { samples?: boolean } = {}): Promise<void> {
+  /** `tenant`: a tenant's operator (its own changes only, no samples). */
+  async attach(req: IncomingMessage, res: ServerResponse, options: { samples?: boolean; tenant?: string } = {}): Promise<void> {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -42,27 +48,31 @@ export class ConsoleLive {
       'X-Accel-Buffering': 'no',
     });
     res.flushHeaders();
-    this.latest = await this.timeline.latestId();
-    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ latestId: this.latest })}\n\n`);
-    this.clients.add(res);
-    if (options.samples !== false) this.sampled.add(res);
+    const { tenant } = options;
+    if (tenant === undefined) this.latest = await this.timeline.latestId();
+    else this.tenantLatest.set(tenant, await this.tenantMark(tenant));
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify(tenant === undefined ? { latestId: this.latest } : {})}\n\n`);
+    if (tenant === undefined) this.clients.add(res);
+    else this.tenantOf.set(res, tenant);
+    if (options.samples !== false && tenant === undefined) this.sampled.add(res);
     const gone = () => this.detach(res);
     req.once('close', gone);
     res.once('close', gone);
-    if (this.clients.size === 1) this.begin();
+    if (this.listeners === 1) this.begin();
   }
 
   close(): void {
-    for (const res of this.clients) res.end();
+    for (const res of [...this.clients, ...this.tenantOf.keys()]) res.end();
     this.clients.clear();
+    this.tenantOf.clear();
     this.sampled.clear();
     this.end();
   }
 
   private detach(res: ServerResponse): void {
     this.sampled.delete(res);
-    if (!this.clients.delete(res)) return;
-    if (this.clients.size === 0) this.end();
+    if (!this.clients.delete(res) && !this.tenantOf.delete(res)) return;
+    if (this.listeners === 0) this.end();
   }
 
   private begin(): void {
@@ -87,10 +97,18 @@ export class ConsoleLive {
     if (this.polling) return;
     this.polling = true;
     try {
-      const latest = await this.timeline.latestId();
-      if (latest !== this.latest) {
-        this.latest = latest;
-        this.send(`event: changed\ndata: ${JSON.stringify({ latestId: latest })}\n\n`);
+      if (this.clients.size > 0) {
+        const latest = await this.timeline.latestId();
+        if (latest !== this.latest) {
+          this.latest = latest;
+          for (const res of this.clients) res.write(`event: changed\ndata: ${JSON.stringify({ latestId: latest })}\n\n`);
+        }
+      }
+      for (const tenant of new Set(this.tenantOf.values())) {
+        const mark = await this.tenantMark(tenant);
+        if (mark === this.tenantLatest.get(tenant)) continue;
+        this.tenantLatest.set(tenant, mark);
+        for (const [res, of] of this.tenantOf) if (of === tenant) res.write('event: changed\ndata: {}\n\n');
       }
     } catch {
       // The store is closing or unreadable: the next poll tries again.
@@ -99,7 +117,13 @@ export class ConsoleLive {
     }
   }
 
+  /** What changes whenever a step of one of the tenant's conversations is recorded. */
+  private async tenantMark(tenant: string): Promise<string> {
+    const [newest] = await this.timeline.conversations({ tenant, limit: 1 });
+    return newest ? `${newest.conversationId}@${newest.lastAt}` : '';
+  }
+
   private send(frame: string): void {
-    for (const res of this.clients) res.write(frame);
+    for (const res of [...this.clients, ...this.tenantOf.keys()]) res.write(frame);
   }
 }

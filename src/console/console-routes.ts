@@ -154,7 +154,7 @@ export function mountConsole(server: Server, deps: ConsoleDeps): MountedConsole 
     if (method === 'GET' && a === 'set-aside' && !b) return json(res, { now: now(), events: await views.setAside(parseWith(ListQuery, q, 'query').limit, tenant) });
     // The health figures are the whole endpoint's (every tenant's traffic): not a tenant operator's to see.
     if (method === 'GET' && a === 'health' && !b) return json(res, { now: now(), everyMs: sampler.everyMs, samples: tenant ? [] : sampler.samples() });
-    if (method === 'GET' && a === 'stream' && !b) return live.attach(req, res, { samples: tenant === undefined });
+    if (method === 'GET' && a === 'stream' && !b) return live.attach(req, res, { samples: tenant === undefined, tenant });
     if (method === 'POST' && (a === 'outbox' || a === 'set-aside') && b && (c === 'retry' || c === 'discard') && rest.length === 0) {
       const id = parseWith(Id, b, 'id');
       const body = await readJson(req, DiscardBody);

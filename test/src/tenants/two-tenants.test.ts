@@ -5,6 +5,7 @@
  * ownership and handoffs stay apart; one tenant's signature on another's route, or a payload naming an
  * account that is not the tenant's, is refused; no token reaches a log line; metrics carry the tenant.
  */
+import http from 'node:http';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -146,6 +147,43 @@ describe.each(['memory', 'PostgreSQL'])('two tenants on one endpoint (%s)', (sto
     expect(all).toEqual(expect.arrayContaining(['acme/1:1', 'globex/1:1']));
     // Globex has no console token: no wrong token opens anything.
     expect((await consoleClient(app.url).login('globex-guess-of-a-token')).status).toBe(401);
+  });
+
+  it("a tenant's operator's live stream announces its own conversations' changes only, without the endpoint's newest id", async () => {
+    const acmeOperator = consoleClient(app.url);
+    expect((await acmeOperator.login(ACME_CONSOLE_TOKEN)).status).toBe(200);
+    const events: Array<{ event: string; data: string }> = [];
+    const req = http.get(`${app.url}/console/api/stream`, { headers: { Cookie: acmeOperator.cookie! } }, (res) => {
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (event && data) events.push({ event, data });
+        }
+      });
+    });
+    try {
+      await until('hello', () => events.some((e) => e.event === 'hello'));
+      expect(events.find((e) => e.event === 'hello')!.data).toBe('{}');
+      // Globex's customer talks: nothing for Acme's operator (the poll runs every second).
+      const g = await customer(globex.sandbox, 'Gil');
+      await g.say('busy at globex');
+      await until("Globex's answer", () => g.received().length > 0);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(events.filter((e) => e.event === 'changed')).toEqual([]);
+      // Acme's customer talks: announced, with no endpoint-wide id.
+      const a = await customer(acme.sandbox, 'Abe');
+      await a.say('busy at acme');
+      const changed = await until('a changed event', () => events.find((e) => e.event === 'changed'), 5000);
+      expect(changed.data).toBe('{}');
+    } finally {
+      req.destroy();
+    }
   });
 
   it.skipIf(!existsSync(CHROMIUM))(`a tenant's operator in a real browser (${CHROMIUM}): logs in with the tenant's token, sees its conversations and no other's`, async () => {
