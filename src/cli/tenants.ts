@@ -106,7 +106,10 @@ function add(path: string, id: string, args: TenantsArgs, out: (line: string) =>
   writeTenantsFile(path, next);
   out(`Tenant "${id}" ${file.tenants[id] ? 'replaced' : 'added'} in ${path}. A running endpoint serves it within a second or two:`);
   for (const platform of defaultPlatforms) {
-    if (platform.settings && Object.keys(variables).some((name) => name in platform.settings!.variables.shape)) out(`  ${platform.title}: POST <public url>/t/${id}/api/${platform.name}`);
+    if (!platform.settings || !Object.keys(variables).some((name) => name in platform.settings!.variables.shape)) continue;
+    const methods = [...new Set(platform.routes.map((route) => route.method))].join('|');
+    const register = platform.name === 'inbenta' ? ` (register it: npm run handoff -- inbenta register-webhooks --tenant ${id} --url <public url>)` : platform.name === 'nimchat' ? ` (register it: npm run handoff -- nimchat register --tenant ${id} --url <public url>/t/${id}/api/nimchat)` : '';
+    out(`  ${platform.title}: ${methods} <public url>/t/${id}/api/${platform.name}${register}`);
   }
   return 0;
 }

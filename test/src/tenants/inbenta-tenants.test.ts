@@ -15,6 +15,7 @@ import { loadConfig } from '../../../src/load-config';
 import { createLogger } from '../../../src/log';
 import { registerAgentBot } from '../../../adapters/nimchat/register';
 import { registerTicketWebhooks } from '../../../adapters/inbenta/register';
+import { inbentaRegisterWebhooks } from '../../../src/cli/inbenta';
 import type { InbentaIntegration } from '../../../adapters/inbenta/platform';
 import { InbentaSandbox } from '../../../src/sandbox/inbenta/inbenta-sandbox';
 import type { TurnContext } from 'botbuilder-core';
@@ -58,10 +59,22 @@ describe.each(['memory', 'PostgreSQL'])('each tenant its own Inbenta project (%s
     app = new App(config, { logger: createLogger({ level: 'debug', secrets: config.secrets, write: (line) => logLines.push(line) }), drainTimeoutMs: 2000 });
     await app.start();
     for (const [id, i] of Object.entries(nimchat)) await registerAgentBot(i.admin, { accountId: 1, inboxId: 1, name: 'Tenant bot', outgoingUrl: `${app.url}/t/${id}/api/nimchat` });
-    for (const [id, ib] of Object.entries(inbenta)) {
-      const parts = app.tenants.get(id)!.get('inbenta')!.parts as InbentaIntegration;
-      await registerTicketWebhooks(parts.client, `${app.url}/t/${id}/api/inbenta`, ib.webhookSecret);
+    // Acme's through the command line (its project read from the tenants file), Globex's in code.
+    const saved = process.env.TENANTS_FILE;
+    process.env.TENANTS_FILE = file;
+    try {
+      const lines: string[] = [];
+      expect(await inbentaRegisterWebhooks({ tenant: 'acme', url: app.url }, (line) => lines.push(line))).toBe(0);
+      expect(lines[0]).toContain(`${app.url}/t/acme/api/inbenta`);
+      await expect(inbentaRegisterWebhooks({ tenant: 'initech', url: app.url }, () => undefined)).rejects.toThrow(/tenant "initech" has no Inbenta project/);
+      await expect(inbentaRegisterWebhooks({ tenant: 'acme', url: `${app.url}/api/inbenta` }, () => undefined)).rejects.toThrow(/the tenant's route/);
+    } finally {
+      if (saved === undefined) delete process.env.TENANTS_FILE;
+      else process.env.TENANTS_FILE = saved;
     }
+    expect(inbenta.acme!.hooks.map((hook) => hook.url)).toEqual([`${app.url}/t/acme/api/inbenta`, `${app.url}/t/acme/api/inbenta`]);
+    const parts = app.tenants.get('globex')!.get('inbenta')!.parts as InbentaIntegration;
+    await registerTicketWebhooks(parts.client, `${app.url}/t/globex/api/inbenta`, inbenta.globex!.webhookSecret);
   });
 
   afterAll(async () => {
