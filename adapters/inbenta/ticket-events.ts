@@ -8,12 +8,14 @@
  *   `handoff.status` `completed`.
  * - A customer message the gate keeps from the bot while a ticket owns the conversation is added to
  *   the ticket as a reply.
- * Relays and forwards are outbox actions: retried with backoff (across restarts) when a platform is down.
+ * What reaches the customer is sent by a turn of the conversation and what reaches the ticket is an
+ * outbox action: both retried with backoff (across restarts) when a platform is down.
  */
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder-core';
 import { header, refuseWebhook, type WebhookInput, type WebhookResult } from '../../src/http/webhook-io';
 import type { InboxEvent } from '../../src/storage/event-inbox';
 import type { OwnershipStore } from '../../src/ownership';
+import type { OwnershipRecord } from '../../src/ownership/ownership-record';
 import type { Logger } from '../../src/log';
 import { runInTurnScope } from '../../src/turn-scope';
 import { statusActivity } from '../../src/pipeline/channel-pipeline';
@@ -81,6 +83,7 @@ export class InbentaTicketEvents {
       runtime,
     );
     runtime.scheduler.register(platform, (stored) => this.processStored(stored));
+    // Relays were queued beside turns by earlier versions: one still pending in the store is delivered.
     runtime.delivery.register(platform, 'relay', {
       execute: (action) => this.relay(action.payload as RelayAction),
       describe: (action) => ({ role: 'agent', text: (action.payload as RelayAction).text }),
@@ -142,14 +145,18 @@ export class InbentaTicketEvents {
   }
 
   /**
-   * One stored event: its failure is logged and it is done either way (what it does to the
-   * conversation are outbox actions, retried on their own). In the conversation's turn scope: the
-   * bot's `handoff.status` turn runs here, not queued behind itself.
+   * One stored event, in the conversation's turn scope (its turns run here, not queued behind
+   * themselves). Done once processed; a failure leaves it unfinished, to run again as any platform's
+   * event does (set aside for an operator after three attempts): each step's mark comes after its
+   * effect, so a repeat does what is left.
    */
   private async processStored(stored: InboxEvent): Promise<void> {
-    await runInTurnScope({ conversationId: stored.conversationId }, () => this.process(stored.payload as InbentaWebhookEvent)).catch((error: unknown) =>
-      this.logger.error('processing a webhook failed', { conversationId: stored.conversationId, error }),
-    );
+    try {
+      await runInTurnScope({ conversationId: stored.conversationId }, () => this.process(stored.payload as InbentaWebhookEvent));
+    } catch (error) {
+      this.logger.error('processing a webhook failed', { conversationId: stored.conversationId, error });
+      throw error;
+    }
     await this.options.runtime.stores.inbox.markDone(stored.id);
   }
 
@@ -174,9 +181,27 @@ export class InbentaTicketEvents {
     const text = htmlToText(reply.message ?? '');
     if (!text) return;
     const format = this.options.formatAnswer ?? ((t, l) => `Our team answered your ticket ${l.fullUuid}:\n\n${t}`);
-    // The relay first, then the mark: a crash in between relays the answer twice, never not at all.
-    await this.options.runtime.delivery.submit({ platform: this.platform, conversationId: link.conversationId, kind: 'relay', payload: this.relayAction(link, format(text, link)) });
+    // The answer first, then the mark: a crash in between relays the answer twice, never not at all.
+    await this.inTurn(link, async (context) => {
+      await context.sendActivity(format(text, link));
+    });
     await this.options.links.update(link.ticketId, { ackNextForward: true, relayedReplies: [...relayed, replyId].slice(-RELAYED_MEMORY) });
+  }
+
+  /**
+   * A turn of the ticket's conversation (its messages sent from its outbox, retried, in its transcript,
+   * all committed together, in the conversation's order). Messages to the customer go this way, never
+   * beside a turn: a transcript line written outside a turn voids the commit of a turn running then.
+   */
+  private async inTurn(link: TicketLink, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    await this.channelOf(link).continueConversation(link.reference, logic);
+  }
+
+  /** The adapter serving the ticket's conversation (none: an error, and the event runs again later). */
+  private channelOf(link: TicketLink): ChannelAdapter {
+    const adapter = this.options.adapterFor(link.channelId, link.conversationId);
+    if (!adapter) throw new Error(`no running channel serves the conversation's channel "${channelKey(link.channelId, link.conversationId)}"`);
+    return adapter;
   }
 
   /** A ticket change: when it is now closed, the ticket's part is over. */
@@ -184,30 +209,22 @@ export class InbentaTicketEvents {
     if (link.closed || event.action === 'add') return; // a ticket just created is not closed
     const closed = /close/i.test(event.action) || isClosedTicket(await this.options.client.getTicket(link.ticketId));
     if (!closed) return;
-    const adapter = this.options.adapterFor(link.channelId, link.conversationId);
-    if (!adapter) {
-      // Nothing changes: the customer could not be told (a tenant removed meanwhile).
-      this.logger.error('a ticket was closed but no running channel serves its conversation', { conversationId: link.conversationId, ticketId: link.ticketId, channel: channelKey(link.channelId, link.conversationId) });
-      return;
-    }
-    // The conversation back to the bot and the notice first, the link's closed mark after: a crash in
-    // between repeats the notice rather than leaving the conversation with a closed ticket for good.
-    const before = await this.ownership.get(link.channelId, link.conversationId);
-    const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
-    this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
-    // The notice is a message of a turn of the conversation (its outbox row and transcript line committed
-    // together, in its order), not a relay beside it: a relay writes the transcript outside any turn,
-    // and doing so while the bot's turn below runs voided that turn's commit (its state, its replies).
-    await adapter.continueConversation(link.reference, async (context) => {
+    // The conversation back to the bot and the notice in one turn (committed together), the link's
+    // closed mark after: a crash in between repeats the notice rather than leaving the conversation
+    // with a closed ticket for good.
+    let before: OwnershipRecord | undefined;
+    let released = false;
+    await this.inTurn(link, async (context) => {
+      before = await this.ownership.get(link.channelId, link.conversationId);
+      const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
+      released = decision.transition === 'released';
       await context.sendActivity(`Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`);
     });
+    this.logger.info('ticket closed', { conversationId: link.conversationId, ticketId: link.ticketId });
     await this.options.links.update(link.ticketId, { closed: true });
+    const adapter = this.channelOf(link);
     await adapter.emitToBot(link.reference, statusActivity(link.reference, { state: 'completed', message: `Ticket ${link.fullUuid} was closed.` }, new Date(this.options.runtime.clock.now())));
-    if (decision.transition === 'released') await adapter.ticketClosed(link.reference, before, String(link.ticketId));
-  }
-
-  private relayAction(link: TicketLink, text: string): RelayAction {
-    return { channelId: link.channelId, conversationId: link.conversationId, reference: link.reference, text };
+    if (released) await adapter.ticketClosed(link.reference, before, String(link.ticketId));
   }
 
   /** Resolves with the message's id (the action's result: a later look never takes its echo). */

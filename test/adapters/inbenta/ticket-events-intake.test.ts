@@ -93,3 +93,19 @@ describe('Inbenta ticket events through the one intake', () => {
     expect(challenge('wrong').status).toBe(401);
   });
 });
+
+describe('a ticket event whose processing fails', () => {
+  it('stays unfinished (to run again, as any event does), where it used to be marked done and lost', async () => {
+    const runtime = new PipelineRuntime({ metrics: new Metrics() });
+    const links = new TicketLinks(runtime.storage);
+    await links.save({ ticketId: 7, fullUuid: 'T-7', escalationId: 'e7', creatorId: 1, channelId: 'nimchat', conversationId: '1:7', reference: {}, createdAt: new Date(0).toISOString() });
+    // Inbenta down while the answer is read.
+    const client = { listReplies: async () => Promise.reject(new Error('Inbenta answered 503')) } as unknown as InbentaTicketingClient;
+    const events = new InbentaTicketEvents({ client, links, webhookSecret: SECRET, runtime, adapterFor: () => undefined });
+    const posted = await events.handle({ method: 'POST', headers: { 'x-hook-signature': SECRET }, rawBody: Buffer.from(JSON.stringify([{ id: 101, item: 'reply', action: 'add', timestamp: 1, parent: 7 }])), query: new URLSearchParams() });
+    expect(posted.status).toBe(200);
+    await new Promise((r) => setImmediate(r));
+    await runtime.queue.onIdle();
+    expect((await runtime.stores.inbox.unfinished('inbenta')).map((e) => (e.payload as { id: number }).id)).toEqual([101]);
+  });
+});

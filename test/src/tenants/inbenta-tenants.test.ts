@@ -137,6 +137,19 @@ describe.each(['memory', 'PostgreSQL'])('each tenant its own Inbenta project (%s
     await until("the bot's welcome back", () => g.received().some((t) => t.includes(WELCOME_BACK_TEXT)));
     expect(await ownerOf('acme', a.id)).toBe('ticket');
     expect(a.received().some((t) => t.includes('has been closed'))).toBe(false);
+
+    // Acme's agent answers and closes at once, Nimchat slow to take the answer: every message reaches
+    // the customer, the bot's (slow) turn included (an answer sent beside the turns voided it).
+    nimchat.acme!.sandbox.faults.push({ method: 'POST', path: /messages$/, delayMs: 100, times: 1, when: (body) => String(body.content ?? '').includes('closing it now') });
+    inbenta.acme!.agentAnswers(acmeTicket[0]!.uuid, 'Sent, closing it now');
+    inbenta.acme!.closeTicket(acmeTicket[0]!.uuid);
+    await until("Acme's welcome back", () => a.received().some((t) => t.includes(WELCOME_BACK_TEXT)));
+    expect(a.received().filter((t) => t.includes('closing it now') || t.includes('has been closed') || t.includes(WELCOME_BACK_TEXT))).toEqual([
+      expect.stringContaining('closing it now'),
+      expect.stringContaining('has been closed'),
+      WELCOME_BACK_TEXT,
+    ]);
+    expect(await ownerOf('acme', a.id)).toBe('bot');
     expect(logLines.filter((line) => /"level":"(error|warn)"/.test(line))).toEqual([]);
   });
 
