@@ -155,8 +155,10 @@ export class App {
   /** The secrets the console never shows (a tenant started while running adds its own). */
   private readonly shownSecrets: string[] = [];
   private unwatchTenants?: () => void;
-  /** When a webhook for an unknown tenant last had the tenants file read. */
-  private unknownTenantReadAt = -Infinity;
+  /** The read of TENANTS_FILE a webhook for an unknown tenant waits for, while it runs. */
+  private unknownTenantRead?: Promise<void>;
+  /** The file's modification time and size when it was last read. */
+  private tenantsFileRead?: string;
   /** The reload running now (reloads never overlap). */
   private reloading: Promise<unknown> = Promise.resolve();
   /** In sandbox mode: the emulated platforms, by name. */
@@ -437,6 +439,7 @@ export class App {
     if (!file) throw new ConfigError(['TENANTS_FILE is not set: there is no tenants file to reload']);
     let read: ReturnType<typeof readTenantsFileLeniently>;
     try {
+      this.tenantsFileRead = fileStamp(file.path);
       read = readTenantsFileLeniently(file.path, file.environment, this.platforms);
     } catch (error) {
       this.logger.error('the tenants file has problems: the tenants served are unchanged', { problems: error instanceof ConfigError ? error.problems : undefined, error: error instanceof ConfigError ? undefined : error });
@@ -473,15 +476,20 @@ export class App {
   }
 
   /**
-   * Reads TENANTS_FILE for a webhook naming a tenant not served here, at most once a second (an unknown
-   * id sent again and again costs one read a second). Whether it was read.
+   * Reads TENANTS_FILE for a webhook naming a tenant not served here, when the file changed since it
+   * was last read (an unknown id sent again and again costs a stat). Every webhook arriving meanwhile
+   * waits for the same read. Whether it was read. Not when the file is read at start only.
    */
   private async readTenantsForUnknown(): Promise<boolean> {
-    if (!this.config.tenantsFile || this.shuttingDown) return false;
-    const now = this.clock.now();
-    if (now - this.unknownTenantReadAt < 1000) return false;
-    this.unknownTenantReadAt = now;
-    await this.reloadTenants().catch(() => undefined);
+    const file = this.config.tenantsFile;
+    if (!file || this.options.watchTenantsFile === false || this.shuttingDown) return false;
+    if (!this.unknownTenantRead) {
+      if (fileStamp(file.path) === this.tenantsFileRead) return false;
+      this.unknownTenantRead = this.reloadTenants()
+        .then(() => undefined, () => undefined)
+        .finally(() => (this.unknownTenantRead = undefined));
+    }
+    await this.unknownTenantRead;
     return true;
   }
 
@@ -764,6 +772,16 @@ function originOf(url: string | undefined): string | undefined {
     return url ? new URL(url).origin : undefined;
   } catch {
     return 'not a URL';
+  }
+}
+
+/** A file's modification time and size (undefined when it cannot be read): whether it changed. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const stat = fs.statSync(path);
+    return `${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return undefined;
   }
 }
 

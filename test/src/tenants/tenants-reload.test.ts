@@ -130,8 +130,8 @@ describe('a webhook for a tenant not read here yet', () => {
     file = path.join(mkdtempSync(path.join(tmpdir(), 'tenants-')), 'tenants.json');
     writeFileSync(file, JSON.stringify({ tenants: {} }));
     const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', STORAGE_URL: 'memory:', TENANTS_FILE: file });
-    // The file is not watched: as on a replica that has not polled it since another took the change.
-    app = new App(config, { logger: createLogger({ level: 'error' }), watchTenantsFile: false, drainTimeoutMs: 2000 });
+    // The file is polled once a minute: as on a replica that has not polled it since another took the change.
+    app = new App(config, { logger: createLogger({ level: 'error' }), tenantsFilePollMs: 60_000, drainTimeoutMs: 2000 });
     await app.start();
   });
 
@@ -145,20 +145,29 @@ describe('a webhook for a tenant not read here yet', () => {
     expect(endpointBanner(app)).toContain(`POST /t/<tenant>/api/<platform> for the tenants added to ${file} (none yet)`);
   });
 
-  it('has the file read before a 404 (the platform would not send it again), at most once a second', async () => {
-    const reads = sinon.spy(app, 'reloadTenants');
+  it('has the file read before a 404 (the platform would not send it again), once per change of the file', async () => {
+    // Each read takes a while (as behind another reload): the webhooks arriving meanwhile must wait for it.
+    const read = app.reloadTenants.bind(app);
+    const reads = sinon.stub(app, 'reloadTenants').callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      return read();
+    });
     const variables = { NIMCHAT_BASE_URL: acme.sandbox.baseUrl, NIMCHAT_BOT_TOKEN: acme.token, NIMCHAT_WEBHOOK_SECRET: acme.secret, NIMCHAT_ACCOUNT_ID: '1' };
     writeFileSync(file, JSON.stringify({ tenants: { acme: { variables } } }));
-    const first = await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id: 1001 }));
-    expect(first.status).toBe(200);
+    // Three at once: each waits for the one read.
+    const first = await Promise.all([1001, 1002, 1003].map((id) => postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id }))));
+    expect(first.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(reads.callCount).toBe(1);
-    // An id nobody serves, again and again: one more read at most within the second, then 404s.
+    // An id nobody serves, again and again: the file has not changed, it is not read again.
     for (let i = 0; i < 5; i++) expect((await postSigned(`${app.url}/t/nobody/api/nimchat`, acme.secret, messageCreated({ id: 2000 + i }))).data.error.code).toBe('tenant_unknown');
-    expect(reads.callCount).toBeLessThanOrEqual(2);
-    // A known tenant's webhooks never read the file.
-    const before = reads.callCount;
-    expect((await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id: 1002 }))).status).toBe(200);
-    expect(reads.callCount).toBe(before);
+    expect(reads.callCount).toBe(1);
+    // A known tenant's webhooks never read it.
+    expect((await postSigned(`${app.url}/t/acme/api/nimchat`, acme.secret, messageCreated({ id: 1004 }))).status).toBe(200);
+    expect(reads.callCount).toBe(1);
+    // Once the file changes, an unknown id has it read again.
+    writeFileSync(file, JSON.stringify({ tenants: { acme: { title: 'Acme', variables } } }));
+    expect((await postSigned(`${app.url}/t/nobody/api/nimchat`, acme.secret, messageCreated({ id: 3000 }))).status).toBe(404);
+    expect(reads.callCount).toBe(2);
     reads.restore();
   });
 });
