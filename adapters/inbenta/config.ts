@@ -38,6 +38,7 @@ export const inbentaSettings = platformSettings({
   secrets: (env) => [env.INBENTA_API_KEY, env.INBENTA_API_SECRET, env.INBENTA_WEBHOOK_SECRET, env.INBENTA_USER_PERSONAL_SECRET],
   // A tenant's ticket events are told from another's by its own secret.
   tenantProblems: (env) => (env.INBENTA_WEBHOOK_SECRET ? [] : ["INBENTA_WEBHOOK_SECRET is required: a tenant's ticket events are authenticated with its own secret"]),
+  tenantOwn: ['INBENTA_WEBHOOK_SECRET'],
 });
 export type InbentaConfig = ReturnType<typeof inbentaSettings.build>;
 

@@ -63,6 +63,7 @@ export const nimchatSettings = platformSettings({
     ...(env.NIMCHAT_ACCOUNT_ID === undefined ? ['NIMCHAT_ACCOUNT_ID is required: the one account whose webhooks the tenant takes'] : []),
     ...(!env.NIMCHAT_WEBHOOK_SECRET && !env.NIMCHAT_URL_TOKEN_SECRET ? ['NIMCHAT_WEBHOOK_SECRET (or NIMCHAT_URL_TOKEN_SECRET) is required: a tenant\'s webhooks are authenticated with its own secret'] : []),
   ],
+  tenantOwn: ['NIMCHAT_WEBHOOK_SECRET', 'NIMCHAT_URL_TOKEN_SECRET'],
 });
 export type NimchatConfig = ReturnType<typeof nimchatSettings.build>;
 

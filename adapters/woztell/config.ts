@@ -41,6 +41,8 @@ export const woztellSettings = platformSettings({
     fallbackFolder: env.WOZTELL_FALLBACK_FOLDER,
   }),
   secrets: (env) => [env.WOZTELL_ACCESS_TOKEN, env.WOZTELL_CHANNEL_SECRET, env.WOZTELL_INBOX_SIGNATURE],
+  // A tenant's webhooks are told from another tenant's by its own secret.
+  tenantOwn: ['WOZTELL_CHANNEL_SECRET'],
 });
 export type WoztellConfig = ReturnType<typeof woztellSettings.build>;
 

@@ -18,6 +18,8 @@ export interface PlatformSettings<C = unknown> {
   secrets(variables: Record<string, unknown>): Array<string | undefined>;
   /** What a tenant's variables must also hold (its webhooks authenticated, the one account it is): the problems. */
   tenantProblems?(variables: Record<string, unknown>): string[];
+  /** The variables whose value must be one tenant's alone, and not the environment's (the secrets its webhooks are told apart by). */
+  readonly tenantOwn?: readonly string[];
 }
 
 /** Settings with the variables' types inferred from their schema. */
@@ -28,6 +30,7 @@ export function platformSettings<S extends z.ZodRawShape, C>(settings: {
   build(variables: z.output<z.ZodObject<S>>): C;
   secrets(variables: z.output<z.ZodObject<S>>): Array<string | undefined>;
   tenantProblems?(variables: z.output<z.ZodObject<S>>): string[];
+  tenantOwn?: ReadonlyArray<keyof S & string>;
 }): PlatformSettings<C> {
   return settings as unknown as PlatformSettings<C>;
 }

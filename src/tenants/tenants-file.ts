@@ -144,6 +144,8 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
   const problems: string[] = [];
   const tenants: TenantConfig[] = [];
   const failed = new Set<string>();
+  /** [tenant, variable, value] of the variables a platform wants one tenant's alone. */
+  const ownValues: Array<[string, string, string]> = [];
   // Every platform with variables: its channels and its own ticketing project.
   const served = platforms.filter((p): p is TenantPlatform & { settings: PlatformSettings } => !!p.settings);
   const known = new Map(served.flatMap((p) => Object.keys(p.settings.variables.shape).map((name) => [name, p] as const)));
@@ -207,19 +209,22 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
       for (const problem of tenantProblems) say(problem);
       if (tenantProblems.length > 0) continue;
       tenant.platforms[platform.name] = settings.build(parsed.data);
+      for (const name of settings.tenantOwn ?? []) if (typeof parsed.data[name] === 'string') ownValues.push([id, name, parsed.data[name] as string]);
       tenant.secrets.push(...settings.secrets(parsed.data).filter((s): s is string => typeof s === 'string'));
     }
     const channels = served.filter((p) => p.settings.channel);
     if (!channels.some((p) => p.name in tenant.platforms) && !failed.has(id)) say(`configures no channel (${channels.map((p) => p.title).join(' or ')} variables): its customers could not reach the bot`);
     if (!failed.has(id)) tenants.push(tenant);
   }
-  // What must be one tenant's alone: a Nimchat account (its conversations and its reclaim scans), a console token.
+  // What must be one tenant's alone: a Nimchat account (its conversations and its reclaim scans), a console
+  // token, the secrets its webhooks are authenticated with (another's would pass its route's check).
   const owner = new Map<string, string>();
   for (const tenant of tenants) {
     const nimchat = tenant.platforms.nimchat as { baseUrl?: string; accountId?: number } | undefined;
     const claims = [
       ...(nimchat ? [[`the Nimchat account ${nimchat.accountId} at ${nimchat.baseUrl}`, `account:${nimchat.baseUrl}|${nimchat.accountId}`]] : []),
       ...(tenant.consoleToken ? [['its consoleToken', `console:${tenant.consoleToken}`]] : []),
+      ...ownValues.filter(([of]) => of === tenant.id).map(([, name, value]) => [`its ${name}`, `${name}:${value}`]),
     ];
     for (const [what, key] of claims) {
       const other = owner.get(key!);
@@ -230,6 +235,11 @@ function collect(json: unknown, env: NodeJS.ProcessEnv, platforms: readonly Tena
     }
     if (tenant.consoleToken && tenant.consoleToken === env.CONSOLE_TOKEN) {
       problems.push(`tenant "${tenant.id}": its consoleToken is CONSOLE_TOKEN (which sees every tenant)`);
+      failed.add(tenant.id);
+    }
+    for (const [of, name, value] of ownValues) {
+      if (of !== tenant.id || env[name] !== value) continue;
+      problems.push(`tenant "${tenant.id}": its ${name} is the environment's (the endpoint's own routes would take its webhooks)`);
       failed.add(tenant.id);
     }
   }

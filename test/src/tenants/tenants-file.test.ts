@@ -87,17 +87,23 @@ describe('the tenants file', () => {
     expect(problems.join('\n')).not.toMatch(/globex-token|woztell-token|acme-secret/);
   });
 
-  it("what must be one tenant's alone: a Nimchat account, a console token (never CONSOLE_TOKEN); the time zone alone is no hours of its own", () => {
+  it("what must be one tenant's alone: a Nimchat account, a console token (never CONSOLE_TOKEN), its webhooks' secrets (never the environment's); the time zone alone is no hours of its own", () => {
+    const own = (n: number) => ({ NIMCHAT_WEBHOOK_SECRET: `secret-of-tenant-${n}` });
+    const inbenta = (secret: string) => ({ INBENTA_API_KEY: 'k-123456', INBENTA_API_SECRET: 's-123456', INBENTA_WEBHOOK_SECRET: secret });
     const problems = problemsOf(() =>
       tenantsOf(
         {
           tenants: {
-            acme: { variables: nimchat(), consoleToken: 'a-console-token-of-acme' },
-            globex: { variables: nimchat(), consoleToken: 'a-console-token-of-acme' },
-            initech: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '4' }), consoleToken: 'the-whole-endpoint-token' },
+            acme: { variables: { ...nimchat(own(1)), ...inbenta('shared-hooks-secret') }, consoleToken: 'a-console-token-of-acme' },
+            globex: { variables: nimchat(own(2)), consoleToken: 'a-console-token-of-acme' },
+            initech: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '4', ...own(3) }), consoleToken: 'the-whole-endpoint-token' },
+            // Another tenant's secrets: its webhooks would pass Acme's check, and the other way round.
+            umbrella: { variables: { ...nimchat({ NIMCHAT_ACCOUNT_ID: '5', ...own(1) }), ...inbenta('shared-hooks-secret') } },
+            // The environment's: the endpoint's own routes would take its webhooks.
+            hooli: { variables: nimchat({ NIMCHAT_ACCOUNT_ID: '6', NIMCHAT_WEBHOOK_SECRET: 'the-environment-secret' }) },
           },
         },
-        { ...env, CONSOLE_TOKEN: 'the-whole-endpoint-token' },
+        { ...env, CONSOLE_TOKEN: 'the-whole-endpoint-token', NIMCHAT_WEBHOOK_SECRET: 'the-environment-secret' },
         defaultPlatforms,
       ),
     );
@@ -105,6 +111,9 @@ describe('the tenants file', () => {
       'tenant "globex": the Nimchat account 3 at https://chat.acme.example is tenant "acme"\'s already',
       'tenant "globex": its consoleToken is tenant "acme"\'s already',
       'tenant "initech": its consoleToken is CONSOLE_TOKEN (which sees every tenant)',
+      'tenant "umbrella": its INBENTA_WEBHOOK_SECRET is tenant "acme"\'s already',
+      'tenant "umbrella": its NIMCHAT_WEBHOOK_SECRET is tenant "acme"\'s already',
+      'tenant "hooli": its NIMCHAT_WEBHOOK_SECRET is the environment\'s (the endpoint\'s own routes would take its webhooks)',
     ]);
     const [acme] = tenantsOf({ tenants: { acme: { variables: nimchat({ HANDOFF_TIMEZONE: 'Europe/Paris' }) } } }, env, defaultPlatforms);
     expect(acme!.hours).toBeUndefined();
