@@ -21,12 +21,13 @@ export { NimchatAdapter, type NimchatAdapterOptions } from '../adapters/nimchat/
 export { WoztellAdapter, type WoztellAdapterOptions } from '../adapters/woztell/woztell-adapter';
 
 // ---------------------------------------------------------------- dialogs to extend
-export { HandoffDialog, type HandoffDialogOptions, type HandoffDialogArgs } from '../dialogs/handoff-dialog';
+export { HandoffDialog, type HandoffDialogOptions, type HandoffDialogArgs, type ClosedText } from '../dialogs/handoff-dialog';
 export { HandoffInterruptibleDialog, type HandoffInterruptibleOptions } from '../dialogs/handoff-interruptible-dialog';
 export { HandoffRequestMiddleware, type HandoffRequestMiddlewareOptions } from '../dialogs/handoff-request-middleware';
 export { recognizeHandoffRequest, type HandoffRecognizer, type HandoffRecognizerInput } from '../dialogs/handoff-recognizer';
 export { HandoffGateMiddleware } from '../dialogs/handoff-gate';
 export { TicketDialog, HUMAN_CHOICE, TICKET_CHOICE, type TicketDialogOptions } from '../dialogs/ticket-dialog';
+export { deskServes, type TicketDesk, type TicketRequest, type TicketCreated } from '../dialogs/ticket-desk';
 export { NoAnswerDialog } from '../dialogs/handoff-wait/no-answer-dialog';
 export { SupportBot, type SupportBotOptions } from './bot/support-bot';
 // An Agents SDK agent runs these dialogs through AgentDialogs (the example bot on that SDK: `…/agents-sdk`).

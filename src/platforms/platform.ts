@@ -116,5 +116,10 @@ export interface Platform<C = unknown> {
     replacesConfigured: boolean;
     start(options: SandboxOptions): Promise<SandboxedPlatform<C>>;
   };
+  /**
+   * Starts it with its configuration. A platform with settings may be started once more per tenant
+   * that sets its variables (`context.tenant`): what it keys in the engine (inbox, outbox, executors,
+   * stored keys) must then carry the tenant (`platformKey(name, tenant)`), as the built-in ones do.
+   */
   start(config: C, context: PlatformContext): RunningPlatform;
 }
