@@ -60,6 +60,8 @@ describe("a tenant's own business hours and follow-up", () => {
     // No wait notice for Globex's waiting customer (the environment's would send one now).
     const before = g.received().length;
     await g.say('hello? anyone?');
+    // Its turn has run (the message is in the transcript: the notice would have been committed with it).
+    await until('the message taken', async () => JSON.stringify(await app.transcripts.list('nimchat', `globex/1:${g.id}`)).includes('hello? anyone?'));
     await new Promise((r) => setTimeout(r, 300));
     expect(g.received().slice(before)).toEqual([]);
   });
