@@ -53,8 +53,8 @@ describe("a tenant's own business hours and follow-up", () => {
     expect((await app.runtime.ownership.get('nimchat', `acme/1:${a.id}`))?.owner ?? 'bot').toBe('bot');
   
     // Globex's ladder: its first step 2 minutes after the handoff (the environment's: 10).
-    const alarm = await app.stores.timers.get(NoAnswerLadder.timerKey('nimchat', `globex/1:${g.id}`));
-    expect(alarm).toBeDefined();
+    // (Set once the platform's echo of the handoff has come back: waited for.)
+    const alarm = await until("Globex's first alarm", () => app.stores.timers.get(NoAnswerLadder.timerKey('nimchat', `globex/1:${g.id}`)));
     expect((alarm!.dueAt - Date.now()) / 60_000).toBeGreaterThan(1.5);
     expect((alarm!.dueAt - Date.now()) / 60_000).toBeLessThanOrEqual(2);
     // No wait notice for Globex's waiting customer (the environment's would send one now).
