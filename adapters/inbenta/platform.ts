@@ -87,7 +87,7 @@ export const inbentaPlatform: Platform<InbentaConfig> = {
     // A tenant's project numbers its tickets on its own: its links are kept apart.
     const links = new TicketLinks(runtime.storage, platformKey('inbenta', tenant));
     const { ownership } = runtime;
-    const desk = new InbentaTicketDesk({ client, links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger });
+    const desk = new InbentaTicketDesk({ client, desk: platformKey('inbenta', tenant), links, ownership, queue: inbenta.ticketQueue, source: inbenta.ticketSource, externalId: inbenta.externalId, language: inbenta.language, logger });
     const events = new InbentaTicketEvents({
       client,
       links,

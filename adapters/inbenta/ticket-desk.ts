@@ -17,6 +17,8 @@ import type { TicketLink, TicketLinks } from './ticket-links';
 
 export interface InbentaTicketDeskOptions {
   client: InbentaTicketingClient;
+  /** The project's key (`inbenta`, a tenant's `inbenta@acme`), kept with the conversation's ticket. */
+  desk?: string;
   links: TicketLinks;
   ownership: OwnershipStore;
   queue: number;
@@ -95,7 +97,7 @@ export class InbentaTicketDesk implements TicketDesk {
       ackNextForward: true,
     };
     await links.save(link);
-    await this.options.ownership.apply(channelId, conversationId, [{ type: 'ticket_opened', ticketId: ticket.id }]);
+    await this.options.ownership.apply(channelId, conversationId, [{ type: 'ticket_opened', ticketId: ticket.id, desk: this.options.desk ?? 'inbenta' }]);
     this.logger.info('ticket created', { conversationId, ticketId: ticket.id, reference: ticket.fullUuid, userCreated: user.created });
     return { ...this.created(link), ...(skipped.length > 0 ? { skippedAttachments: skipped } : {}) };
   }

@@ -216,7 +216,7 @@ export class InbentaTicketEvents {
     let released = false;
     await this.inTurn(link, async (context) => {
       before = await this.ownership.get(link.channelId, link.conversationId);
-      const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId }], before);
+      const decision = await this.ownership.apply(link.channelId, link.conversationId, [{ type: 'ticket_closed', ticketId: link.ticketId, desk: this.platform }], before);
       released = decision.transition === 'released';
       await context.sendActivity(`Your ticket ${link.fullUuid} has been closed. Write here if you need anything else.`);
     });
@@ -245,6 +245,8 @@ export class InbentaTicketEvents {
     const { activity } = context;
     const record = await this.ownership.get(activity.channelId, activity.conversation.id);
     if (record?.owner !== 'ticket') return false;
+    // Another project's ticket (the conversation's tenant's, or the endpoint's): not this one's to take.
+    if (record.details?.desk !== undefined && record.details.desk !== this.platform) return false;
     const ticketId = Number(record.details?.ticketId);
     const link = Number.isFinite(ticketId) ? await this.options.links.byTicket(ticketId) : undefined;
     // Another project may number a ticket the same: only the link made from this conversation counts.

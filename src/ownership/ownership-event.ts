@@ -8,8 +8,9 @@ export type OwnershipEvent =
   | { type: 'agent_message'; agent?: string; observedAt?: number }
   /** The platform carried out a handoff the bot asked for. */
   | { type: 'handoff_completed'; platformStatus?: string; details?: OwnershipDetails; observedAt?: number }
-  | { type: 'ticket_opened'; ticketId: string | number }
-  | { type: 'ticket_closed'; ticketId: string | number }
+  /** `desk`: which ticketing project holds it (`inbenta`, a tenant's `inbenta@acme`): projects number tickets alike. */
+  | { type: 'ticket_opened'; ticketId: string | number; desk?: string }
+  | { type: 'ticket_closed'; ticketId: string | number; desk?: string }
   /** Facts seen about a human's conversation that do not change its owner (WOZTELL thread lookups). */
   | { type: 'facts_observed'; platformStatus?: string; details: OwnershipDetails; observedAt?: number }
   /** The platform's release rules gave the conversation back to the bot. */

@@ -49,10 +49,12 @@ function nextRecord(before: OwnershipRecord, event: OwnershipEvent): OwnershipRe
     case 'handoff_completed':
       return become('human', 'handoff', { platformStatus: event.platformStatus, details: event.details });
     case 'ticket_opened':
-      return become('ticket', 'ticket', { details: { ticketId: event.ticketId } });
+      return become('ticket', 'ticket', { details: { ticketId: event.ticketId, ...(event.desk ? { desk: event.desk } : {}) } });
     case 'ticket_closed': {
-      const owned = before.details?.ticketId;
+      // Only the ticket that owns it closes it: the same number in another project is another ticket.
+      const { ticketId: owned, desk } = before.details ?? {};
       if (before.owner !== 'ticket' || (owned !== undefined && String(owned) !== String(event.ticketId))) return undefined;
+      if (desk !== undefined && event.desk !== undefined && desk !== event.desk) return undefined;
       return become('bot', 'ticket_closed');
     }
     case 'facts_observed':

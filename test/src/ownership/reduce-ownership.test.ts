@@ -3,7 +3,7 @@ import { reduceOwnership, type OwnershipEvent, type OwnershipReason, type Owners
 
 const bot = (observedAt = 100): OwnershipRecord => ({ owner: 'bot', reason: 'status', platformStatus: 'pending', observedAt });
 const human = (reason: OwnershipReason, observedAt = 100, status = 'open'): OwnershipRecord => ({ owner: 'human', reason, platformStatus: status, observedAt });
-const ticket = (ticketId: number): OwnershipRecord => ({ owner: 'ticket', reason: 'ticket', platformStatus: 'resolved', observedAt: 100, details: { ticketId } });
+const ticket = (ticketId: number, desk?: string): OwnershipRecord => ({ owner: 'ticket', reason: 'ticket', platformStatus: 'resolved', observedAt: 100, details: { ticketId, ...(desk ? { desk } : {}) } });
 const status = (s: string, explicit: boolean, observedAt: number, botStatus = s === 'pending'): OwnershipEvent => ({ type: 'status_observed', status: s, botStatus, explicit, observedAt });
 
 describe('reduceOwnership', () => {
@@ -23,6 +23,9 @@ describe('reduceOwnership', () => {
     ['a ticket opened', bot(), { type: 'ticket_opened', ticketId: 7 }, 'ticket', 'ticket', 'taken'],
     ['its ticket closed', ticket(7), { type: 'ticket_closed', ticketId: 7 }, 'bot', 'ticket_closed', 'released'],
     ['another ticket closed: no change', ticket(7), { type: 'ticket_closed', ticketId: 8 }, 'ticket', 'ticket', undefined],
+    ['its ticket closed by its project', ticket(4, 'inbenta@acme'), { type: 'ticket_closed', ticketId: 4, desk: 'inbenta@acme' }, 'bot', 'ticket_closed', 'released'],
+    ["the same number closed in another project: no change", ticket(4, 'inbenta@acme'), { type: 'ticket_closed', ticketId: 4, desk: 'inbenta' }, 'ticket', 'ticket', undefined],
+    ['a ticket recorded before projects were kept: its number closes it', ticket(4), { type: 'ticket_closed', ticketId: 4, desk: 'inbenta@acme' }, 'bot', 'ticket_closed', 'released'],
     ['a ticket closed while a human owns it: no change', human('handoff'), { type: 'ticket_closed', ticketId: 7 }, 'human', 'handoff', undefined],
     ['released by the platform rules', human('handoff'), { type: 'released', why: 'thread moved', observedAt: 200 }, 'bot', 'released', 'released'],
     ['a release of the bot is nothing', bot(), { type: 'released', why: 'x', observedAt: 200 }, 'bot', 'status', undefined],

@@ -107,6 +107,9 @@ describe.each(['memory', 'PostgreSQL'])('each tenant its own Inbenta project (%s
     expect(JSON.stringify(acmeTicket[0]!.history)).not.toContain('Globex');
     expect(await ownerOf('acme', a.id)).toBe('ticket');
     expect(await ownerOf('globex', g.id)).toBe('ticket');
+    // Each conversation's ticket is kept with its project: the same number elsewhere is not its ticket.
+    expect((await app.runtime.ownership.get('nimchat', `acme/1:${a.id}`))?.details).toMatchObject({ ticketId: acmeTicket[0]!.uuid, desk: 'inbenta@acme' });
+    expect((await app.runtime.ownership.get('nimchat', `globex/1:${g.id}`))?.details).toMatchObject({ ticketId: globexTicket[0]!.uuid, desk: 'inbenta@globex' });
 
     // Both agents answer ticket n at once (the two events alike but for the project): each customer reads
     // their own answer, and only theirs.
@@ -225,5 +228,6 @@ describe("a tenant without its own project uses the endpoint's", () => {
     await until('the answer', () => c.received().some((t) => t.includes('A new one is on its way')));
     await c.say('Thanks, blue please');
     await until('the forward', () => ib.tickets[0]!.replies.some((r) => String(r.message).includes('blue please')));
+    expect((await app.runtime.ownership.get('nimchat', `umbrella/1:${c.id}`))?.details).toMatchObject({ desk: 'inbenta' });
   });
 });
